@@ -1,0 +1,265 @@
+/*
+ * pipefan.h - pipelines of processes joined by shared-memory queues.
+ *
+ * A pipeline is a source stage, any number of transform stages and a sink
+ * stage.  Each stage runs in one or more worker processes; consecutive
+ * stages are joined by bounded single-producer/single-consumer rings in
+ * shared memory.  Write each stage as a plain function, check the chain in
+ * one process (PIPEFAN_SERIAL=1), then scale any stage by changing one
+ * number.
+ *
+ * Errors: every function returning int returns 0 (or a count) on success
+ * and a negative PF_E* code on failure.  Where an errno fits, the code is
+ * -errno.  The library never exits, aborts or prints on its own; messages
+ * go through pf_log and a replaceable sink.
+ */
+#ifndef PIPEFAN_H
+#define PIPEFAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdarg.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define PF_EXTERN __attribute__((visibility("default")))
+#define PF_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define PF_EXTERN
+#define PF_PRINTF(a, b)
+#endif
+
+#define PF_VERSION_MAJOR 0
+#define PF_VERSION_MINOR 1
+#define PF_VERSION_PATCH 0
+#define PF_VERSION_STRING "0.1.0"
+
+/*
+ * Error codes.  PF_E* == -errno where an errno fits; pipefan's own codes
+ * live from -4000 down.  X(name, value, message).
+ */
+#define PF_ERRNO_MAP(X)                                                      \
+    X(EINVAL, -22, "invalid argument")                                       \
+    X(ENOMEM, -12, "out of memory")                                          \
+    X(EINTR, -4, "interrupted by a signal")                                  \
+    X(EIO, -5, "input/output error")                                         \
+    X(ENOENT, -2, "no such file or directory")                               \
+    X(EPIPE, -32, "broken pipe")                                             \
+    X(E2BIG, -7, "record larger than the configured limit")                  \
+    X(ECANCELED, -125, "pipeline is stopping")                               \
+    X(EBUSY, -16, "pipeline is already running")                             \
+    X(EWORKER, -4001, "a worker process died")                               \
+    X(ESTAGE, -4002, "a stage function failed")                              \
+    X(ESTATE, -4003, "call not valid in this state")                         \
+    X(ESYS, -4004, "a system call failed")
+
+typedef enum pf_errno {
+#define PF__ERR_ENUM(name, value, msg) PF_##name = (value),
+    PF_ERRNO_MAP(PF__ERR_ENUM)
+#undef PF__ERR_ENUM
+} pf_errno;
+
+/* Message for an error code; never NULL, static storage. */
+PF_EXTERN const char *pf_strerror(int err);
+/* Symbolic name of an error code ("PF_EWORKER"); never NULL. */
+PF_EXTERN const char *pf_err_name(int err);
+
+/* Log levels, most severe first. */
+#define PF_LOG_LEVEL_MAP(X)                                                  \
+    X(ERROR, 0, "ERROR")                                                     \
+    X(WARN, 1, "WARN")                                                       \
+    X(INFO, 2, "INFO")                                                       \
+    X(DEBUG, 3, "DEBUG")
+
+enum pf_log_level {
+#define PF__LOG_ENUM(name, value, text) PF_LOG_##name = (value),
+    PF_LOG_LEVEL_MAP(PF__LOG_ENUM)
+#undef PF__LOG_ENUM
+};
+
+typedef struct pf_pipeline pf_pipeline;
+typedef struct pf_stage pf_stage;
+typedef struct pf_ctx pf_ctx;
+
+/* A source: calls pf_emit for each record it makes, then returns 0. */
+typedef int (*pf_source_fn)(pf_ctx *ctx, void *arg);
+/* A transform or sink: called once per input record; the record is
+ * borrowed for the call only.  Non-zero fails the record (and, by default,
+ * the run). */
+typedef int (*pf_record_fn)(pf_ctx *ctx, const void *rec, size_t len,
+                            void *arg);
+/* A per-worker init or finish hook; non-zero fails the worker. */
+typedef int (*pf_hook_fn)(pf_ctx *ctx, void *arg);
+
+/* ---- building a pipeline ---------------------------------------------- */
+
+/* Make an empty pipeline.  NULL when out of memory.  Caller frees with
+ * pf_pipeline_free. */
+PF_EXTERN pf_pipeline *pf_pipeline_new(void);
+/* Free a pipeline and its stages.  Safely does nothing on NULL. */
+PF_EXTERN void pf_pipeline_free(pf_pipeline *p);
+
+/* Set the source stage (exactly one, and it must be added first).  name is
+ * copied; arg is borrowed until pf_pipeline_free.  Returns NULL on error and
+ * the pipeline remembers the error: pf_run returns it. */
+PF_EXTERN pf_stage *pf_source(pf_pipeline *p, const char *name,
+                              pf_source_fn fn, void *arg);
+/* Append a transform stage; the last stage added is the sink.  Same
+ * ownership and error rules as pf_source. */
+PF_EXTERN pf_stage *pf_stage_add(pf_pipeline *p, const char *name,
+                                 pf_record_fn fn, void *arg);
+/* Number of worker processes for a stage, 1..PF_MAX_WORKERS. */
+#define PF_MAX_WORKERS 256
+PF_EXTERN int pf_stage_workers(pf_stage *s, int n);
+/* Per-worker hooks: init runs after fork before any record, finish after
+ * the worker's input ended (it may pf_emit).  Either may be NULL. */
+PF_EXTERN int pf_stage_hooks(pf_stage *s, pf_hook_fn init, pf_hook_fn finish);
+/* Make a stage's output leave in the order of its input (like parallel
+ * --keep-order).  The stages before and after an ordered stage must have
+ * one worker each; pf_run returns PF_EINVAL otherwise. */
+PF_EXTERN int pf_stage_ordered(pf_stage *s, int ordered);
+
+/* How a stage's output is spread over the next stage's workers. */
+#define PF_DIST_MAP(X)                                                       \
+    X(ROUND_ROBIN, 0, "round-robin")                                         \
+    X(LEAST_LOADED, 1, "least-loaded")
+
+enum pf_dist {
+#define PF__DIST_ENUM(name, value, text) PF_DIST_##name = (value),
+    PF_DIST_MAP(PF__DIST_ENUM)
+#undef PF__DIST_ENUM
+};
+/* Choose how records emitted by stage s are distributed to the next stage
+ * (default PF_DIST_ROUND_ROBIN: whole batches dealt in turn, skipping a
+ * worker whose queue is full).  pf_emit_key overrides it per record. */
+PF_EXTERN int pf_stage_distribution(pf_stage *s, int dist);
+
+/* Run-time options; a plain struct that may grow.  Always start from
+ * pf_options_init. */
+typedef struct pf_options {
+    size_t ring_bytes;     /* bytes per queue; 0 = automatic (<= 1 MiB) */
+    size_t batch_bytes;    /* publish after this many bytes; 0 = automatic */
+    unsigned flush_us;     /* publish a partial batch after this long */
+    size_t max_record;     /* largest record, default 16 MiB */
+    int serial;            /* 1 one process, 0 processes, -1 PIPEFAN_SERIAL */
+    int progress;          /* 1 on, 0 off, -1 only when stderr is a TTY */
+    int summary;           /* 1 log a per-stage table at the end */
+    int stop_signals;      /* 1 handle SIGINT/SIGTERM during pf_run */
+} pf_options;
+
+/* Fill o with the defaults. */
+PF_EXTERN void pf_options_init(pf_options *o);
+/* Copy o into the pipeline. */
+PF_EXTERN int pf_pipeline_set_options(pf_pipeline *p, const pf_options *o);
+
+/* ---- running ------------------------------------------------------------ */
+
+/* Run the pipeline to completion.  Returns 0, or a negative PF_E* code:
+ * the first builder error, PF_EWORKER when a worker died, PF_ESTAGE when a
+ * stage function or hook failed, PF_EINTR after SIGINT/SIGTERM (the data
+ * already in flight was drained and finish hooks ran).  Returns only after
+ * every worker process has been reaped.  A pipeline may run more than
+ * once. */
+PF_EXTERN int pf_run(pf_pipeline *p);
+
+/* The signal that stopped the last pf_run (SIGINT, SIGTERM) or 0. */
+PF_EXTERN int pf_run_signal(const pf_pipeline *p);
+
+/* ---- inside a stage function -------------------------------------------- */
+
+/* Emit a record to the next stage; rec is copied.  From a source, a
+ * transform, or a finish hook.  The sink has no next stage: PF_ESTATE.
+ * Returns PF_ECANCELED when the pipeline is stopping (a source should then
+ * return), PF_E2BIG past max_record. */
+PF_EXTERN int pf_emit(pf_ctx *ctx, const void *rec, size_t len);
+/* Emit a record routed by key: the same key bytes always reach the same
+ * worker of the next stage.  The key is not part of the record. */
+PF_EXTERN int pf_emit_key(pf_ctx *ctx, const void *key, size_t klen,
+                          const void *rec, size_t len);
+/* Index of this worker within its stage, 0..workers-1. */
+PF_EXTERN int pf_worker_index(const pf_ctx *ctx);
+/* Number of workers of this worker's stage. */
+PF_EXTERN int pf_worker_count(const pf_ctx *ctx);
+/* Name of this worker's stage; borrowed for the run. */
+PF_EXTERN const char *pf_stage_name(const pf_ctx *ctx);
+/* Number of workers of the next stage (0 from the sink). */
+PF_EXTERN int pf_next_workers(const pf_ctx *ctx);
+/* Non-zero once the pipeline was asked to stop (SIGINT/SIGTERM or a
+ * failure elsewhere): a long-running source should return. */
+PF_EXTERN int pf_stopping(const pf_ctx *ctx);
+
+/* ---- logging ------------------------------------------------------------ */
+
+/* Log one line, from any process: ISO-8601 time with milliseconds, level,
+ * stage[worker], pid, message.  ctx may be NULL (the caller's own process).
+ * A line is written with one write(2) and is never interleaved. */
+PF_EXTERN void pf_log(pf_ctx *ctx, int level, const char *fmt, ...)
+    PF_PRINTF(3, 4);
+/* The same with a va_list. */
+PF_EXTERN void pf_logv(pf_ctx *ctx, int level, const char *fmt, va_list ap)
+    PF_PRINTF(3, 0);
+/* Set the most verbose level written (default PF_LOG_WARN, or PIPEFAN_LOG:
+ * error|warn|info|debug). */
+PF_EXTERN void pf_log_set_level(int level);
+/* Current level. */
+PF_EXTERN int pf_log_level(void);
+/* Send log lines to fd (borrowed; default 2). */
+PF_EXTERN void pf_log_set_fd(int fd);
+/* Replace the log sink: fn gets each formatted line (with its newline),
+ * in whatever process logged it.  NULL restores the fd sink. */
+typedef void (*pf_log_fn)(int level, const char *line, size_t len, void *arg);
+PF_EXTERN void pf_log_set_sink(pf_log_fn fn, void *arg);
+
+/* ---- statistics --------------------------------------------------------- */
+
+/* Counters of one worker (or, summed, of one stage).  Times in ns. */
+typedef struct pf_worker_stats {
+    uint64_t records_in, bytes_in;
+    uint64_t records_out, bytes_out;
+    uint64_t ns_busy;      /* running user code or moving records */
+    uint64_t ns_wait_in;   /* waiting for input */
+    uint64_t ns_wait_out;  /* blocked on a full output queue */
+    uint32_t restarts;
+    int32_t pid;           /* last pid, 0 in serial mode */
+} pf_worker_stats;
+
+typedef struct pf_stage_stats {
+    const char *name;      /* borrowed until pf_pipeline_free */
+    int workers;
+    pf_worker_stats total; /* sum over the stage's workers */
+} pf_stage_stats;
+
+/* Number of stages. */
+PF_EXTERN int pf_pipeline_stages(const pf_pipeline *p);
+/* Stats of stage i after (or, from a progress callback, during) a run.
+ * Returns 0 or PF_EINVAL. */
+PF_EXTERN int pf_pipeline_stage_stats(const pf_pipeline *p, int i,
+                                      pf_stage_stats *out);
+/* Stats of worker w of stage i. */
+PF_EXTERN int pf_pipeline_worker_stats(const pf_pipeline *p, int i, int w,
+                                       pf_worker_stats *out);
+/* Index of the stage that limited the last run (highest busy share), or -1
+ * before any run. */
+PF_EXTERN int pf_pipeline_bottleneck(const pf_pipeline *p);
+/* Called by the supervisor up to 5 times a second during pf_run (and once
+ * at the end with final=1); read stats with the calls above. */
+typedef void (*pf_progress_fn)(const pf_pipeline *p, int final, void *arg);
+PF_EXTERN int pf_pipeline_on_progress(pf_pipeline *p, pf_progress_fn fn,
+                                      void *arg);
+/* Write the per-stage table (records, bytes, busy/wait shares, bottleneck)
+ * to fd. */
+PF_EXTERN int pf_pipeline_write_summary(const pf_pipeline *p, int fd);
+/* Write the stats as a JSON document to fd. */
+PF_EXTERN int pf_pipeline_write_stats_json(const pf_pipeline *p, int fd);
+
+/* Library version, "0.1.0". */
+PF_EXTERN const char *pf_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PIPEFAN_H */
