@@ -1,0 +1,57 @@
+/*
+ * ctx.h - pf_ctx: what a stage function's worker knows about itself.
+ * One per worker process in process mode; one per stage in serial mode.
+ */
+#ifndef PF_CTX_H
+#define PF_CTX_H
+
+#include <stdint.h>
+
+#include "pipeline.h"
+#include "ring.h"
+
+struct pf_ctx {
+    pf_pipeline *p;
+    pf_stage *st;
+    int widx;              /* index within the stage */
+    int serial;            /* 1 in serial mode */
+
+    /* Serial mode. */
+    pf_ctx *next;          /* the next stage's context; NULL at the sink */
+    pf_worker_stats *sstats;
+
+    /* Process mode. */
+    struct pf__run *run;
+    struct pf__wctl *me;
+    pf__rr *in;            /* [nin]: one ring per upstream worker */
+    struct pf__wctl **in_peer;
+    int nin;
+    pf__rw *out;           /* [nout]: one ring per downstream worker */
+    struct pf__wctl **out_peer;
+    int nout;
+    int *dirty;            /* output rings written since the last flush */
+    unsigned char *is_dirty;
+    int ndirty;
+    int cur;               /* output ring being filled */
+    int dist;              /* enum pf_dist */
+    int deal;              /* next stage ordered: deal batches strictly */
+    int deal_open;         /* records written since the last MARK */
+    int mark_follow;       /* ordered stage: a MARK out per MARK in */
+    int collect;           /* previous stage ordered: read rings in turn */
+    uint64_t pend_since;   /* coarse time of the oldest unpublished byte */
+    size_t frag_max;
+    unsigned char *big;    /* reassembly of fragmented records */
+    size_t big_cap;
+
+    /* Counters, mirrored into me by push_stats. */
+    uint64_t rin, bin, rout, bout, wait_in, wait_out;
+};
+
+/* Run worker w of stage s of a process-mode run; never returns. */
+_Noreturn void pf__worker_main(pf_pipeline *p, struct pf__run *run, int s,
+                               int w);
+
+/* pf_emit for serial mode. */
+int pf__serial_emit(pf_ctx *ctx, const void *rec, size_t len);
+
+#endif

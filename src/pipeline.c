@@ -1,0 +1,277 @@
+/*
+ * pipeline.c - building a pipeline: stages, options, the sticky error,
+ * and the checks made before a run.
+ */
+#include "pipeline.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void pf_options_init(pf_options *o)
+{
+    if (o == NULL)
+        return;
+    memset(o, 0, sizeof *o);
+    o->ring_bytes = 0;
+    o->batch_bytes = 0;
+    o->flush_us = 2000;
+    o->max_record = 16u << 20;
+    o->serial = -1;
+    o->progress = -1;
+    o->summary = 0;
+    o->stop_signals = 1;
+}
+
+pf_pipeline *pf_pipeline_new(void)
+{
+    pf_pipeline *p = calloc(1, sizeof *p);
+    if (p == NULL)
+        return NULL;
+    pf_options_init(&p->opts);
+    p->bottleneck = -1;
+    return p;
+}
+
+void pf_pipeline_free(pf_pipeline *p)
+{
+    if (p == NULL)
+        return;
+    for (int i = 0; i < p->nstages; i++) {
+        free(p->stages[i]->name);
+        free(p->stages[i]);
+    }
+    free(p->stages);
+    free(p->stats);
+    free(p->stats_first);
+    free(p);
+}
+
+/* Remember the first error; return it. */
+static int sticky(pf_pipeline *p, int err)
+{
+    if (p->error == 0)
+        p->error = err;
+    return err;
+}
+
+/* Append a stage; NULL (and a sticky error) on failure. */
+static pf_stage *stage_new(pf_pipeline *p, const char *name)
+{
+    if (p->running) {
+        sticky(p, PF_EBUSY);
+        return NULL;
+    }
+    if (name == NULL || *name == '\0') {
+        sticky(p, PF_EINVAL);
+        return NULL;
+    }
+    if (p->nstages == p->cap) {
+        int cap = p->cap ? p->cap * 2 : 4;
+        pf_stage **s = realloc(p->stages, (size_t)cap * sizeof *s);
+        if (s == NULL) {
+            sticky(p, PF_ENOMEM);
+            return NULL;
+        }
+        p->stages = s;
+        p->cap = cap;
+    }
+    pf_stage *s = calloc(1, sizeof *s);
+    char *copy = strdup(name);
+    if (s == NULL || copy == NULL) {
+        free(s);
+        free(copy);
+        sticky(p, PF_ENOMEM);
+        return NULL;
+    }
+    s->p = p;
+    s->name = copy;
+    s->index = p->nstages;
+    s->workers = 1;
+    s->dist = PF_DIST_ROUND_ROBIN;
+    p->stages[p->nstages++] = s;
+    return s;
+}
+
+pf_stage *pf_source(pf_pipeline *p, const char *name, pf_source_fn fn,
+                    void *arg)
+{
+    if (p == NULL)
+        return NULL;
+    if (fn == NULL || p->nstages != 0) {
+        sticky(p, PF_EINVAL);
+        return NULL;
+    }
+    pf_stage *s = stage_new(p, name);
+    if (s != NULL) {
+        s->src_fn = fn;
+        s->arg = arg;
+    }
+    return s;
+}
+
+pf_stage *pf_stage_add(pf_pipeline *p, const char *name, pf_record_fn fn,
+                       void *arg)
+{
+    if (p == NULL)
+        return NULL;
+    if (fn == NULL || p->nstages == 0) {
+        sticky(p, PF_EINVAL);
+        return NULL;
+    }
+    pf_stage *s = stage_new(p, name);
+    if (s != NULL) {
+        s->rec_fn = fn;
+        s->arg = arg;
+    }
+    return s;
+}
+
+int pf_stage_workers(pf_stage *s, int n)
+{
+    if (s == NULL)
+        return PF_EINVAL;
+    if (n < 1 || n > PF_MAX_WORKERS)
+        return sticky(s->p, PF_EINVAL);
+    s->workers = n;
+    return 0;
+}
+
+int pf_stage_hooks(pf_stage *s, pf_hook_fn init, pf_hook_fn finish)
+{
+    if (s == NULL)
+        return PF_EINVAL;
+    s->init = init;
+    s->finish = finish;
+    return 0;
+}
+
+int pf_stage_ordered(pf_stage *s, int ordered)
+{
+    if (s == NULL)
+        return PF_EINVAL;
+    if (s->index == 0 && ordered)
+        return sticky(s->p, PF_EINVAL); /* a source has no input order */
+    s->ordered = ordered != 0;
+    return 0;
+}
+
+int pf_stage_distribution(pf_stage *s, int dist)
+{
+    if (s == NULL)
+        return PF_EINVAL;
+    if (dist != PF_DIST_ROUND_ROBIN && dist != PF_DIST_LEAST_LOADED)
+        return sticky(s->p, PF_EINVAL);
+    s->dist = dist;
+    return 0;
+}
+
+int pf_pipeline_set_options(pf_pipeline *p, const pf_options *o)
+{
+    if (p == NULL || o == NULL)
+        return PF_EINVAL;
+    if (o->ring_bytes != 0 && (o->ring_bytes < 4096 ||
+                               (o->ring_bytes & (o->ring_bytes - 1)) != 0))
+        return sticky(p, PF_EINVAL);
+    if (o->max_record == 0 || o->max_record > (1u << 30))
+        return sticky(p, PF_EINVAL);
+    p->opts = *o;
+    return 0;
+}
+
+int pf_pipeline_on_progress(pf_pipeline *p, pf_progress_fn fn, void *arg)
+{
+    if (p == NULL)
+        return PF_EINVAL;
+    p->progress = fn;
+    p->progress_arg = arg;
+    return 0;
+}
+
+int pf_pipeline_stages(const pf_pipeline *p)
+{
+    return p != NULL ? p->nstages : 0;
+}
+
+int pf_run_signal(const pf_pipeline *p)
+{
+    return p != NULL ? p->last_signal : 0;
+}
+
+void pf__stage_offsets(const pf_pipeline *p, int *out)
+{
+    out[0] = 0;
+    for (int i = 0; i < p->nstages; i++)
+        out[i + 1] = out[i] + p->stages[i]->workers;
+}
+
+int pf__pipeline_check(pf_pipeline *p)
+{
+    if (p->error != 0)
+        return p->error;
+    if (p->nstages < 2) {
+        pf_log(NULL, PF_LOG_ERROR,
+               "a pipeline needs a source and at least one more stage");
+        return PF_EINVAL;
+    }
+    for (int i = 1; i < p->nstages; i++) {
+        const pf_stage *s = p->stages[i];
+        if (!s->ordered)
+            continue;
+        if (p->stages[i - 1]->workers != 1 ||
+            (i + 1 < p->nstages && p->stages[i + 1]->workers != 1)) {
+            pf_log(NULL, PF_LOG_ERROR,
+                   "ordered stage '%s': the stages before and after it "
+                   "must have one worker each", s->name);
+            return PF_EINVAL;
+        }
+    }
+    return 0;
+}
+
+int pf__stats_reset(pf_pipeline *p)
+{
+    int *first = calloc((size_t)p->nstages + 1, sizeof *first);
+    if (first == NULL)
+        return PF_ENOMEM;
+    pf__stage_offsets(p, first);
+    pf_worker_stats *st = calloc((size_t)first[p->nstages] + 1, sizeof *st);
+    if (st == NULL) {
+        free(first);
+        return PF_ENOMEM;
+    }
+    free(p->stats);
+    free(p->stats_first);
+    p->stats = st;
+    p->stats_first = first;
+    return 0;
+}
+
+int pf_run(pf_pipeline *p)
+{
+    if (p == NULL)
+        return PF_EINVAL;
+    if (p->running)
+        return PF_EBUSY;
+    int err = pf__pipeline_check(p);
+    if (err != 0)
+        return err;
+    err = pf__stats_reset(p);
+    if (err != 0)
+        return err;
+
+    int serial = p->opts.serial;
+    if (serial < 0) {
+        const char *e = getenv("PIPEFAN_SERIAL");
+        serial = e != NULL && *e != '\0' && strcmp(e, "0") != 0;
+    }
+    p->last_signal = 0;
+    p->bottleneck = -1;
+    p->running = 1;
+    p->serial_now = serial;
+    err = serial ? pf__run_serial(p) : pf__run_processes(p);
+    p->running = 0;
+    pf__stats_bottleneck(p);
+    if (p->opts.summary)
+        pf_pipeline_write_summary(p, 2);
+    return err;
+}

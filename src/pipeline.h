@@ -1,0 +1,83 @@
+/*
+ * pipeline.h - what a pipeline is made of, shared by the builder, the
+ * supervisor, the workers and serial mode.
+ */
+#ifndef PF_PIPELINE_H
+#define PF_PIPELINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "pipefan.h"
+#include "shm.h"
+
+struct pf_stage {
+    pf_pipeline *p;
+    int index;          /* 0 = source */
+    char *name;         /* owned */
+    pf_source_fn src_fn;
+    pf_record_fn rec_fn;
+    void *arg;          /* borrowed */
+    pf_hook_fn init, finish;
+    int workers;        /* 1..PF_MAX_WORKERS */
+    int ordered;
+    int dist;           /* enum pf_dist of the edge leaving this stage */
+};
+
+/* A run in process mode: the shared region and where things are in it.
+ * Built by the supervisor before fork; workers inherit a copy. */
+struct pf__run {
+    unsigned char *base;  /* the shared region */
+    size_t size;
+    struct pf__shm_hdr *hdr;
+    struct pf__wctl *wctl; /* [nworkers] */
+    struct pf__ring *rings;
+    int nworkers;
+    int *first;           /* [nstages + 1]: first worker id of each stage */
+    int *ring_first;      /* [nstages]: first ring of the edge after stage */
+    pid_t *pids;          /* [nworkers], supervisor only */
+    pid_t supervisor;
+    uint64_t ring_bytes, batch_bytes, flush_ns;
+    size_t max_record;
+};
+
+struct pf_pipeline {
+    pf_stage **stages;
+    int nstages, cap;
+    int error;            /* sticky: first builder error */
+    pf_options opts;
+    pf_progress_fn progress;
+    void *progress_arg;
+    int running;
+    int last_signal;
+    int bottleneck;
+    struct pf__run *run;  /* during a process-mode run */
+    pf_worker_stats *stats; /* per worker of the last run */
+    int *stats_first;     /* [nstages + 1] */
+    int serial_now;       /* the last run was serial */
+};
+
+/* Worker id of the first worker of each stage; out has nstages+1 slots. */
+void pf__stage_offsets(const pf_pipeline *p, int *out);
+
+/* Validate the pipeline before a run; logs and returns a PF_E* code. */
+int pf__pipeline_check(pf_pipeline *p);
+
+/* Allocate p->stats for the stage shape; zeroed. */
+int pf__stats_reset(pf_pipeline *p);
+
+/* Run in one process (serial.c) or in many (supervisor.c). */
+int pf__run_serial(pf_pipeline *p);
+int pf__run_processes(pf_pipeline *p);
+
+/* Refresh p->stats from the live region (supervisor, during a run). */
+void pf__stats_pull(pf_pipeline *p);
+
+/* Choose the bottleneck stage from p->stats. */
+void pf__stats_bottleneck(pf_pipeline *p);
+
+/* Draw or clear the progress line on stderr. */
+void pf__progress_draw(const pf_pipeline *p, uint64_t elapsed_ns, int final);
+
+#endif

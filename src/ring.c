@@ -1,0 +1,112 @@
+/*
+ * ring.c - framing over the SPSC ring; see ring.h for the wire format.
+ */
+#include "ring.h"
+
+#include <string.h>
+
+void pf__ring_init(struct pf__ring *r, uint64_t size, uint64_t data_off)
+{
+    memset(r, 0, sizeof *r);
+    atomic_init(&r->head, 0);
+    atomic_init(&r->tail, 0);
+    atomic_init(&r->closed, 0);
+    r->magic = PF__RING_MAGIC;
+    r->size = size;
+    r->data_off = data_off;
+}
+
+void pf__rw_attach(pf__rw *w, struct pf__ring *r, unsigned char *base)
+{
+    w->r = r;
+    w->data = base + r->data_off;
+    w->mask = r->size - 1;
+    w->wpos = w->pub = atomic_load_explicit(&r->head, memory_order_relaxed);
+    w->tail = atomic_load_explicit(&r->tail, memory_order_acquire);
+}
+
+void pf__rr_attach(pf__rr *rd, struct pf__ring *r, unsigned char *base)
+{
+    rd->r = r;
+    rd->data = base + r->data_off;
+    rd->mask = r->size - 1;
+    rd->rpos = rd->commit =
+        atomic_load_explicit(&r->tail, memory_order_relaxed);
+    rd->head = atomic_load_explicit(&r->head, memory_order_acquire);
+}
+
+/* Bytes needed at wpos for a frame of len: the frame, plus the PAD that
+ * fills the data area's end when the frame would not fit before it. */
+static inline uint64_t need_bytes(const pf__rw *w, size_t len)
+{
+    uint64_t total = pf__frame_size(len);
+    uint64_t contig = w->mask + 1 - (w->wpos & w->mask);
+    return total > contig ? contig + total : total;
+}
+
+int pf__rw_fits(pf__rw *w, size_t len)
+{
+    uint64_t need = need_bytes(w, len);
+    uint64_t size = w->mask + 1;
+    if (w->wpos + need - w->tail <= size)
+        return 1;
+    w->tail = atomic_load_explicit(&w->r->tail, memory_order_acquire);
+    return w->wpos + need - w->tail <= size;
+}
+
+static inline void put_hdr(unsigned char *p, uint32_t len, uint32_t flags)
+{
+    memcpy(p, &len, 4);
+    memcpy(p + 4, &flags, 4);
+}
+
+void *pf__rw_reserve(pf__rw *w, size_t len, uint32_t flags)
+{
+    if (!pf__rw_fits(w, len))
+        return NULL;
+    uint64_t total = pf__frame_size(len);
+    uint64_t at = w->wpos & w->mask;
+    uint64_t contig = w->mask + 1 - at;
+    if (total > contig) {
+        put_hdr(w->data + at, (uint32_t)(contig - PF__FRAME_HDR), PF__F_PAD);
+        w->wpos += contig;
+        at = 0;
+    }
+    put_hdr(w->data + at, (uint32_t)len, flags);
+    w->wpos += total;
+    return w->data + at + PF__FRAME_HDR;
+}
+
+void pf__rw_close(pf__rw *w)
+{
+    pf__rw_publish(w);
+    atomic_store_explicit(&w->r->closed, 1, memory_order_release);
+}
+
+int pf__rr_peek(pf__rr *rd, pf__frame *f)
+{
+    for (;;) {
+        if (!pf__rr_ready(rd))
+            return 0;
+        const unsigned char *p = rd->data + (rd->rpos & rd->mask);
+        uint32_t len, flags;
+        memcpy(&len, p, 4);
+        memcpy(&flags, p + 4, 4);
+        if (flags & PF__F_PAD) {
+            rd->rpos += PF__FRAME_HDR + len;
+            continue;
+        }
+        f->data = p + PF__FRAME_HDR;
+        f->len = len;
+        f->flags = flags;
+        return 1;
+    }
+}
+
+int pf__rr_finished(pf__rr *rd)
+{
+    if (!atomic_load_explicit(&rd->r->closed, memory_order_acquire))
+        return 0;
+    rd->head = atomic_load_explicit(&rd->r->head, memory_order_acquire);
+    return rd->rpos == rd->head;
+}

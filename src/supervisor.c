@@ -1,0 +1,405 @@
+/*
+ * supervisor.c - pf_run in process mode: lay out the shared region, fork
+ * the workers, watch them through a signalfd, apply the failure policy,
+ * reap every one of them and return.
+ *
+ * Failure policy (fail fast): any worker that ends other than by finishing
+ * its work - non-zero exit, early exit, a signal - stops the run: the
+ * other workers are SIGKILLed at once and pf_run returns PF_EWORKER (or
+ * the error the worker reported, e.g. PF_ESTAGE).  Workers die with the
+ * supervisor (PR_SET_PDEATHSIG), and the shared region is a memfd mapping
+ * that the kernel frees with its last user.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "ctx.h"
+#include "futex.h"
+#include "pipeline.h"
+
+#define RING_BUDGET (256u << 20) /* all rings together, automatic sizing */
+#define RING_MAX (1u << 20)
+#define RING_MIN (64u << 10)
+#define TICK_MS 200
+
+/* Largest power of two <= x (x > 0). */
+static uint64_t pow2_floor(uint64_t x)
+{
+    uint64_t r = 1;
+    while (r <= x / 2)
+        r *= 2;
+    return r;
+}
+
+static uint64_t align_up(uint64_t x, uint64_t a)
+{
+    return (x + a - 1) & ~(a - 1);
+}
+
+/* Lay out and map the region for p; fills run.  0 or PF_E*. */
+static int run_layout(pf_pipeline *p, struct pf__run *run)
+{
+    int n = p->nstages;
+    memset(run, 0, sizeof *run);
+    run->first = calloc((size_t)n + 1, sizeof *run->first);
+    run->ring_first = calloc((size_t)n, sizeof *run->ring_first);
+    if (run->first == NULL || run->ring_first == NULL)
+        return PF_ENOMEM;
+    pf__stage_offsets(p, run->first);
+    run->nworkers = run->first[n];
+    run->pids = calloc((size_t)run->nworkers, sizeof *run->pids);
+    if (run->pids == NULL)
+        return PF_ENOMEM;
+
+    int nrings = 0;
+    for (int s = 0; s + 1 < n; s++) {
+        run->ring_first[s] = nrings;
+        nrings += p->stages[s]->workers * p->stages[s + 1]->workers;
+    }
+    uint64_t rb = p->opts.ring_bytes;
+    if (rb == 0) {
+        rb = pow2_floor(RING_BUDGET / (uint64_t)nrings);
+        rb = rb > RING_MAX ? RING_MAX : rb < RING_MIN ? RING_MIN : rb;
+    }
+    uint64_t bb = p->opts.batch_bytes ? p->opts.batch_bytes : rb / 8;
+    if (bb > rb / 4)
+        bb = rb / 4;
+    if (bb < 64)
+        bb = 64;
+    run->ring_bytes = rb;
+    run->batch_bytes = bb;
+    run->flush_ns = (uint64_t)p->opts.flush_us * 1000u;
+    run->max_record = p->opts.max_record;
+
+    uint64_t wctl_off = sizeof(struct pf__shm_hdr);
+    uint64_t ring_off = wctl_off +
+                        (uint64_t)run->nworkers * sizeof(struct pf__wctl);
+    uint64_t data_off = align_up(ring_off + (uint64_t)nrings *
+                                                sizeof(struct pf__ring),
+                                 4096);
+    uint64_t size = data_off + (uint64_t)nrings * rb;
+    int err = 0;
+    run->base = pf__shm_map(size, &err);
+    if (run->base == NULL)
+        return err;
+    run->size = size;
+    run->hdr = (struct pf__shm_hdr *)run->base;
+    run->hdr->magic = PF__SHM_MAGIC;
+    run->hdr->version = PF__SHM_VERSION;
+    run->hdr->size = size;
+    run->hdr->nworkers = (uint32_t)run->nworkers;
+    run->hdr->wctl_off = wctl_off;
+    run->hdr->ring_off = ring_off;
+    atomic_init(&run->hdr->stop, PF__RUN);
+    run->wctl = (struct pf__wctl *)(run->base + wctl_off);
+    run->rings = (struct pf__ring *)(run->base + ring_off);
+    for (int i = 0; i < nrings; i++)
+        pf__ring_init(&run->rings[i], rb, data_off + (uint64_t)i * rb);
+    return 0;
+}
+
+static void run_release(struct pf__run *run)
+{
+    pf__shm_unmap(run->base, run->size);
+    free(run->first);
+    free(run->ring_first);
+    free(run->pids);
+    memset(run, 0, sizeof *run);
+}
+
+/* Stage and worker index of worker id g. */
+static void worker_of(const struct pf__run *run, int nstages, int g, int *s,
+                      int *w)
+{
+    int i = 0;
+    while (i + 1 < nstages && run->first[i + 1] <= g)
+        i++;
+    *s = i;
+    *w = g - run->first[i];
+}
+
+/* Wake every worker so it re-reads the stop flag. */
+static void wake_all(struct pf__run *run)
+{
+    for (int g = 0; g < run->nworkers; g++) {
+        atomic_fetch_add(&run->wctl[g].in_seq, 1);
+        pf__futex_wake(&run->wctl[g].in_seq);
+        atomic_fetch_add(&run->wctl[g].out_seq, 1);
+        pf__futex_wake(&run->wctl[g].out_seq);
+    }
+}
+
+static void kill_all(struct pf__run *run)
+{
+    atomic_store(&run->hdr->stop, PF__STOP_NOW);
+    for (int g = 0; g < run->nworkers; g++)
+        if (run->pids[g] > 0)
+            kill(run->pids[g], SIGKILL);
+}
+
+/* What the child does between fork and the worker: signals as a worker
+ * wants them, die with the supervisor, drop the supervisor's fd. */
+static void child_setup(const struct pf__run *run, int sfd,
+                        const sigset_t *host_mask)
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    if (getppid() != run->supervisor)
+        _exit(127); /* the supervisor died before we could watch it */
+    close(sfd);
+    /* The supervisor handles SIGINT/SIGTERM for everyone: a terminal's
+     * ^C reaches the whole process group, and workers must drain. */
+    signal(SIGINT, SIG_IGN);
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGCHLD, SIG_DFL);
+    sigprocmask(SIG_SETMASK, host_mask, NULL);
+}
+
+/* Describe how a worker ended, for the log line; returns its error. */
+static int judge_exit(pf_pipeline *p, struct pf__run *run, int g, int status)
+{
+    struct pf__wctl *c = &run->wctl[g];
+    int state = (int)atomic_load(&c->state);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && state == PF__W_DONE)
+        return 0;
+    int s, w;
+    worker_of(run, p->nstages, g, &s, &w);
+    const char *name = p->stages[s]->name;
+    pid_t pid = run->pids[g];
+    if (state == PF__W_FAILED) {
+        int err = (int)atomic_load(&c->error);
+        pf_log(NULL, PF_LOG_ERROR, "stage %s worker %d (pid %d) failed: %s",
+               name, w, (int)pid, pf_strerror(err));
+        return err != 0 ? err : PF_ESTAGE;
+    }
+    if (WIFSIGNALED(status)) {
+        int sig = WTERMSIG(status);
+        pf_log(NULL, PF_LOG_ERROR,
+               "stage %s worker %d (pid %d) killed by signal %d (SIG%s) "
+               "while %s", name, w, (int)pid, sig, sigabbrev_np(sig) ?
+               sigabbrev_np(sig) : "?", pf__wstate_name(state));
+    } else if (WEXITSTATUS(status) == 0) {
+        pf_log(NULL, PF_LOG_ERROR,
+               "stage %s worker %d (pid %d) exited with status 0 before "
+               "finishing (while %s)", name, w, (int)pid,
+               pf__wstate_name(state));
+    } else {
+        pf_log(NULL, PF_LOG_ERROR,
+               "stage %s worker %d (pid %d) exited with status %d while %s",
+               name, w, (int)pid, WEXITSTATUS(status),
+               pf__wstate_name(state));
+    }
+    return PF_EWORKER;
+}
+
+/* The supervisor's state while watching. */
+struct watch {
+    pf_pipeline *p;
+    struct pf__run *run;
+    int alive;     /* forked, not yet reaped */
+    int err;       /* first failure */
+    int nsignals;  /* SIGINT/SIGTERM seen */
+    int aborted;   /* everyone was SIGKILLed */
+};
+
+static void fail_fast(struct watch *wa, int err)
+{
+    if (wa->err == 0)
+        wa->err = err;
+    if (!wa->aborted) {
+        wa->aborted = 1;
+        kill_all(wa->run);
+    }
+}
+
+/* Reap every worker that has ended; judge each. */
+static void reap(struct watch *wa)
+{
+    struct pf__run *run = wa->run;
+    for (int g = 0; g < run->nworkers && wa->alive > 0; g++) {
+        if (run->pids[g] <= 0)
+            continue;
+        int status;
+        pid_t r = waitpid(run->pids[g], &status, WNOHANG);
+        if (r == 0 || (r < 0 && errno == EINTR))
+            continue;
+        int err = r < 0 ? PF_EWORKER : judge_exit(wa->p, run, g, status);
+        run->pids[g] = -run->pids[g]; /* reaped; keep the pid for stats */
+        wa->alive--;
+        if (err != 0 && !wa->aborted)
+            fail_fast(wa, err);
+    }
+}
+
+/* Handle the signals read from the signalfd. */
+static void on_signals(struct watch *wa, int sfd)
+{
+    struct signalfd_siginfo si;
+    while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
+        int sig = (int)si.ssi_signo;
+        if (sig != SIGINT && sig != SIGTERM)
+            continue;
+        if (wa->nsignals++ == 0) {
+            wa->p->last_signal = sig;
+            pf_log(NULL, PF_LOG_WARN, "SIG%s: stopping sources and draining "
+                   "(again to kill at once)", sigabbrev_np(sig));
+            atomic_store(&wa->run->hdr->stop, PF__STOP_SOURCES);
+            wake_all(wa->run);
+        } else {
+            pf_log(NULL, PF_LOG_WARN, "SIG%s again: killing every worker",
+                   sigabbrev_np(sig));
+            fail_fast(wa, PF_EINTR);
+        }
+    }
+}
+
+static int want_progress(const pf_pipeline *p)
+{
+    if (p->opts.progress >= 0)
+        return p->opts.progress;
+    return isatty(2);
+}
+
+int pf__run_processes(pf_pipeline *p)
+{
+    struct pf__run run;
+    int err = run_layout(p, &run);
+    if (err != 0) {
+        pf_log(NULL, PF_LOG_ERROR, "cannot set up shared memory: %s",
+               pf_strerror(err));
+        run_release(&run);
+        return err;
+    }
+    run.supervisor = getpid();
+
+    sigset_t set, host_mask;
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    if (p->opts.stop_signals) {
+        sigaddset(&set, SIGINT);
+        sigaddset(&set, SIGTERM);
+    }
+    struct sigaction chld_dfl = {.sa_handler = SIG_DFL}, host_chld;
+    sigaction(SIGCHLD, &chld_dfl, &host_chld);
+    sigprocmask(SIG_BLOCK, &set, &host_mask);
+    int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (sfd < 0) {
+        err = PF_ESYS;
+        pf_log(NULL, PF_LOG_ERROR, "signalfd: %s", strerror(errno));
+        goto restore_signals;
+    }
+
+    struct watch wa = {.p = p, .run = &run};
+    p->run = &run;
+    fflush(NULL); /* or buffered output would be written by every child */
+    for (int s = 0; s < p->nstages && !wa.aborted; s++) {
+        for (int w = 0; w < p->stages[s]->workers; w++) {
+            pid_t pid = fork();
+            if (pid == 0) {
+                child_setup(&run, sfd, &host_mask);
+                pf__worker_main(p, &run, s, w);
+            }
+            if (pid < 0) {
+                pf_log(NULL, PF_LOG_ERROR, "fork for stage %s worker %d: %s",
+                       p->stages[s]->name, w, strerror(errno));
+                fail_fast(&wa, errno == ENOMEM || errno == EAGAIN
+                                   ? PF_ENOMEM : PF_ESYS);
+                break;
+            }
+            run.pids[run.first[s] + w] = pid;
+            atomic_store(&run.wctl[run.first[s] + w].pid, pid);
+            wa.alive++;
+        }
+    }
+
+    int progress = want_progress(p);
+    uint64_t t0 = pf__now_ns(), last_tick = 0;
+    while (wa.alive > 0) {
+        struct pollfd pfd = {.fd = sfd, .events = POLLIN};
+        int timeout = progress || p->progress ? TICK_MS : 1000;
+        if (poll(&pfd, 1, timeout) < 0 && errno != EINTR)
+            break;
+        on_signals(&wa, sfd);
+        reap(&wa);
+        uint64_t now = pf__now_ns();
+        if ((progress || p->progress) && now - last_tick >= TICK_MS * 1000000ull
+            && wa.alive > 0) {
+            last_tick = now;
+            pf__stats_pull(p);
+            if (progress)
+                pf__progress_draw(p, now - t0, 0);
+            if (p->progress)
+                p->progress(p, 0, p->progress_arg);
+        }
+    }
+    /* Leftovers only if poll itself failed: make sure nothing survives. */
+    if (wa.alive > 0) {
+        kill_all(&run);
+        for (int g = 0; g < run.nworkers; g++)
+            if (run.pids[g] > 0)
+                waitpid(run.pids[g], NULL, 0);
+    }
+
+    pf__stats_pull(p);
+    if (progress)
+        pf__progress_draw(p, pf__now_ns() - t0, 1);
+    if (p->progress)
+        p->progress(p, 1, p->progress_arg);
+    p->run = NULL;
+    err = wa.err != 0 ? wa.err : p->last_signal != 0 ? PF_EINTR : 0;
+    close(sfd);
+restore_signals:
+    {
+        /* Drop the SIGCHLDs of our own workers before unblocking. */
+        sigset_t chld;
+        sigemptyset(&chld);
+        sigaddset(&chld, SIGCHLD);
+        struct timespec zero = {0, 0};
+        while (sigtimedwait(&chld, NULL, &zero) > 0)
+            ;
+    }
+    sigprocmask(SIG_SETMASK, &host_mask, NULL);
+    sigaction(SIGCHLD, &host_chld, NULL);
+    run_release(&run);
+    return err;
+}
+
+void pf__stats_pull(pf_pipeline *p)
+{
+    struct pf__run *run = p->run;
+    if (run == NULL || p->stats == NULL)
+        return;
+    uint64_t now = pf__now_ns();
+    for (int g = 0; g < run->nworkers; g++) {
+        struct pf__wctl *c = &run->wctl[g];
+        pf_worker_stats *st = &p->stats[g];
+        st->records_in = atomic_load_explicit(&c->records_in,
+                                              memory_order_relaxed);
+        st->bytes_in = atomic_load_explicit(&c->bytes_in,
+                                            memory_order_relaxed);
+        st->records_out = atomic_load_explicit(&c->records_out,
+                                               memory_order_relaxed);
+        st->bytes_out = atomic_load_explicit(&c->bytes_out,
+                                             memory_order_relaxed);
+        st->ns_wait_in = atomic_load_explicit(&c->ns_wait_in,
+                                              memory_order_relaxed);
+        st->ns_wait_out = atomic_load_explicit(&c->ns_wait_out,
+                                               memory_order_relaxed);
+        uint64_t start = atomic_load(&c->t_start);
+        uint64_t end = atomic_load(&c->t_end);
+        if (end == 0)
+            end = now;
+        uint64_t wall = start != 0 && end > start ? end - start : 0;
+        uint64_t waits = st->ns_wait_in + st->ns_wait_out;
+        st->ns_busy = wall > waits ? wall - waits : 0;
+        st->pid = atomic_load(&c->pid);
+    }
+}
