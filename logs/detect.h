@@ -9,9 +9,10 @@
 /* How many lines of the sample lg_detect() looks at, at most. */
 #define LG_DETECT_LINES 50
 
-/* Look at the first LG_DETECT_LINES complete lines of buf[0..len) (a last
- * line without '\n' counts only if it is the whole buffer's end; blank,
- * comment and error-log lines are skipped) and store in *out the built-in
+/* Look at the first LG_DETECT_LINES lines of buf[0..len) (a final line
+ * without '\n' may be cut short by the caller's read, so it is used only
+ * when there is no complete line; blank, comment and error-log lines are
+ * skipped and not counted) and store in *out the built-in
  * format that fits best: "combined" if the lines carry referer and agent,
  * "common" if they end after the bytes field, the vhost_ variants if most
  * lines start with a virtual host. *out is borrowed, static.

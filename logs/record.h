@@ -42,8 +42,9 @@ typedef struct lg_rec {
     uint32_t flags;     /* LG_REC_* */
     lg_str request;     /* the whole request field as logged, without quotes;
                            absent for "" and present as "-" for a bare "-" */
-    lg_str method;      /* "GET"...; absent when the request is not
-                           METHOD [TARGET [PROTOCOL]] with a letters-only method */
+    lg_str method;      /* "GET"...; absent unless the request starts with
+                           an upper-case word ([A-Z][A-Z_-]*, <= 32 bytes):
+                           "-", "", TLS bytes, "batman" have no method */
     lg_str target;      /* request target as logged, query string included;
                            use lg_path_strip_query() (filter.h) for the path */
     lg_str protocol;    /* "HTTP/1.1"...; present only if it starts with "HTTP/" */

@@ -17,7 +17,7 @@ int64_t lg_days_from_civil(int64_t y, int m, int d);
 void lg_civil_from_days(int64_t days, int64_t *y, int *m, int *d);
 
 /* Parse the CLF time "10/Oct/2000:13:55:36 -0700" (the text between the
- * brackets: exactly 20 or 26 bytes, or 21 with an empty zone). Stores UTC
+ * brackets: 20 bytes, 21 with an empty zone, 26, or 27 for "+01:00"). Stores UTC
  * seconds in *ts and the offset in *off (seconds east of UTC). Returns 0,
  * 1 when the zone was empty (*off = 0, time taken as UTC), or -1 when
  * malformed (bad month name, day 32, hour 24, zone +2500...). Caches the
