@@ -9,6 +9,7 @@ void pf__ring_init(struct pf__ring *r, uint64_t size, uint64_t data_off)
 {
     memset(r, 0, sizeof *r);
     atomic_init(&r->head, 0);
+    atomic_init(&r->done, 0);
     atomic_init(&r->tail, 0);
     atomic_init(&r->closed, 0);
     r->magic = PF__RING_MAGIC;
@@ -79,6 +80,7 @@ void *pf__rw_reserve(pf__rw *w, size_t len, uint32_t flags)
 
 void pf__rw_close(pf__rw *w)
 {
+    pf__rw_done(w);
     pf__rw_publish(w);
     atomic_store_explicit(&w->r->closed, 1, memory_order_release);
 }
@@ -107,6 +109,5 @@ int pf__rr_finished(pf__rr *rd)
 {
     if (!atomic_load_explicit(&rd->r->closed, memory_order_acquire))
         return 0;
-    rd->head = atomic_load_explicit(&rd->r->head, memory_order_acquire);
-    return rd->rpos == rd->head;
+    return !pf__rr_ready(rd);
 }

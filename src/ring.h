@@ -15,7 +15,11 @@
  * last), so no record is too big for a ring.
  *
  * Publication: the producer writes frames past head and makes them
- * visible with one release store of head (a batch).  The consumer reads
+ * visible with one release store of head (a batch).  It also stores done,
+ * the end of the last complete frame, after every frame: a consumer that
+ * has nothing published and is about to sleep may take frames up to done
+ * itself, so a producer that stops mid-batch (a slow source between two
+ * records) never holds a record back.  The consumer reads
  * frames between tail and head and releases space with one release store
  * of tail after it has processed them (commit after processing).  The
  * producer sets closed after its last publish: end of stream is a state
@@ -39,11 +43,12 @@
 struct pf__ring {
     /* Written by the producer. */
     _Atomic uint64_t head;   /* bytes published */
+    _Atomic uint64_t done;   /* end of the last complete frame, >= head */
     _Atomic uint32_t closed; /* 1 once the last frame is published */
     uint32_t magic;          /* PF__RING_MAGIC, set before fork */
     uint64_t size;           /* data bytes, a power of two; set before fork */
     uint64_t data_off;       /* data area, from the shared region's start */
-    char pad0[32];
+    char pad0[24];
     /* Written by the consumer. */
     _Atomic uint64_t tail;   /* bytes committed */
     char pad1[56];
@@ -125,6 +130,12 @@ static inline uint64_t pf__rw_used(const pf__rw *w)
     return w->wpos - w->tail;
 }
 
+/* Mark every reserved frame complete (written), not yet published. */
+static inline void pf__rw_done(pf__rw *w)
+{
+    atomic_store_explicit(&w->r->done, w->wpos, memory_order_release);
+}
+
 /* Publish and mark end of stream. */
 void pf__rw_close(pf__rw *w);
 
@@ -148,13 +159,28 @@ static inline int pf__rr_commit(pf__rr *rd)
     return 1;
 }
 
-/* 1 when something is published past the read position. */
+/* 1 when something is published past the read position.  (head may
+ * trail rpos after a take; positions only grow, so compare.) */
 static inline int pf__rr_ready(pf__rr *rd)
 {
-    if (rd->rpos != rd->head)
+    if (rd->head > rd->rpos)
         return 1;
-    rd->head = atomic_load_explicit(&rd->r->head, memory_order_acquire);
-    return rd->rpos != rd->head;
+    uint64_t h = atomic_load_explicit(&rd->r->head, memory_order_acquire);
+    if (h > rd->head)
+        rd->head = h;
+    return rd->head > rd->rpos;
+}
+
+/* Make complete but unpublished frames readable; 1 if there were any.
+ * For a consumer with nothing else to do. */
+static inline int pf__rr_take_done(pf__rr *rd)
+{
+    uint64_t d = atomic_load_explicit(&rd->r->done, memory_order_acquire);
+    if (d <= rd->rpos)
+        return 0;
+    if (d > rd->head)
+        rd->head = d;
+    return 1;
 }
 
 /* 1 when the producer closed the ring and every frame has been read. */

@@ -42,24 +42,20 @@ int pf_pipeline_stage_stats(const pf_pipeline *p, int i, pf_stage_stats *out)
     return 0;
 }
 
-/* Busy share of a stage in per mille, over all its workers. */
-static unsigned busy_permille(const pf_stage_stats *st)
-{
-    uint64_t all = st->total.ns_busy + st->total.ns_wait_in +
-                   st->total.ns_wait_out;
-    return all ? (unsigned)(st->total.ns_busy * 1000 / all) : 0;
-}
-
+/* The bottleneck is the stage whose workers each spent the most time
+ * working: it limits the throughput of the whole chain.  (A busy share
+ * would not do: a source that emits everything at once and ends is
+ * busy 100% of its short life.) */
 void pf__stats_bottleneck(pf_pipeline *p)
 {
-    unsigned best = 0;
+    uint64_t best = 0;
     p->bottleneck = -1;
     if (p->serial_now)
         return; /* one process: no stage waits for another */
     for (int i = 0; i < p->nstages; i++) {
         pf_stage_stats st;
         pf_pipeline_stage_stats(p, i, &st);
-        unsigned b = busy_permille(&st);
+        uint64_t b = st.total.ns_busy / (uint64_t)st.workers;
         if (p->bottleneck < 0 || b > best) {
             best = b;
             p->bottleneck = i;

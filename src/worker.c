@@ -172,6 +172,7 @@ static void end_batch(pf_ctx *ctx, int d)
         if (!ctx->deal_open)
             return;
         reserve_wait(ctx, d, 0, PF__F_MARK);
+        pf__rw_done(&ctx->out[d]);
         ctx->deal_open = 0;
     }
     publish_ring(ctx, d);
@@ -199,11 +200,15 @@ static inline void wrote(pf_ctx *ctx, int d, size_t len)
 {
     ctx->rout++;
     ctx->bout += len;
+    pf__rw_done(&ctx->out[d]);
     mark_dirty(ctx, d);
     if (ctx->deal)
         ctx->deal_open = 1;
     if (pf__rw_pending(&ctx->out[d]) >= ctx->run->batch_bytes)
         end_batch(ctx, d);
+    else if (atomic_load_explicit(&ctx->out_peer[d]->in_sleep,
+                                  memory_order_relaxed))
+        publish_ring(ctx, d); /* an idle consumer gains nothing by waiting */
     else if (pf__coarse_ns() - ctx->pend_since >= ctx->run->flush_ns)
         flush_all(ctx);
 }
@@ -219,6 +224,7 @@ static void put_large(pf_ctx *ctx, int d, const unsigned char *rec,
         uint32_t flags = off + n < len ? PF__F_MORE : 0;
         void *dst = reserve_wait(ctx, d, n, flags);
         memcpy(dst, rec + off, n);
+        pf__rw_done(&ctx->out[d]);
         off += n;
         mark_dirty(ctx, d);
         publish_ring(ctx, d);
@@ -324,6 +330,7 @@ static void put_mark(pf_ctx *ctx)
     if (ctx->nout == 0)
         return;
     reserve_wait(ctx, 0, 0, PF__F_MARK);
+    pf__rw_done(&ctx->out[0]);
     mark_dirty(ctx, 0);
     publish_all(ctx);
 }
@@ -356,6 +363,18 @@ static int input_live(pf_ctx *ctx, int only, const unsigned char *done)
     return 0;
 }
 
+/* Take complete, unpublished frames of the watched rings; 1 if any. */
+static int input_take(pf_ctx *ctx, int only, const unsigned char *done)
+{
+    if (only >= 0)
+        return pf__rr_take_done(&ctx->in[only]);
+    int any = 0;
+    for (int r = 0; r < ctx->nin; r++)
+        if (!done[r])
+            any |= pf__rr_take_done(&ctx->in[r]);
+    return any;
+}
+
 /* Wait for input: publish our output first, spin, then sleep. */
 static void idle(pf_ctx *ctx, int only, const unsigned char *done)
 {
@@ -366,12 +385,23 @@ static void idle(pf_ctx *ctx, int only, const unsigned char *done)
             goto done;
         pf__cpu_relax();
     }
+    /* Before sleeping, announce it, then look again - including at
+     * frames a producer wrote but has not published: it publishes at
+     * once from now on, and what it wrote before is taken here.  The
+     * second look, a moment later, covers a producer store still in
+     * flight when the first was made. */
     struct pf__wctl *me = ctx->me;
     uint32_t seq = atomic_load(&me->in_seq);
     atomic_store(&me->in_sleep, 1);
     atomic_thread_fence(memory_order_seq_cst);
-    if (!input_live(ctx, only, done))
-        pf__futex_wait(&me->in_seq, seq, SLEEP_NS);
+    for (int look = 0; look < 2; look++) {
+        if (input_live(ctx, only, done) || input_take(ctx, only, done))
+            goto awake;
+        for (int i = 0; i < SPIN_TRIES; i++)
+            pf__cpu_relax();
+    }
+    pf__futex_wait(&me->in_seq, seq, SLEEP_NS);
+awake:
     atomic_store(&me->in_sleep, 0);
 done:
     ctx->wait_in += pf__now_ns() - t0;
