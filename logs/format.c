@@ -290,6 +290,11 @@ static int compile_apache(comp *c, const char *s)
                             start);
             break;
         }
+        /* "%U%q" is the usual way to log the target with its query:
+         * the target field then simply runs on to the next literal. */
+        if (d == 'q' && c->n > 0 && c->items[c->n - 1].is_field &&
+            c->items[c->n - 1].fld == LG_F_TARGET)
+            continue;
         /* Apache's %t prints its own brackets. */
         if (fld == LG_F_TIME_CLF)
             add_lit(c, '[');

@@ -34,7 +34,8 @@
  *    $body_bytes_sent, $bytes_sent, $http_referer, $http_user_agent, $host,
  *    $server_name, $http_host, $request_time.  Apache: %h %a %l %u %t %r %m
  *    %U %q %H %s %>s %b %B %O %v %V %D %T %{Referer}i %{User-Agent}i
- *    %{Host}i and any other %{...}x as a skipped field.
+ *    %{Host}i and any other %{...}x as a skipped field ("%U%q" reads the
+ *    target with its query string; a custom %{strftime}t is skipped).
  *    Full list and semantics: docs/LOG-FORMATS.md.
  */
 #ifndef LOGS_FORMAT_H
