@@ -163,8 +163,11 @@ static void child_setup(const struct pf__run *run, int sfd,
     sigprocmask(SIG_SETMASK, host_mask, NULL);
 }
 
-/* Describe how a worker ended, for the log line; returns its error. */
-static int judge_exit(pf_pipeline *p, struct pf__run *run, int g, int status)
+/* Describe how a worker ended, for the log line; returns its error.
+ * After an abort, the workers we killed ourselves are logged at debug
+ * level: the line that matters is the first failure's. */
+static int judge_exit(pf_pipeline *p, struct pf__run *run, int g, int status,
+                      int aborted)
 {
     struct pf__wctl *c = &run->wctl[g];
     int state = (int)atomic_load(&c->state);
@@ -174,25 +177,26 @@ static int judge_exit(pf_pipeline *p, struct pf__run *run, int g, int status)
     worker_of(run, p->nstages, g, &s, &w);
     const char *name = p->stages[s]->name;
     pid_t pid = run->pids[g];
+    int level = aborted ? PF_LOG_DEBUG : PF_LOG_ERROR;
     if (state == PF__W_FAILED) {
         int err = (int)atomic_load(&c->error);
-        pf_log(NULL, PF_LOG_ERROR, "stage %s worker %d (pid %d) failed: %s",
+        pf_log(NULL, level, "stage %s worker %d (pid %d) failed: %s",
                name, w, (int)pid, pf_strerror(err));
         return err != 0 ? err : PF_ESTAGE;
     }
     if (WIFSIGNALED(status)) {
         int sig = WTERMSIG(status);
-        pf_log(NULL, PF_LOG_ERROR,
+        pf_log(NULL, level,
                "stage %s worker %d (pid %d) killed by signal %d (SIG%s) "
                "while %s", name, w, (int)pid, sig, sigabbrev_np(sig) ?
                sigabbrev_np(sig) : "?", pf__wstate_name(state));
     } else if (WEXITSTATUS(status) == 0) {
-        pf_log(NULL, PF_LOG_ERROR,
+        pf_log(NULL, level,
                "stage %s worker %d (pid %d) exited with status 0 before "
                "finishing (while %s)", name, w, (int)pid,
                pf__wstate_name(state));
     } else {
-        pf_log(NULL, PF_LOG_ERROR,
+        pf_log(NULL, level,
                "stage %s worker %d (pid %d) exited with status %d while %s",
                name, w, (int)pid, WEXITSTATUS(status),
                pf__wstate_name(state));
@@ -231,7 +235,8 @@ static void reap(struct watch *wa)
         pid_t r = waitpid(run->pids[g], &status, WNOHANG);
         if (r == 0 || (r < 0 && errno == EINTR))
             continue;
-        int err = r < 0 ? PF_EWORKER : judge_exit(wa->p, run, g, status);
+        int err = r < 0 ? PF_EWORKER
+                        : judge_exit(wa->p, run, g, status, wa->aborted);
         run->pids[g] = -run->pids[g]; /* reaped; keep the pid for stats */
         wa->alive--;
         if (err != 0 && !wa->aborted)
