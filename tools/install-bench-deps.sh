@@ -1,0 +1,7 @@
+#!/bin/sh
+# install-bench-deps.sh - the tools the benchmarks compare pipefan with
+# (GNU parallel, GoAccess, hyperfine, gawk, Python).  Separate from
+# install-deps.sh so `make check` never pulls them in.
+set -eu
+here=$(dirname "$0")
+exec "$here/install-deps.sh" hyperfine goaccess parallel gawk python3 "$@"
