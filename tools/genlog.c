@@ -16,7 +16,9 @@
  * broken times, unterminated quotes) with that probability; --report
  * prints "lines=N good=N bad=N bytes=N" on stderr at the end.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>

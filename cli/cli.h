@@ -1,0 +1,22 @@
+/* cli.h - what the pipefan command's files share: exit codes and the
+ * subcommand entry points (one cli/cmd-<name>.c each).
+ */
+#ifndef CLI_H
+#define CLI_H
+
+/* Exit codes of the pipefan command (documented in docs/LOGS.md). */
+#define CLI_EXIT_OK 0        /* done, every input line was understood */
+#define CLI_EXIT_FATAL 1     /* nothing useful done: no input, runtime error */
+#define CLI_EXIT_USAGE 2     /* bad command line */
+#define CLI_EXIT_BADINPUT 3  /* report written, but some input was bad */
+#define CLI_EXIT_STRICT 4    /* --strict stopped at a bad line: no report */
+#define CLI_EXIT_SIGINT 130  /* stopped by SIGINT (128 + 2) */
+#define CLI_EXIT_SIGTERM 143 /* stopped by SIGTERM (128 + 15) */
+
+/* Subcommands: argv[0] is the subcommand's name.  Return an exit code. */
+int cli_cmd_logs(int argc, char **argv);
+#ifdef CLI_HAVE_RUN
+int cli_cmd_run(int argc, char **argv);
+#endif
+
+#endif

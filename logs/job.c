@@ -1,0 +1,285 @@
+/* job.c - set up and run one pipefan logs job (job.h). */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "job.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "agg.h"
+#include "detect.h"
+#include "progress.h"
+#include "split.h"
+
+static const char *const panel_names[] = {
+#define LG_PANEL_NAME_(e, name) name,
+    LG_PANEL_MAP(LG_PANEL_NAME_)
+#undef LG_PANEL_NAME_
+};
+
+/* Built-in formats of slots 1..LG_FMT_SLOTS-1. */
+static const char *const slot_names[LG_FMT_SLOTS] = {
+    NULL, "combined", "common", "vhost_combined", "vhost_common",
+};
+
+const char *lg_panel_name(int panel)
+{
+    return panel >= 0 && panel < LG_PANEL_COUNT ? panel_names[panel] : "?";
+}
+
+int lg_panel_find(const char *name)
+{
+    for (int i = 0; i < LG_PANEL_COUNT; i++)
+        if (strcmp(name, panel_names[i]) == 0)
+            return i;
+    if (strcmp(name, "404") == 0 || strcmp(name, "404s") == 0)
+        return LG_PANEL_NOT_FOUND;
+    return -1;
+}
+
+int lg_panels_parse(const char *list, unsigned *mask, char *err, size_t errlen)
+{
+    char buf[512];
+    unsigned m = 0;
+    snprintf(buf, sizeof buf, "%s", list);
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t;
+         t = strtok_r(NULL, ",", &save)) {
+        int p;
+        if (strcmp(t, "all") == 0) {
+            m |= LG_PANELS_ALL;
+            continue;
+        }
+        if ((p = lg_panel_find(t)) < 0) {
+            snprintf(err, errlen, "unknown panel '%s' (panels: all", t);
+            for (int i = 0; i < LG_PANEL_COUNT; i++) {
+                size_t l = strlen(err);
+                snprintf(err + l, errlen - l, ", %s", panel_names[i]);
+            }
+            size_t l = strlen(err);
+            snprintf(err + l, errlen - l, ")");
+            return -EINVAL;
+        }
+        m |= 1u << p;
+    }
+    if (!m) {
+        snprintf(err, errlen, "no panel in '%s'", list);
+        return -EINVAL;
+    }
+    *mask = m;
+    return 0;
+}
+
+int lg_job_fmt_slot(const lg_job *job, const lg_format *f)
+{
+    if (f && job->fmts[LG_FMT_USER] == f)
+        return LG_FMT_USER;
+    for (int i = 1; i < LG_FMT_SLOTS; i++)
+        if (f && job->fmts[i] == f)
+            return i;
+    return 1;
+}
+
+/* Tables the panels need. */
+static unsigned tables_for(unsigned panels)
+{
+    unsigned t = 1u << LG_TAB_CLIENTS;
+    static const struct { int panel, tab; } map[] = {
+        {LG_PANEL_PATHS, LG_TAB_PATHS},         {LG_PANEL_METHODS, LG_TAB_METHODS},
+        {LG_PANEL_PROTOCOLS, LG_TAB_PROTOCOLS}, {LG_PANEL_REFERRERS, LG_TAB_REFERRERS},
+        {LG_PANEL_AGENTS, LG_TAB_AGENTS},       {LG_PANEL_NOT_FOUND, LG_TAB_NOT_FOUND},
+        {LG_PANEL_VHOSTS, LG_TAB_VHOSTS},       {LG_PANEL_HOURS, LG_TAB_HOURS},
+        {LG_PANEL_DAYS, LG_TAB_DAYS},
+    };
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (panels & (1u << map[i].panel))
+            t |= 1u << map[i].tab;
+    return t;
+}
+
+/* Detect the format of input i from its first 64 KiB (decompressed). */
+static int detect_file(lg_job *job, size_t i)
+{
+    const lg_input *in = &job->in.v[i];
+    static char buf[64 * 1024];
+    size_t n = 0;
+    lg_stream *s = NULL;
+    const lg_format *f = NULL;
+    int fd = open(in->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 1;
+    if (lg_stream_open(&s, fd, in->comp, 0, sizeof buf) == 0) {
+        while (n < sizeof buf) {
+            ssize_t r = lg_stream_read(s, buf + n, sizeof buf - n);
+            if (r <= 0)
+                break;
+            n += (size_t)r;
+        }
+        lg_stream_close(s);
+    }
+    close(fd);
+    /* cut at the last line end so detect sees whole lines */
+    char *nl = n ? memrchr(buf, '\n', n) : NULL;
+    if (nl && n == sizeof buf)
+        n = (size_t)(nl - buf) + 1;
+    int ok = lg_detect(buf, n, &f);
+    if (ok == 0 && n > 0)
+        pf_log(NULL, PF_LOG_WARN, "%s: format not recognised, assuming combined", in->path);
+    return lg_job_fmt_slot(job, f);
+}
+
+static int setup_formats(lg_job *job, char *err, size_t errlen)
+{
+    const lg_config *cfg = job->cfg;
+    for (int i = 1; i < LG_FMT_SLOTS; i++)
+        job->fmts[i] = lg_format_builtin(slot_names[i]);
+    job->file_fmt = calloc(job->in.n ? job->in.n : 1, 1);
+    if (!job->file_fmt)
+        return -ENOMEM;
+    if (cfg->format) {
+        const lg_format *b = lg_format_builtin(cfg->format);
+        if (b) {
+            job->fmts[LG_FMT_USER] = b;
+        } else {
+            char e[256] = "";
+            int rc = lg_format_compile(cfg->format, &job->user_fmt, e, sizeof e);
+            if (rc < 0) {
+                snprintf(err, errlen, "--format: %s", e[0] ? e : strerror(-rc));
+                return rc;
+            }
+            job->fmts[LG_FMT_USER] = job->user_fmt;
+        }
+        /* LG_FMT_USER is 0: calloc already chose it for every input */
+        return 0;
+    }
+    for (size_t i = 0; i < job->in.n; i++)
+        job->file_fmt[i] = job->in.v[i].is_stdin ? 1 : (uint8_t)detect_file(job, i);
+    return 0;
+}
+
+static int filter_wanted(const lg_filter_opts *o)
+{
+    return o->since || o->until || o->n_status || o->n_include || o->n_exclude ||
+           o->exclude_static || o->n_clients;
+}
+
+int lg_logs_run(const lg_config *cfg, char *const *files, int nfiles,
+                lg_result *res, char *err, size_t errlen)
+{
+    lg_job *job = calloc(1, sizeof *job);
+    pf_pipeline *p = NULL;
+    lg_progress prog = {0};
+    int rc = 0, missing = 0;
+    char e[512];
+
+    memset(res, 0, sizeof *res);
+    if (!job)
+        return -ENOMEM;
+    job->cfg = cfg;
+    job->out_fd = 1;
+    job->panels = cfg->panels ? cfg->panels : LG_PANELS_ALL;
+    job->tabs_on = tables_for(job->panels);
+    job->chunk_size = cfg->chunk_size ? cfg->chunk_size : LG_CHUNK_SIZE;
+
+    for (int i = 0; i < nfiles; i++) {
+        int r = lg_inputs_add(&job->in, files[i], e, sizeof e);
+        if (r == -ENOMEM) {
+            rc = r;
+            goto out;
+        }
+        if (r < 0) {
+            pf_log(NULL, PF_LOG_ERROR, "%s", e);
+            missing++;
+        }
+    }
+    if (job->in.n == 0) {
+        snprintf(err, errlen, missing ? "no readable input" : "no input files");
+        rc = -ENOENT;
+        goto out;
+    }
+    if ((rc = setup_formats(job, err, errlen)) < 0)
+        goto out;
+    if (filter_wanted(&cfg->filter)) {
+        rc = lg_filter_new(&cfg->filter, &job->filter, e, sizeof e);
+        if (rc < 0) {
+            snprintf(err, errlen, "%s", e);
+            goto out;
+        }
+        if (lg_filter_is_empty(job->filter)) {
+            lg_filter_free(job->filter);
+            job->filter = NULL;
+        }
+    }
+    if (cfg->geoip_db) {
+        rc = lg_geoip_open(cfg->geoip_db, &job->geoip, e, sizeof e);
+        if (rc < 0) {
+            snprintf(err, errlen, "--geoip-db: %s", e[0] ? e : strerror(-rc));
+            goto out;
+        }
+    } else if (job->panels & ((1u << LG_PANEL_COUNTRIES) | (1u << LG_PANEL_CLIENTS))) {
+        if (lg_geoip_open(NULL, &job->geoip, NULL, 0) < 0)
+            job->geoip = NULL;
+    }
+    job->sh = mmap(NULL, sizeof *job->sh, PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (job->sh == MAP_FAILED) {
+        job->sh = NULL;
+        rc = -errno;
+        goto out;
+    }
+
+    p = pf_pipeline_new();
+    if (!p) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    pf_stage *src = pf_source(p, "split", lg_split_source, job);
+    pf_stage *parse = pf_stage_add(p, "parse", lg_scan_chunk, job);
+    pf_stage *sink = pf_stage_add(p, "merge", lg_merge_partial, job);
+    pf_stage_distribution(src, PF_DIST_LEAST_LOADED);
+    pf_stage_workers(parse, cfg->jobs > 0 ? cfg->jobs : 1);
+    pf_stage_hooks(parse, lg_scan_init, lg_scan_finish);
+    pf_stage_hooks(sink, lg_merge_init, lg_merge_finish);
+    pf_options o;
+    pf_options_init(&o);
+    o.max_record = 1u << 30;  /* a partial aggregate is one record */
+    o.batch_bytes = 64;       /* descriptors are small: deal them out at once */
+    o.serial = cfg->serial;
+    o.progress = 0;           /* ours instead: input bytes, not records */
+    o.stop_signals = 1;
+    pf_pipeline_set_options(p, &o);
+    int want_prog = cfg->progress < 0 ? isatty(2) : cfg->progress;
+    if (want_prog) {
+        prog.job = job;
+        pf_pipeline_on_progress(p, lg_progress_cb, &prog);
+    }
+
+    res->rc = pf_run(p);
+    res->signal = pf_run_signal(p);
+    res->strict_failed = atomic_load(&job->sh->strict_hit);
+    res->requests = job->sh->requests;
+    res->bad_lines = job->sh->bad_lines;
+    res->file_errors = job->sh->file_errors + (uint64_t)missing;
+    res->report_written = atomic_load(&job->sh->sink_done);
+    if (res->strict_failed)
+        fprintf(stderr, "pipefan logs: --strict: %s\n", job->sh->strict_msg);
+    if (cfg->stats)
+        pf_pipeline_write_summary(p, 2);
+    rc = 0;
+out:
+    pf_pipeline_free(p);
+    if (job->sh)
+        munmap(job->sh, sizeof *job->sh);
+    lg_geoip_close(job->geoip);
+    lg_filter_free(job->filter);
+    lg_format_free(job->user_fmt);
+    free(job->file_fmt);
+    lg_inputs_free(&job->in);
+    free(job);
+    return rc;
+}

@@ -1,0 +1,148 @@
+/* job.h - one run of pipefan logs: configuration, the pipeline
+ * split -> N x parse -> merge, and what the run reports back.
+ *
+ * The job is built in the calling process before pf_run; every worker
+ * process inherits a copy through fork and only reads it, except for the
+ * per-process worker state and the small lg_shared block, which lives in
+ * shared memory so the caller sees what the workers and the sink found.
+ */
+#ifndef LOGS_JOB_H
+#define LOGS_JOB_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <pipefan.h>
+
+#include "filter.h"
+#include "format.h"
+#include "geoip.h"
+#include "input.h"
+
+/* Report panels: X(ENUM, "name"). */
+#define LG_PANEL_MAP(X)                                                        \
+    X(TOTALS, "totals")                                                        \
+    X(STATUS, "status")                                                        \
+    X(METHODS, "methods")                                                      \
+    X(PROTOCOLS, "protocols")                                                  \
+    X(PATHS, "paths")                                                          \
+    X(CLIENTS, "clients")                                                      \
+    X(COUNTRIES, "countries")                                                  \
+    X(HOURS, "hours")                                                          \
+    X(DAYS, "days")                                                            \
+    X(REFERRERS, "referrers")                                                  \
+    X(AGENTS, "agents")                                                        \
+    X(NOT_FOUND, "not_found")                                                  \
+    X(VHOSTS, "vhosts")                                                        \
+    X(BAD, "bad")                                                              \
+    X(FILES, "files")
+
+enum lg_panel {
+#define LG_PANEL_ENUM_(e, name) LG_PANEL_##e,
+    LG_PANEL_MAP(LG_PANEL_ENUM_)
+#undef LG_PANEL_ENUM_
+    LG_PANEL_COUNT
+};
+
+#define LG_PANELS_ALL ((1u << LG_PANEL_COUNT) - 1)
+
+/* Name of a panel; static, "?" out of range. */
+const char *lg_panel_name(int panel);
+/* The panel called name, or -1. */
+int lg_panel_find(const char *name);
+/* Parse a comma list of panel names ("all" for every one) into a mask.
+ * Returns 0, or -EINVAL with a message in err. */
+int lg_panels_parse(const char *list, unsigned *mask, char *err, size_t errlen);
+
+enum lg_output { LG_OUT_TEXT, LG_OUT_JSON, LG_OUT_CSV };
+
+/* What the user asked for; plain data, zero it then set fields. */
+typedef struct lg_config {
+    const char *format;      /* NULL or "auto": detect per input */
+    int jobs;                /* parse workers, >= 1 */
+    int top;                 /* rows per panel, 0 = all */
+    unsigned panels;         /* 1u << LG_PANEL_*; 0 = all */
+    lg_filter_opts filter;   /* borrowed strings */
+    int strip_query;
+    const char *geoip_db;    /* NULL: the usual Debian paths, if present */
+    int output;              /* LG_OUT_* */
+    const char *csv_target;  /* CSV: a panel name, or a directory */
+    int strict;              /* stop at the first bad line */
+    size_t chunk_size;       /* 0 = LG_CHUNK_SIZE */
+    int progress;            /* 1 on, 0 off, -1 when stderr is a TTY */
+    int stats;               /* per-stage table on stderr at the end */
+    int color;               /* 1 on, 0 off, -1 when stdout is a TTY */
+    int width;               /* text width; 0 = the terminal's or 100 */
+    int serial;              /* -1 PIPEFAN_SERIAL, 0 processes, 1 serial */
+} lg_config;
+
+/* Shared between the caller and every worker (MAP_SHARED, made before
+ * fork).  Writers noted per field. */
+typedef struct lg_shared {
+    _Atomic uint64_t bytes_done;  /* parse workers: input bytes consumed */
+    _Atomic int strict_hit;       /* parse worker that saw the first bad
+                                     line under --strict sets it to 1 */
+    _Atomic int sink_done;        /* sink: 1 once the report was written */
+    uint64_t requests, bad_lines; /* sink: final totals */
+    uint64_t ignored_lines;       /* sink */
+    uint64_t file_errors;         /* sink: inputs that failed part way */
+    int render_err;               /* sink: writing the report failed */
+    char strict_msg[1024];        /* the strict_hit winner */
+} lg_shared;
+
+/* Format slots: chunk descriptors carry a slot, not a pointer. */
+#define LG_FMT_USER 0
+#define LG_FMT_SLOTS 5
+
+struct lg_worker;
+struct lg_sink;
+
+typedef struct lg_job {
+    const lg_config *cfg;
+    lg_inputs in;
+    uint8_t *file_fmt;                /* per input: format slot */
+    const lg_format *fmts[LG_FMT_SLOTS];
+    lg_format *user_fmt;              /* owned, when --format was a spec */
+    lg_filter *filter;                /* NULL when no filter option */
+    lg_geoip *geoip;                  /* NULL without a database */
+    lg_shared *sh;
+    unsigned panels;
+    unsigned tabs_on;                 /* agg tables to fill */
+    size_t chunk_size;
+    int out_fd;                       /* where the report goes (1) */
+    struct lg_worker *workers[PF_MAX_WORKERS]; /* this process's */
+    struct lg_sink *sink;             /* this process's */
+} lg_job;
+
+/* Slot of a built-in or user format of the job (LG_FMT_USER for a user
+ * format), or 1 ("combined") when unknown. */
+int lg_job_fmt_slot(const lg_job *job, const lg_format *f);
+
+/* What a run found, for the exit status. */
+typedef struct lg_result {
+    int rc;                  /* pf_run's result */
+    int signal;              /* SIGINT/SIGTERM that stopped it, or 0 */
+    int strict_failed;
+    uint64_t requests, bad_lines, file_errors;
+    int report_written;
+} lg_result;
+
+/* Analyse the inputs named by files[0..nfiles) with cfg and write the
+ * report to stdout.  Returns 0 when the run happened (see res), or
+ * a negative errno with a message in err for setup errors (bad format
+ * spec, filter, unreadable input, GeoIP database). */
+int lg_logs_run(const lg_config *cfg, char *const *files, int nfiles,
+                lg_result *res, char *err, size_t errlen);
+
+/* Parse-stage callbacks (scan.c); arg is the lg_job. */
+int lg_scan_init(pf_ctx *ctx, void *arg);
+int lg_scan_chunk(pf_ctx *ctx, const void *rec, size_t len, void *arg);
+int lg_scan_finish(pf_ctx *ctx, void *arg);
+
+/* Sink callbacks (merge.c); arg is the lg_job. */
+int lg_merge_init(pf_ctx *ctx, void *arg);
+int lg_merge_partial(pf_ctx *ctx, const void *rec, size_t len, void *arg);
+int lg_merge_finish(pf_ctx *ctx, void *arg);
+
+#endif

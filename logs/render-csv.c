@@ -1,0 +1,170 @@
+/* render-csv.c - report panels as RFC 4180 CSV: one panel to stdout, or
+ * every shown panel as <dir>/<panel>.csv.  Rows end with CRLF as the RFC
+ * says; the first row names the columns.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "render.h"
+#include "timefmt.h"
+
+#define EOL "\r\n"
+
+static int panel_table(int panel)
+{
+    switch (panel) {
+    case LG_PANEL_METHODS: return LG_TAB_METHODS;
+    case LG_PANEL_PROTOCOLS: return LG_TAB_PROTOCOLS;
+    case LG_PANEL_PATHS: return LG_TAB_PATHS;
+    case LG_PANEL_CLIENTS: return LG_TAB_CLIENTS;
+    case LG_PANEL_REFERRERS: return LG_TAB_REFERRERS;
+    case LG_PANEL_AGENTS: return LG_TAB_AGENTS;
+    case LG_PANEL_NOT_FOUND: return LG_TAB_NOT_FOUND;
+    case LG_PANEL_VHOSTS: return LG_TAB_VHOSTS;
+    case LG_PANEL_HOURS: return LG_TAB_HOURS;
+    case LG_PANEL_DAYS: return LG_TAB_DAYS;
+    default: return -1;
+    }
+}
+
+static const char *key_name(int id)
+{
+    switch (id) {
+    case LG_TAB_METHODS: return "method";
+    case LG_TAB_PROTOCOLS: return "protocol";
+    case LG_TAB_CLIENTS: return "client";
+    case LG_TAB_REFERRERS: return "referrer";
+    case LG_TAB_AGENTS: return "agent";
+    case LG_TAB_VHOSTS: return "vhost";
+    case LG_TAB_HOURS: return "hour";
+    case LG_TAB_DAYS: return "day";
+    default: return "path";
+    }
+}
+
+static void time_cell(FILE *f, int64_t ts, int32_t off)
+{
+    char buf[32];
+    if (ts != LG_NO_TIME) {
+        lg_time_format_iso(ts, off, 0, buf);
+        fputs(buf, f);
+    }
+}
+
+static void write_panel(const lg_report *r, int panel, FILE *f)
+{
+    const lg_agg *a = r->agg;
+    int id = panel_table(panel);
+    if (id >= 0) {
+        size_t n = lg_report_shown(r, id);
+        fprintf(f, "%s,hits,bytes%s%s" EOL, key_name(id),
+                id == LG_TAB_PATHS && a->track_pairs ? ",clients" : "",
+                id == LG_TAB_CLIENTS ? ",country" : "");
+        for (size_t i = 0; i < n; i++) {
+            const lg_ent *e = r->rows[id][i];
+            if (id == LG_TAB_HOURS || id == LG_TAB_DAYS) {
+                char buf[32];
+                lg_bucket_text(id, lg_ent_bucket(e), buf);
+                fputs(buf, f);
+            } else {
+                lg_csv_str(f, e->key, e->klen);
+            }
+            fprintf(f, ",%" PRIu64 ",%" PRIu64, e->hits, e->bytes);
+            if (id == LG_TAB_PATHS && a->track_pairs)
+                fprintf(f, ",%" PRIu32, e->aux);
+            if (id == LG_TAB_CLIENTS)
+                fprintf(f, ",%s", lg_report_country(r, e));
+            fputs(EOL, f);
+        }
+        return;
+    }
+    switch (panel) {
+    case LG_PANEL_TOTALS:
+        fputs("key,value" EOL, f);
+        fprintf(f, "requests,%" PRIu64 EOL "bad_lines,%" PRIu64 EOL "bytes,%" PRIu64 EOL
+                   "unique_clients,%" PRIu64 EOL "unique_paths,%zu" EOL "lines,%" PRIu64 EOL
+                   "ignored_lines,%" PRIu64 EOL "filtered,%" PRIu64 EOL "first,",
+                a->requests, a->bad_lines, a->bytes, r->unique_clients,
+                a->tab[LG_TAB_PATHS].n, a->lines, a->ignored, a->filtered);
+        time_cell(f, a->first_ts, a->first_off);
+        fputs(EOL "last,", f);
+        time_cell(f, a->last_ts, a->last_off);
+        fputs(EOL, f);
+        break;
+    case LG_PANEL_STATUS:
+        fputs("status,hits,bytes" EOL, f);
+        for (int c = 0; c < 1000; c++)
+            if (a->status[c].hits)
+                fprintf(f, "%d,%" PRIu64 ",%" PRIu64 EOL, c, a->status[c].hits,
+                        a->status[c].bytes);
+        break;
+    case LG_PANEL_COUNTRIES: {
+        size_t n = r->ncountries;
+        if (r->top && r->top < n)
+            n = r->top;
+        fputs("country,hits,bytes,clients" EOL, f);
+        for (size_t i = 0; i < n; i++)
+            fprintf(f, "%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 EOL, r->countries[i].code,
+                    r->countries[i].hits, r->countries[i].bytes, r->countries[i].clients);
+        break;
+    }
+    case LG_PANEL_BAD:
+        fputs("reason,lines" EOL, f);
+        for (int b = 1; b < LG_BAD_COUNT; b++)
+            if (a->bad[b])
+                fprintf(f, "%s,%" PRIu64 EOL, lg_bad_name(b), a->bad[b]);
+        break;
+    case LG_PANEL_FILES:
+        fputs("path,format,compression,lines,requests,bad_lines,error" EOL, f);
+        for (size_t i = 0; i < a->nfiles; i++) {
+            const lg_file_stat *fs = &a->files[i];
+            const lg_input *in = &r->job->in.v[i];
+            const lg_format *fm = r->job->fmts[r->job->file_fmt[i]];
+            lg_csv_str(f, in->path, strlen(in->path));
+            fprintf(f, ",%s,%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",",
+                    fm ? lg_format_name(fm) : "", lg_comp_name(in->comp), fs->lines,
+                    fs->requests, fs->bad);
+            lg_csv_str(f, fs->errmsg, strlen(fs->errmsg));
+            fputs(EOL, f);
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+int lg_render_csv(const lg_report *r, FILE *out, const char *target, char *err,
+                  size_t errlen)
+{
+    int panel = lg_panel_find(target);
+    if (panel >= 0) {
+        write_panel(r, panel, out);
+        if (fflush(out) != 0 || ferror(out))
+            return -EIO;
+        return 0;
+    }
+    if (mkdir(target, 0777) < 0 && errno != EEXIST) {
+        snprintf(err, errlen, "%s: %s", target, strerror(errno));
+        return -errno;
+    }
+    for (int p = 0; p < LG_PANEL_COUNT; p++) {
+        char path[4096];
+        if (!lg_report_has(r, p))
+            continue;
+        snprintf(path, sizeof path, "%s/%s.csv", target, lg_panel_name(p));
+        FILE *f = fopen(path, "w");
+        if (!f) {
+            snprintf(err, errlen, "%s: %s", path, strerror(errno));
+            return -errno;
+        }
+        write_panel(r, p, f);
+        if (fclose(f) != 0) {
+            snprintf(err, errlen, "%s: %s", path, strerror(errno));
+            return -EIO;
+        }
+    }
+    return 0;
+}

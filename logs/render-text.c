@@ -1,0 +1,380 @@
+/* render-text.c - the report as aligned terminal tables.
+ *
+ * Each panel is a table whose number columns are sized to their widest
+ * value; the one text column (path, client, agent...) gets what is left of
+ * the width and longer strings are cut with "...".  Log strings are
+ * escaped (lg_term_str) so a hostile line cannot drive the terminal.
+ * Colour only when asked (the caller checks the TTY and NO_COLOR).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "render.h"
+#include "timefmt.h"
+
+#define MAXCOLS 6
+
+typedef struct tctx {
+    FILE *f;
+    int color;
+    int width;
+} tctx;
+
+static const char *c_head(const tctx *t) { return t->color ? "\033[1;36m" : ""; }
+static const char *c_dim(const tctx *t) { return t->color ? "\033[2m" : ""; }
+static const char *c_off(const tctx *t) { return t->color ? "\033[0m" : ""; }
+
+/* "1,234,567" */
+static void fmt_count(uint64_t v, char *buf, size_t cap)
+{
+    char tmp[32];
+    int n = snprintf(tmp, sizeof tmp, "%" PRIu64, v), o = 0;
+    for (int i = 0; i < n && (size_t)o + 2 < cap; i++) {
+        if (i && (n - i) % 3 == 0)
+            buf[o++] = ',';
+        buf[o++] = tmp[i];
+    }
+    buf[o] = 0;
+}
+
+/* "2.6 GiB" */
+static void fmt_bytes(uint64_t v, char *buf, size_t cap)
+{
+    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+    double d = (double)v;
+    int u = 0;
+    while (d >= 1024 && u < 5) {
+        d /= 1024;
+        u++;
+    }
+    if (u == 0)
+        snprintf(buf, cap, "%" PRIu64 " B", v);
+    else
+        snprintf(buf, cap, "%.1f %s", d, units[u]);
+}
+
+static void fmt_pct(uint64_t part, uint64_t whole, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%.1f%%", whole ? 100.0 * (double)part / (double)whole : 0.0);
+}
+
+static void title(const tctx *t, const char *name, size_t shown, size_t total)
+{
+    fprintf(t->f, "\n%s%s%s", c_head(t), name, c_off(t));
+    if (total > shown)
+        fprintf(t->f, " %s(top %zu of %zu)%s", c_dim(t), shown, total, c_off(t));
+    fputc('\n', t->f);
+}
+
+/* A table: ncols right-aligned number columns, then one text column. */
+typedef struct table {
+    int ncols;
+    const char *head[MAXCOLS];
+    const char *text_head;
+    size_t nrows;
+    char (*cells)[MAXCOLS][32];
+    int w[MAXCOLS];
+} table;
+
+static void table_print(const tctx *t, table *tb, const char *const *text,
+                        const size_t *tlen)
+{
+    int used = 2;
+    for (int c = 0; c < tb->ncols; c++) {
+        tb->w[c] = (int)strlen(tb->head[c]);
+        for (size_t r = 0; r < tb->nrows; r++) {
+            int l = (int)strlen(tb->cells[r][c]);
+            if (l > tb->w[c])
+                tb->w[c] = l;
+        }
+        used += tb->w[c] + 2;
+    }
+    int rest = t->width - used;
+    if (rest < 10)
+        rest = 10;
+    fprintf(t->f, "%s ", c_dim(t));
+    for (int c = 0; c < tb->ncols; c++)
+        fprintf(t->f, " %*s ", tb->w[c], tb->head[c]);
+    fprintf(t->f, " %s%s\n", tb->text_head, c_off(t));
+    for (size_t r = 0; r < tb->nrows; r++) {
+        fputc(' ', t->f);
+        for (int c = 0; c < tb->ncols; c++)
+            fprintf(t->f, " %*s ", tb->w[c], tb->cells[r][c]);
+        fputc(' ', t->f);
+        lg_term_str(t->f, text[r], tlen[r], rest);
+        fputc('\n', t->f);
+    }
+}
+
+/* One ranked table panel: hits, %, bytes (+ clients or country). */
+static void ranked(const tctx *t, const lg_report *r, int id, const char *name,
+                   const char *what)
+{
+    size_t n = lg_report_shown(r, id);
+    const lg_agg *a = r->agg;
+    title(t, name, n, r->nrows[id]);
+    if (!n) {
+        fprintf(t->f, "  %s(none)%s\n", c_dim(t), c_off(t));
+        return;
+    }
+    table tb = {0};
+    const char **text = malloc(n * sizeof *text);
+    size_t *tlen = malloc(n * sizeof *tlen);
+    tb.cells = calloc(n, sizeof *tb.cells);
+    if (!tb.cells || !text || !tlen) {
+        free(tb.cells);
+        free(text);
+        free(tlen);
+        return;
+    }
+    tb.nrows = n;
+    tb.text_head = what;
+    tb.head[tb.ncols++] = "hits";
+    tb.head[tb.ncols++] = "%";
+    tb.head[tb.ncols++] = "bytes";
+    int extra = id == LG_TAB_PATHS && a->track_pairs ? 1 : id == LG_TAB_CLIENTS && r->client_cc ? 2 : 0;
+    if (extra == 1)
+        tb.head[tb.ncols++] = "clients";
+    for (size_t i = 0; i < n; i++) {
+        const lg_ent *e = r->rows[id][i];
+        fmt_count(e->hits, tb.cells[i][0], 32);
+        fmt_pct(e->hits, a->requests, tb.cells[i][1], 32);
+        fmt_bytes(e->bytes, tb.cells[i][2], 32);
+        if (extra == 1)
+            fmt_count(e->aux, tb.cells[i][3], 32);
+        text[i] = e->key;
+        tlen[i] = e->klen;
+        if (extra == 2) {
+            const char *c = lg_report_country(r, e);
+            snprintf(tb.cells[i][3], 32, "%s", *c ? c : "--");
+        }
+    }
+    if (extra == 2)
+        tb.head[tb.ncols++] = "cc";
+    table_print(t, &tb, text, tlen);
+    free(tb.cells);
+    free(text);
+    free(tlen);
+}
+
+static void totals(const tctx *t, const lg_report *r)
+{
+    const lg_agg *a = r->agg;
+    char v[8][48], first[32] = "-", last[32] = "-";
+    uint64_t ferr = 0;
+    for (size_t i = 0; i < a->nfiles; i++)
+        ferr += a->files[i].err != 0;
+    if (a->first_ts != LG_NO_TIME) {
+        lg_time_format_iso(a->first_ts, a->first_off, 0, first);
+        lg_time_format_iso(a->last_ts, a->last_off, 0, last);
+    }
+    fmt_count(a->requests, v[0], 48);
+    fmt_count(r->unique_clients, v[1], 48);
+    fmt_bytes(a->bytes, v[2], 48);
+    fmt_count(a->tab[LG_TAB_PATHS].n, v[3], 48);
+    fmt_count(a->bad_lines, v[4], 48);
+    fmt_count(a->lines, v[5], 48);
+    fmt_count(a->ignored, v[6], 48);
+    fmt_count(a->filtered, v[7], 48);
+    title(t, "Totals", 0, 0);
+    fprintf(t->f, "  %-15s %14s    %-15s %14s\n", "requests", v[0], "unique clients", v[1]);
+    fprintf(t->f, "  %-15s %14s    %-15s %14s\n", "bytes", v[2], "unique paths", v[3]);
+    fprintf(t->f, "  %-15s %14s    %-15s %14s\n", "bad lines", v[4], "lines read", v[5]);
+    if (a->ignored || a->filtered)
+        fprintf(t->f, "  %-15s %14s    %-15s %14s\n", "ignored lines", v[6], "filtered out", v[7]);
+    fprintf(t->f, "  %-15s %s\n  %-15s %s\n", "first", first, "last", last);
+    if (ferr)
+        fprintf(t->f, "  %-15s %14" PRIu64 "\n", "file errors", ferr);
+}
+
+static void status(const tctx *t, const lg_report *r)
+{
+    const lg_agg *a = r->agg;
+    uint64_t cls[10] = {0};
+    title(t, "Status codes", 0, 0);
+    fprintf(t->f, "%s  %-6s %12s %7s %12s%s\n", c_dim(t), "code", "hits", "%", "bytes", c_off(t));
+    for (int c = 0; c < 1000; c++) {
+        char h[32], p[32], b[32];
+        if (!a->status[c].hits)
+            continue;
+        cls[c / 100] += a->status[c].hits;
+        fmt_count(a->status[c].hits, h, sizeof h);
+        fmt_pct(a->status[c].hits, a->requests, p, sizeof p);
+        fmt_bytes(a->status[c].bytes, b, sizeof b);
+        const char *col = !t->color ? "" : c >= 500 ? "\033[31m" : c >= 400 ? "\033[33m"
+                                         : c >= 300 ? "\033[36m" : "\033[32m";
+        fprintf(t->f, "  %s%-6d%s %12s %7s %12s\n", col, c, c_off(t), h, p, b);
+    }
+    fputs("  classes:", t->f);
+    for (int c = 1; c < 10; c++)
+        if (cls[c]) {
+            char h[32];
+            fmt_count(cls[c], h, sizeof h);
+            fprintf(t->f, "  %dxx %s", c, h);
+        }
+    fputc('\n', t->f);
+}
+
+/* Hours: the timeline when short, else requests by hour of day. */
+static void hours(const tctx *t, const lg_report *r, int id, const char *name)
+{
+    size_t n = r->nrows[id];
+    uint64_t max = 0, byhour[24] = {0}, bybytes[24] = {0};
+    int of_day = id == LG_TAB_HOURS && n > 48;
+    for (size_t i = 0; i < n; i++) {
+        const lg_ent *e = r->rows[id][i];
+        if (of_day) {
+            int64_t b = lg_ent_bucket(e);
+            int h = (int)(((b % 24) + 24) % 24);
+            byhour[h] += e->hits;
+            bybytes[h] += e->bytes;
+        } else if (e->hits > max) {
+            max = e->hits;
+        }
+    }
+    if (of_day)
+        for (int h = 0; h < 24; h++)
+            if (byhour[h] > max)
+                max = byhour[h];
+    title(t, of_day ? "Requests by hour of day (as logged)" : name, 0, 0);
+    int bar = t->width - 50;
+    if (bar < 10)
+        bar = 10;
+    size_t rows = of_day ? 24 : n;
+    for (size_t i = 0; i < rows; i++) {
+        char label[32], h[32], b[32];
+        uint64_t hits, bytes;
+        if (of_day) {
+            snprintf(label, sizeof label, "%02zu:00", i);
+            hits = byhour[i];
+            bytes = bybytes[i];
+        } else {
+            lg_bucket_text(id, lg_ent_bucket(r->rows[id][i]), label);
+            hits = r->rows[id][i]->hits;
+            bytes = r->rows[id][i]->bytes;
+        }
+        fmt_count(hits, h, sizeof h);
+        fmt_bytes(bytes, b, sizeof b);
+        fprintf(t->f, "  %-14s %12s %12s  ", label, h, b);
+        int k = max ? (int)((double)hits * bar / (double)max + 0.5) : 0;
+        for (int j = 0; j < k; j++)
+            fputs(t->color ? "\xe2\x96\x88" : "#", t->f);
+        fputc('\n', t->f);
+    }
+}
+
+static void countries(const tctx *t, const lg_report *r)
+{
+    size_t n = r->ncountries;
+    if (r->top && r->top < n)
+        n = r->top;
+    title(t, "Countries", n, r->ncountries);
+    if (!r->job->geoip) {
+        fprintf(t->f, "  %s(no GeoIP database: use --geoip-db FILE.mmdb)%s\n", c_dim(t), c_off(t));
+        return;
+    }
+    fprintf(t->f, "%s  %-8s %12s %7s %12s %10s%s\n", c_dim(t), "country", "hits", "%",
+            "bytes", "clients", c_off(t));
+    for (size_t i = 0; i < n; i++) {
+        const lg_country *c = &r->countries[i];
+        char h[32], p[32], b[32], cl[32];
+        fmt_count(c->hits, h, sizeof h);
+        fmt_pct(c->hits, r->agg->requests, p, sizeof p);
+        fmt_bytes(c->bytes, b, sizeof b);
+        fmt_count(c->clients, cl, sizeof cl);
+        fprintf(t->f, "  %-8s %12s %7s %12s %10s\n", c->code[0] ? c->code : "--", h, p, b, cl);
+    }
+}
+
+static void bad(const tctx *t, const lg_report *r)
+{
+    const lg_agg *a = r->agg;
+    title(t, "Bad lines", 0, 0);
+    if (!a->bad_lines) {
+        fprintf(t->f, "  %s(none)%s\n", c_dim(t), c_off(t));
+    }
+    for (int b = 1; b < LG_BAD_COUNT; b++) {
+        char h[32];
+        if (!a->bad[b])
+            continue;
+        fmt_count(a->bad[b], h, sizeof h);
+        fprintf(t->f, "  %-10s %12s  %s%s%s\n", lg_bad_name(b), h, c_dim(t),
+                lg_bad_describe(b), c_off(t));
+        for (int k = 0; k < a->nsamples[b]; k++) {
+            const lg_sample *s = &a->samples[b][k];
+            int w = fprintf(t->f, "      %s:%" PRIu64 ": ", r->job->in.v[s->file].path, s->line);
+            lg_term_str(t->f, s->text, s->text_len, t->width - w > 20 ? t->width - w : 20);
+            fputc('\n', t->f);
+        }
+    }
+    for (size_t i = 0; i < a->nfiles; i++)
+        if (a->files[i].err)
+            fprintf(t->f, "  %serror%s %s: %s\n", t->color ? "\033[31m" : "", c_off(t),
+                    r->job->in.v[i].path, a->files[i].errmsg);
+}
+
+static void files(const tctx *t, const lg_report *r)
+{
+    const lg_agg *a = r->agg;
+    title(t, "Files", 0, 0);
+    fprintf(t->f, "%s  %12s %12s %10s  %-14s %-5s %s%s\n", c_dim(t), "lines", "requests",
+            "bad", "format", "comp", "path", c_off(t));
+    for (size_t i = 0; i < a->nfiles; i++) {
+        const lg_file_stat *fs = &a->files[i];
+        const lg_format *fm = r->job->fmts[r->job->file_fmt[i]];
+        char l[32], q[32], b[32];
+        fmt_count(fs->lines, l, sizeof l);
+        fmt_count(fs->requests, q, sizeof q);
+        fmt_count(fs->bad, b, sizeof b);
+        fprintf(t->f, "  %12s %12s %10s  %-14s %-5s ", l, q, b, fm ? lg_format_name(fm) : "?",
+                lg_comp_name(r->job->in.v[i].comp));
+        const char *p = r->job->in.v[i].path;
+        lg_term_str(t->f, p, strlen(p), t->width - 64 > 20 ? t->width - 64 : 20);
+        fputc('\n', t->f);
+    }
+}
+
+int lg_render_text(const lg_report *r, FILE *f, int color, int width)
+{
+    tctx t = {f, color, width > 40 ? width : 40};
+    char sz[32];
+    fmt_bytes(r->job->in.total_bytes, sz, sizeof sz);
+    fprintf(f, "%spipefan logs%s  %zu input%s, %s, format %s\n", c_head(&t), c_off(&t),
+            r->job->in.n, r->job->in.n == 1 ? "" : "s", sz, r->format_desc);
+    if (lg_report_has(r, LG_PANEL_TOTALS))
+        totals(&t, r);
+    if (lg_report_has(r, LG_PANEL_STATUS))
+        status(&t, r);
+    if (lg_report_has(r, LG_PANEL_METHODS))
+        ranked(&t, r, LG_TAB_METHODS, "Methods", "method");
+    if (lg_report_has(r, LG_PANEL_PROTOCOLS))
+        ranked(&t, r, LG_TAB_PROTOCOLS, "Protocols", "protocol");
+    if (lg_report_has(r, LG_PANEL_PATHS))
+        ranked(&t, r, LG_TAB_PATHS, "Top paths", "path");
+    if (lg_report_has(r, LG_PANEL_CLIENTS))
+        ranked(&t, r, LG_TAB_CLIENTS, "Top clients", "client");
+    if (lg_report_has(r, LG_PANEL_COUNTRIES))
+        countries(&t, r);
+    if (lg_report_has(r, LG_PANEL_HOURS))
+        hours(&t, r, LG_TAB_HOURS, "Requests per hour (as logged)");
+    if (lg_report_has(r, LG_PANEL_DAYS))
+        hours(&t, r, LG_TAB_DAYS, "Requests per day (as logged)");
+    if (lg_report_has(r, LG_PANEL_REFERRERS))
+        ranked(&t, r, LG_TAB_REFERRERS, "Top referrers", "referrer");
+    if (lg_report_has(r, LG_PANEL_AGENTS))
+        ranked(&t, r, LG_TAB_AGENTS, "Top user agents", "user agent");
+    if (lg_report_has(r, LG_PANEL_NOT_FOUND))
+        ranked(&t, r, LG_TAB_NOT_FOUND, "Top 404 paths", "path");
+    if (lg_report_has(r, LG_PANEL_VHOSTS) && r->nrows[LG_TAB_VHOSTS])
+        ranked(&t, r, LG_TAB_VHOSTS, "Virtual hosts", "vhost");
+    if (lg_report_has(r, LG_PANEL_BAD))
+        bad(&t, r);
+    if (lg_report_has(r, LG_PANEL_FILES) && r->job->in.n > 1)
+        files(&t, r);
+    if (fflush(f) != 0 || ferror(f))
+        return -EIO;
+    return 0;
+}

@@ -1,0 +1,296 @@
+/* scan.c - the parse stage: chunk descriptor -> lines -> records ->
+ * filter -> this worker's aggregate; at the end, the aggregate goes to the
+ * sink as one partial (agg.h).
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agg.h"
+#include "input.h"
+#include "job.h"
+#include "parse.h"
+#include "split.h"
+
+#define READ_BUF (1u << 20)
+#define FD_CACHE 8
+
+/* One parse worker's state, private to its process. */
+typedef struct lg_worker {
+    lg_agg *agg;
+    lg_reader rd;
+    struct {
+        uint32_t file;
+        int fd;
+    } fds[FD_CACHE];
+    int nfds, fd_next;
+} lg_worker;
+
+/* Where the lines of a block sit in their input, for bad-line samples. */
+typedef struct pos {
+    uint32_t file;
+    uint64_t offset;     /* byte offset of the block in the input */
+    uint64_t line_base;  /* see lg_sample */
+    uint64_t line;       /* line number of the block's first line */
+} pos;
+
+int lg_scan_init(pf_ctx *ctx, void *arg)
+{
+    lg_job *job = arg;
+    int w = pf_worker_index(ctx);
+    lg_worker *wk = calloc(1, sizeof *wk);
+    if (!wk)
+        return -ENOMEM;
+    wk->agg = lg_agg_new(job->in.n, job->tabs_on,
+                         (job->panels & (1u << LG_PANEL_PATHS)) != 0);
+    if (!wk->agg || lg_reader_init(&wk->rd, NULL, READ_BUF) < 0) {
+        lg_agg_free(wk->agg);
+        free(wk);
+        return -ENOMEM;
+    }
+    job->workers[w] = wk;
+    return 0;
+}
+
+/* A cached read-only descriptor for input i, or -errno. */
+static int file_fd(lg_worker *wk, const lg_job *job, uint32_t i)
+{
+    for (int k = 0; k < wk->nfds; k++)
+        if (wk->fds[k].file == i)
+            return wk->fds[k].fd;
+    int fd = open(job->in.v[i].path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    int k = wk->nfds < FD_CACHE ? wk->nfds++ : wk->fd_next++ % FD_CACHE;
+    if (k < wk->nfds && wk->fds[k].fd > 0 && wk->nfds == FD_CACHE)
+        close(wk->fds[k].fd);
+    wk->fds[k].file = i;
+    wk->fds[k].fd = fd;
+    return fd;
+}
+
+/* Report the first bad line under --strict; returns PF_ESTAGE. */
+static int strict_stop(lg_job *job, int reason, const pos *ps, uint64_t off,
+                       uint64_t line, const char *text, size_t len)
+{
+    int expect = 0;
+    if (atomic_compare_exchange_strong(&job->sh->strict_hit, &expect, 1)) {
+        char clean[121];
+        size_t k = 0;
+        for (size_t i = 0; i < len && k < sizeof clean - 1; i++)
+            clean[k++] = (text[i] >= 0x20 && text[i] < 0x7f) ? text[i] : '?';
+        clean[k] = 0;
+        if (ps->line_base == 0)
+            snprintf(job->sh->strict_msg, sizeof job->sh->strict_msg,
+                     "%s:%llu: bad line (%s): %s", job->in.v[ps->file].path,
+                     (unsigned long long)line, lg_bad_describe(reason), clean);
+        else
+            snprintf(job->sh->strict_msg, sizeof job->sh->strict_msg,
+                     "%s: byte %llu: bad line (%s): %s",
+                     job->in.v[ps->file].path, (unsigned long long)off,
+                     lg_bad_describe(reason), clean);
+    }
+    return PF_ESTAGE;
+}
+
+/* Parse, filter and count every line of p[0..n). */
+static int scan_block(lg_job *job, lg_worker *wk, const lg_format *fmt,
+                      const char *p, size_t n, pos *ps)
+{
+    lg_agg *a = wk->agg;
+    const char *end = p + n, *line = p;
+    uint64_t nlines = 0;
+    lg_file_stat *fs = &a->files[ps->file];
+    lg_rec rec;
+    int strip = job->cfg->strip_query;
+    while (line < end) {
+        const char *nl = memchr(line, '\n', (size_t)(end - line));
+        const char *le = nl ? nl : end;
+        size_t len = (size_t)(le - line);
+        int rc = lg_parse_line(fmt, line, len, &rec);
+        if (rc == LG_OK) {
+            if (!job->filter || lg_filter_match(job->filter, &rec)) {
+                lg_str path = rec.target;
+                if (strip)
+                    path = lg_path_strip_query(path);
+                if (lg_agg_add(a, &rec, path, ps->file) < 0)
+                    return -ENOMEM;
+            } else {
+                a->filtered++;
+            }
+        } else if (lg_bad_is_ignorable(rc)) {
+            a->ignored++;
+        } else {
+            uint64_t off = ps->offset + (uint64_t)(line - p);
+            uint64_t ln = ps->line + nlines;
+            lg_agg_bad(a, rc, ps->file, off, ps->line_base, ln, line, len);
+            if (job->cfg->strict) {
+                a->lines += nlines + 1;
+                fs->lines += nlines + 1;
+                return strict_stop(job, rc, ps, off, ln, line, len);
+            }
+        }
+        nlines++;
+        line = le + 1;
+    }
+    a->lines += nlines;
+    fs->lines += nlines;
+    ps->offset += n;
+    ps->line += nlines;
+    return 0;
+}
+
+/* Count the head of a line too long to keep in memory. */
+static int scan_long(lg_job *job, lg_worker *wk, const char *p, size_t n,
+                     pos *ps)
+{
+    lg_agg *a = wk->agg;
+    a->lines++;
+    a->files[ps->file].lines++;
+    lg_agg_bad(a, LG_BAD_TOO_LONG, ps->file, ps->offset, ps->line_base,
+               ps->line, p, n);
+    if (job->cfg->strict)
+        return strict_stop(job, LG_BAD_TOO_LONG, ps, ps->offset, ps->line, p, n);
+    ps->line++;
+    return 0;
+}
+
+/* Read a stream through the worker's reader and scan every block. */
+static int scan_stream(pf_ctx *ctx, lg_job *job, lg_worker *wk,
+                       const lg_format *fmt, lg_stream *s, pos *ps)
+{
+    uint64_t start = ps->offset;
+    const char *p;
+    size_t n;
+    int got, rc = 0;
+    uint64_t seen = 0;
+    lg_reader_attach(&wk->rd, s);
+    while ((got = lg_reader_next(&wk->rd, &p, &n)) > 0) {
+        ps->offset = start + wk->rd.block_off;
+        if (wk->rd.long_line) {
+            rc = scan_long(job, wk, p, n, ps);
+        } else {
+            rc = scan_block(job, wk, fmt, p, n, ps);
+        }
+        uint64_t c = lg_stream_consumed(s);
+        atomic_fetch_add_explicit(&job->sh->bytes_done, c - seen,
+                                  memory_order_relaxed);
+        seen = c;
+        if (rc < 0)
+            return rc;
+    }
+    if (got < 0) {
+        char msg[LG_ERR_TEXT];
+        snprintf(msg, sizeof msg, "%s after %llu lines",
+                 lg_stream_strerror(got),
+                 (unsigned long long)wk->agg->files[ps->file].lines);
+        lg_agg_file_error(wk->agg, ps->file, got, msg);
+        pf_log(ctx, PF_LOG_WARN, "%s: %s", job->in.v[ps->file].path, msg);
+        if (job->cfg->strict)
+            return strict_stop(job, LG_BAD_TRUNCATED, ps, ps->offset, ps->line,
+                               msg, strlen(msg));
+    }
+    return 0;
+}
+
+int lg_scan_chunk(pf_ctx *ctx, const void *rec, size_t len, void *arg)
+{
+    lg_job *job = arg;
+    lg_worker *wk = job->workers[pf_worker_index(ctx)];
+    lg_chunk c;
+    if (len < sizeof c)
+        return PF_EINVAL;
+    memcpy(&c, rec, sizeof c);
+    if (c.magic != LG_CHUNK_MAGIC || c.file >= job->in.n || c.fmt >= LG_FMT_SLOTS ||
+        !job->fmts[c.fmt])
+        return PF_EINVAL;
+    const lg_format *fmt = job->fmts[c.fmt];
+    const char *data = (const char *)rec + sizeof c;
+    pos ps = {.file = c.file, .offset = c.offset, .line_base = 0, .line = 1};
+    lg_stream *s = NULL;
+    int rc, fd;
+
+    switch (c.kind) {
+    case LG_CHUNK_DATA:
+        if (c.length == 0 && c.reserved2) {
+            char msg[LG_ERR_TEXT];
+            int e = -(int)c.reserved2;
+            snprintf(msg, sizeof msg, "%s", lg_stream_strerror(e));
+            lg_agg_file_error(wk->agg, c.file, e, msg);
+            return 0;
+        }
+        ps.line = c.line;
+        rc = scan_block(job, wk, fmt, data, len - sizeof c, &ps);
+        atomic_fetch_add_explicit(&job->sh->bytes_done, len - sizeof c,
+                                  memory_order_relaxed);
+        return rc < 0 ? rc : 0;
+    case LG_CHUNK_LONG:
+        ps.line = c.line;
+        return scan_long(job, wk, data, len - sizeof c, &ps) < 0 ? PF_ESTAGE : 0;
+    case LG_CHUNK_RANGE:
+    case LG_CHUNK_FILE:
+        break;
+    default:
+        return PF_EINVAL;
+    }
+    fd = c.kind == LG_CHUNK_RANGE ? file_fd(wk, job, c.file)
+                                  : open(job->in.v[c.file].path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        char msg[LG_ERR_TEXT];
+        snprintf(msg, sizeof msg, "cannot open: %s", strerror(-fd));
+        lg_agg_file_error(wk->agg, c.file, fd, msg);
+        return 0;
+    }
+    if (c.kind == LG_CHUNK_RANGE) {
+        /* lines are counted from the chunk start; the sink adds the lines
+         * before it for the few samples it prints */
+        ps.line_base = c.offset;
+        rc = lg_stream_open(&s, fd, LG_COMP_NONE, c.offset, c.length);
+    } else {
+        ps.offset = 0;
+        rc = lg_stream_open(&s, fd, job->in.v[c.file].comp, 0, 0);
+    }
+    if (rc == 0) {
+        rc = scan_stream(ctx, job, wk, fmt, s, &ps);
+        lg_stream_close(s);
+    } else {
+        char msg[LG_ERR_TEXT];
+        snprintf(msg, sizeof msg, "%s", lg_stream_strerror(rc));
+        lg_agg_file_error(wk->agg, c.file, rc, msg);
+        rc = 0;
+    }
+    if (c.kind == LG_CHUNK_FILE)
+        close(fd);
+    return rc < 0 ? PF_ESTAGE : 0;
+}
+
+int lg_scan_finish(pf_ctx *ctx, void *arg)
+{
+    lg_job *job = arg;
+    int w = pf_worker_index(ctx);
+    lg_worker *wk = job->workers[w];
+    lg_buf b = {0};
+    int rc;
+    if (!wk)
+        return 0;
+    rc = lg_agg_serialize(wk->agg, &b);
+    if (rc == 0)
+        rc = pf_emit(ctx, b.p, b.n);
+    if (rc < 0)
+        pf_log(ctx, PF_LOG_ERROR, "parse: sending the partial aggregate "
+               "(%zu bytes): %s", b.n, pf_strerror(rc));
+    lg_buf_free(&b);
+    for (int k = 0; k < wk->nfds; k++)
+        close(wk->fds[k].fd);
+    lg_reader_destroy(&wk->rd);
+    lg_agg_free(wk->agg);
+    free(wk);
+    job->workers[w] = NULL;
+    return rc < 0 ? rc : 0;
+}

@@ -1,0 +1,209 @@
+/* split.c - the source stage: inputs -> chunk descriptors (split.h). */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "split.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "detect.h"
+#include "job.h"
+
+#define WINDOW (64 * 1024)
+
+int64_t lg_split_line_end(int fd, uint64_t pos, uint64_t size)
+{
+    char buf[WINDOW];
+    while (pos < size) {
+        size_t want = size - pos < WINDOW ? (size_t)(size - pos) : WINDOW;
+        ssize_t r = pread(fd, buf, want, (off_t)pos);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return -errno;
+        if (r == 0)
+            return (int64_t)pos; /* the file shrank */
+        char *nl = memchr(buf, '\n', (size_t)r);
+        if (nl)
+            return (int64_t)(pos + (uint64_t)(nl - buf) + 1);
+        pos += (uint64_t)r;
+    }
+    return (int64_t)size;
+}
+
+/* Emit a descriptor; 1 to go on, 0 when the pipeline is stopping, or a
+ * negative error. */
+static int emit_chunk(pf_ctx *ctx, const lg_chunk *c, const void *data,
+                      size_t n, char *scratch)
+{
+    int rc;
+    if (!data) {
+        rc = pf_emit(ctx, c, sizeof *c);
+    } else {
+        memcpy(scratch, c, sizeof *c);
+        memcpy(scratch + sizeof *c, data, n);
+        rc = pf_emit(ctx, scratch, sizeof *c + n);
+    }
+    if (rc == PF_ECANCELED)
+        return 0;
+    return rc < 0 ? rc : 1;
+}
+
+/* Cut a plain file into line-aligned ranges. */
+static int split_plain(pf_ctx *ctx, lg_job *job, uint32_t i)
+{
+    const lg_input *in = &job->in.v[i];
+    lg_chunk c = {.magic = LG_CHUNK_MAGIC, .kind = LG_CHUNK_RANGE,
+                  .fmt = job->file_fmt[i], .file = i};
+    uint64_t off = 0, size = in->size;
+    int rc = 1;
+    int fd = open(in->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        /* a worker reports the error: send the whole range */
+        c.offset = 0;
+        c.length = size;
+        return emit_chunk(ctx, &c, NULL, 0, NULL);
+    }
+    while (off < size && rc > 0) {
+        uint64_t end = off + job->chunk_size;
+        if (end >= size) {
+            end = size;
+        } else {
+            int64_t e = lg_split_line_end(fd, end - 1, size);
+            end = e < 0 ? size : (uint64_t)e;
+        }
+        c.offset = off;
+        c.length = end - off;
+        rc = emit_chunk(ctx, &c, NULL, 0, NULL);
+        off = end;
+    }
+    close(fd);
+    return rc;
+}
+
+static size_t count_lines(const char *p, size_t n)
+{
+    size_t k = 0;
+    const char *end = p + n;
+    while ((p = memchr(p, '\n', (size_t)(end - p)))) {
+        k++;
+        p++;
+    }
+    return k;
+}
+
+/* Read standard input and send it as data chunks of whole lines. */
+static int split_stdin(pf_ctx *ctx, lg_job *job, uint32_t i)
+{
+    unsigned char head[4];
+    size_t nhead = 0;
+    lg_stream *s = NULL;
+    lg_reader r;
+    char *scratch = NULL;
+    const char *p;
+    size_t n;
+    int rc, got;
+    lg_chunk c = {.magic = LG_CHUNK_MAGIC, .kind = LG_CHUNK_DATA,
+                  .fmt = job->file_fmt[i], .file = i, .line = 1};
+
+    while (nhead < sizeof head) {
+        ssize_t k = read(0, head + nhead, sizeof head - nhead);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            break;
+        nhead += (size_t)k;
+    }
+    rc = lg_stream_open_seq(&s, 0, lg_comp_detect(head, nhead), head, nhead);
+    if (rc < 0)
+        return rc;
+    scratch = malloc(sizeof c + LG_DATA_CHUNK);
+    if (!scratch || lg_reader_init(&r, s, LG_DATA_CHUNK) < 0) {
+        free(scratch);
+        lg_stream_close(s);
+        return -ENOMEM;
+    }
+    rc = 1;
+    int first = 1;
+    while (rc > 0 && (got = lg_reader_next(&r, &p, &n)) > 0) {
+        if (first && job->cfg->format == NULL) {
+            const lg_format *f;
+            lg_detect(p, n, &f);
+            c.fmt = (uint8_t)lg_job_fmt_slot(job, f);
+            job->file_fmt[i] = c.fmt;
+        }
+        first = 0;
+        c.length = n;
+        if (r.long_line) {
+            c.kind = LG_CHUNK_LONG;
+            c.length = n < 512 ? n : 512;
+            rc = emit_chunk(ctx, &c, p, (size_t)c.length, scratch);
+            c.line += 1;
+        } else {
+            c.kind = LG_CHUNK_DATA;
+            rc = emit_chunk(ctx, &c, p, n, scratch);
+            c.line += count_lines(p, n);
+        }
+        c.offset += n;
+    }
+    if (rc > 0 && got < 0) {
+        /* tell a worker, which records it as this input's error */
+        c.kind = LG_CHUNK_DATA;
+        c.length = 0;
+        c.reserved2 = (uint32_t)-got;
+        rc = emit_chunk(ctx, &c, NULL, 0, NULL);
+    }
+    lg_reader_destroy(&r);
+    lg_stream_close(s);
+    free(scratch);
+    return rc;
+}
+
+/* Compressed inputs go first, largest first, so the long ones start early
+ * and the plain chunks fill the gaps. */
+static const lg_job *sort_job;
+static int cmp_comp(const void *a, const void *b)
+{
+    const lg_input *x = &sort_job->in.v[*(const uint32_t *)a];
+    const lg_input *y = &sort_job->in.v[*(const uint32_t *)b];
+    if (x->size != y->size)
+        return x->size > y->size ? -1 : 1;
+    return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;
+}
+
+int lg_split_source(pf_ctx *ctx, void *arg)
+{
+    lg_job *job = arg;
+    size_t n = job->in.n, nc = 0;
+    int rc = 1;
+    uint32_t *order = malloc((n ? n : 1) * sizeof *order);
+    if (!order)
+        return -ENOMEM;
+    for (uint32_t i = 0; i < n; i++)
+        if (!job->in.v[i].is_stdin && job->in.v[i].comp != LG_COMP_NONE)
+            order[nc++] = i;
+    sort_job = job;
+    qsort(order, nc, sizeof *order, cmp_comp);
+    for (size_t k = 0; k < nc && rc > 0; k++) {
+        lg_chunk c = {.magic = LG_CHUNK_MAGIC, .kind = LG_CHUNK_FILE,
+                      .fmt = job->file_fmt[order[k]], .file = order[k]};
+        rc = emit_chunk(ctx, &c, NULL, 0, NULL);
+    }
+    for (uint32_t i = 0; i < n && rc > 0; i++) {
+        const lg_input *in = &job->in.v[i];
+        if (in->is_stdin)
+            rc = split_stdin(ctx, job, i);
+        else if (in->comp == LG_COMP_NONE)
+            rc = split_plain(ctx, job, i);
+    }
+    free(order);
+    if (rc < 0) {
+        pf_log(ctx, PF_LOG_ERROR, "split: %s", pf_strerror(rc));
+        return rc;
+    }
+    return 0;
+}
