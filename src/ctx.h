@@ -32,6 +32,9 @@ struct pf_ctx {
     int *dirty;            /* output rings written since the last flush */
     unsigned char *is_dirty;
     int ndirty;
+    uint64_t *bstart;      /* [nout]: where the open batch began */
+    uint64_t *blim;        /* [nout]: adaptive batch size, bytes */
+    uint64_t *tseen;       /* [nout]: consumer's tail at the last batch */
     int cur;               /* output ring being filled */
     int dist;              /* enum pf_dist */
     int deal;              /* next stage ordered: deal batches strictly */

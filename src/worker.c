@@ -28,6 +28,7 @@
 #include "log.h"
 
 #define SPIN_TRIES 256
+#define MIN_BATCH 64 /* bytes: the smallest adaptive batch */
 #define SLEEP_NS (100u * 1000 * 1000)
 
 /* ---- stats and failure --------------------------------------------------- */
@@ -64,12 +65,15 @@ static int stop_level(const pf_ctx *ctx)
 
 /* ---- output side ---------------------------------------------------------- */
 
-/* Bump a worker's sequence word if it sleeps on it. */
+/* Bump a worker's sequence word if it sleeps on it.  The waker claims
+ * the sleep flag, so one sleep costs at most one futex_wake however many
+ * batches are published before the sleeper runs again. */
 static inline void wake(_Atomic uint32_t *sleep_flag, _Atomic uint32_t *seq)
 {
     atomic_thread_fence(memory_order_seq_cst);
-    if (atomic_load_explicit(sleep_flag, memory_order_relaxed)) {
-        atomic_fetch_add_explicit(seq, 1, memory_order_relaxed);
+    if (atomic_load_explicit(sleep_flag, memory_order_relaxed) &&
+        atomic_exchange_explicit(sleep_flag, 0, memory_order_relaxed)) {
+        atomic_fetch_add_explicit(seq, 1, memory_order_release);
         pf__futex_wake(seq);
     }
 }
@@ -164,6 +168,26 @@ static int least_loaded(pf_ctx *ctx)
     return best;
 }
 
+/* Adapt ring d's batch size: double it while the consumer keeps up (it
+ * had taken everything written before this batch began), halve it when
+ * the consumer committed nothing since the last batch (it is stuck in
+ * slow records), keep it otherwise.  A fast consumer then gets large
+ * batches, so the ring's head is written rarely; a slow one (a 10 ms
+ * lookup) gets a few records at a time, so the next stage's workers share
+ * them instead of one worker queueing them all. */
+static void adapt_batch(pf_ctx *ctx, int d)
+{
+    pf__rw *w = &ctx->out[d];
+    w->tail = atomic_load_explicit(&w->r->tail, memory_order_acquire);
+    if (w->tail >= ctx->bstart[d]) {
+        if (ctx->blim[d] < ctx->run->batch_bytes)
+            ctx->blim[d] *= 2;
+    } else if (w->tail == ctx->tseen[d] && ctx->blim[d] > MIN_BATCH) {
+        ctx->blim[d] /= 2;
+    }
+    ctx->tseen[d] = w->tail;
+}
+
 /* End the batch in ring d: MARK it when dealing, publish, pick the next
  * ring for unkeyed records. */
 static void end_batch(pf_ctx *ctx, int d)
@@ -175,7 +199,9 @@ static void end_batch(pf_ctx *ctx, int d)
         pf__rw_done(&ctx->out[d]);
         ctx->deal_open = 0;
     }
+    adapt_batch(ctx, d);
     publish_ring(ctx, d);
+    ctx->bstart[d] = ctx->out[d].wpos;
     if (d != ctx->cur)
         return;
     if (ctx->dist == PF_DIST_LEAST_LOADED && !ctx->deal)
@@ -204,7 +230,7 @@ static inline void wrote(pf_ctx *ctx, int d, size_t len)
     mark_dirty(ctx, d);
     if (ctx->deal)
         ctx->deal_open = 1;
-    if (pf__rw_pending(&ctx->out[d]) >= ctx->run->batch_bytes)
+    if (ctx->out[d].wpos - ctx->bstart[d] >= ctx->blim[d])
         end_batch(ctx, d);
     else if (atomic_load_explicit(&ctx->out_peer[d]->in_sleep,
                                   memory_order_relaxed))
@@ -584,12 +610,18 @@ static int ctx_setup(pf_ctx *ctx, pf_pipeline *p, struct pf__run *run, int s,
         ctx->out_peer = calloc((size_t)D, sizeof *ctx->out_peer);
         ctx->dirty = calloc((size_t)D, sizeof *ctx->dirty);
         ctx->is_dirty = calloc((size_t)D, 1);
-        if (!ctx->out || !ctx->out_peer || !ctx->dirty || !ctx->is_dirty)
+        ctx->bstart = calloc((size_t)D, sizeof *ctx->bstart);
+        ctx->blim = calloc((size_t)D, sizeof *ctx->blim);
+        ctx->tseen = calloc((size_t)D, sizeof *ctx->tseen);
+        if (!ctx->out || !ctx->out_peer || !ctx->dirty || !ctx->is_dirty ||
+            !ctx->bstart || !ctx->blim || !ctx->tseen)
             return PF_ENOMEM;
         for (int d = 0; d < D; d++) {
             struct pf__ring *r = &run->rings[run->ring_first[s] + w * D + d];
             pf__rw_attach(&ctx->out[d], r, run->base);
             ctx->out_peer[d] = &run->wctl[run->first[s + 1] + d];
+            ctx->bstart[d] = ctx->tseen[d] = ctx->out[d].wpos;
+            ctx->blim[d] = MIN_BATCH;
         }
         ctx->deal = p->stages[s + 1]->ordered;
         /* Start workers at different rings so they spread at once. */
