@@ -162,25 +162,30 @@ for dir in "${dirs[@]}"; do
     args=(--print-errorlogs --num-processes 2)
     if [ "$valgrind" = 1 ]; then
         scale=20
+        sanitize=valgrind
         args+=(--wrapper "valgrind --quiet --error-exitcode=99 \
 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite \
 --track-fds=no --trace-children=yes \
 --trace-children-skip=/usr/*,/bin/*,/sbin/*,/lib/*,*/python*,*/sh,*/bash")
     elif [ -n "$sanitize" ] && [ "$sanitize" != none ]; then
         scale=4
+    else
+        sanitize=
     fi
     scale=${RUNNER_TIMEOUT_SCALE:-$scale}
     args+=(--timeout-multiplier "$scale")
 
-    echo "== meson test -C $dir (timeouts x$scale${sanitize:+, sanitize=$sanitize}) =="
-    rm -f "$dir/meson-logs/testlog.json"
+    echo "== meson test -C $dir (timeouts x$scale${sanitize:+, $sanitize}) =="
+    # meson names the log testlog.json, or testlog-WRAPPER.json.
+    rm -f "$dir"/meson-logs/testlog*.json
     RUNNER_TIMEOUT_SCALE=$scale \
     UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1} \
     ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} \
         meson test -C "$dir" "${args[@]}" ${extra[@]+"${extra[@]}"}
     rc=$?
 
-    counts=$(count_cases "$dir/meson-logs/testlog.json")
+    log=$(ls -t "$dir"/meson-logs/testlog*.json 2>/dev/null | head -n 1)
+    counts=$(count_cases "${log:-$dir/meson-logs/testlog.json}")
     summary=$(printf '%s\n' "$counts" | tail -n 1)
     read -r p f s <<<"$summary"
     printf '%s\n' "$counts" | sed '$d'
