@@ -133,10 +133,12 @@ static void tab_destroy(lg_tab *t)
     free(t->ents);
 }
 
+static uint64_t *zalloc_slots(size_t n);
+
 static int tab_grow(lg_tab *t)
 {
     size_t nslots = (t->mask + 1) * 2;
-    uint64_t *ns = calloc(nslots, sizeof *ns);
+    uint64_t *ns = zalloc_slots(nslots);
     if (!ns)
         return -ENOMEM;
     for (size_t i = 0; i <= t->mask; i++) {
@@ -208,10 +210,21 @@ static int set_init(lg_set64 *s, size_t slots)
     return s->slots ? 0 : -ENOMEM;
 }
 
+/* Zeroed slots.  calloc's fresh pages are the shared zero page until
+ * written, so random probes would fault twice per page; touching them in
+ * order once is cheaper. */
+static uint64_t *zalloc_slots(size_t n)
+{
+    uint64_t *p = malloc(n * sizeof *p);
+    if (p)
+        memset(p, 0, n * sizeof *p);
+    return p;
+}
+
 static int set_grow(lg_set64 *s)
 {
     size_t nslots = (s->mask + 1) * 2;
-    uint64_t *ns = calloc(nslots, sizeof *ns);
+    uint64_t *ns = zalloc_slots(nslots);
     if (!ns)
         return -ENOMEM;
     for (size_t i = 0; i <= s->mask; i++) {
@@ -229,10 +242,10 @@ static int set_grow(lg_set64 *s)
     return 0;
 }
 
-/* Insert v (non-zero); 0 or -ENOMEM. */
-static int set_add(lg_set64 *s, uint64_t v)
+/* Insert v (non-zero) whose hash64 is h; 0 or -ENOMEM. */
+static int set_add_h(lg_set64 *s, uint64_t v, uint64_t h)
 {
-    size_t i = (size_t)hash64(v) & s->mask;
+    size_t i = (size_t)h & s->mask;
     while (s->slots[i]) {
         if (s->slots[i] == v)
             return 0;
@@ -243,6 +256,11 @@ static int set_add(lg_set64 *s, uint64_t v)
     if (s->n * 2 > s->mask + 1)
         return set_grow(s);
     return 0;
+}
+
+static int set_add(lg_set64 *s, uint64_t v)
+{
+    return set_add_h(s, v, hash64(v));
 }
 
 /* ---- the aggregate -------------------------------------------------------- */
@@ -358,12 +376,17 @@ int lg_agg_add(lg_agg *a, const lg_rec *r, lg_str path, uint32_t file)
     }
     if (r->client.n && (ci = bump(a, LG_TAB_CLIENTS, r->client.p, r->client.n, by)) < 0)
         return -ENOMEM;
+    /* The pair set is large and probed at random: prefetch its slot now,
+     * insert after the other tables are done. */
+    uint64_t pair = 0, ph = 0;
     if (ON(a, LG_TAB_PATHS) && path.n) {
         if ((pi = bump(a, LG_TAB_PATHS, path.p, path.n, by)) < 0)
             return -ENOMEM;
-        if (a->track_pairs && ci >= 0 &&
-            set_add(&a->pairs, ((uint64_t)(pi + 1) << 32) | (uint64_t)(ci + 1)) < 0)
-            return -ENOMEM;
+        if (a->track_pairs && ci >= 0) {
+            pair = ((uint64_t)(pi + 1) << 32) | (uint64_t)(ci + 1);
+            ph = hash64(pair);
+            __builtin_prefetch(&a->pairs.slots[ph & a->pairs.mask], 1);
+        }
     }
     if (ON(a, LG_TAB_NOT_FOUND) && r->status == 404 && path.n &&
         bump(a, LG_TAB_NOT_FOUND, path.p, path.n, by) < 0)
@@ -382,6 +405,8 @@ int lg_agg_add(lg_agg *a, const lg_rec *r, lg_str path, uint32_t file)
         return -ENOMEM;
     if (ON(a, LG_TAB_VHOSTS) && r->vhost.n &&
         bump(a, LG_TAB_VHOSTS, r->vhost.p, r->vhost.n, by) < 0)
+        return -ENOMEM;
+    if (pair && set_add_h(&a->pairs, pair, ph) < 0)
         return -ENOMEM;
     return 0;
 }

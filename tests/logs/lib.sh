@@ -1,0 +1,82 @@
+# lib.sh - shared by the shell tests of pipefan logs: TAP output, temp
+# directory, JSON queries (python3), paths to the binaries.
+#   . "$(dirname "$0")/lib.sh" "$@"      (args: PIPEFAN GENLOG)
+
+PIPEFAN=${1:?usage: $0 PIPEFAN GENLOG}
+GENLOG=${2:?usage: $0 PIPEFAN GENLOG}
+ROOT=${PIPEFAN_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+REAL=$ROOT/../shared/realdata
+APACHE=$REAL/elastic-apache_logs/apache_logs
+export PIPEFAN_LOG=${PIPEFAN_LOG:-error}
+unset PIPEFAN_SERIAL NO_COLOR
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/pipefan-logs-test.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+
+T_N=0
+T_FAIL=0
+
+# ok COND-EXIT-STATUS NAME [DIAGNOSTIC]: one TAP line.
+tap() {
+    T_N=$((T_N + 1))
+    if [ "$1" -eq 0 ]; then
+        echo "ok $T_N - $2"
+    else
+        T_FAIL=$((T_FAIL + 1))
+        echo "not ok $T_N - $2"
+        [ -n "${3:-}" ] && printf '%s\n' "$3" | sed 's/^/# /'
+    fi
+}
+
+# check NAME CMD...: run CMD, pass when it exits 0; its output is the
+# diagnostic on failure.
+check() {
+    local name=$1 out rc
+    shift
+    out=$("$@" 2>&1)
+    rc=$?
+    tap $rc "$name" "$out"
+}
+
+# expect_exit NAME CODE CMD...: pass when CMD exits with CODE.
+expect_exit() {
+    local name=$1 want=$2 rc
+    shift 2
+    "$@" >"$TMP/last.out" 2>"$TMP/last.err"
+    rc=$?
+    if [ "$rc" -eq "$want" ]; then
+        tap 0 "$name"
+    else
+        tap 1 "$name" "exit $rc, wanted $want; stderr: $(head -c 600 "$TMP/last.err")"
+    fi
+}
+
+# pyjson FILE EXPR: evaluate a python expression with d = the JSON in FILE;
+# exits 0 when it is true, prints it otherwise.
+pyjson() {
+    python3 - "$1" "$2" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1], encoding="utf-8"))
+ok = eval(sys.argv[2])
+if not ok:
+    print("false:", sys.argv[2])
+sys.exit(0 if ok else 1)
+PY
+}
+
+# json_sans_files IN OUT: the JSON without its "files" panel (paths and
+# compression of the inputs), for comparing runs over different copies.
+json_sans_files() {
+    python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+d.pop("files", None)
+json.dump(d, open(sys.argv[2], "w"), indent=1, sort_keys=True)
+' "$1" "$2"
+}
+
+done_testing() {
+    echo "1..$T_N"
+    echo "# $((T_N - T_FAIL)) passed, $T_FAIL failed"
+    [ "$T_FAIL" -eq 0 ]
+}
