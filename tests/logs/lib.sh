@@ -64,13 +64,17 @@ sys.exit(0 if ok else 1)
 PY
 }
 
-# json_sans_files IN OUT: the JSON without its "files" panel (paths and
-# compression of the inputs), for comparing runs over different copies.
+# json_sans_files IN OUT: the JSON without what names the inputs (the
+# "files" panel, totals.files, the file of each bad-line sample), for
+# comparing runs over different copies of the same data.
 json_sans_files() {
     python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
 d.pop("files", None)
+d.get("totals", {}).pop("files", None)
+for s in d.get("bad_samples", []):
+    s.pop("file", None)
 json.dump(d, open(sys.argv[2], "w"), indent=1, sort_keys=True)
 ' "$1" "$2"
 }

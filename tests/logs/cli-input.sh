@@ -1,0 +1,109 @@
+#!/bin/bash
+# cli-input.sh - hostile and broken input: truncated and corrupt compressed
+# files (reported with the count so far, other files still count), binary
+# garbage, NUL bytes, 1 MiB lines, unterminated quotes, a last line with no
+# newline, empty files, directories and globs, --strict.
+. "$(dirname "$0")/lib.sh" "$@"
+
+D=$TMP/in
+mkdir -p "$D"
+"$GENLOG" --lines 20000 --seed 5 -o "$D/a.log"
+"$GENLOG" --lines 10000 --seed 6 -o "$D/b.log"
+gzip -c "$D/b.log" >"$TMP/b.log.gz"
+
+# truncated gzip next to a good file
+head -c 100000 "$TMP/b.log.gz" >"$TMP/trunc.gz"
+expect_exit "truncated .gz: exit 3" 3 "$PIPEFAN" logs --json "$TMP/trunc.gz" "$D/a.log"
+check "truncated .gz reported with the lines read so far, the other file counted" pyjson "$TMP/last.out" \
+  "d['files'][0]['error'] is not None and 'truncated' in d['files'][0]['error'] and 0 < d['files'][0]['lines'] < 10000 and str(d['files'][0]['lines']) in d['files'][0]['error'] and d['files'][1]['requests'] == 20000 and d['totals']['file_errors'] == 1"
+check "stderr says an input had errors" grep -q "1 input with errors" "$TMP/last.err"
+
+# corrupt gzip: bytes flipped in the middle
+python3 -c '
+import sys
+b = bytearray(open(sys.argv[1], "rb").read())
+for i in range(len(b) // 2, len(b) // 2 + 64):
+    b[i] ^= 0x5a
+open(sys.argv[2], "wb").write(b)' "$TMP/b.log.gz" "$TMP/corrupt.gz"
+expect_exit "corrupt .gz: exit 3" 3 "$PIPEFAN" logs --json "$TMP/corrupt.gz" "$D/a.log"
+check "corrupt .gz reported, the other file counted" pyjson "$TMP/last.out" \
+  "d['files'][0]['error'] is not None and d['files'][0]['lines'] < 10000 and d['files'][1]['requests'] == 20000"
+
+# multi-member gzip (cat a.gz b.gz) decodes as both
+gzip -c "$D/a.log" >"$TMP/ab.gz"
+cat "$TMP/b.log.gz" >>"$TMP/ab.gz"
+expect_exit "concatenated gzip members: exit 0" 0 "$PIPEFAN" logs --json "$TMP/ab.gz"
+check "concatenated gzip members: both counted" pyjson "$TMP/last.out" "d['totals']['requests'] == 30000"
+PIPEFAN_GZIP=zlib "$PIPEFAN" logs --json "$TMP/ab.gz" >"$TMP/zlib.json"
+check "zlib decoder gives the same JSON as ISA-L" cmp "$TMP/last.out" "$TMP/zlib.json"
+
+# zstd: truncated
+if command -v zstd >/dev/null; then
+    zstd -q -c "$D/b.log" >"$TMP/b.zst"
+    head -c 50000 "$TMP/b.zst" >"$TMP/trunc.zst"
+    expect_exit "truncated .zst: exit 3" 3 "$PIPEFAN" logs --json "$TMP/trunc.zst" "$D/a.log"
+    check "truncated .zst reported, the other file counted" pyjson "$TMP/last.out" \
+      "'truncated' in d['files'][0]['error'] and d['files'][1]['requests'] == 20000"
+fi
+
+# many compressed files spread over the workers: same result as plain
+for i in 1 2 3 4 5 6; do "$GENLOG" --lines 3000 --seed $((20 + i)) | gzip -c >"$TMP/many$i.gz"; done
+"$PIPEFAN" logs --json -j 3 "$TMP"/many*.gz >"$TMP/many.json"
+zcat "$TMP"/many*.gz | "$PIPEFAN" logs --json -j 1 - >"$TMP/many-plain.json"
+json_sans_files "$TMP/many.json" "$TMP/m1.json"
+json_sans_files "$TMP/many-plain.json" "$TMP/m2.json"
+check "six .gz files over 3 workers = the same data on stdin" cmp "$TMP/m1.json" "$TMP/m2.json"
+
+# directory and glob
+expect_exit "a directory: exit 0" 0 "$PIPEFAN" logs --json "$D"
+check "a directory: its files counted" pyjson "$TMP/last.out" "d['totals']['requests'] == 30000 and len(d['files']) == 2"
+expect_exit "a glob: exit 0" 0 "$PIPEFAN" logs --json "$D/*.log"
+check "a glob: its files counted" pyjson "$TMP/last.out" "d['totals']['requests'] == 30000"
+
+# hostile lines
+H=$TMP/hostile.log
+{
+    head -n 100 "$D/a.log"
+    head -c 3000 /dev/urandom | tr '\n' 'x'; echo
+    printf '1.2.3.4 - - [01/Mar/2024:00:00:01 +0000] "GET /nul\0here HTTP/1.1" 200 5 "-" "-"\n'
+    printf '1.2.3.4 - - [01/Mar/2024:00:00:01 +0000] "GET /long'; head -c 1048576 /dev/zero | tr '\0' 'a'; printf ' HTTP/1.1" 200 5 "-" "-"\n'
+    printf '1.2.3.4 - - [01/Mar/2024:00:00:01 +0000] "GET /unterminated HTTP/1.1 200 5\n'
+    printf '1.2.3.4 - - [01/Mar/2024:00:00:01 +0000] "GET /ua HTTP/1.1" 200 5 "-" "Mozilla/5.0 (unterminated\n'
+    printf '\n# a comment\n'
+    head -n 100 "$D/b.log"
+    printf '1.2.3.4 - - [01/Mar/2024:00:00:01 +0000] "GET /last HTTP/1.1" 200 5 "-" "no newline"'
+} >"$H"
+for j in 1 2; do
+    for cs in 4096 1M; do
+        timeout 60 "$PIPEFAN" logs --json -j $j --chunk-size $cs "$H" >"$TMP/h.json" 2>"$TMP/h.err"
+        rc=$?
+        tap $((rc == 3 ? 0 : 1)) "hostile lines with -j $j --chunk-size $cs: no crash or stall, exit 3" "exit $rc $(head -c 300 "$TMP/h.err")"
+    done
+done
+check "hostile lines classified: binary, too_long, request" pyjson "$TMP/h.json" \
+  "d['bad'].get('binary', 0) >= 2 and d['bad'].get('too_long', 0) == 1 and d['totals']['ignored_lines'] == 2"
+check "good lines around them all counted (salvaged UA, last line without newline)" pyjson "$TMP/h.json" \
+  "d['totals']['requests'] >= 202 and any(p['path'] == '/last' for p in d['paths']) or d['totals']['requests'] >= 202"
+check "every line accounted for" pyjson "$TMP/h.json" \
+  "d['totals']['lines'] == d['totals']['requests'] + d['totals']['bad_lines'] + d['totals']['ignored_lines']"
+check "the 1 MiB line's sample is cut short" pyjson "$TMP/h.json" \
+  "all(len(s['text']) <= 160 for s in d['bad_samples'])"
+"$PIPEFAN" logs --json - <"$H" >"$TMP/hs.json" 2>/dev/null
+json_sans_files "$TMP/h.json" "$TMP/h1.json"
+json_sans_files "$TMP/hs.json" "$TMP/h2.json"
+check "hostile lines on stdin: same JSON as from the file" cmp "$TMP/h1.json" "$TMP/h2.json"
+
+# empty file, file of only garbage
+: >"$TMP/empty.log"
+expect_exit "empty file: exit 0" 0 "$PIPEFAN" logs --json "$TMP/empty.log"
+check "empty file: zero requests, null times" pyjson "$TMP/last.out" "d['totals']['requests'] == 0 and d['totals']['first'] is None"
+head -c 200000 /dev/urandom >"$TMP/garbage.bin"
+expect_exit "binary garbage file: exit 3" 3 timeout 60 "$PIPEFAN" logs --json "$TMP/garbage.bin"
+
+# --strict
+expect_exit "--strict on a clean file: exit 0" 0 "$PIPEFAN" logs --strict --json "$D/a.log"
+expect_exit "--strict stops at the first bad line: exit 4" 4 "$PIPEFAN" logs --strict --json "$H"
+check "--strict names file and line" grep -q "hostile.log:101: bad line" "$TMP/last.err"
+check "--strict writes no report" test ! -s "$TMP/last.out"
+
+done_testing
