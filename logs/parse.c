@@ -10,6 +10,9 @@
 
 #include <stdint.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "format-int.h"
 #include "timefmt.h"
@@ -99,13 +102,24 @@ static lg_str vhost_str(const char *p, size_t n)
     return s;
 }
 
-/* Non-zero if some byte is below 0x20 other than TAB. Eight bytes at a
- * time: (x - 0x20..) & ~x & 0x80.. flags a lane exactly when some byte of
- * x is < 0x20, and the rare hit is then checked byte by byte. */
+/* Non-zero if some byte is below 0x20 other than TAB. Sixteen bytes at a
+ * time with SSE2 (baseline on x86-64), else eight with the SWAR test
+ * (x - 0x20..) & ~x & 0x80.., which flags a word exactly when one of its
+ * bytes is < 0x20; a rare hit is then checked byte by byte. */
 static int has_control(const char *s, size_t n)
 {
-    const uint64_t ones = 0x0101010101010101ull, highs = ones * 0x80;
     size_t i = 0;
+#ifdef __SSE2__
+    const __m128i c1f = _mm_set1_epi8(0x1f), tab = _mm_set1_epi8('\t');
+    for (; i + 16 <= n; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        __m128i low = _mm_cmpeq_epi8(_mm_min_epu8(x, c1f), x);
+        __m128i bad = _mm_andnot_si128(_mm_cmpeq_epi8(x, tab), low);
+        if (_mm_movemask_epi8(bad))
+            return 1;
+    }
+#endif
+    const uint64_t ones = 0x0101010101010101ull, highs = ones * 0x80;
     for (; i + 8 <= n; i += 8) {
         uint64_t x;
         memcpy(&x, s + i, 8);
@@ -670,6 +684,23 @@ line_ended:
     return 0;
 }
 
+/* Reset a record to "nothing parsed". Field by field rather than one
+ * memset: for this ~200-byte struct compilers emit `rep stos`, whose
+ * start-up cost was an eighth of the parser's time. */
+static inline void rec_clear(lg_rec *r)
+{
+    static const lg_str none;
+    r->client = r->vhost = r->ident = r->user = none;
+    r->request = r->method = r->target = r->protocol = none;
+    r->referer = r->agent = none;
+    r->ts = LG_NO_TIME;
+    r->tz_off = 0;
+    r->flags = 0;
+    r->status = 0;
+    r->bytes = 0;
+    r->req_time_us = -1;
+}
+
 int lg_parse_line(const lg_format *f, const char *line, size_t len, lg_rec *out)
 {
     if (len > LG_LINE_MAX)
@@ -686,9 +717,7 @@ int lg_parse_line(const lg_format *f, const char *line, size_t len, lg_rec *out)
     if (has_control(p, (size_t)(e - p)))
         return LG_BAD_BINARY;
 
-    memset(out, 0, sizeof *out);
-    out->ts = LG_NO_TIME;
-    out->req_time_us = -1;
+    rec_clear(out);
     int rc = f->engine == LG_ENGINE_NCSA ? parse_ncsa(p, e, out)
                                          : parse_items(f, p, e, out);
     if (rc && looks_like_error_log(p, e))
