@@ -11,6 +11,8 @@
 #   make install          PREFIX=/usr/local, DESTDIR honoured
 #   make demo | bench | format | format-check | clean
 #
+# Every target first makes sure the Debian packages are there
+# (tools/install-deps.sh: one dpkg-query when they are; NO_DEPS=1 skips it).
 # Variables: WERROR=1 turns warnings into errors (CI), CC=clang picks the
 # compiler when a build directory is first configured, MESON_ARGS adds
 # options to `meson setup`.
@@ -34,29 +36,37 @@ FORMAT_DIRS := src include cli logs tests examples bench tools
 all: configure
 	$(NINJA) -C $(BUILD)
 
-# Configure dir $(1) with options $(2) the first time; later only re-apply
-# the options, which meson turns into a rebuild only when they changed.
+deps:
+ifeq ($(NO_DEPS),1)
+	@:
+else
+	@tools/install-deps.sh
+endif
+
+# Configure dir $(1) with options $(2) the first time; later re-apply the
+# options only when they differ from the last ones (kept in a stamp file),
+# so a plain `make` does not regenerate the build files every time.
 define configure_dir
-	@if [ -f $(1)/build.ninja ]; then \
-	    $(MESON) configure $(1) -Dwerror=$(werror) $(2) >/dev/null; \
-	else \
-	    $(MESON) setup $(1) -Dwerror=$(werror) $(2) $(MESON_ARGS); \
+	@opts='-Dwerror=$(werror) $(2)'; \
+	if [ ! -f $(1)/build.ninja ]; then \
+	    $(MESON) setup $(1) $$opts $(MESON_ARGS) && \
+	    echo "$$opts" > $(1)/.make-options; \
+	elif [ "$$(cat $(1)/.make-options 2>/dev/null)" != "$$opts" ]; then \
+	    $(MESON) configure $(1) $$opts >/dev/null && \
+	    echo "$$opts" > $(1)/.make-options; \
 	fi
 endef
 
-configure:
+configure: deps
 	$(call configure_dir,$(BUILD),)
 
-configure-asan:
+configure-asan: deps
 	$(call configure_dir,$(BUILD_ASAN),-Db_sanitize=address$(comma)undefined -Db_lundef=false)
-
-deps:
-	tools/install-deps.sh
 
 build-asan-all: configure-asan
 	$(NINJA) -C $(BUILD_ASAN)
 
-check: deps
+check:
 	$(MAKE) --no-print-directory all
 	$(MAKE) --no-print-directory build-asan-all
 	tools/check.sh $(BUILD) $(BUILD_ASAN)
@@ -72,7 +82,7 @@ check-valgrind: all
 	tools/check.sh --valgrind $(BUILD)
 
 install: configure
-	$(MESON) configure $(BUILD) --prefix=$(PREFIX)
+	$(MESON) configure $(BUILD) --prefix="$(PREFIX)"
 	$(NINJA) -C $(BUILD)
 	$(MESON) install -C $(BUILD) --no-rebuild \
 	    $(if $(DESTDIR),--destdir "$(DESTDIR)")
@@ -88,10 +98,10 @@ bench: all
 format_files = $(shell find $(wildcard $(FORMAT_DIRS)) -type f \
 	\( -name '*.c' -o -name '*.h' \) -not -path '*/corpus/*' | sort)
 
-format:
+format: deps
 	$(CLANG_FORMAT) -i $(format_files)
 
-format-check:
+format-check: deps
 	@command -v $(CLANG_FORMAT) >/dev/null || \
 	    { echo "format-check: $(CLANG_FORMAT) not found"; exit 1; }
 	@bad=$$(for f in $(format_files); do \

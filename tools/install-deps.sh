@@ -13,11 +13,20 @@ packages="
     python3 procps binutils clang-format
 "
 
+if ! command -v dpkg-query >/dev/null 2>&1; then
+    echo "install-deps: not a Debian system; install by hand:" $packages "$@" >&2
+    exit 0
+fi
+
+# One dpkg-query for all: a package it does not list (or lists as not
+# installed) is missing.
+# shellcheck disable=SC2086 # word splitting of the package list is wanted
+installed=$(dpkg-query -W -f='${Package} ${Status}\n' $packages "$@" \
+    2>/dev/null | awk '/ install ok installed$/ { print $1 }')
 missing=
 for pkg in $packages "$@"; do
-    status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
-    case $status in
-    *"install ok installed"*) ;;
+    case " $(echo $installed) " in
+    *" $pkg "*) ;;
     *) missing="$missing $pkg" ;;
     esac
 done
