@@ -708,6 +708,8 @@ int lg_parse_line(const lg_format *f, const char *line, size_t len, lg_rec *out)
     const char *p = line, *e = line + len;
     while (e > p && (e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
         e--;
+    if (e - p >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) /* UTF-8 BOM */
+        p += 3;
     while (p < e && (*p == ' ' || *p == '\t'))
         p++;
     if (p == e)

@@ -41,7 +41,8 @@ enum lg_bad {
     LG_BAD_COUNT /* number of reasons + 1; size arrays [LG_BAD_COUNT] */
 };
 
-/* Parse one line (without its '\n'; one trailing '\r' is ignored) with
+/* Parse one line (without its '\n'; trailing '\r' and blanks, leading
+ * blanks and a UTF-8 byte-order mark are ignored) with
  * format f into *out. Returns LG_OK (0) and fills every field of *out, or
  * an LG_BAD_* reason (> 0) and leaves *out unspecified.
  *

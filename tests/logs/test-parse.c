@@ -188,6 +188,18 @@ TEST(missing_ident_and_user_fields)
     free(k);
 }
 
+TEST(byte_order_mark_and_crlf_are_ignored)
+{
+    lg_rec r;
+    char *k;
+    ASSERT_EQ(parse_exact(lg_format_builtin("combined"),
+                          "\xEF\xBB\xBF" "1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] "
+                          "\"GET / HTTP/1.0\" 200 1 \"-\" \"ua\"\r", &r, &k), LG_OK);
+    ASSERT_LGSTR(r.client, "1.2.3.4");
+    ASSERT_LGSTR(r.agent, "ua");
+    free(k);
+}
+
 TEST(ipv6_client_and_empty_quoted_fields)
 {
     lg_rec r;
