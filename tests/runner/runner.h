@@ -48,6 +48,8 @@
 #define RUNNER_ASAN 0
 #endif
 
+#define RUNNER__UNUSED __attribute__((unused))
+
 typedef void (*runner_test_fn)(void);
 typedef int (*runner_helper_fn)(int argc, char **argv);
 
@@ -88,18 +90,20 @@ void runner__register_helper(struct runner_helper *h);
 /*
  * Define a helper: the test binary re-run as `<self> --helper NAME ARGS...`
  * calls helper_NAME(argc, argv) with argv[0] == "NAME" and argv[1..] the
- * ARGS, then exits with its return value.  A failed assertion in a helper
- * prints the message on stderr and exits 1.
+ * ARGS, then exits with its return value (argc and argv may go unused).  A
+ * failed assertion in a helper prints the message on stderr and exits 1.
  */
 #define HELPER(name)                                                           \
-    static int helper_##name(int argc, char **argv);                           \
+    static int helper_##name(int argc RUNNER__UNUSED,                          \
+                             char **argv RUNNER__UNUSED);                      \
     static struct runner_helper runner__helper_##name = {#name, helper_##name, \
                                                          NULL};                \
     __attribute__((constructor)) static void runner__reg_helper_##name(void)   \
     {                                                                          \
         runner__register_helper(&runner__helper_##name);                       \
     }                                                                          \
-    static int helper_##name(int argc, char **argv)
+    static int helper_##name(int argc RUNNER__UNUSED,                          \
+                             char **argv RUNNER__UNUSED)
 
 /* Absolute path of this test binary (read from /proc/self/exe at start). */
 const char *runner_self(void);

@@ -324,8 +324,6 @@ HELPER(echo_args)
 
 HELPER(cat)
 {
-    (void)argc;
-    (void)argv;
     char buf[4096];
     size_t n;
     while ((n = fread(buf, 1, sizeof buf, stdin)) > 0)
