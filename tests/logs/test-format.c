@@ -48,8 +48,8 @@ static int parse_exact(const lg_format *f, const char *line, lg_rec *r, char **k
 }
 
 static const char *const combined_lines[] = {
-    "127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] \"GET /a.gif?x=1 HTTP/1.0\" 200 2326 "
-    "\"http://www.example.com/start.html\" \"Mozilla/4.08 [en] (Win98; I ;Nav)\"",
+    ("127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] \"GET /a.gif?x=1 HTTP/1.0\" 200 2326 "
+     "\"http://www.example.com/start.html\" \"Mozilla/4.08 [en] (Win98; I ;Nav)\""),
     "2001:db8::1 - - [10/Oct/2000:13:55:36 +0000] \"\" 400 0 \"-\" \"-\"",
     "1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] \"GET /q\\\"x HTTP/1.1\" 404 - \"\" \"a \\\"b\\\"\"",
     "10.1.1.1 - - [10/Oct/2000:13:55:36 +0000] \"GET / HTTP/1.1\" 200 7 \"-\" \"cut off",

@@ -30,7 +30,7 @@ static lg_geoip *open_ok(const char *path)
     char err[256];
     int rc = lg_geoip_open(path, &g, err, sizeof err);
     if (rc)
-        FAIL("lg_geoip_open(%s) = %d: %s", path, rc, err);
+        FAIL("lg_geoip_open(%s) = %d: %s", path ? path : "NULL", rc, err);
     return g;
 }
 
