@@ -78,14 +78,18 @@ int lg_render_json(const lg_report *r, FILE *f)
     key(f, &first, "format");
     lg_json_str(f, r->format_desc, strlen(r->format_desc));
     if (lg_report_has(r, LG_PANEL_TOTALS)) {
+        /* distinct paths are known only when the paths table was filled */
+        char paths[48] = "";
+        if (a->tabs_on & (1u << LG_TAB_PATHS))
+            snprintf(paths, sizeof paths, ", \"unique_paths\": %zu", a->tab[LG_TAB_PATHS].n);
         key(f, &first, "totals");
         fprintf(f, "{\"requests\": %" PRIu64 ", \"bad_lines\": %" PRIu64
                    ", \"bytes\": %" PRIu64 ", \"unique_clients\": %" PRIu64
-                   ", \"unique_paths\": %zu, \"lines\": %" PRIu64
+                   "%s, \"lines\": %" PRIu64
                    ", \"ignored_lines\": %" PRIu64 ", \"filtered\": %" PRIu64
                    ", \"first\": ",
-                a->requests, a->bad_lines, a->bytes, r->unique_clients,
-                a->tab[LG_TAB_PATHS].n, a->lines, a->ignored, a->filtered);
+                a->requests, a->bad_lines, a->bytes, r->unique_clients, paths,
+                a->lines, a->ignored, a->filtered);
         time_or_null(f, a->first_ts, a->first_off);
         fputs(", \"last\": ", f);
         time_or_null(f, a->last_ts, a->last_off);

@@ -174,7 +174,10 @@ static void totals(const tctx *t, const lg_report *r)
     fmt_count(a->requests, v[0], 48);
     fmt_count(r->unique_clients, v[1], 48);
     fmt_bytes(a->bytes, v[2], 48);
-    fmt_count(a->tab[LG_TAB_PATHS].n, v[3], 48);
+    if (a->tabs_on & (1u << LG_TAB_PATHS))
+        fmt_count(a->tab[LG_TAB_PATHS].n, v[3], 48);
+    else
+        snprintf(v[3], 48, "-");
     fmt_count(a->bad_lines, v[4], 48);
     fmt_count(a->lines, v[5], 48);
     fmt_count(a->ignored, v[6], 48);
