@@ -1,0 +1,224 @@
+/* test-agg.c - exact aggregates: counting, serialise/merge round trips,
+ * merging partials of any split gives the counts of the whole, ranking
+ * ties broken by key, bad-line samples kept in input order, and a
+ * corrupt blob refused. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runner.h"
+
+#include "../../logs/agg.h"
+
+#define ALL_TABS ((1u << LG_TAB_COUNT) - 1)
+
+static lg_str S(const char *s)
+{
+    lg_str r = {s, strlen(s)};
+    return r;
+}
+
+/* Record i of a small synthetic log: 7 clients, 5 paths, 3 statuses. */
+static lg_rec rec_of(int i, char *cbuf, char *pbuf)
+{
+    lg_rec r;
+    memset(&r, 0, sizeof r);
+    snprintf(cbuf, 32, "10.0.0.%d", i % 7);
+    snprintf(pbuf, 32, "/p%d", (i * 3) % 5);
+    r.client = S(cbuf);
+    r.target = S(pbuf);
+    r.method = S(i % 4 ? "GET" : "POST");
+    r.protocol = S("HTTP/1.1");
+    r.status = i % 10 == 0 ? 404 : i % 3 ? 200 : 304;
+    r.bytes = (uint64_t)i * 10;
+    r.ts = 1700000000 + i * 600;
+    r.tz_off = 3600;
+    r.referer = S(i % 2 ? "http://r/" : "");
+    r.referer.n = i % 2 ? r.referer.n : 0;
+    r.agent = S("ua");
+    return r;
+}
+
+static void fill(lg_agg *a, int from, int to)
+{
+    char c[32], p[32];
+    for (int i = from; i < to; i++) {
+        lg_rec r = rec_of(i, c, p);
+        ASSERT_EQ(lg_agg_add(a, &r, r.target, 0), 0);
+        a->lines++;
+        a->files[0].lines++;
+    }
+}
+
+static lg_agg *merged_from(int nparts, const int *cuts)
+{
+    lg_agg *dst = lg_agg_new(1, ALL_TABS, 1);
+    for (int k = 0; k < nparts; k++) {
+        lg_agg *part = lg_agg_new(1, ALL_TABS, 1);
+        lg_buf b = {0};
+        fill(part, cuts[k], cuts[k + 1]);
+        ASSERT_EQ(lg_agg_serialize(part, &b), 0);
+        ASSERT_EQ(lg_agg_merge(dst, b.p, b.n), 0);
+        lg_buf_free(&b);
+        lg_agg_free(part);
+    }
+    lg_agg_finalize(dst);
+    return dst;
+}
+
+/* Serialise the finalised aggregate's sorted view to compare two. */
+static char *describe(const lg_agg *a)
+{
+    size_t cap = 1 << 16, n = 0;
+    char *s = malloc(cap);
+    n += (size_t)snprintf(s + n, cap - n, "%llu %llu %llu %lld %lld|",
+                          (unsigned long long)a->requests, (unsigned long long)a->bytes,
+                          (unsigned long long)a->lines, (long long)a->first_ts,
+                          (long long)a->last_ts);
+    for (int id = 0; id < LG_TAB_COUNT; id++) {
+        size_t k;
+        const lg_ent **v = lg_agg_sorted(a, id, &k);
+        for (size_t i = 0; i < k; i++)
+            n += (size_t)snprintf(s + n, cap - n, "%d:%.*s=%llu/%llu/%u ", id,
+                                  (int)v[i]->klen, v[i]->key,
+                                  (unsigned long long)v[i]->hits,
+                                  (unsigned long long)v[i]->bytes, v[i]->aux);
+        free(v);
+    }
+    for (int c = 0; c < 1000; c++)
+        if (a->status[c].hits)
+            n += (size_t)snprintf(s + n, cap - n, "s%d=%llu ", c,
+                                  (unsigned long long)a->status[c].hits);
+    return s;
+}
+
+TEST(counts_one_aggregate_exactly)
+{
+    lg_agg *a = lg_agg_new(1, ALL_TABS, 1);
+    fill(a, 0, 100);
+    lg_agg_finalize(a);
+    ASSERT_UEQ(a->requests, 100);
+    ASSERT_UEQ(a->tab[LG_TAB_CLIENTS].n, 7);
+    ASSERT_UEQ(a->tab[LG_TAB_PATHS].n, 5);
+    ASSERT_UEQ(a->status[404].hits, 10);
+    ASSERT_UEQ(a->tab[LG_TAB_NOT_FOUND].n, 1); /* i%10==0 -> (i*3)%5 == 0 */
+    ASSERT_UEQ(a->tab[LG_TAB_REFERRERS].ents[0].hits, 50);
+    /* every path was requested by every client: 7 distinct each */
+    for (size_t i = 0; i < a->tab[LG_TAB_PATHS].n; i++)
+        ASSERT_EQ(a->tab[LG_TAB_PATHS].ents[i].aux, 7);
+    /* hours are local time as logged: ts + 3600 */
+    size_t nh;
+    const lg_ent **h = lg_agg_sorted(a, LG_TAB_HOURS, &nh);
+    ASSERT_EQ(lg_ent_bucket(h[0]), (1700000000 + 3600) / 3600);
+    free(h);
+    lg_agg_free(a);
+}
+
+TEST(merged_partials_equal_the_whole_for_any_split)
+{
+    int whole[] = {0, 1000};
+    int halves[] = {0, 500, 1000};
+    int odd[] = {0, 1, 2, 333, 334, 999, 1000};
+    lg_agg *w = merged_from(1, whole), *h = merged_from(2, halves), *o = merged_from(6, odd);
+    char *dw = describe(w), *dh = describe(h), *dodd = describe(o);
+    ASSERT_STREQ(dw, dh);
+    ASSERT_STREQ(dw, dodd);
+    ASSERT_UEQ(w->requests, 1000);
+    free(dw);
+    free(dh);
+    free(dodd);
+    lg_agg_free(w);
+    lg_agg_free(h);
+    lg_agg_free(o);
+}
+
+TEST(ranking_breaks_ties_by_bytes_then_key)
+{
+    lg_agg *a = lg_agg_new(1, ALL_TABS, 0);
+    const char *paths[] = {"/b", "/a", "/c", "/d"};
+    uint64_t bytes[] = {5, 5, 9, 1};
+    for (int i = 0; i < 4; i++) {
+        lg_rec r;
+        memset(&r, 0, sizeof r);
+        r.client = S("1.1.1.1");
+        r.ts = LG_NO_TIME;
+        r.bytes = bytes[i];
+        r.status = 200;
+        ASSERT_EQ(lg_agg_add(a, &r, S(paths[i]), 0), 0);
+    }
+    size_t n;
+    const lg_ent **v = lg_agg_sorted(a, LG_TAB_PATHS, &n);
+    ASSERT_EQ(n, 4);
+    ASSERT(memcmp(v[0]->key, "/c", 2) == 0);
+    ASSERT(memcmp(v[1]->key, "/a", 2) == 0);
+    ASSERT(memcmp(v[2]->key, "/b", 2) == 0);
+    ASSERT(memcmp(v[3]->key, "/d", 2) == 0);
+    free(v);
+    lg_agg_free(a);
+}
+
+TEST(bad_samples_keep_the_first_by_input_order)
+{
+    lg_agg *a = lg_agg_new(3, ALL_TABS, 0), *b = lg_agg_new(3, ALL_TABS, 0);
+    lg_agg_bad(a, LG_BAD_TIME, 1, 500, 0, 9, "x", 1);
+    lg_agg_bad(a, LG_BAD_TIME, 2, 10, 0, 2, "y", 1);
+    lg_agg_bad(b, LG_BAD_TIME, 0, 900, 0, 20, "z", 1);
+    lg_agg_bad(b, LG_BAD_TIME, 1, 100, 0, 3, "w", 1);
+    lg_buf buf = {0};
+    ASSERT_EQ(lg_agg_serialize(b, &buf), 0);
+    ASSERT_EQ(lg_agg_merge(a, buf.p, buf.n), 0);
+    ASSERT_UEQ(a->bad[LG_BAD_TIME], 4);
+    ASSERT_UEQ(a->bad_lines, 4);
+    ASSERT_EQ(a->nsamples[LG_BAD_TIME], LG_SAMPLES_PER_REASON);
+    ASSERT_EQ(a->samples[LG_BAD_TIME][0].text[0], 'z');
+    ASSERT_EQ(a->samples[LG_BAD_TIME][1].text[0], 'w');
+    ASSERT_EQ(a->samples[LG_BAD_TIME][2].text[0], 'x');
+    lg_buf_free(&buf);
+    lg_agg_free(a);
+    lg_agg_free(b);
+}
+
+TEST(corrupt_or_truncated_blobs_are_refused)
+{
+    lg_agg *a = lg_agg_new(1, ALL_TABS, 1), *d = lg_agg_new(1, ALL_TABS, 1);
+    lg_buf b = {0};
+    fill(a, 0, 50);
+    ASSERT_EQ(lg_agg_serialize(a, &b), 0);
+    for (size_t cut = 0; cut < b.n; cut += 7)
+        ASSERT_EQ(lg_agg_merge(d, b.p, cut), -EINVAL);
+    b.p[0] ^= 1;
+    ASSERT_EQ(lg_agg_merge(d, b.p, b.n), -EINVAL);
+    lg_agg *e = lg_agg_new(2, ALL_TABS, 1); /* another input count */
+    b.p[0] ^= 1;
+    ASSERT_EQ(lg_agg_merge(e, b.p, b.n), -EINVAL);
+    lg_buf_free(&b);
+    lg_agg_free(a);
+    lg_agg_free(d);
+    lg_agg_free(e);
+}
+
+TEST(many_distinct_keys_grow_the_tables)
+{
+    lg_agg *a = lg_agg_new(1, ALL_TABS, 1);
+    char c[32], p[32];
+    for (int i = 0; i < 200000; i++) {
+        lg_rec r;
+        memset(&r, 0, sizeof r);
+        snprintf(c, sizeof c, "c%d", i % 50021);
+        snprintf(p, sizeof p, "/%d", i % 30011);
+        r.client = S(c);
+        r.ts = LG_NO_TIME;
+        r.status = 200;
+        ASSERT_EQ(lg_agg_add(a, &r, S(p), 0), 0);
+    }
+    lg_agg_finalize(a);
+    ASSERT_UEQ(a->tab[LG_TAB_CLIENTS].n, 50021);
+    ASSERT_UEQ(a->tab[LG_TAB_PATHS].n, 30011);
+    uint64_t pairs = 0;
+    for (size_t i = 0; i < a->tab[LG_TAB_PATHS].n; i++)
+        pairs += a->tab[LG_TAB_PATHS].ents[i].aux;
+    ASSERT_UEQ(pairs, a->pairs.n);
+    ASSERT_UEQ(pairs, 200000); /* gcd(50021, 30011) = 1: every pair distinct */
+    lg_agg_free(a);
+}
