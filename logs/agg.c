@@ -156,6 +156,26 @@ static int tab_grow(lg_tab *t)
     return 0;
 }
 
+/* Key equality without a call for the short keys that dominate
+ * (addresses, methods, statuses); memcmp for the rest. */
+static inline int key_eq(const char *a, const void *bv, size_t n)
+{
+    const unsigned char *b = bv;
+    if (n <= 16) {
+        if (n >= 8)
+            return rd64((const unsigned char *)a) == rd64(b) &&
+                   rd64((const unsigned char *)a + n - 8) == rd64(b + n - 8);
+        if (n >= 4)
+            return rd32((const unsigned char *)a) == rd32(b) &&
+                   rd32((const unsigned char *)a + n - 4) == rd32(b + n - 4);
+        for (size_t i = 0; i < n; i++)
+            if ((unsigned char)a[i] != b[i])
+                return 0;
+        return 1;
+    }
+    return memcmp(a, b, n) == 0;
+}
+
 long lg_tab_upsert(lg_tab *t, const void *key, size_t klen, uint64_t hash)
 {
     uint64_t tag = hash >> 32;
@@ -166,7 +186,7 @@ long lg_tab_upsert(lg_tab *t, const void *key, size_t klen, uint64_t hash)
             break;
         if ((s >> 32) == tag) {
             lg_ent *e = &t->ents[(uint32_t)s - 1];
-            if (e->klen == klen && memcmp(e->key, key, klen) == 0)
+            if (e->hash == hash && e->klen == klen && key_eq(e->key, key, klen))
                 return (long)((uint32_t)s - 1);
         }
         i = (i + 1) & t->mask;
