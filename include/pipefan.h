@@ -54,7 +54,9 @@ extern "C" {
     X(EWORKER, -4001, "a worker process died")                               \
     X(ESTAGE, -4002, "a stage function failed")                              \
     X(ESTATE, -4003, "call not valid in this state")                         \
-    X(ESYS, -4004, "a system call failed")
+    X(ESYS, -4004, "a system call failed")                                   \
+    X(EPOISON, -4005, "records were quarantined")                            \
+    X(EREPLAY, -4006, "a worker died where its input cannot be replayed")
 
 typedef enum pf_errno {
 #define PF__ERR_ENUM(name, value, msg) PF_##name = (value),
@@ -122,6 +124,22 @@ PF_EXTERN int pf_stage_hooks(pf_stage *s, pf_hook_fn init, pf_hook_fn finish);
  * one worker each; pf_run returns PF_EINVAL otherwise. */
 PF_EXTERN int pf_stage_ordered(pf_stage *s, int ordered);
 
+/* Declare whether a stage's workers may be restarted after a crash (see
+ * pf_options.retries).  A restarted worker replays the input it had taken
+ * but not committed, and everything it emitted for that input is
+ * discarded, so it must keep no state across batches: outputs that depend
+ * on several records leave from the batch hook.  Default: restartable
+ * unless the stage has a finish hook.  Sinks are never restarted (their
+ * effects cannot be rolled back), and a source is restarted by running it
+ * again and dropping the records it had already committed: it must emit
+ * the same records in the same order each time.  Give 0 for a source that
+ * cannot (reading a pipe). */
+PF_EXTERN int pf_stage_restartable(pf_stage *s, int restartable);
+/* A hook called after each batch of input records is processed and
+ * before the batch is committed; it may pf_emit (partial aggregates) and
+ * its output is committed atomically with the batch. */
+PF_EXTERN int pf_stage_batch_hook(pf_stage *s, pf_hook_fn fn);
+
 /* How a stage's output is spread over the next stage's workers. */
 #define PF_DIST_MAP(X)                                                       \
     X(ROUND_ROBIN, 0, "round-robin")                                         \
@@ -148,7 +166,18 @@ typedef struct pf_options {
     int progress;          /* 1 on, 0 off, -1 only when stderr is a TTY */
     int summary;           /* 1 log a per-stage table at the end */
     int stop_signals;      /* 1 handle SIGINT/SIGTERM during pf_run */
+    /* Fault tolerance (0 retries = fail fast on any worker death). */
+    int retries;           /* restarts allowed per failing record */
+    unsigned stall_ms;     /* kill a worker stuck this long in one call */
+    const char *dead_letter; /* quarantine file, borrowed; NULL = none */
+    int poison;            /* PF_POISON_SKIP or PF_POISON_FAIL */
 } pf_options;
+
+/* What to do with a record that failed a worker more than retries times:
+ * write it to the dead-letter file and go on (pf_run then returns
+ * PF_EPOISON after finishing), or fail the run. */
+#define PF_POISON_SKIP 0
+#define PF_POISON_FAIL 1
 
 /* Fill o with the defaults. */
 PF_EXTERN void pf_options_init(pf_options *o);
@@ -187,6 +216,8 @@ PF_EXTERN int pf_worker_count(const pf_ctx *ctx);
 PF_EXTERN const char *pf_stage_name(const pf_ctx *ctx);
 /* Number of workers of the next stage (0 from the sink). */
 PF_EXTERN int pf_next_workers(const pf_ctx *ctx);
+/* How many times this worker was restarted after a crash (0 at first). */
+PF_EXTERN int pf_worker_restarts(const pf_ctx *ctx);
 /* Non-zero once the pipeline was asked to stop (SIGINT/SIGTERM or a
  * failure elsewhere): a long-running source should return. */
 PF_EXTERN int pf_stopping(const pf_ctx *ctx);
@@ -224,6 +255,7 @@ typedef struct pf_worker_stats {
     uint64_t ns_wait_out;  /* blocked on a full output queue */
     uint32_t restarts;
     int32_t pid;           /* last pid, 0 in serial mode */
+    uint64_t quarantined;  /* records sent to the dead-letter file */
 } pf_worker_stats;
 
 typedef struct pf_stage_stats {

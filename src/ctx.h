@@ -46,13 +46,31 @@ struct pf_ctx {
     unsigned char *big;    /* reassembly of fragmented records */
     size_t big_cap;
 
+    /* Transactional mode (retries > 0), see txn.h. */
+    int txn;               /* commits go through commit records */
+    int mid_ok;            /* may commit at a record boundary mid-batch */
+    int track;             /* keep cur_pos / in_call / beats current */
+    struct pf__txn *slot[2];
+    uint64_t txn_seq;
+    int in_cur;            /* input ring being consumed, -1 none */
+    int mid_record;        /* a stage call or a source record is in progress */
+    int source_rec;        /* a source's record is being written */
+    uint64_t rec_pos;      /* that record's position in ring in_cur */
+    uint64_t epoch;        /* records started */
+    uint64_t *rec_epoch;   /* [nout]: epoch of the last write to a ring */
+    uint64_t *rec_start;   /* [nout]: wpos before that record's writes */
+    uint64_t emitted;      /* records emitted */
+    uint64_t resume;       /* a restarted source drops this many first */
+    int turn;              /* the collector's turn */
+    int restarts;
+
     /* Counters, mirrored into me by push_stats. */
     uint64_t rin, bin, rout, bout, wait_in, wait_out;
 };
 
 /* Run worker w of stage s of a process-mode run; never returns. */
 _Noreturn void pf__worker_main(pf_pipeline *p, struct pf__run *run, int s,
-                               int w);
+                               int w, int restart);
 
 /* pf_emit for serial mode. */
 int pf__serial_emit(pf_ctx *ctx, const void *rec, size_t len);

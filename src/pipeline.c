@@ -88,6 +88,7 @@ static pf_stage *stage_new(pf_pipeline *p, const char *name)
     s->index = p->nstages;
     s->workers = 1;
     s->dist = PF_DIST_ROUND_ROBIN;
+    s->restartable = -1;
     p->stages[p->nstages++] = s;
     return s;
 }
@@ -145,6 +146,34 @@ int pf_stage_hooks(pf_stage *s, pf_hook_fn init, pf_hook_fn finish)
     return 0;
 }
 
+int pf_stage_restartable(pf_stage *s, int restartable)
+{
+    if (s == NULL)
+        return PF_EINVAL;
+    s->restartable = restartable != 0;
+    return 0;
+}
+
+int pf_stage_batch_hook(pf_stage *s, pf_hook_fn fn)
+{
+    if (s == NULL)
+        return PF_EINVAL;
+    if (s->index == 0 && fn != NULL)
+        return sticky(s->p, PF_EINVAL); /* a source has no input batches */
+    s->batch = fn;
+    return 0;
+}
+
+int pf__stage_restartable(const pf_pipeline *p, int s)
+{
+    const pf_stage *st = p->stages[s];
+    if (s == p->nstages - 1)
+        return 0; /* a sink's effects cannot be rolled back */
+    if (st->restartable >= 0)
+        return st->restartable;
+    return st->finish == NULL;
+}
+
 int pf_stage_ordered(pf_stage *s, int ordered)
 {
     if (s == NULL)
@@ -173,6 +202,9 @@ int pf_pipeline_set_options(pf_pipeline *p, const pf_options *o)
                                (o->ring_bytes & (o->ring_bytes - 1)) != 0))
         return sticky(p, PF_EINVAL);
     if (o->max_record == 0 || o->max_record > (1u << 30))
+        return sticky(p, PF_EINVAL);
+    if (o->retries < 0 || (o->poison != PF_POISON_SKIP &&
+                           o->poison != PF_POISON_FAIL))
         return sticky(p, PF_EINVAL);
     p->opts = *o;
     return 0;

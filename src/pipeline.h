@@ -19,7 +19,8 @@ struct pf_stage {
     pf_source_fn src_fn;
     pf_record_fn rec_fn;
     void *arg;          /* borrowed */
-    pf_hook_fn init, finish;
+    pf_hook_fn init, finish, batch;
+    int restartable;    /* 1, 0, or -1: restartable unless it has finish */
     int workers;        /* 1..PF_MAX_WORKERS */
     int ordered;
     int dist;           /* enum pf_dist of the edge leaving this stage */
@@ -40,7 +41,12 @@ struct pf__run {
     pid_t supervisor;
     uint64_t ring_bytes, batch_bytes, flush_ns;
     size_t max_record;
+    int txn;              /* retries > 0: transactional commits */
+    int track;            /* retries or a stall limit: track calls */
 };
+
+/* Whether stage s may be restarted after a crash. */
+int pf__stage_restartable(const pf_pipeline *p, int s);
 
 struct pf_pipeline {
     pf_stage **stages;

@@ -21,6 +21,8 @@ int pf__serial_emit(pf_ctx *ctx, const void *rec, size_t len)
     nx->sstats->records_in++;
     nx->sstats->bytes_in += len;
     int rc = nx->st->rec_fn(nx, rec, len, nx->st->arg);
+    if (rc == 0 && nx->st->batch != NULL) /* each record is a batch */
+        rc = nx->st->batch(nx, nx->st->arg);
     if (rc != 0) {
         if (rc != PF_ESTAGE) /* not already reported further down */
             pf_log(nx, PF_LOG_ERROR, "stage %s: function returned %d on "

@@ -70,8 +70,22 @@ struct pf__wctl {
     _Atomic uint64_t records_in, bytes_in, records_out, bytes_out;
     _Atomic uint64_t ns_wait_in, ns_wait_out;
     char pad4[16];
+    /* Fault tolerance (used when retries > 0 or a stall limit is set). */
+    _Atomic uint64_t txn_seq;   /* worker: commits made; slot seq & 1 */
+    _Atomic uint64_t cur_pos;   /* worker: position of the record in a call */
+    _Atomic int32_t cur_ring;   /* worker: that record's ring, -1 none */
+    _Atomic uint32_t in_call;   /* worker: 1 while user code runs */
+    _Atomic uint32_t unsafe;    /* worker: published past its last commit */
+    _Atomic uint32_t restarts;  /* supervisor */
+    _Atomic uint64_t beats;     /* worker: records started, for stalls */
+    _Atomic uint64_t skip_pos;  /* supervisor: poison record to skip */
+    _Atomic int32_t skip_ring;  /* supervisor: its ring, -1 none */
+    uint32_t pad5;
+    _Atomic uint64_t quarantined; /* supervisor */
+    uint64_t txn_off;           /* set before fork: the two commit slots */
+    char pad6[56];
 };
-_Static_assert(sizeof(struct pf__wctl) == 256, "wctl is four lines");
+_Static_assert(sizeof(struct pf__wctl) == 384, "wctl is six lines");
 _Static_assert(offsetof(struct pf__wctl, in_seq) == 64, "in_seq own line");
 _Static_assert(offsetof(struct pf__wctl, out_seq) == 128, "out_seq own line");
 

@@ -38,6 +38,7 @@ int pf_pipeline_stage_stats(const pf_pipeline *p, int i, pf_stage_stats *out)
         t->ns_wait_in += s->ns_wait_in;
         t->ns_wait_out += s->ns_wait_out;
         t->restarts += s->restarts;
+        t->quarantined += s->quarantined;
     }
     return 0;
 }

@@ -3,14 +3,18 @@
  * the workers, watch them through a signalfd, apply the failure policy,
  * reap every one of them and return.
  *
- * Failure policy (fail fast): any worker that ends other than by finishing
- * its work - non-zero exit, early exit, a signal - stops the run: the
- * other workers are SIGKILLed at once and pf_run returns PF_EWORKER (or
- * the error the worker reported, e.g. PF_ESTAGE).  Workers die with the
+ * Failure policy.  By default (fail fast) any worker that ends other than
+ * by finishing its work - non-zero exit, early exit, a signal - stops the
+ * run: the other workers are SIGKILLed at once and pf_run returns
+ * PF_EWORKER (or the error the worker reported, e.g. PF_ESTAGE).  With
+ * retries, a restartable worker is forked again on the same rings and
+ * replays what it had not committed (txn.h); a record that fails it more
+ * than retries times is quarantined in the dead-letter file and skipped.  Workers die with the
  * supervisor (PR_SET_PDEATHSIG), and the shared region is a memfd mapping
  * that the kernel frees with its last user.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,6 +22,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,6 +30,7 @@
 #include "ctx.h"
 #include "futex.h"
 #include "pipeline.h"
+#include "txn.h"
 
 #define RING_BUDGET (256u << 20) /* all rings together, automatic sizing */
 #define RING_MAX (1u << 20)
@@ -86,7 +92,16 @@ static int run_layout(pf_pipeline *p, struct pf__run *run)
     uint64_t data_off = align_up(ring_off + (uint64_t)nrings *
                                                 sizeof(struct pf__ring),
                                  4096);
-    uint64_t size = data_off + (uint64_t)nrings * rb;
+    uint64_t txn_off = data_off + (uint64_t)nrings * rb;
+    uint64_t size = txn_off;
+    run->txn = p->opts.retries > 0;
+    run->track = run->txn || p->opts.stall_ms > 0;
+    if (run->txn)
+        for (int s = 0; s < n; s++) {
+            int nout = s + 1 < n ? p->stages[s + 1]->workers : 0;
+            size += 2 * pf__txn_slot_bytes(nout) *
+                    (uint64_t)p->stages[s]->workers;
+        }
     int err = 0;
     run->base = pf__shm_map(size, &err);
     if (run->base == NULL)
@@ -104,6 +119,18 @@ static int run_layout(pf_pipeline *p, struct pf__run *run)
     run->rings = (struct pf__ring *)(run->base + ring_off);
     for (int i = 0; i < nrings; i++)
         pf__ring_init(&run->rings[i], rb, data_off + (uint64_t)i * rb);
+    for (int s = 0; s < n; s++) {
+        int nout = s + 1 < n ? p->stages[s + 1]->workers : 0;
+        for (int w = 0; w < p->stages[s]->workers; w++) {
+            struct pf__wctl *c = &run->wctl[run->first[s] + w];
+            atomic_init(&c->skip_ring, -1);
+            atomic_init(&c->cur_ring, -1);
+            if (run->txn) {
+                c->txn_off = txn_off;
+                txn_off += 2 * pf__txn_slot_bytes(nout);
+            }
+        }
+    }
     return 0;
 }
 
@@ -204,6 +231,16 @@ static int judge_exit(pf_pipeline *p, struct pf__run *run, int g, int status,
     return PF_EWORKER;
 }
 
+/* What the supervisor remembers of each worker's failures. */
+struct failure {
+    int32_t ring;      /* ring of the record in progress; -2: none */
+    uint64_t pos;      /* its position, or the worker's beats */
+    int count;         /* failures at that same point */
+    uint64_t beats;    /* stall watch: last beats seen ... */
+    uint64_t since;    /* ... and since when */
+    int stalled;       /* we killed it for stalling */
+};
+
 /* The supervisor's state while watching. */
 struct watch {
     pf_pipeline *p;
@@ -212,6 +249,11 @@ struct watch {
     int err;       /* first failure */
     int nsignals;  /* SIGINT/SIGTERM seen */
     int aborted;   /* everyone was SIGKILLed */
+    struct failure *fail; /* [nworkers], with retries or a stall limit */
+    int sfd;
+    sigset_t host_mask;
+    int dl_fd;     /* dead-letter file, -1 until needed */
+    uint64_t quarantined;
 };
 
 static void fail_fast(struct watch *wa, int err)
@@ -221,6 +263,196 @@ static void fail_fast(struct watch *wa, int err)
     if (!wa->aborted) {
         wa->aborted = 1;
         kill_all(wa->run);
+    }
+}
+
+/* How a worker ended, in words, for logs and the dead-letter file. */
+static void describe(char *buf, size_t n, int status, int state,
+                     const struct failure *f)
+{
+    if (f != NULL && f->stalled)
+        snprintf(buf, n, "stalled");
+    else if (state == PF__W_FAILED)
+        snprintf(buf, n, "stage function failed");
+    else if (WIFSIGNALED(status))
+        snprintf(buf, n, "killed by signal %d (SIG%s)", WTERMSIG(status),
+                 sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(WTERMSIG(status))
+                                                : "?");
+    else
+        snprintf(buf, n, "exited with status %d", WEXITSTATUS(status));
+}
+
+/* Append one entry to the dead-letter file: a header line, the record's
+ * bytes, a newline (format in docs/RELIABILITY.md). */
+static int dead_letter(struct watch *wa, int s, int w, pid_t pid,
+                       const char *reason, const unsigned char *rec,
+                       uint32_t len)
+{
+    const char *path = wa->p->opts.dead_letter;
+    if (path == NULL) {
+        pf_log(NULL, PF_LOG_WARN, "stage %s worker %d: skipping a %u-byte "
+               "poison record (%s; no dead-letter file given)",
+               wa->p->stages[s]->name, w, len, reason);
+        return 0;
+    }
+    if (wa->dl_fd < 0) {
+        wa->dl_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+                         0644);
+        if (wa->dl_fd < 0) {
+            pf_log(NULL, PF_LOG_ERROR, "dead-letter file %s: %s", path,
+                   strerror(errno));
+            return PF_EIO;
+        }
+    }
+    char head[256];
+    int n = snprintf(head, sizeof head,
+                     "PFDL1 stage=%s worker=%d pid=%d reason=\"%s\" "
+                     "bytes=%u\n", wa->p->stages[s]->name, w, (int)pid,
+                     reason, len);
+    struct iovec iov[3] = {{head, (size_t)n}, {(void *)rec, len},
+                           {(void *)"\n", 1}};
+    ssize_t want = n + (ssize_t)len + 1;
+    if (writev(wa->dl_fd, iov, 3) != want) {
+        pf_log(NULL, PF_LOG_ERROR, "dead-letter file %s: short write",
+               path);
+        return PF_EIO;
+    }
+    return 0;
+}
+
+/* Fork worker w of stage s again after a crash; 0 or an error. */
+static int respawn(struct watch *wa, int g, int s, int w)
+{
+    struct pf__run *run = wa->run;
+    struct pf__wctl *c = &run->wctl[g];
+    atomic_store(&c->state, PF__W_IDLE);
+    atomic_store(&c->error, 0);
+    atomic_store(&c->in_sleep, 0);
+    atomic_store(&c->out_sleep, 0);
+    atomic_store(&c->in_call, 0);
+    atomic_fetch_add(&c->restarts, 1);
+    pid_t pid = fork();
+    if (pid == 0) {
+        child_setup(run, wa->sfd, &wa->host_mask);
+        pf__worker_main(wa->p, run, s, w, 1);
+    }
+    if (pid < 0) {
+        pf_log(NULL, PF_LOG_ERROR, "fork to restart stage %s worker %d: %s",
+               wa->p->stages[s]->name, w, strerror(errno));
+        return PF_ESYS;
+    }
+    run->pids[g] = pid;
+    atomic_store(&c->pid, pid);
+    wa->alive++;
+    wa->fail[g].beats = atomic_load(&c->beats);
+    wa->fail[g].since = pf__now_ns();
+    wa->fail[g].stalled = 0;
+    return 0;
+}
+
+/* A worker died with retries allowed: restart it, quarantining the
+ * record it keeps failing on.  Returns 0 (restarted) or the run's error. */
+static int try_restart(struct watch *wa, int g, int status, int err)
+{
+    pf_pipeline *p = wa->p;
+    struct pf__run *run = wa->run;
+    struct pf__wctl *c = &run->wctl[g];
+    struct failure *f = &wa->fail[g];
+    int s, w;
+    worker_of(run, p->nstages, g, &s, &w);
+    const char *name = p->stages[s]->name;
+    pid_t pid = -run->pids[g];
+    char why[96];
+    describe(why, sizeof why, status, (int)atomic_load(&c->state), f);
+
+    if (!pf__stage_restartable(p, s)) {
+        pf_log(NULL, PF_LOG_ERROR, "stage %s worker %d (pid %d) %s; not "
+               "restarted: %s", name, w, (int)pid, why,
+               s == p->nstages - 1 ? "a sink's effects cannot be rolled back"
+                                   : "the stage keeps state (finish hook)");
+        return err;
+    }
+    if (atomic_load(&c->unsafe)) {
+        pf_log(NULL, PF_LOG_ERROR, "stage %s worker %d (pid %d) %s while its "
+               "output was published past its last commit (a record's "
+               "output larger than a queue); its input cannot be replayed",
+               name, w, (int)pid, why);
+        return PF_EREPLAY;
+    }
+    int32_t ring = atomic_load(&c->in_call) ? atomic_load(&c->cur_ring) : -2;
+    uint64_t pos = ring >= 0 ? atomic_load(&c->cur_pos)
+                             : atomic_load(&c->beats);
+    if (ring < 0)
+        ring = -2;
+    if (f->ring == ring && f->pos == pos) {
+        f->count++;
+    } else {
+        f->ring = ring;
+        f->pos = pos;
+        f->count = 1;
+    }
+    if (f->count > p->opts.retries) {
+        if (ring < 0) {
+            pf_log(NULL, PF_LOG_ERROR, "stage %s worker %d (pid %d) %s %d "
+                   "times without progress; giving up", name, w, (int)pid,
+                   why, f->count);
+            return err;
+        }
+        /* The record in progress failed the worker every time: poison. */
+        struct pf__ring *r = &run->rings[run->ring_first[s - 1] +
+                                         ring * p->stages[s]->workers + w];
+        const unsigned char *fr = run->base + r->data_off +
+                                  (pos & (r->size - 1));
+        uint32_t len, flags;
+        memcpy(&len, fr, 4);
+        memcpy(&flags, fr + 4, 4);
+        if (p->opts.poison == PF_POISON_FAIL || flags != 0) {
+            pf_log(NULL, PF_LOG_ERROR, "stage %s worker %d: a record failed "
+                   "it %d times (%s); failing the run", name, w, f->count,
+                   why);
+            return PF_EPOISON;
+        }
+        int dl = dead_letter(wa, s, w, pid, why, fr + PF__FRAME_HDR, len);
+        if (dl != 0)
+            return dl;
+        atomic_store(&c->skip_pos, pos);
+        atomic_store(&c->skip_ring, ring);
+        atomic_fetch_add(&c->quarantined, 1);
+        wa->quarantined++;
+        f->count = 0;
+        pf_log(NULL, PF_LOG_WARN, "stage %s worker %d: quarantined a %u-byte "
+               "record that failed it %d times (%s)", name, w, len,
+               p->opts.retries + 1, why);
+    }
+    pf_log(NULL, PF_LOG_WARN, "stage %s worker %d (pid %d) %s; restarting "
+           "it to replay its uncommitted input", name, w, (int)pid, why);
+    return respawn(wa, g, s, w);
+}
+
+/* Kill workers stuck in one call longer than the stall limit. */
+static void check_stalls(struct watch *wa)
+{
+    struct pf__run *run = wa->run;
+    uint64_t limit = (uint64_t)wa->p->opts.stall_ms * 1000000u;
+    uint64_t now = pf__now_ns();
+    for (int g = 0; g < run->nworkers; g++) {
+        struct pf__wctl *c = &run->wctl[g];
+        struct failure *f = &wa->fail[g];
+        uint64_t beats = atomic_load(&c->beats);
+        if (run->pids[g] <= 0 || f->stalled)
+            continue;
+        if (!atomic_load(&c->in_call) || beats != f->beats) {
+            f->beats = beats;
+            f->since = now;
+        } else if (now - f->since > limit) {
+            int s, w;
+            worker_of(run, wa->p->nstages, g, &s, &w);
+            pf_log(NULL, PF_LOG_WARN, "stage %s worker %d (pid %d) made no "
+                   "progress for %u ms: killing it", wa->p->stages[s]->name,
+                   w, (int)run->pids[g], wa->p->opts.stall_ms);
+            f->stalled = 1;
+            kill(run->pids[g], SIGKILL);
+        }
     }
 }
 
@@ -235,10 +467,15 @@ static void reap(struct watch *wa)
         pid_t r = waitpid(run->pids[g], &status, WNOHANG);
         if (r == 0 || (r < 0 && errno == EINTR))
             continue;
+        int retry = wa->p->opts.retries > 0 && !wa->aborted && r > 0 &&
+                    atomic_load(&run->hdr->stop) != PF__STOP_NOW;
         int err = r < 0 ? PF_EWORKER
-                        : judge_exit(wa->p, run, g, status, wa->aborted);
+                        : judge_exit(wa->p, run, g, status,
+                                     wa->aborted || retry);
         run->pids[g] = -run->pids[g]; /* reaped; keep the pid for stats */
         wa->alive--;
+        if (err != 0 && retry)
+            err = try_restart(wa, g, status, err);
         if (err != 0 && !wa->aborted)
             fail_fast(wa, err);
     }
@@ -302,7 +539,18 @@ int pf__run_processes(pf_pipeline *p)
         goto restore_signals;
     }
 
-    struct watch wa = {.p = p, .run = &run};
+    struct watch wa = {.p = p, .run = &run, .sfd = sfd, .dl_fd = -1,
+                       .host_mask = host_mask};
+    if (run.track) {
+        wa.fail = calloc((size_t)run.nworkers, sizeof *wa.fail);
+        if (wa.fail == NULL) {
+            err = PF_ENOMEM;
+            close(sfd);
+            goto restore_signals;
+        }
+        for (int g = 0; g < run.nworkers; g++)
+            wa.fail[g].ring = -3;
+    }
     p->run = &run;
     fflush(NULL); /* or buffered output would be written by every child */
     for (int s = 0; s < p->nstages && !wa.aborted; s++) {
@@ -310,7 +558,7 @@ int pf__run_processes(pf_pipeline *p)
             pid_t pid = fork();
             if (pid == 0) {
                 child_setup(&run, sfd, &host_mask);
-                pf__worker_main(p, &run, s, w);
+                pf__worker_main(p, &run, s, w, 0);
             }
             if (pid < 0) {
                 pf_log(NULL, PF_LOG_ERROR, "fork for stage %s worker %d: %s",
@@ -330,10 +578,15 @@ int pf__run_processes(pf_pipeline *p)
     while (wa.alive > 0) {
         struct pollfd pfd = {.fd = sfd, .events = POLLIN};
         int timeout = progress || p->progress ? TICK_MS : 1000;
+        if (p->opts.stall_ms > 0)
+            timeout = p->opts.stall_ms / 4 < (unsigned)timeout
+                          ? (int)(p->opts.stall_ms / 4) + 1 : timeout;
         if (poll(&pfd, 1, timeout) < 0 && errno != EINTR)
             break;
         on_signals(&wa, sfd);
         reap(&wa);
+        if (p->opts.stall_ms > 0 && !wa.aborted)
+            check_stalls(&wa);
         uint64_t now = pf__now_ns();
         if ((progress || p->progress) && now - last_tick >= TICK_MS * 1000000ull
             && wa.alive > 0) {
@@ -360,6 +613,17 @@ int pf__run_processes(pf_pipeline *p)
         p->progress(p, 1, p->progress_arg);
     p->run = NULL;
     err = wa.err != 0 ? wa.err : p->last_signal != 0 ? PF_EINTR : 0;
+    if (wa.quarantined > 0) {
+        pf_log(NULL, PF_LOG_WARN, "%llu record(s) quarantined%s%s",
+               (unsigned long long)wa.quarantined,
+               p->opts.dead_letter ? " in " : "",
+               p->opts.dead_letter ? p->opts.dead_letter : "");
+        if (err == 0)
+            err = PF_EPOISON;
+    }
+    if (wa.dl_fd >= 0)
+        close(wa.dl_fd);
+    free(wa.fail);
     close(sfd);
 restore_signals:
     {
@@ -406,5 +670,7 @@ void pf__stats_pull(pf_pipeline *p)
         uint64_t waits = st->ns_wait_in + st->ns_wait_out;
         st->ns_busy = wall > waits ? wall - waits : 0;
         st->pid = atomic_load(&c->pid);
+        st->restarts = atomic_load(&c->restarts);
+        st->quarantined = atomic_load(&c->quarantined);
     }
 }

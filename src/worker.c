@@ -26,6 +26,7 @@
 #include "clock.h"
 #include "futex.h"
 #include "log.h"
+#include "txn.h"
 
 #define SPIN_TRIES 256
 #define MIN_BATCH 64 /* bytes: the smallest adaptive batch */
@@ -78,22 +79,107 @@ static inline void wake(_Atomic uint32_t *sleep_flag, _Atomic uint32_t *seq)
     }
 }
 
-static void publish_ring(pf_ctx *ctx, int d)
+/* Store ring d's head (outside a commit) and wake its consumer. */
+static void store_head(pf_ctx *ctx, int d)
 {
     if (pf__rw_publish(&ctx->out[d]))
         wake(&ctx->out_peer[d]->in_sleep, &ctx->out_peer[d]->in_seq);
 }
 
+/* Make a commit current, then apply it: output heads, then the input
+ * tail.  With boundary, a record whose call is in progress is left out:
+ * the input tail stops before it and each ring's head before its output.
+ * A full commit (not mid-record) also ends an unsafe window. */
+static void txn_commit(pf_ctx *ctx, int boundary)
+{
+    int mid = boundary && ctx->mid_record;
+    struct pf__txn *t = ctx->slot[(ctx->txn_seq + 1) & 1];
+    t->in_ring = ctx->in_cur;
+    t->in_tail = ctx->in_cur < 0 ? 0
+                 : mid ? ctx->rec_pos : ctx->in[ctx->in_cur].rpos;
+    t->emitted = ctx->emitted;
+    t->cur = (uint32_t)ctx->cur;
+    t->turn = (uint32_t)ctx->turn;
+    t->nout = (uint32_t)ctx->nout;
+    for (int d = 0; d < ctx->nout; d++) {
+        uint64_t h = mid && ctx->rec_epoch[d] == ctx->epoch
+                         ? ctx->rec_start[d] : ctx->out[d].wpos;
+        t->head[d] = h > ctx->out[d].pub ? h : ctx->out[d].pub;
+    }
+    atomic_store_explicit(&ctx->me->txn_seq, ++ctx->txn_seq,
+                          memory_order_release);
+    for (int d = 0; d < ctx->nout; d++) {
+        pf__rw *w = &ctx->out[d];
+        if (t->head[d] > w->pub) {
+            atomic_store_explicit(&w->r->head, t->head[d],
+                                  memory_order_release);
+            w->pub = t->head[d];
+            wake(&ctx->out_peer[d]->in_sleep, &ctx->out_peer[d]->in_seq);
+        }
+    }
+    if (ctx->in_cur >= 0) {
+        pf__rr *rd = &ctx->in[ctx->in_cur];
+        if (t->in_tail > rd->commit) {
+            rd->commit = t->in_tail;
+            atomic_store_explicit(&rd->r->tail, t->in_tail,
+                                  memory_order_release);
+            wake(&ctx->in_peer[ctx->in_cur]->out_sleep,
+                 &ctx->in_peer[ctx->in_cur]->out_seq);
+        }
+    }
+    if (!mid)
+        atomic_store_explicit(&ctx->me->unsafe, 0, memory_order_relaxed);
+}
+
+/* Publish in transactional mode: commit up to the last record boundary,
+ * when this stage may commit mid-batch (a batch hook's state forbids it). */
+static void txn_publish(pf_ctx *ctx)
+{
+    if (ctx->in_cur >= 0 && !ctx->mid_ok)
+        return; /* inside a batch whose hook has not run */
+    txn_commit(ctx, 1);
+}
+
+/* Publish ring d past the last commit: a record's output does not fit in
+ * the ring otherwise.  A crash before the next full commit cannot be
+ * replayed, and the supervisor fails the run instead of guessing. */
+static void unsafe_publish(pf_ctx *ctx, int d)
+{
+    atomic_store_explicit(&ctx->me->unsafe, 1, memory_order_relaxed);
+    store_head(ctx, d);
+}
+
+static void publish_ring(pf_ctx *ctx, int d)
+{
+    if (ctx->txn)
+        txn_publish(ctx);
+    else
+        store_head(ctx, d);
+}
+
 /* Publish every written ring (no MARKs). */
 static void publish_all(pf_ctx *ctx)
 {
-    for (int i = 0; i < ctx->ndirty; i++) {
-        int d = ctx->dirty[i];
-        publish_ring(ctx, d);
-        ctx->is_dirty[d] = 0;
+    if (ctx->txn) {
+        txn_publish(ctx);
+    } else {
+        for (int i = 0; i < ctx->ndirty; i++)
+            store_head(ctx, ctx->dirty[i]);
     }
+    for (int i = 0; i < ctx->ndirty; i++)
+        ctx->is_dirty[ctx->dirty[i]] = 0;
     ctx->ndirty = 0;
     ctx->pend_since = 0;
+}
+
+/* Before writing to ring d for the record in progress: remember where
+ * its output begins, the boundary a commit may stop at. */
+static inline void note_write(pf_ctx *ctx, int d)
+{
+    if (ctx->rec_epoch[d] != ctx->epoch) {
+        ctx->rec_epoch[d] = ctx->epoch;
+        ctx->rec_start[d] = ctx->out[d].wpos;
+    }
 }
 
 static inline void mark_dirty(pf_ctx *ctx, int d)
@@ -117,6 +203,18 @@ static int ring_fits(pf_ctx *ctx, int d, size_t len)
 static void wait_space(pf_ctx *ctx, int d, size_t len)
 {
     publish_all(ctx);
+    if (ctx->txn && ctx->out[d].wpos != ctx->out[d].pub) {
+        /* Unpublished output the consumer cannot see holds the space:
+         * once it has taken everything committed, publish past the
+         * commit rather than wait forever. */
+        pf__rw *w = &ctx->out[d];
+        while (!ring_fits(ctx, d, len) && w->tail < w->pub)
+            pf__cpu_relax();
+        if (!ring_fits(ctx, d, len))
+            unsafe_publish(ctx, d);
+    }
+    if (ctx->track)
+        atomic_store_explicit(&ctx->me->in_call, 0, memory_order_relaxed);
     uint64_t t0 = pf__now_ns();
     for (int i = 0; i < SPIN_TRIES; i++) {
         if (ring_fits(ctx, d, len))
@@ -139,12 +237,15 @@ static void wait_space(pf_ctx *ctx, int d, size_t len)
     atomic_store(&ctx->me->out_sleep, 0);
 done:
     ctx->wait_out += pf__now_ns() - t0;
+    if (ctx->track)
+        atomic_store_explicit(&ctx->me->in_call, 1, memory_order_relaxed);
 }
 
 /* Reserve a frame in ring d, waiting as long as needed. */
 static void *reserve_wait(pf_ctx *ctx, int d, size_t len, uint32_t flags)
 {
     void *dst;
+    note_write(ctx, d);
     while ((dst = pf__rw_reserve(&ctx->out[d], len, flags)) == NULL)
         wait_space(ctx, d, len);
     return dst;
@@ -221,11 +322,24 @@ static void flush_all(pf_ctx *ctx)
     push_stats(ctx);
 }
 
+/* A source's record is fully written: it counts as emitted, and the
+ * commits that follow include it.  Until then a commit stops before it. */
+static inline void source_done(pf_ctx *ctx)
+{
+    ctx->source_rec = 0;
+    ctx->mid_record = 0;
+    ctx->emitted++;
+    if (ctx->track)
+        atomic_fetch_add_explicit(&ctx->me->beats, 1, memory_order_relaxed);
+}
+
 /* After a write to ring d: end a full batch, honour the flush deadline. */
 static inline void wrote(pf_ctx *ctx, int d, size_t len)
 {
     ctx->rout++;
     ctx->bout += len;
+    if (ctx->source_rec) /* complete: later commits include it */
+        source_done(ctx);
     pf__rw_done(&ctx->out[d]);
     mark_dirty(ctx, d);
     if (ctx->deal)
@@ -253,10 +367,15 @@ static void put_large(pf_ctx *ctx, int d, const unsigned char *rec,
         pf__rw_done(&ctx->out[d]);
         off += n;
         mark_dirty(ctx, d);
-        publish_ring(ctx, d);
+        if (ctx->txn)
+            unsafe_publish(ctx, d); /* a commit may not split a record */
+        else
+            store_head(ctx, d);
     }
     ctx->rout++;
     ctx->bout += len;
+    if (ctx->source_rec)
+        source_done(ctx);
     if (ctx->deal)
         ctx->deal_open = 1;
     end_batch(ctx, d);
@@ -272,6 +391,7 @@ static int put_record(pf_ctx *ctx, int d, const void *rec, size_t len,
         return 0;
     }
     for (;;) {
+        note_write(ctx, d);
         void *dst = pf__rw_reserve(&ctx->out[d], len, 0);
         if (dst != NULL) {
             memcpy(dst, rec, len);
@@ -307,6 +427,25 @@ static int emit_check(pf_ctx *ctx, size_t len)
     return 0;
 }
 
+/* A restarted source drops the records its predecessor committed. */
+static inline int resumed(pf_ctx *ctx)
+{
+    if (ctx->emitted >= ctx->resume)
+        return 0;
+    ctx->emitted++;
+    return 1;
+}
+
+/* Start a record: a source's record is "in progress" until written. */
+static inline void begin_emit(pf_ctx *ctx)
+{
+    if (ctx->st->index == 0) {
+        ctx->epoch++;
+        ctx->source_rec = 1;
+        ctx->mid_record = 1;
+    }
+}
+
 int pf_emit(pf_ctx *ctx, const void *rec, size_t len)
 {
     if (ctx == NULL || (rec == NULL && len != 0))
@@ -314,8 +453,9 @@ int pf_emit(pf_ctx *ctx, const void *rec, size_t len)
     if (ctx->serial)
         return pf__serial_emit(ctx, rec, len);
     int err = emit_check(ctx, len);
-    if (err != 0)
+    if (err != 0 || resumed(ctx))
         return err;
+    begin_emit(ctx);
     return put_record(ctx, ctx->cur, rec, len, !ctx->deal);
 }
 
@@ -342,11 +482,12 @@ int pf_emit_key(pf_ctx *ctx, const void *key, size_t klen, const void *rec,
     if (ctx->serial)
         return pf__serial_emit(ctx, rec, len);
     int err = emit_check(ctx, len);
-    if (err != 0)
+    if (err != 0 || resumed(ctx))
         return err;
-    if (ctx->deal) /* an ordered next stage takes batches in turn */
-        return put_record(ctx, ctx->cur, rec, len, 0);
-    int d = (int)(key_hash(key, klen) % (uint64_t)ctx->nout);
+    /* An ordered next stage takes batches in turn: the key yields. */
+    int d = ctx->deal ? ctx->cur
+                      : (int)(key_hash(key, klen) % (uint64_t)ctx->nout);
+    begin_emit(ctx);
     return put_record(ctx, d, rec, len, 0);
 }
 
@@ -421,7 +562,8 @@ static void idle(pf_ctx *ctx, int only, const unsigned char *done)
     atomic_store(&me->in_sleep, 1);
     atomic_thread_fence(memory_order_seq_cst);
     for (int look = 0; look < 2; look++) {
-        if (input_live(ctx, only, done) || input_take(ctx, only, done))
+        if (input_live(ctx, only, done) ||
+            (!ctx->txn && input_take(ctx, only, done)))
             goto awake;
         for (int i = 0; i < SPIN_TRIES; i++)
             pf__cpu_relax();
@@ -438,13 +580,32 @@ static inline void call(pf_ctx *ctx, const void *rec, size_t len)
 {
     ctx->rin++;
     ctx->bin += len;
+    ctx->epoch++;
+    ctx->mid_record = 1;
+    if (ctx->track) {
+        struct pf__wctl *me = ctx->me;
+        atomic_store_explicit(&me->cur_ring, ctx->in_cur,
+                              memory_order_relaxed);
+        atomic_store_explicit(&me->cur_pos, ctx->rec_pos,
+                              memory_order_relaxed);
+        atomic_fetch_add_explicit(&me->beats, 1, memory_order_relaxed);
+        atomic_store_explicit(&me->in_call, 1, memory_order_relaxed);
+    }
     int rc = ctx->st->rec_fn(ctx, rec, len, ctx->st->arg);
+    if (ctx->track)
+        atomic_store_explicit(&ctx->me->in_call, 0, memory_order_relaxed);
+    ctx->mid_record = 0;
     if (rc != 0) {
         pf_log(ctx, PF_LOG_ERROR,
                "stage function returned %d on input record %llu", rc,
                (unsigned long long)ctx->rin);
         worker_fail(ctx, PF_ESTAGE);
     }
+}
+
+/* Publish a partial batch whose deadline passed (between records). */
+static inline void check_deadline(pf_ctx *ctx)
+{
     if (ctx->pend_since != 0 &&
         pf__coarse_ns() - ctx->pend_since >= ctx->run->flush_ns)
         flush_all(ctx);
@@ -457,7 +618,10 @@ static void take_large(pf_ctx *ctx, int r, pf__frame f)
 {
     pf__rr *rd = &ctx->in[r];
     size_t size = 0;
+    uint64_t start = rd->rpos;
     publish_all(ctx);
+    if (ctx->txn) /* fragments are released as they are copied */
+        atomic_store_explicit(&ctx->me->unsafe, 1, memory_order_relaxed);
     commit_ring(ctx, r);
     for (;;) {
         if (size + f.len > ctx->run->max_record) {
@@ -493,11 +657,28 @@ static void take_large(pf_ctx *ctx, int r, pf__frame f)
             idle(ctx, r, NULL);
         }
     }
+    ctx->rec_pos = start;
     call(ctx, ctx->big, size);
 }
 
 /* Process up to a batch of frames from ring r; returns how many.  With
  * at_mark, stops after a MARK and sets *marked. */
+/* Whether the record at the read position of ring r is the poison record
+ * the supervisor told this worker to skip (it is in the dead-letter file
+ * already). */
+static int is_poison(pf_ctx *ctx, int r)
+{
+    struct pf__wctl *me = ctx->me;
+    if (atomic_load_explicit(&me->skip_ring, memory_order_relaxed) != r ||
+        atomic_load_explicit(&me->skip_pos, memory_order_relaxed) !=
+            ctx->in[r].rpos)
+        return 0;
+    atomic_store_explicit(&me->skip_ring, -1, memory_order_relaxed);
+    return 1;
+}
+
+static void run_hook(pf_ctx *ctx, pf_hook_fn fn, const char *what);
+
 static int consume(pf_ctx *ctx, int r, int at_mark, int *marked)
 {
     pf__rr *rd = &ctx->in[r];
@@ -506,14 +687,24 @@ static int consume(pf_ctx *ctx, int r, int at_mark, int *marked)
     pf__frame f;
     int n = 0;
     *marked = 0;
+    ctx->in_cur = r;
     while (rd->rpos - start < budget && pf__rr_peek(rd, &f)) {
         n++;
+        ctx->rec_pos = rd->rpos;
+        if (ctx->track && is_poison(ctx, r)) {
+            pf__rr_next(rd, &f);
+            continue;
+        }
         if (f.flags & PF__F_MARK) {
             pf__rr_next(rd, &f);
             if (ctx->mark_follow)
                 put_mark(ctx);
             if (at_mark) {
+                /* The turn moves before the commit that consumes the
+                 * MARK, so a restarted collector resumes at the right
+                 * ring. */
                 *marked = 1;
+                ctx->turn = (ctx->turn + 1) % ctx->nin;
                 break;
             }
         } else if (f.flags & PF__F_MORE) {
@@ -522,12 +713,23 @@ static int consume(pf_ctx *ctx, int r, int at_mark, int *marked)
         } else {
             call(ctx, f.data, f.len);
             pf__rr_next(rd, &f);
+            check_deadline(ctx);
         }
     }
     if (n > 0) {
-        publish_all(ctx);
-        commit_ring(ctx, r);
+        run_hook(ctx, ctx->st->batch, "batch");
+        if (ctx->txn) {
+            txn_commit(ctx, 0);
+            for (int i = 0; i < ctx->ndirty; i++)
+                ctx->is_dirty[ctx->dirty[i]] = 0;
+            ctx->ndirty = 0;
+            ctx->pend_since = 0;
+        } else {
+            publish_all(ctx);
+            commit_ring(ctx, r);
+        }
     }
+    ctx->in_cur = -1;
     return n;
 }
 
@@ -539,19 +741,18 @@ static void run_input(pf_ctx *ctx)
         pf_log(ctx, PF_LOG_ERROR, "out of memory");
         worker_fail(ctx, PF_ENOMEM);
     }
-    int ndone = 0, start = 0, turn = 0, drain = !ctx->collect;
+    int ndone = 0, start = 0, drain = !ctx->collect;
     int marked;
     while (ndone < ctx->nin) {
         if (!drain) {
             /* Collect: take whole batches from the rings in turn, the
              * order in which the previous stage was dealt them. */
-            if (consume(ctx, turn, 1, &marked) > 0) {
-                if (marked)
-                    turn = (turn + 1) % ctx->nin;
-            } else if (pf__rr_finished(&ctx->in[turn])) {
+            if (consume(ctx, ctx->turn, 1, &marked) > 0) {
+                continue;
+            } else if (pf__rr_finished(&ctx->in[ctx->turn])) {
                 drain = 1; /* no batch left: only finish-hook output */
             } else {
-                idle(ctx, turn, NULL);
+                idle(ctx, ctx->turn, NULL);
             }
             continue;
         }
@@ -588,6 +789,11 @@ static int ctx_setup(pf_ctx *ctx, pf_pipeline *p, struct pf__run *run, int s,
     ctx->me = &run->wctl[run->first[s] + w];
     ctx->frag_max = pf__ring_frag_max(run->ring_bytes);
     ctx->dist = ctx->st->dist;
+    ctx->in_cur = -1;
+    ctx->txn = run->txn;
+    ctx->track = run->track;
+    /* Without a batch hook every record boundary is a consistent point. */
+    ctx->mid_ok = ctx->st->batch == NULL;
     if (s > 0) {
         int U = p->stages[s - 1]->workers, D = ctx->st->workers;
         ctx->nin = U;
@@ -613,8 +819,11 @@ static int ctx_setup(pf_ctx *ctx, pf_pipeline *p, struct pf__run *run, int s,
         ctx->bstart = calloc((size_t)D, sizeof *ctx->bstart);
         ctx->blim = calloc((size_t)D, sizeof *ctx->blim);
         ctx->tseen = calloc((size_t)D, sizeof *ctx->tseen);
+        ctx->rec_epoch = calloc((size_t)D, sizeof *ctx->rec_epoch);
+        ctx->rec_start = calloc((size_t)D, sizeof *ctx->rec_start);
         if (!ctx->out || !ctx->out_peer || !ctx->dirty || !ctx->is_dirty ||
-            !ctx->bstart || !ctx->blim || !ctx->tseen)
+            !ctx->bstart || !ctx->blim || !ctx->tseen || !ctx->rec_epoch ||
+            !ctx->rec_start)
             return PF_ENOMEM;
         for (int d = 0; d < D; d++) {
             struct pf__ring *r = &run->rings[run->ring_first[s] + w * D + d];
@@ -628,7 +837,45 @@ static int ctx_setup(pf_ctx *ctx, pf_pipeline *p, struct pf__run *run, int s,
         ctx->cur = ctx->deal ? 0 : w % D;
     }
     ctx->mark_follow = ctx->st->ordered && !ctx->deal;
+    if (ctx->txn) {
+        ctx->slot[0] = pf__txn_slot(run->base, ctx->me, ctx->nout, 0);
+        ctx->slot[1] = pf__txn_slot(run->base, ctx->me, ctx->nout, 1);
+        ctx->txn_seq = atomic_load(&ctx->me->txn_seq);
+        struct pf__txn *t = pf__txn_current(run->base, ctx->me, ctx->nout);
+        if (t != NULL) { /* a successor: resume where the last commit was */
+            if (s == 0) /* a source runs again from its first record */
+                ctx->resume = t->emitted;
+            if (ctx->nout > 0)
+                ctx->cur = (int)(t->cur % (uint32_t)ctx->nout);
+            if (ctx->nin > 0)
+                ctx->turn = (int)(t->turn % (uint32_t)ctx->nin);
+        }
+    }
     return 0;
+}
+
+/* Finish the apply step of the current commit of a dead predecessor:
+ * heads and tail only move forward, so doing it twice is harmless. */
+static void txn_roll_forward(pf_pipeline *p, struct pf__run *run, int s,
+                             int w)
+{
+    struct pf__wctl *me = &run->wctl[run->first[s] + w];
+    int nout = s + 1 < p->nstages ? p->stages[s + 1]->workers : 0;
+    struct pf__txn *t = pf__txn_current(run->base, me, nout);
+    if (t == NULL)
+        return;
+    for (int d = 0; d < nout; d++) {
+        struct pf__ring *r = &run->rings[run->ring_first[s] + w * nout + d];
+        if (atomic_load(&r->head) < t->head[d])
+            atomic_store(&r->head, t->head[d]);
+    }
+    if (t->in_ring >= 0 && s > 0) {
+        int D = p->stages[s]->workers;
+        struct pf__ring *r = &run->rings[run->ring_first[s - 1] +
+                                         t->in_ring * D + w];
+        if (atomic_load(&r->tail) < t->in_tail)
+            atomic_store(&r->tail, t->in_tail);
+    }
 }
 
 /* Run a hook; a failure ends the worker. */
@@ -644,7 +891,7 @@ static void run_hook(pf_ctx *ctx, pf_hook_fn fn, const char *what)
 }
 
 _Noreturn void pf__worker_main(pf_pipeline *p, struct pf__run *run, int s,
-                               int w)
+                               int w, int restart)
 {
     pf_ctx ctx;
     pf__log_set_ident(p->stages[s]->name, w);
@@ -653,18 +900,44 @@ _Noreturn void pf__worker_main(pf_pipeline *p, struct pf__run *run, int s,
     prctl(PR_SET_NAME, title, 0, 0, 0);
 
     struct pf__wctl *me = &run->wctl[run->first[s] + w];
-    atomic_store(&me->t_start, pf__now_ns());
+    if (!restart)
+        atomic_store(&me->t_start, pf__now_ns());
     atomic_store(&me->state, PF__W_STARTING);
+    if (restart && run->txn)
+        txn_roll_forward(p, run, s, w);
     if (ctx_setup(&ctx, p, run, s, w) != 0) {
         pf_log(NULL, PF_LOG_ERROR, "out of memory setting up the worker");
         ctx.me = me;
         worker_fail(&ctx, PF_ENOMEM);
     }
+    ctx.restarts = restart ? (int)atomic_load(&me->restarts) : 0;
+    if (restart) {
+        /* Resume the counters where the predecessor left them. */
+        ctx.rin = atomic_load(&me->records_in);
+        ctx.bin = atomic_load(&me->bytes_in);
+        ctx.rout = atomic_load(&me->records_out);
+        ctx.bout = atomic_load(&me->bytes_out);
+        ctx.wait_in = atomic_load(&me->ns_wait_in);
+        ctx.wait_out = atomic_load(&me->ns_wait_out);
+        for (int d = 0; d < ctx.nout; d++) {
+            if (atomic_load(&ctx.out[d].r->closed)) {
+                /* The predecessor had finished and was closing. */
+                for (int e = 0; e < ctx.nout; e++)
+                    pf__rw_close(&ctx.out[e]);
+                atomic_store(&me->state, PF__W_DONE);
+                _exit(0);
+            }
+        }
+    }
     run_hook(&ctx, ctx.st->init, "init");
     atomic_store(&me->state, PF__W_RUNNING);
 
     if (s == 0) {
+        if (ctx.track)
+            atomic_store(&me->in_call, 1);
         int rc = ctx.st->src_fn(&ctx, ctx.st->arg);
+        if (ctx.track)
+            atomic_store(&me->in_call, 0);
         if (rc != 0 && !(rc == PF_ECANCELED && stop_level(&ctx) != PF__RUN)) {
             pf_log(&ctx, PF_LOG_ERROR, "source function returned %d", rc);
             worker_fail(&ctx, PF_ESTAGE);
@@ -712,6 +985,11 @@ int pf_next_workers(const pf_ctx *ctx)
     if (ctx->serial)
         return ctx->next != NULL ? 1 : 0;
     return ctx->nout;
+}
+
+int pf_worker_restarts(const pf_ctx *ctx)
+{
+    return ctx != NULL ? ctx->restarts : PF_EINVAL;
 }
 
 int pf_stopping(const pf_ctx *ctx)

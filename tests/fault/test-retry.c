@@ -1,0 +1,563 @@
+/*
+ * test-retry.c - crash-proof pipelines: with retries, workers killed at
+ * random are restarted and replay what they had not committed; the result
+ * equals a crash-free run (exactly once).  Poison records go to the
+ * dead-letter file; stalled workers are killed; what cannot be replayed
+ * fails fast.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../unit/pftest.h"
+
+#define NKEYS 1000
+
+struct chaos {
+    _Atomic int done;          /* the run is over: the killer stops */
+    _Atomic int kills;         /* kills made */
+    _Atomic uint64_t count[NKEYS], sum[NKEYS]; /* the sink's result */
+    _Atomic uint64_t records;  /* records the sink saw */
+    _Atomic uint64_t hash_sum;
+    _Atomic int order_bad;
+    _Atomic uint64_t next;     /* ordered: next value expected */
+};
+
+/* ---- a deterministic keyed source and a restartable aggregator ----------- */
+
+static uint64_t n_records = 3000000;
+
+static int keyed_source(pf_ctx *ctx, void *arg)
+{
+    (void)arg;
+    for (uint64_t i = 0; i < n_records; i++) {
+        uint32_t k = (uint32_t)((i * 2654435761u) % NKEYS);
+        uint64_t rec[2] = {k, i};
+        int rc = pf_emit_key(ctx, &k, sizeof k, rec, sizeof rec);
+        if (rc == PF_ECANCELED)
+            return 0;
+        if (rc != 0)
+            return rc;
+        if (i % 8192 == 0)
+            usleep(200); /* a run long enough for ten kills */
+    }
+    return 0;
+}
+
+/* Per-batch partial sums: no state survives a batch, so a worker may be
+ * restarted at any time. */
+static uint64_t part_count[NKEYS], part_sum[NKEYS];
+
+static int aggregate(pf_ctx *ctx, const void *rec, size_t len, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    (void)len;
+    uint64_t r[2];
+    memcpy(r, rec, sizeof r);
+    part_count[r[0]]++;
+    part_sum[r[0]] += r[1];
+    return 0;
+}
+
+static int emit_partials(pf_ctx *ctx, void *arg)
+{
+    (void)arg;
+    for (uint64_t k = 0; k < NKEYS; k++) {
+        if (part_count[k] == 0)
+            continue;
+        uint64_t out[3] = {k, part_count[k], part_sum[k]};
+        part_count[k] = part_sum[k] = 0;
+        int rc = pf_emit(ctx, out, sizeof out);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int merge(pf_ctx *ctx, const void *rec, size_t len, void *arg)
+{
+    (void)ctx;
+    (void)len;
+    struct chaos *c = arg;
+    uint64_t r[3];
+    memcpy(r, rec, sizeof r);
+    c->count[r[0]] += r[1];
+    c->sum[r[0]] += r[2];
+    c->records++;
+    return 0;
+}
+
+/* ---- the killer ------------------------------------------------------------ */
+
+/* Pids of this process's workers whose names start with one of the
+ * prefixes; returns how many (at most max). */
+static int workers_of(pid_t ppid, const char *const *prefixes, pid_t *out,
+                      int max)
+{
+    DIR *d = opendir("/proc");
+    int n = 0;
+    struct dirent *e;
+    while (d != NULL && n < max && (e = readdir(d)) != NULL) {
+        if (!isdigit((unsigned char)e->d_name[0]))
+            continue;
+        char path[300], buf[512];
+        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (f == NULL)
+            continue;
+        size_t len = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[len] = '\0';
+        char *open = strchr(buf, '('), *close = strrchr(buf, ')');
+        int pp = 0;
+        if (open == NULL || close == NULL ||
+            sscanf(close + 2, "%*c %d", &pp) != 1 || pp != ppid)
+            continue;
+        *close = '\0';
+        for (int i = 0; prefixes[i] != NULL; i++)
+            if (strncmp(open + 1, prefixes[i], strlen(prefixes[i])) == 0)
+                out[n++] = (pid_t)atoi(e->d_name);
+    }
+    if (d != NULL)
+        closedir(d);
+    return n;
+}
+
+/* Fork a process that SIGKILLs a random worker matching prefixes every
+ * 10..50 ms, kills times, or until the run is over. */
+static pid_t chaos_monkey(struct chaos *c, const char *const *prefixes,
+                          int kills, unsigned seed)
+{
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    ASSERT(pid >= 0);
+    if (pid > 0)
+        return pid;
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    srand(seed);
+    while (!c->done && c->kills < kills) {
+        usleep(10000 + (useconds_t)(rand() % 40000));
+        pid_t w[64];
+        int n = workers_of(parent, prefixes, w, 64);
+        if (n > 0 && !c->done && kill(w[rand() % n], SIGKILL) == 0)
+            c->kills++;
+    }
+    _exit(0);
+}
+
+static void reap(pid_t pid)
+{
+    int status;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+}
+
+static pf_pipeline *keyed_pipeline(struct chaos *c, int retries)
+{
+    pf_pipeline *p = pf_pipeline_new();
+    pf_source(p, "src", keyed_source, NULL);
+    pf_stage *agg = pf_stage_add(p, "agg", aggregate, NULL);
+    pf_stage_workers(agg, 3);
+    pf_stage_batch_hook(agg, emit_partials);
+    pf_stage_add(p, "merge", merge, c);
+    pf_options o;
+    pf_options_init(&o);
+    o.retries = retries;
+    o.progress = 0;
+    ASSERT_EQ(pf_pipeline_set_options(p, &o), 0);
+    return p;
+}
+
+TEST_TIMEOUT(chaos_keyed_aggregation_is_exactly_once, 300)
+{
+    uint64_t want_count[NKEYS] = {0}, want_sum[NKEYS] = {0};
+    for (uint64_t i = 0; i < n_records; i++) {
+        uint64_t k = (i * 2654435761u) % NKEYS;
+        want_count[k]++;
+        want_sum[k] += i;
+    }
+    const char *const victims[] = {"pf:src/", "pf:agg/", NULL};
+    unsigned seeds[] = {1, 7, 42};
+    int total_kills = 0;
+    for (int r = 0; r < 3; r++) {
+        struct chaos *c = shared_alloc(sizeof *c);
+        pf_pipeline *p = keyed_pipeline(c, 5);
+        pid_t monkey = chaos_monkey(c, victims, 10, seeds[r]);
+        int rc = pf_run(p);
+        c->done = 1;
+        reap(monkey);
+        ASSERT_EQ(rc, 0);
+        for (int k = 0; k < NKEYS; k++) {
+            ASSERT_UEQ(c->count[k], want_count[k]);
+            ASSERT_UEQ(c->sum[k], want_sum[k]);
+        }
+        pf_stage_stats st;
+        pf_pipeline_stage_stats(p, 1, &st);
+        uint32_t restarts = st.total.restarts;
+        pf_pipeline_stage_stats(p, 0, &st);
+        restarts += st.total.restarts;
+        ASSERT_EQ((int)restarts, c->kills);
+        runner_note("seed %u: %d workers killed and restarted", seeds[r],
+                    c->kills);
+        total_kills += c->kills;
+        pf_pipeline_free(p);
+        shared_free(c, sizeof *c);
+    }
+    /* The test means nothing if nothing was killed. */
+    ASSERT_GE(total_kills, 20);
+}
+
+/* ---- a pass-through chain, checked with a checksum -------------------------- */
+
+static int gen_source(pf_ctx *ctx, void *arg)
+{
+    const struct gen *g = arg;
+    unsigned char buf[4096];
+    for (uint64_t i = 0; i < g->n; i++) {
+        size_t len = gen_len(g, i);
+        gen_fill(buf, len, i);
+        int rc = pf_emit(ctx, buf, len);
+        if (rc != 0)
+            return rc == PF_ECANCELED ? 0 : rc;
+    }
+    return 0;
+}
+
+static int pass(pf_ctx *ctx, const void *rec, size_t len, void *arg)
+{
+    (void)arg;
+    return pf_emit(ctx, rec, len);
+}
+
+static int checksum_sink(pf_ctx *ctx, const void *rec, size_t len,
+                         void *arg)
+{
+    (void)ctx;
+    struct chaos *c = arg;
+    c->records++;
+    c->hash_sum += rec_hash(rec, len);
+    return 0;
+}
+
+TEST_TIMEOUT(chaos_three_stage_chain_loses_nothing_and_repeats_nothing, 300)
+{
+    struct gen g = {.n = 1000000, .lens = {20, 100, 3000, 7}, .nlens = 4};
+    unsigned char *scratch = malloc(4096);
+    uint64_t bytes, hash;
+    gen_expect(&g, &bytes, &hash, scratch);
+    free(scratch);
+    const char *const victims[] = {"pf:src/", "pf:a/", "pf:b/", NULL};
+    struct chaos *c = shared_alloc(sizeof *c);
+    pf_pipeline *p = pf_pipeline_new();
+    pf_source(p, "src", gen_source, &g);
+    pf_stage_workers(pf_stage_add(p, "a", pass, NULL), 2);
+    pf_stage_workers(pf_stage_add(p, "b", pass, NULL), 3);
+    pf_stage_add(p, "sink", checksum_sink, c);
+    pf_options o;
+    pf_options_init(&o);
+    o.retries = 3;
+    o.progress = 0;
+    pf_pipeline_set_options(p, &o);
+    pid_t monkey = chaos_monkey(c, victims, 10, 99);
+    int rc = pf_run(p);
+    c->done = 1;
+    reap(monkey);
+    ASSERT_EQ(rc, 0);
+    ASSERT_UEQ(c->records, g.n);
+    ASSERT_UEQ(c->hash_sum, hash);
+    ASSERT_GT(c->kills, 0);
+    runner_note("%d workers killed and restarted", c->kills);
+    pf_pipeline_free(p);
+    shared_free(c, sizeof *c);
+}
+
+/* ---- ordered stages survive restarts ------------------------------------------ */
+
+static int numbers(pf_ctx *ctx, void *arg)
+{
+    uint64_t n = *(const uint64_t *)arg;
+    for (uint64_t i = 0; i < n; i++) {
+        int rc = pf_emit(ctx, &i, sizeof i);
+        if (rc != 0)
+            return rc == PF_ECANCELED ? 0 : rc;
+    }
+    return 0;
+}
+
+static int slowish(pf_ctx *ctx, const void *rec, size_t len, void *arg)
+{
+    (void)arg;
+    uint64_t v;
+    memcpy(&v, rec, sizeof v);
+    if (v % 1000 == 0)
+        usleep(2000);
+    return pf_emit(ctx, rec, len);
+}
+
+static int in_order(pf_ctx *ctx, const void *rec, size_t len, void *arg)
+{
+    (void)ctx;
+    (void)len;
+    struct chaos *c = arg;
+    uint64_t v;
+    memcpy(&v, rec, sizeof v);
+    if (v != c->next)
+        c->order_bad = 1;
+    c->next = v + 1;
+    c->records++;
+    return 0;
+}
+
+TEST_TIMEOUT(chaos_ordered_stage_keeps_order_and_every_record, 300)
+{
+    uint64_t n = 400000;
+    const char *const victims[] = {"pf:ord/", "pf:nums/", NULL};
+    struct chaos *c = shared_alloc(sizeof *c);
+    pf_pipeline *p = pf_pipeline_new();
+    pf_source(p, "nums", numbers, &n);
+    pf_stage *ord = pf_stage_add(p, "ord", slowish, NULL);
+    pf_stage_workers(ord, 4);
+    pf_stage_ordered(ord, 1);
+    pf_stage_add(p, "check", in_order, c);
+    pf_options o;
+    pf_options_init(&o);
+    o.retries = 3;
+    o.progress = 0;
+    pf_pipeline_set_options(p, &o);
+    pid_t monkey = chaos_monkey(c, victims, 8, 5);
+    int rc = pf_run(p);
+    c->done = 1;
+    reap(monkey);
+    ASSERT_EQ(rc, 0);
+    ASSERT_EQ(c->order_bad, 0);
+    ASSERT_UEQ(c->records, n);
+    ASSERT_GT(c->kills, 0);
+    pf_pipeline_free(p);
+    shared_free(c, sizeof *c);
+}
+
+/* ---- poison records ------------------------------------------------------------ */
+
+#define POISON 77777
+
+static int crash_on_poison(pf_ctx *ctx, const void *rec, size_t len,
+                           void *arg)
+{
+    (void)arg;
+    uint64_t v;
+    memcpy(&v, rec, sizeof v);
+    if (v == POISON)
+        raise(SIGSEGV);
+    return pf_emit(ctx, rec, len);
+}
+
+static int sum_sink(pf_ctx *ctx, const void *rec, size_t len, void *arg)
+{
+    (void)ctx;
+    (void)len;
+    struct chaos *c = arg;
+    uint64_t v;
+    memcpy(&v, rec, sizeof v);
+    c->records++;
+    c->hash_sum += v;
+    return 0;
+}
+
+static pf_pipeline *poison_pipeline(struct chaos *c, uint64_t *n,
+                                    int retries, const char *dl, int policy)
+{
+    pf_pipeline *p = pf_pipeline_new();
+    pf_source(p, "nums", numbers, n);
+    pf_stage_workers(pf_stage_add(p, "crashy", crash_on_poison, NULL), 2);
+    pf_stage_add(p, "sum", sum_sink, c);
+    pf_options o;
+    pf_options_init(&o);
+    o.retries = retries;
+    o.dead_letter = dl;
+    o.poison = policy;
+    o.progress = 0;
+    pf_pipeline_set_options(p, &o);
+    return p;
+}
+
+TEST(a_record_that_segfaults_the_worker_is_quarantined)
+{
+    uint64_t n = 200000;
+    char dl[512];
+    snprintf(dl, sizeof dl, "%s/dead.letter", runner_tmpdir());
+    struct chaos *c = shared_alloc(sizeof *c);
+    pf_pipeline *p = poison_pipeline(c, &n, 2, dl, PF_POISON_SKIP);
+    ASSERT_EQ(pf_run(p), PF_EPOISON);
+    /* Everything else counted exactly once. */
+    ASSERT_UEQ(c->records, n - 1);
+    ASSERT_UEQ(c->hash_sum, n * (n - 1) / 2 - POISON);
+    pf_stage_stats st;
+    pf_pipeline_stage_stats(p, 1, &st);
+    ASSERT_UEQ(st.total.quarantined, 1);
+    ASSERT_EQ(st.total.restarts, 3); /* 3 crashes: retries 2 + 1 */
+
+    /* The dead-letter file reads back: header line, the bytes, newline. */
+    FILE *f = fopen(dl, "r");
+    ASSERT_NOT_NULL(f);
+    char head[256];
+    ASSERT_NOT_NULL(fgets(head, sizeof head, f));
+    ASSERT_STRSTR(head, "PFDL1 stage=crashy ");
+    ASSERT_STRSTR(head, "reason=\"killed by signal 11 (SIGSEGV)\"");
+    ASSERT_STRSTR(head, "bytes=8\n");
+    uint64_t v = 0;
+    ASSERT_EQ(fread(&v, 1, sizeof v, f), sizeof v);
+    ASSERT_UEQ(v, POISON);
+    ASSERT_EQ(fgetc(f), '\n');
+    ASSERT_EQ(fgetc(f), EOF);
+    fclose(f);
+    pf_pipeline_free(p);
+    shared_free(c, sizeof *c);
+}
+
+TEST(without_retries_the_poison_record_fails_fast)
+{
+    uint64_t n = 200000;
+    struct chaos *c = shared_alloc(sizeof *c);
+    pf_pipeline *p = poison_pipeline(c, &n, 0, NULL, PF_POISON_SKIP);
+    ASSERT_EQ(pf_run(p), PF_EWORKER);
+    pf_pipeline_free(p);
+    shared_free(c, sizeof *c);
+}
+
+TEST(poison_policy_fail_ends_the_run)
+{
+    uint64_t n = 200000;
+    struct chaos *c = shared_alloc(sizeof *c);
+    pf_pipeline *p = poison_pipeline(c, &n, 1, NULL, PF_POISON_FAIL);
+    ASSERT_EQ(pf_run(p), PF_EPOISON);
+    pf_pipeline_free(p);
+    shared_free(c, sizeof *c);
+}
+
+/* ---- stalls ---------------------------------------------------------------------- */
+
+static int hang_on_poison(pf_ctx *ctx, const void *rec, size_t len,
+                          void *arg)
+{
+    (void)arg;
+    uint64_t v;
+    memcpy(&v, rec, sizeof v);
+    if (v == 500)
+        for (;;)
+            pause();
+    return pf_emit(ctx, rec, len);
+}
+
+TEST(a_worker_stalled_on_a_record_is_killed_and_the_record_quarantined)
+{
+    uint64_t n = 2000;
+    char dl[512];
+    snprintf(dl, sizeof dl, "%s/dead.letter", runner_tmpdir());
+    struct chaos *c = shared_alloc(sizeof *c);
+    pf_pipeline *p = pf_pipeline_new();
+    pf_source(p, "nums", numbers, &n);
+    pf_stage_workers(pf_stage_add(p, "lookup", hang_on_poison, NULL), 3);
+    pf_stage_add(p, "sum", sum_sink, c);
+    pf_options o;
+    pf_options_init(&o);
+    o.retries = 1;
+    o.stall_ms = 200;
+    o.dead_letter = dl;
+    o.progress = 0;
+    pf_pipeline_set_options(p, &o);
+    ASSERT_EQ(pf_run(p), PF_EPOISON);
+    ASSERT_UEQ(c->records, n - 1);
+    ASSERT_UEQ(c->hash_sum, n * (n - 1) / 2 - 500);
+    FILE *f = fopen(dl, "r");
+    ASSERT_NOT_NULL(f);
+    char head[256];
+    ASSERT_NOT_NULL(fgets(head, sizeof head, f));
+    ASSERT_STRSTR(head, "reason=\"stalled\"");
+    fclose(f);
+    pf_pipeline_free(p);
+    shared_free(c, sizeof *c);
+}
+
+/* ---- what is not restarted fails fast -------------------------------------------- */
+
+static int die_at_100(pf_ctx *ctx, const void *rec, size_t len, void *arg)
+{
+    (void)ctx;
+    (void)len;
+    struct chaos *c = arg;
+    uint64_t v;
+    memcpy(&v, rec, sizeof v);
+    if (v == 100)
+        abort();
+    c->records++;
+    return 0;
+}
+
+TEST(a_dying_sink_fails_fast_even_with_retries)
+{
+    uint64_t n = 1000;
+    struct chaos *c = shared_alloc(sizeof *c);
+    pf_pipeline *p = pf_pipeline_new();
+    pf_source(p, "nums", numbers, &n);
+    pf_stage_add(p, "sink", die_at_100, c);
+    pf_options o;
+    pf_options_init(&o);
+    o.retries = 5;
+    o.progress = 0;
+    pf_pipeline_set_options(p, &o);
+    ASSERT_EQ(pf_run(p), PF_EWORKER);
+    pf_pipeline_free(p);
+    shared_free(c, sizeof *c);
+}
+
+static int stateful_finish(pf_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    return 0;
+}
+
+static int die_once(pf_ctx *ctx, const void *rec, size_t len, void *arg)
+{
+    (void)arg;
+    uint64_t v;
+    memcpy(&v, rec, sizeof v);
+    if (v == 100 && pf_worker_restarts(ctx) == 0)
+        abort();
+    return pf_emit(ctx, rec, len);
+}
+
+TEST(a_stage_with_state_is_not_restarted_unless_declared)
+{
+    for (int declared = 0; declared <= 1; declared++) {
+        uint64_t n = 1000;
+        struct chaos *c = shared_alloc(sizeof *c);
+        pf_pipeline *p = pf_pipeline_new();
+        pf_source(p, "nums", numbers, &n);
+        pf_stage *mid = pf_stage_add(p, "mid", die_once, NULL);
+        pf_stage_hooks(mid, NULL, stateful_finish);
+        if (declared)
+            pf_stage_restartable(mid, 1);
+        pf_stage_add(p, "sum", sum_sink, c);
+        pf_options o;
+        pf_options_init(&o);
+        o.retries = 2;
+        o.progress = 0;
+        pf_pipeline_set_options(p, &o);
+        ASSERT_EQ(pf_run(p), declared ? 0 : PF_EWORKER);
+        if (declared) {
+            ASSERT_UEQ(c->records, n);
+            ASSERT_UEQ(c->hash_sum, n * (n - 1) / 2);
+        }
+        pf_pipeline_free(p);
+        shared_free(c, sizeof *c);
+    }
+}
