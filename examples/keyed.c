@@ -53,8 +53,9 @@ static int emit_totals(pf_ctx *ctx, void *arg)
         char line[96];
         int n = snprintf(line, sizeof line,
                          "customer %d: %ld purchases, %ld.%02ld "
-                         "(aggregator %d)", c, counts[c], totals[c] / 100,
-                         totals[c] % 100, pf_worker_index(ctx));
+                         "(aggregator %d)",
+                         c, counts[c], totals[c] / 100, totals[c] % 100,
+                         pf_worker_index(ctx));
         int rc = pf_emit(ctx, line, (size_t)n);
         if (rc != 0)
             return rc;

@@ -34,8 +34,8 @@ static int lookup(pf_ctx *ctx, const void *rec, size_t len, void *arg)
     while (nanosleep(&wait, &wait) != 0)
         ;
     char out[64];
-    int n = snprintf(out, sizeof out, "%.*s AS64496", (int)len,
-                     (const char *)rec);
+    int n =
+        snprintf(out, sizeof out, "%.*s AS64496", (int)len, (const char *)rec);
     return pf_emit(ctx, out, (size_t)n);
 }
 
@@ -89,7 +89,8 @@ int main(int argc, char **argv)
     if (one < 0 || twelve < 0)
         return 1;
     printf("1 lookup worker: %.2f s, 12 lookup workers: %.2f s, "
-           "speed-up %.1fx\n", one, twelve, one / twelve);
+           "speed-up %.1fx\n",
+           one, twelve, one / twelve);
     /* 12 workers must be much faster; exact figures depend on the host. */
     return one / twelve > 6.0 ? 0 : 1;
 }

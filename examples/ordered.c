@@ -35,8 +35,7 @@ static int square(pf_ctx *ctx, const void *rec, size_t len, void *arg)
 static long expect = 1, count, n_total;
 static int bad;
 
-static int print_in_order(pf_ctx *ctx, const void *rec, size_t len,
-                          void *arg)
+static int print_in_order(pf_ctx *ctx, const void *rec, size_t len, void *arg)
 {
     (void)ctx;
     (void)arg;

@@ -37,8 +37,7 @@ static void add(const char *w, size_t len, unsigned long n)
             table[i].count = n;
             return;
         }
-        if (strncmp(table[i].word, w, len) == 0 &&
-            table[i].word[len] == '\0') {
+        if (strncmp(table[i].word, w, len) == 0 && table[i].word[len] == '\0') {
             table[i].count += n;
             return;
         }
@@ -58,8 +57,9 @@ static int read_lines(pf_ctx *ctx, void *arg)
 {
     const char *path = arg;
     if (path == NULL) {
-        static const char *words[] = {"pipe", "fan", "worker", "stage",
-                                      "ring", "record", "the", "a", "of"};
+        static const char *words[] = {"pipe",  "fan",  "worker",
+                                      "stage", "ring", "record",
+                                      "the",   "a",    "of"};
         char line[128];
         for (unsigned i = 0; i < 200000; i++) {
             int n = snprintf(line, sizeof line, "%s %s %s", words[i % 9],

@@ -41,21 +41,21 @@ extern "C" {
  * Error codes.  PF_E* == -errno where an errno fits; pipefan's own codes
  * live from -4000 down.  X(name, value, message).
  */
-#define PF_ERRNO_MAP(X)                                                      \
-    X(EINVAL, -22, "invalid argument")                                       \
-    X(ENOMEM, -12, "out of memory")                                          \
-    X(EINTR, -4, "interrupted by a signal")                                  \
-    X(EIO, -5, "input/output error")                                         \
-    X(ENOENT, -2, "no such file or directory")                               \
-    X(EPIPE, -32, "broken pipe")                                             \
-    X(E2BIG, -7, "record larger than the configured limit")                  \
-    X(ECANCELED, -125, "pipeline is stopping")                               \
-    X(EBUSY, -16, "pipeline is already running")                             \
-    X(EWORKER, -4001, "a worker process died")                               \
-    X(ESTAGE, -4002, "a stage function failed")                              \
-    X(ESTATE, -4003, "call not valid in this state")                         \
-    X(ESYS, -4004, "a system call failed")                                   \
-    X(EPOISON, -4005, "records were quarantined")                            \
+#define PF_ERRNO_MAP(X)                                                        \
+    X(EINVAL, -22, "invalid argument")                                         \
+    X(ENOMEM, -12, "out of memory")                                            \
+    X(EINTR, -4, "interrupted by a signal")                                    \
+    X(EIO, -5, "input/output error")                                           \
+    X(ENOENT, -2, "no such file or directory")                                 \
+    X(EPIPE, -32, "broken pipe")                                               \
+    X(E2BIG, -7, "record larger than the configured limit")                    \
+    X(ECANCELED, -125, "pipeline is stopping")                                 \
+    X(EBUSY, -16, "pipeline is already running")                               \
+    X(EWORKER, -4001, "a worker process died")                                 \
+    X(ESTAGE, -4002, "a stage function failed")                                \
+    X(ESTATE, -4003, "call not valid in this state")                           \
+    X(ESYS, -4004, "a system call failed")                                     \
+    X(EPOISON, -4005, "records were quarantined")                              \
     X(EREPLAY, -4006, "a worker died where its input cannot be replayed")
 
 typedef enum pf_errno {
@@ -70,10 +70,10 @@ PF_EXTERN const char *pf_strerror(int err);
 PF_EXTERN const char *pf_err_name(int err);
 
 /* Log levels, most severe first. */
-#define PF_LOG_LEVEL_MAP(X)                                                  \
-    X(ERROR, 0, "ERROR")                                                     \
-    X(WARN, 1, "WARN")                                                       \
-    X(INFO, 2, "INFO")                                                       \
+#define PF_LOG_LEVEL_MAP(X)                                                    \
+    X(ERROR, 0, "ERROR")                                                       \
+    X(WARN, 1, "WARN")                                                         \
+    X(INFO, 2, "INFO")                                                         \
     X(DEBUG, 3, "DEBUG")
 
 enum pf_log_level {
@@ -107,8 +107,8 @@ PF_EXTERN void pf_pipeline_free(pf_pipeline *p);
 /* Set the source stage (exactly one, and it must be added first).  name is
  * copied; arg is borrowed until pf_pipeline_free.  Returns NULL on error and
  * the pipeline remembers the error: pf_run returns it. */
-PF_EXTERN pf_stage *pf_source(pf_pipeline *p, const char *name,
-                              pf_source_fn fn, void *arg);
+PF_EXTERN pf_stage *pf_source(pf_pipeline *p, const char *name, pf_source_fn fn,
+                              void *arg);
 /* Append a transform stage; the last stage added is the sink.  Same
  * ownership and error rules as pf_source. */
 PF_EXTERN pf_stage *pf_stage_add(pf_pipeline *p, const char *name,
@@ -141,8 +141,8 @@ PF_EXTERN int pf_stage_restartable(pf_stage *s, int restartable);
 PF_EXTERN int pf_stage_batch_hook(pf_stage *s, pf_hook_fn fn);
 
 /* How a stage's output is spread over the next stage's workers. */
-#define PF_DIST_MAP(X)                                                       \
-    X(ROUND_ROBIN, 0, "round-robin")                                         \
+#define PF_DIST_MAP(X)                                                         \
+    X(ROUND_ROBIN, 0, "round-robin")                                           \
     X(LEAST_LOADED, 1, "least-loaded")
 
 enum pf_dist {
@@ -158,19 +158,19 @@ PF_EXTERN int pf_stage_distribution(pf_stage *s, int dist);
 /* Run-time options; a plain struct that may grow.  Always start from
  * pf_options_init. */
 typedef struct pf_options {
-    size_t ring_bytes;     /* bytes per queue; 0 = automatic (<= 1 MiB) */
-    size_t batch_bytes;    /* publish after this many bytes; 0 = automatic */
-    unsigned flush_us;     /* publish a partial batch after this long */
-    size_t max_record;     /* largest record, default 16 MiB */
-    int serial;            /* 1 one process, 0 processes, -1 PIPEFAN_SERIAL */
-    int progress;          /* 1 on, 0 off, -1 only when stderr is a TTY */
-    int summary;           /* 1 log a per-stage table at the end */
-    int stop_signals;      /* 1 handle SIGINT/SIGTERM during pf_run */
+    size_t ring_bytes;  /* bytes per queue; 0 = automatic (<= 1 MiB) */
+    size_t batch_bytes; /* publish after this many bytes; 0 = automatic */
+    unsigned flush_us;  /* publish a partial batch after this long */
+    size_t max_record;  /* largest record, default 16 MiB */
+    int serial;         /* 1 one process, 0 processes, -1 PIPEFAN_SERIAL */
+    int progress;       /* 1 on, 0 off, -1 only when stderr is a TTY */
+    int summary;        /* 1 log a per-stage table at the end */
+    int stop_signals;   /* 1 handle SIGINT/SIGTERM during pf_run */
     /* Fault tolerance (0 retries = fail fast on any worker death). */
-    int retries;           /* restarts allowed per failing record */
-    unsigned stall_ms;     /* kill a worker stuck this long in one call */
+    int retries;             /* restarts allowed per failing record */
+    unsigned stall_ms;       /* kill a worker stuck this long in one call */
     const char *dead_letter; /* quarantine file, borrowed; NULL = none */
-    int poison;            /* PF_POISON_SKIP or PF_POISON_FAIL */
+    int poison;              /* PF_POISON_SKIP or PF_POISON_FAIL */
 } pf_options;
 
 /* What to do with a record that failed a worker more than retries times:
@@ -250,16 +250,16 @@ PF_EXTERN void pf_log_set_sink(pf_log_fn fn, void *arg);
 typedef struct pf_worker_stats {
     uint64_t records_in, bytes_in;
     uint64_t records_out, bytes_out;
-    uint64_t ns_busy;      /* running user code or moving records */
-    uint64_t ns_wait_in;   /* waiting for input */
-    uint64_t ns_wait_out;  /* blocked on a full output queue */
+    uint64_t ns_busy;     /* running user code or moving records */
+    uint64_t ns_wait_in;  /* waiting for input */
+    uint64_t ns_wait_out; /* blocked on a full output queue */
     uint32_t restarts;
-    int32_t pid;           /* last pid, 0 in serial mode */
-    uint64_t quarantined;  /* records sent to the dead-letter file */
+    int32_t pid;          /* last pid, 0 in serial mode */
+    uint64_t quarantined; /* records sent to the dead-letter file */
 } pf_worker_stats;
 
 typedef struct pf_stage_stats {
-    const char *name;      /* borrowed until pf_pipeline_free */
+    const char *name; /* borrowed until pf_pipeline_free */
     int workers;
     pf_worker_stats total; /* sum over the stage's workers */
 } pf_stage_stats;

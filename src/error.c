@@ -9,8 +9,8 @@ const char *pf_strerror(int err)
     switch (err) {
     case 0:
         return "success";
-#define PF__ERR_MSG(name, value, msg)                                        \
-    case value:                                                              \
+#define PF__ERR_MSG(name, value, msg)                                          \
+    case value:                                                                \
         return msg;
         PF_ERRNO_MAP(PF__ERR_MSG)
 #undef PF__ERR_MSG
@@ -24,8 +24,8 @@ const char *pf_err_name(int err)
     switch (err) {
     case 0:
         return "0";
-#define PF__ERR_NAME(name, value, msg)                                       \
-    case value:                                                              \
+#define PF__ERR_NAME(name, value, msg)                                         \
+    case value:                                                                \
         return "PF_" #name;
         PF_ERRNO_MAP(PF__ERR_NAME)
 #undef PF__ERR_NAME

@@ -118,16 +118,16 @@ void pf_logv(pf_ctx *ctx, int level, const char *fmt, va_list ap)
     gmtime_r(&ts.tv_sec, &tm);
     int n = snprintf(line, sizeof line,
                      "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %-5s %s pid %ld: ",
-                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                     tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000,
+                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                     tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000,
                      level_text[level], ident, (long)getpid());
     if (n < 0)
         n = 0;
     size_t used = (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
     int m = vsnprintf(line + used, sizeof line - used, fmt, ap);
     if (m > 0)
-        used += (size_t)m < sizeof line - used ? (size_t)m
-                                                : sizeof line - used - 1;
+        used +=
+            (size_t)m < sizeof line - used ? (size_t)m : sizeof line - used - 1;
     /* Keep the line whole: truncate long messages, end with a newline. */
     if (used > sizeof line - 2)
         used = sizeof line - 2;

@@ -198,13 +198,13 @@ int pf_pipeline_set_options(pf_pipeline *p, const pf_options *o)
 {
     if (p == NULL || o == NULL)
         return PF_EINVAL;
-    if (o->ring_bytes != 0 && (o->ring_bytes < 4096 ||
-                               (o->ring_bytes & (o->ring_bytes - 1)) != 0))
+    if (o->ring_bytes != 0 &&
+        (o->ring_bytes < 4096 || (o->ring_bytes & (o->ring_bytes - 1)) != 0))
         return sticky(p, PF_EINVAL);
     if (o->max_record == 0 || o->max_record > (1u << 30))
         return sticky(p, PF_EINVAL);
-    if (o->retries < 0 || (o->poison != PF_POISON_SKIP &&
-                           o->poison != PF_POISON_FAIL))
+    if (o->retries < 0 ||
+        (o->poison != PF_POISON_SKIP && o->poison != PF_POISON_FAIL))
         return sticky(p, PF_EINVAL);
     p->opts = *o;
     return 0;
@@ -253,7 +253,8 @@ int pf__pipeline_check(pf_pipeline *p)
             (i + 1 < p->nstages && p->stages[i + 1]->workers != 1)) {
             pf_log(NULL, PF_LOG_ERROR,
                    "ordered stage '%s': the stages before and after it "
-                   "must have one worker each", s->name);
+                   "must have one worker each",
+                   s->name);
             return PF_EINVAL;
         }
     }

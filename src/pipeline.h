@@ -14,35 +14,35 @@
 
 struct pf_stage {
     pf_pipeline *p;
-    int index;          /* 0 = source */
-    char *name;         /* owned */
+    int index;  /* 0 = source */
+    char *name; /* owned */
     pf_source_fn src_fn;
     pf_record_fn rec_fn;
-    void *arg;          /* borrowed */
+    void *arg; /* borrowed */
     pf_hook_fn init, finish, batch;
-    int restartable;    /* 1, 0, or -1: restartable unless it has finish */
-    int workers;        /* 1..PF_MAX_WORKERS */
+    int restartable; /* 1, 0, or -1: restartable unless it has finish */
+    int workers;     /* 1..PF_MAX_WORKERS */
     int ordered;
-    int dist;           /* enum pf_dist of the edge leaving this stage */
+    int dist; /* enum pf_dist of the edge leaving this stage */
 };
 
 /* A run in process mode: the shared region and where things are in it.
  * Built by the supervisor before fork; workers inherit a copy. */
 struct pf__run {
-    unsigned char *base;  /* the shared region */
+    unsigned char *base; /* the shared region */
     size_t size;
     struct pf__shm_hdr *hdr;
     struct pf__wctl *wctl; /* [nworkers] */
     struct pf__ring *rings;
     int nworkers;
-    int *first;           /* [nstages + 1]: first worker id of each stage */
-    int *ring_first;      /* [nstages]: first ring of the edge after stage */
-    pid_t *pids;          /* [nworkers], supervisor only */
+    int *first;      /* [nstages + 1]: first worker id of each stage */
+    int *ring_first; /* [nstages]: first ring of the edge after stage */
+    pid_t *pids;     /* [nworkers], supervisor only */
     pid_t supervisor;
     uint64_t ring_bytes, batch_bytes, flush_ns;
     size_t max_record;
-    int txn;              /* retries > 0: transactional commits */
-    int track;            /* retries or a stall limit: track calls */
+    int txn;   /* retries > 0: transactional commits */
+    int track; /* retries or a stall limit: track calls */
 };
 
 /* Whether stage s may be restarted after a crash. */
@@ -51,17 +51,17 @@ int pf__stage_restartable(const pf_pipeline *p, int s);
 struct pf_pipeline {
     pf_stage **stages;
     int nstages, cap;
-    int error;            /* sticky: first builder error */
+    int error; /* sticky: first builder error */
     pf_options opts;
     pf_progress_fn progress;
     void *progress_arg;
     int running;
     int last_signal;
     int bottleneck;
-    struct pf__run *run;  /* during a process-mode run */
+    struct pf__run *run;    /* during a process-mode run */
     pf_worker_stats *stats; /* per worker of the last run */
-    int *stats_first;     /* [nstages + 1] */
-    int serial_now;       /* the last run was serial */
+    int *stats_first;       /* [nstages + 1] */
+    int serial_now;         /* the last run was serial */
 };
 
 /* Worker id of the first worker of each stage; out has nstages+1 slots. */

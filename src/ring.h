@@ -50,7 +50,7 @@ struct pf__ring {
     uint64_t data_off;       /* data area, from the shared region's start */
     char pad0[24];
     /* Written by the consumer. */
-    _Atomic uint64_t tail;   /* bytes committed */
+    _Atomic uint64_t tail; /* bytes committed */
     char pad1[56];
 };
 _Static_assert(sizeof(struct pf__ring) == 128, "ring header is 2 lines");

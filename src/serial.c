@@ -25,8 +25,10 @@ int pf__serial_emit(pf_ctx *ctx, const void *rec, size_t len)
         rc = nx->st->batch(nx, nx->st->arg);
     if (rc != 0) {
         if (rc != PF_ESTAGE) /* not already reported further down */
-            pf_log(nx, PF_LOG_ERROR, "stage %s: function returned %d on "
-                   "input record %llu", nx->st->name, rc,
+            pf_log(nx, PF_LOG_ERROR,
+                   "stage %s: function returned %d on "
+                   "input record %llu",
+                   nx->st->name, rc,
                    (unsigned long long)nx->sstats->records_in);
         return PF_ESTAGE;
     }

@@ -12,8 +12,8 @@
 const char *pf__wstate_name(int state)
 {
     switch (state) {
-#define PF__WSTATE_TEXT(name, value, text)                                   \
-    case value:                                                              \
+#define PF__WSTATE_TEXT(name, value, text)                                     \
+    case value:                                                                \
         return text;
         PF__WSTATE_MAP(PF__WSTATE_TEXT)
 #undef PF__WSTATE_TEXT

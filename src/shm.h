@@ -20,27 +20,31 @@
 #define PF__SHM_VERSION 1u
 
 /* Values of pf__shm_hdr.stop. */
-enum { PF__RUN = 0, PF__STOP_SOURCES = 1, PF__STOP_NOW = 2 };
+enum {
+    PF__RUN = 0,
+    PF__STOP_SOURCES = 1,
+    PF__STOP_NOW = 2
+};
 
 struct pf__shm_hdr {
-    uint32_t magic;          /* set before fork */
-    uint32_t version;        /* set before fork */
-    uint64_t size;           /* region bytes; set before fork */
-    _Atomic uint32_t stop;   /* supervisor: PF__RUN / PF__STOP_* */
-    uint32_t nworkers;       /* set before fork */
-    uint64_t wctl_off;       /* set before fork */
-    uint64_t ring_off;       /* set before fork */
+    uint32_t magic;        /* set before fork */
+    uint32_t version;      /* set before fork */
+    uint64_t size;         /* region bytes; set before fork */
+    _Atomic uint32_t stop; /* supervisor: PF__RUN / PF__STOP_* */
+    uint32_t nworkers;     /* set before fork */
+    uint64_t wctl_off;     /* set before fork */
+    uint64_t ring_off;     /* set before fork */
     char pad[24];
 };
 _Static_assert(sizeof(struct pf__shm_hdr) == 64, "header is one line");
 
 /* Worker states (pf__wctl.state), written by the worker. */
-#define PF__WSTATE_MAP(X)                                                    \
-    X(IDLE, 0, "idle")                                                       \
-    X(STARTING, 1, "starting")                                               \
-    X(RUNNING, 2, "running")                                                 \
-    X(FINISHING, 3, "finishing")                                             \
-    X(DONE, 4, "done")                                                       \
+#define PF__WSTATE_MAP(X)                                                      \
+    X(IDLE, 0, "idle")                                                         \
+    X(STARTING, 1, "starting")                                                 \
+    X(RUNNING, 2, "running")                                                   \
+    X(FINISHING, 3, "finishing")                                               \
+    X(DONE, 4, "done")                                                         \
     X(FAILED, 5, "failed")
 
 enum pf__wstate {
@@ -71,18 +75,18 @@ struct pf__wctl {
     _Atomic uint64_t ns_wait_in, ns_wait_out;
     char pad4[16];
     /* Fault tolerance (used when retries > 0 or a stall limit is set). */
-    _Atomic uint64_t txn_seq;   /* worker: commits made; slot seq & 1 */
-    _Atomic uint64_t cur_pos;   /* worker: position of the record in a call */
-    _Atomic int32_t cur_ring;   /* worker: that record's ring, -1 none */
-    _Atomic uint32_t in_call;   /* worker: 1 while user code runs */
-    _Atomic uint32_t unsafe;    /* worker: published past its last commit */
-    _Atomic uint32_t restarts;  /* supervisor */
-    _Atomic uint64_t beats;     /* worker: records started, for stalls */
-    _Atomic uint64_t skip_pos;  /* supervisor: poison record to skip */
-    _Atomic int32_t skip_ring;  /* supervisor: its ring, -1 none */
+    _Atomic uint64_t txn_seq;  /* worker: commits made; slot seq & 1 */
+    _Atomic uint64_t cur_pos;  /* worker: position of the record in a call */
+    _Atomic int32_t cur_ring;  /* worker: that record's ring, -1 none */
+    _Atomic uint32_t in_call;  /* worker: 1 while user code runs */
+    _Atomic uint32_t unsafe;   /* worker: published past its last commit */
+    _Atomic uint32_t restarts; /* supervisor */
+    _Atomic uint64_t beats;    /* worker: records started, for stalls */
+    _Atomic uint64_t skip_pos; /* supervisor: poison record to skip */
+    _Atomic int32_t skip_ring; /* supervisor: its ring, -1 none */
     uint32_t pad5;
     _Atomic uint64_t quarantined; /* supervisor */
-    uint64_t txn_off;           /* set before fork: the two commit slots */
+    uint64_t txn_off;             /* set before fork: the two commit slots */
     char pad6[56];
 };
 _Static_assert(sizeof(struct pf__wctl) == 384, "wctl is six lines");

@@ -105,21 +105,21 @@ int pf_pipeline_write_summary(const pf_pipeline *p, int fd)
     for (int i = 0; i < p->nstages; i++) {
         pf_stage_stats st;
         pf_pipeline_stage_stats(p, i, &st);
-        uint64_t all = st.total.ns_busy + st.total.ns_wait_in +
-                       st.total.ns_wait_out;
+        uint64_t all =
+            st.total.ns_busy + st.total.ns_wait_in + st.total.ns_wait_out;
         double d = all ? (double)all / 100.0 : 1.0;
         char bi[32], bo[32];
         human(bi, sizeof bi, (double)st.total.bytes_in, "B");
         human(bo, sizeof bo, (double)st.total.bytes_out, "B");
-        n = snprintf(line, sizeof line,
-                     "%-16.16s %7d %12llu %12llu %10s %10s %5.1f%% %5.1f%% "
-                     "%5.1f%%%s\n", st.name, st.workers,
-                     (unsigned long long)st.total.records_in,
-                     (unsigned long long)st.total.records_out, bi, bo,
-                     (double)st.total.ns_busy / d,
-                     (double)st.total.ns_wait_in / d,
-                     (double)st.total.ns_wait_out / d,
-                     i == p->bottleneck ? "  <- bottleneck" : "");
+        n = snprintf(
+            line, sizeof line,
+            "%-16.16s %7d %12llu %12llu %10s %10s %5.1f%% %5.1f%% "
+            "%5.1f%%%s\n",
+            st.name, st.workers, (unsigned long long)st.total.records_in,
+            (unsigned long long)st.total.records_out, bi, bo,
+            (double)st.total.ns_busy / d, (double)st.total.ns_wait_in / d,
+            (double)st.total.ns_wait_out / d,
+            i == p->bottleneck ? "  <- bottleneck" : "");
         write_str(fd, line, (size_t)n);
     }
     return 0;
@@ -179,15 +179,19 @@ void pf__progress_draw(const pf_pipeline *p, uint64_t elapsed_ns, int final)
         pf_stage_stats st;
         pf_pipeline_stage_stats(p, i, &st);
         char rec[32], rate[32];
-        human(rec, sizeof rec, (double)st.total.records_in +
-              (i == 0 ? (double)st.total.records_out : 0), "");
+        human(rec, sizeof rec,
+              (double)st.total.records_in +
+                  (i == 0 ? (double)st.total.records_out : 0),
+              "");
         human(rate, sizeof rate,
-              secs > 0 ? (double)(i == 0 ? st.total.bytes_out
-                                         : st.total.bytes_in) / secs : 0,
+              secs > 0
+                  ? (double)(i == 0 ? st.total.bytes_out : st.total.bytes_in) /
+                        secs
+                  : 0,
               "B/s");
         used += (size_t)snprintf(line + used, sizeof line - used,
-                                 " | %.12s x%d %s rec %s", st.name,
-                                 st.workers, rec, rate);
+                                 " | %.12s x%d %s rec %s", st.name, st.workers,
+                                 rec, rate);
     }
     write_str(2, line, used < sizeof line ? used : sizeof line - 1);
 }

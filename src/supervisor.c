@@ -9,9 +9,9 @@
  * PF_EWORKER (or the error the worker reported, e.g. PF_ESTAGE).  With
  * retries, a restartable worker is forked again on the same rings and
  * replays what it had not committed (txn.h); a record that fails it more
- * than retries times is quarantined in the dead-letter file and skipped.  Workers die with the
- * supervisor (PR_SET_PDEATHSIG), and the shared region is a memfd mapping
- * that the kernel frees with its last user.
+ * than retries times is quarantined in the dead-letter file and skipped.
+ * Workers die with the supervisor (PR_SET_PDEATHSIG), and the shared region is
+ * a memfd mapping that the kernel frees with its last user.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -87,11 +87,10 @@ static int run_layout(pf_pipeline *p, struct pf__run *run)
     run->max_record = p->opts.max_record;
 
     uint64_t wctl_off = sizeof(struct pf__shm_hdr);
-    uint64_t ring_off = wctl_off +
-                        (uint64_t)run->nworkers * sizeof(struct pf__wctl);
-    uint64_t data_off = align_up(ring_off + (uint64_t)nrings *
-                                                sizeof(struct pf__ring),
-                                 4096);
+    uint64_t ring_off =
+        wctl_off + (uint64_t)run->nworkers * sizeof(struct pf__wctl);
+    uint64_t data_off =
+        align_up(ring_off + (uint64_t)nrings * sizeof(struct pf__ring), 4096);
     uint64_t txn_off = data_off + (uint64_t)nrings * rb;
     uint64_t size = txn_off;
     run->txn = p->opts.retries > 0;
@@ -99,8 +98,8 @@ static int run_layout(pf_pipeline *p, struct pf__run *run)
     if (run->txn)
         for (int s = 0; s < n; s++) {
             int nout = s + 1 < n ? p->stages[s + 1]->workers : 0;
-            size += 2 * pf__txn_slot_bytes(nout) *
-                    (uint64_t)p->stages[s]->workers;
+            size +=
+                2 * pf__txn_slot_bytes(nout) * (uint64_t)p->stages[s]->workers;
         }
     int err = 0;
     run->base = pf__shm_map(size, &err);
@@ -207,52 +206,53 @@ static int judge_exit(pf_pipeline *p, struct pf__run *run, int g, int status,
     int level = aborted ? PF_LOG_DEBUG : PF_LOG_ERROR;
     if (state == PF__W_FAILED) {
         int err = (int)atomic_load(&c->error);
-        pf_log(NULL, level, "stage %s worker %d (pid %d) failed: %s",
-               name, w, (int)pid, pf_strerror(err));
+        pf_log(NULL, level, "stage %s worker %d (pid %d) failed: %s", name, w,
+               (int)pid, pf_strerror(err));
         return err != 0 ? err : PF_ESTAGE;
     }
     if (WIFSIGNALED(status)) {
         int sig = WTERMSIG(status);
         pf_log(NULL, level,
                "stage %s worker %d (pid %d) killed by signal %d (SIG%s) "
-               "while %s", name, w, (int)pid, sig, sigabbrev_np(sig) ?
-               sigabbrev_np(sig) : "?", pf__wstate_name(state));
+               "while %s",
+               name, w, (int)pid, sig,
+               sigabbrev_np(sig) ? sigabbrev_np(sig) : "?",
+               pf__wstate_name(state));
     } else if (WEXITSTATUS(status) == 0) {
         pf_log(NULL, level,
                "stage %s worker %d (pid %d) exited with status 0 before "
-               "finishing (while %s)", name, w, (int)pid,
-               pf__wstate_name(state));
+               "finishing (while %s)",
+               name, w, (int)pid, pf__wstate_name(state));
     } else {
         pf_log(NULL, level,
                "stage %s worker %d (pid %d) exited with status %d while %s",
-               name, w, (int)pid, WEXITSTATUS(status),
-               pf__wstate_name(state));
+               name, w, (int)pid, WEXITSTATUS(status), pf__wstate_name(state));
     }
     return PF_EWORKER;
 }
 
 /* What the supervisor remembers of each worker's failures. */
 struct failure {
-    int32_t ring;      /* ring of the record in progress; -2: none */
-    uint64_t pos;      /* its position, or the worker's beats */
-    int count;         /* failures at that same point */
-    uint64_t beats;    /* stall watch: last beats seen ... */
-    uint64_t since;    /* ... and since when */
-    int stalled;       /* we killed it for stalling */
+    int32_t ring;   /* ring of the record in progress; -2: none */
+    uint64_t pos;   /* its position, or the worker's beats */
+    int count;      /* failures at that same point */
+    uint64_t beats; /* stall watch: last beats seen ... */
+    uint64_t since; /* ... and since when */
+    int stalled;    /* we killed it for stalling */
 };
 
 /* The supervisor's state while watching. */
 struct watch {
     pf_pipeline *p;
     struct pf__run *run;
-    int alive;     /* forked, not yet reaped */
-    int err;       /* first failure */
-    int nsignals;  /* SIGINT/SIGTERM seen */
-    int aborted;   /* everyone was SIGKILLed */
+    int alive;            /* forked, not yet reaped */
+    int err;              /* first failure */
+    int nsignals;         /* SIGINT/SIGTERM seen */
+    int aborted;          /* everyone was SIGKILLed */
     struct failure *fail; /* [nworkers], with retries or a stall limit */
     int sfd;
     sigset_t host_mask;
-    int dl_fd;     /* dead-letter file, -1 until needed */
+    int dl_fd; /* dead-letter file, -1 until needed */
     uint64_t quarantined;
 };
 
@@ -290,14 +290,14 @@ static int dead_letter(struct watch *wa, int s, int w, pid_t pid,
 {
     const char *path = wa->p->opts.dead_letter;
     if (path == NULL) {
-        pf_log(NULL, PF_LOG_WARN, "stage %s worker %d: skipping a %u-byte "
+        pf_log(NULL, PF_LOG_WARN,
+               "stage %s worker %d: skipping a %u-byte "
                "poison record (%s; no dead-letter file given)",
                wa->p->stages[s]->name, w, len, reason);
         return 0;
     }
     if (wa->dl_fd < 0) {
-        wa->dl_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-                         0644);
+        wa->dl_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
         if (wa->dl_fd < 0) {
             pf_log(NULL, PF_LOG_ERROR, "dead-letter file %s: %s", path,
                    strerror(errno));
@@ -307,14 +307,13 @@ static int dead_letter(struct watch *wa, int s, int w, pid_t pid,
     char head[256];
     int n = snprintf(head, sizeof head,
                      "PFDL1 stage=%s worker=%d pid=%d reason=\"%s\" "
-                     "bytes=%u\n", wa->p->stages[s]->name, w, (int)pid,
-                     reason, len);
-    struct iovec iov[3] = {{head, (size_t)n}, {(void *)rec, len},
-                           {(void *)"\n", 1}};
+                     "bytes=%u\n",
+                     wa->p->stages[s]->name, w, (int)pid, reason, len);
+    struct iovec iov[3] = {
+        {head, (size_t)n}, {(void *)rec, len}, {(void *)"\n", 1}};
     ssize_t want = n + (ssize_t)len + 1;
     if (writev(wa->dl_fd, iov, 3) != want) {
-        pf_log(NULL, PF_LOG_ERROR, "dead-letter file %s: short write",
-               path);
+        pf_log(NULL, PF_LOG_ERROR, "dead-letter file %s: short write", path);
         return PF_EIO;
     }
     return 0;
@@ -366,22 +365,25 @@ static int try_restart(struct watch *wa, int g, int status, int err)
     describe(why, sizeof why, status, (int)atomic_load(&c->state), f);
 
     if (!pf__stage_restartable(p, s)) {
-        pf_log(NULL, PF_LOG_ERROR, "stage %s worker %d (pid %d) %s; not "
-               "restarted: %s", name, w, (int)pid, why,
+        pf_log(NULL, PF_LOG_ERROR,
+               "stage %s worker %d (pid %d) %s; not "
+               "restarted: %s",
+               name, w, (int)pid, why,
                s == p->nstages - 1 ? "a sink's effects cannot be rolled back"
                                    : "the stage keeps state (finish hook)");
         return err;
     }
     if (atomic_load(&c->unsafe)) {
-        pf_log(NULL, PF_LOG_ERROR, "stage %s worker %d (pid %d) %s while its "
+        pf_log(NULL, PF_LOG_ERROR,
+               "stage %s worker %d (pid %d) %s while its "
                "output was published past its last commit (a record's "
                "output larger than a queue); its input cannot be replayed",
                name, w, (int)pid, why);
         return PF_EREPLAY;
     }
     int32_t ring = atomic_load(&c->in_call) ? atomic_load(&c->cur_ring) : -2;
-    uint64_t pos = ring >= 0 ? atomic_load(&c->cur_pos)
-                             : atomic_load(&c->beats);
+    uint64_t pos =
+        ring >= 0 ? atomic_load(&c->cur_pos) : atomic_load(&c->beats);
     if (ring < 0)
         ring = -2;
     if (f->ring == ring && f->pos == pos) {
@@ -393,23 +395,25 @@ static int try_restart(struct watch *wa, int g, int status, int err)
     }
     if (f->count > p->opts.retries) {
         if (ring < 0) {
-            pf_log(NULL, PF_LOG_ERROR, "stage %s worker %d (pid %d) %s %d "
-                   "times without progress; giving up", name, w, (int)pid,
-                   why, f->count);
+            pf_log(NULL, PF_LOG_ERROR,
+                   "stage %s worker %d (pid %d) %s %d "
+                   "times without progress; giving up",
+                   name, w, (int)pid, why, f->count);
             return err;
         }
         /* The record in progress failed the worker every time: poison. */
         struct pf__ring *r = &run->rings[run->ring_first[s - 1] +
                                          ring * p->stages[s]->workers + w];
-        const unsigned char *fr = run->base + r->data_off +
-                                  (pos & (r->size - 1));
+        const unsigned char *fr =
+            run->base + r->data_off + (pos & (r->size - 1));
         uint32_t len, flags;
         memcpy(&len, fr, 4);
         memcpy(&flags, fr + 4, 4);
         if (p->opts.poison == PF_POISON_FAIL || flags != 0) {
-            pf_log(NULL, PF_LOG_ERROR, "stage %s worker %d: a record failed "
-                   "it %d times (%s); failing the run", name, w, f->count,
-                   why);
+            pf_log(NULL, PF_LOG_ERROR,
+                   "stage %s worker %d: a record failed "
+                   "it %d times (%s); failing the run",
+                   name, w, f->count, why);
             return PF_EPOISON;
         }
         int dl = dead_letter(wa, s, w, pid, why, fr + PF__FRAME_HDR, len);
@@ -420,12 +424,15 @@ static int try_restart(struct watch *wa, int g, int status, int err)
         atomic_fetch_add(&c->quarantined, 1);
         wa->quarantined++;
         f->count = 0;
-        pf_log(NULL, PF_LOG_WARN, "stage %s worker %d: quarantined a %u-byte "
-               "record that failed it %d times (%s)", name, w, len,
-               p->opts.retries + 1, why);
+        pf_log(NULL, PF_LOG_WARN,
+               "stage %s worker %d: quarantined a %u-byte "
+               "record that failed it %d times (%s)",
+               name, w, len, p->opts.retries + 1, why);
     }
-    pf_log(NULL, PF_LOG_WARN, "stage %s worker %d (pid %d) %s; restarting "
-           "it to replay its uncommitted input", name, w, (int)pid, why);
+    pf_log(NULL, PF_LOG_WARN,
+           "stage %s worker %d (pid %d) %s; restarting "
+           "it to replay its uncommitted input",
+           name, w, (int)pid, why);
     return respawn(wa, g, s, w);
 }
 
@@ -447,9 +454,11 @@ static void check_stalls(struct watch *wa)
         } else if (now - f->since > limit) {
             int s, w;
             worker_of(run, wa->p->nstages, g, &s, &w);
-            pf_log(NULL, PF_LOG_WARN, "stage %s worker %d (pid %d) made no "
-                   "progress for %u ms: killing it", wa->p->stages[s]->name,
-                   w, (int)run->pids[g], wa->p->opts.stall_ms);
+            pf_log(NULL, PF_LOG_WARN,
+                   "stage %s worker %d (pid %d) made no "
+                   "progress for %u ms: killing it",
+                   wa->p->stages[s]->name, w, (int)run->pids[g],
+                   wa->p->opts.stall_ms);
             f->stalled = 1;
             kill(run->pids[g], SIGKILL);
         }
@@ -469,9 +478,9 @@ static void reap(struct watch *wa)
             continue;
         int retry = wa->p->opts.retries > 0 && !wa->aborted && r > 0 &&
                     atomic_load(&run->hdr->stop) != PF__STOP_NOW;
-        int err = r < 0 ? PF_EWORKER
-                        : judge_exit(wa->p, run, g, status,
-                                     wa->aborted || retry);
+        int err = r < 0
+                      ? PF_EWORKER
+                      : judge_exit(wa->p, run, g, status, wa->aborted || retry);
         run->pids[g] = -run->pids[g]; /* reaped; keep the pid for stats */
         wa->alive--;
         if (err != 0 && retry)
@@ -491,8 +500,10 @@ static void on_signals(struct watch *wa, int sfd)
             continue;
         if (wa->nsignals++ == 0) {
             wa->p->last_signal = sig;
-            pf_log(NULL, PF_LOG_WARN, "SIG%s: stopping sources and draining "
-                   "(again to kill at once)", sigabbrev_np(sig));
+            pf_log(NULL, PF_LOG_WARN,
+                   "SIG%s: stopping sources and draining "
+                   "(again to kill at once)",
+                   sigabbrev_np(sig));
             atomic_store(&wa->run->hdr->stop, PF__STOP_SOURCES);
             wake_all(wa->run);
         } else {
@@ -539,8 +550,8 @@ int pf__run_processes(pf_pipeline *p)
         goto restore_signals;
     }
 
-    struct watch wa = {.p = p, .run = &run, .sfd = sfd, .dl_fd = -1,
-                       .host_mask = host_mask};
+    struct watch wa = {
+        .p = p, .run = &run, .sfd = sfd, .dl_fd = -1, .host_mask = host_mask};
     if (run.track) {
         wa.fail = calloc((size_t)run.nworkers, sizeof *wa.fail);
         if (wa.fail == NULL) {
@@ -563,8 +574,8 @@ int pf__run_processes(pf_pipeline *p)
             if (pid < 0) {
                 pf_log(NULL, PF_LOG_ERROR, "fork for stage %s worker %d: %s",
                        p->stages[s]->name, w, strerror(errno));
-                fail_fast(&wa, errno == ENOMEM || errno == EAGAIN
-                                   ? PF_ENOMEM : PF_ESYS);
+                fail_fast(&wa, errno == ENOMEM || errno == EAGAIN ? PF_ENOMEM
+                                                                  : PF_ESYS);
                 break;
             }
             run.pids[run.first[s] + w] = pid;
@@ -580,7 +591,8 @@ int pf__run_processes(pf_pipeline *p)
         int timeout = progress || p->progress ? TICK_MS : 1000;
         if (p->opts.stall_ms > 0)
             timeout = p->opts.stall_ms / 4 < (unsigned)timeout
-                          ? (int)(p->opts.stall_ms / 4) + 1 : timeout;
+                          ? (int)(p->opts.stall_ms / 4) + 1
+                          : timeout;
         if (poll(&pfd, 1, timeout) < 0 && errno != EINTR)
             break;
         on_signals(&wa, sfd);
@@ -588,8 +600,8 @@ int pf__run_processes(pf_pipeline *p)
         if (p->opts.stall_ms > 0 && !wa.aborted)
             check_stalls(&wa);
         uint64_t now = pf__now_ns();
-        if ((progress || p->progress) && now - last_tick >= TICK_MS * 1000000ull
-            && wa.alive > 0) {
+        if ((progress || p->progress) &&
+            now - last_tick >= TICK_MS * 1000000ull && wa.alive > 0) {
             last_tick = now;
             pf__stats_pull(p);
             if (progress)
@@ -625,16 +637,15 @@ int pf__run_processes(pf_pipeline *p)
         close(wa.dl_fd);
     free(wa.fail);
     close(sfd);
-restore_signals:
-    {
-        /* Drop the SIGCHLDs of our own workers before unblocking. */
-        sigset_t chld;
-        sigemptyset(&chld);
-        sigaddset(&chld, SIGCHLD);
-        struct timespec zero = {0, 0};
-        while (sigtimedwait(&chld, NULL, &zero) > 0)
-            ;
-    }
+restore_signals : {
+    /* Drop the SIGCHLDs of our own workers before unblocking. */
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    struct timespec zero = {0, 0};
+    while (sigtimedwait(&chld, NULL, &zero) > 0)
+        ;
+}
     sigprocmask(SIG_SETMASK, &host_mask, NULL);
     sigaction(SIGCHLD, &host_chld, NULL);
     run_release(&run);
@@ -650,18 +661,17 @@ void pf__stats_pull(pf_pipeline *p)
     for (int g = 0; g < run->nworkers; g++) {
         struct pf__wctl *c = &run->wctl[g];
         pf_worker_stats *st = &p->stats[g];
-        st->records_in = atomic_load_explicit(&c->records_in,
-                                              memory_order_relaxed);
-        st->bytes_in = atomic_load_explicit(&c->bytes_in,
-                                            memory_order_relaxed);
-        st->records_out = atomic_load_explicit(&c->records_out,
-                                               memory_order_relaxed);
-        st->bytes_out = atomic_load_explicit(&c->bytes_out,
-                                             memory_order_relaxed);
-        st->ns_wait_in = atomic_load_explicit(&c->ns_wait_in,
-                                              memory_order_relaxed);
-        st->ns_wait_out = atomic_load_explicit(&c->ns_wait_out,
-                                               memory_order_relaxed);
+        st->records_in =
+            atomic_load_explicit(&c->records_in, memory_order_relaxed);
+        st->bytes_in = atomic_load_explicit(&c->bytes_in, memory_order_relaxed);
+        st->records_out =
+            atomic_load_explicit(&c->records_out, memory_order_relaxed);
+        st->bytes_out =
+            atomic_load_explicit(&c->bytes_out, memory_order_relaxed);
+        st->ns_wait_in =
+            atomic_load_explicit(&c->ns_wait_in, memory_order_relaxed);
+        st->ns_wait_out =
+            atomic_load_explicit(&c->ns_wait_out, memory_order_relaxed);
         uint64_t start = atomic_load(&c->t_start);
         uint64_t end = atomic_load(&c->t_end);
         if (end == 0)

@@ -22,13 +22,13 @@
 #include "shm.h"
 
 struct pf__txn {
-    uint64_t in_tail;  /* committed tail of in_ring */
-    int32_t in_ring;   /* -1: no input in this commit */
-    uint32_t cur;      /* the producer's current output ring */
-    uint64_t emitted;  /* records the worker emitted (a source resumes) */
-    uint32_t turn;     /* the collector's turn (after an ordered stage) */
+    uint64_t in_tail; /* committed tail of in_ring */
+    int32_t in_ring;  /* -1: no input in this commit */
+    uint32_t cur;     /* the producer's current output ring */
+    uint64_t emitted; /* records the worker emitted (a source resumes) */
+    uint32_t turn;    /* the collector's turn (after an ordered stage) */
     uint32_t nout;
-    uint64_t head[];   /* [nout]: committed heads of the output rings */
+    uint64_t head[]; /* [nout]: committed heads of the output rings */
 };
 _Static_assert(sizeof(struct pf__txn) == 32, "txn header");
 
@@ -40,8 +40,7 @@ static inline uint64_t pf__txn_slot_bytes(int nout)
 
 /* Slot i (0 or 1) of worker c in the region at base. */
 static inline struct pf__txn *pf__txn_slot(unsigned char *base,
-                                           struct pf__wctl *c, int nout,
-                                           int i)
+                                           struct pf__wctl *c, int nout, int i)
 {
     return (struct pf__txn *)(base + c->txn_off +
                               (uint64_t)i * pf__txn_slot_bytes(nout));

@@ -41,8 +41,7 @@ static void push_stats(pf_ctx *ctx)
     atomic_store_explicit(&me->bytes_in, ctx->bin, memory_order_relaxed);
     atomic_store_explicit(&me->records_out, ctx->rout, memory_order_relaxed);
     atomic_store_explicit(&me->bytes_out, ctx->bout, memory_order_relaxed);
-    atomic_store_explicit(&me->ns_wait_in, ctx->wait_in,
-                          memory_order_relaxed);
+    atomic_store_explicit(&me->ns_wait_in, ctx->wait_in, memory_order_relaxed);
     atomic_store_explicit(&me->ns_wait_out, ctx->wait_out,
                           memory_order_relaxed);
 }
@@ -64,7 +63,8 @@ static int stop_level(const pf_ctx *ctx)
                                      memory_order_relaxed);
 }
 
-/* ---- output side ---------------------------------------------------------- */
+/* ---- output side ----------------------------------------------------------
+ */
 
 /* Bump a worker's sequence word if it sleeps on it.  The waker claims
  * the sleep flag, so one sleep costs at most one futex_wake however many
@@ -96,14 +96,15 @@ static void txn_commit(pf_ctx *ctx, int boundary)
     struct pf__txn *t = ctx->slot[(ctx->txn_seq + 1) & 1];
     t->in_ring = ctx->in_cur;
     t->in_tail = ctx->in_cur < 0 ? 0
-                 : mid ? ctx->rec_pos : ctx->in[ctx->in_cur].rpos;
+                 : mid           ? ctx->rec_pos
+                                 : ctx->in[ctx->in_cur].rpos;
     t->emitted = ctx->emitted;
     t->cur = (uint32_t)ctx->cur;
     t->turn = (uint32_t)ctx->turn;
     t->nout = (uint32_t)ctx->nout;
     for (int d = 0; d < ctx->nout; d++) {
-        uint64_t h = mid && ctx->rec_epoch[d] == ctx->epoch
-                         ? ctx->rec_start[d] : ctx->out[d].wpos;
+        uint64_t h = mid && ctx->rec_epoch[d] == ctx->epoch ? ctx->rec_start[d]
+                                                            : ctx->out[d].wpos;
         t->head[d] = h > ctx->out[d].pub ? h : ctx->out[d].pub;
     }
     atomic_store_explicit(&ctx->me->txn_seq, ++ctx->txn_seq,
@@ -355,8 +356,7 @@ static inline void wrote(pf_ctx *ctx, int d, size_t len)
 
 /* Send a record too long for one frame as fragments, publishing each so
  * the consumer can drain the ring while the rest is written. */
-static void put_large(pf_ctx *ctx, int d, const unsigned char *rec,
-                      size_t len)
+static void put_large(pf_ctx *ctx, int d, const unsigned char *rec, size_t len)
 {
     size_t off = 0;
     while (off < len) {
@@ -476,8 +476,7 @@ static uint64_t key_hash(const unsigned char *k, size_t n)
 int pf_emit_key(pf_ctx *ctx, const void *key, size_t klen, const void *rec,
                 size_t len)
 {
-    if (ctx == NULL || (key == NULL && klen != 0) ||
-        (rec == NULL && len != 0))
+    if (ctx == NULL || (key == NULL && klen != 0) || (rec == NULL && len != 0))
         return PF_EINVAL;
     if (ctx->serial)
         return pf__serial_emit(ctx, rec, len);
@@ -485,8 +484,8 @@ int pf_emit_key(pf_ctx *ctx, const void *key, size_t klen, const void *rec,
     if (err != 0 || resumed(ctx))
         return err;
     /* An ordered next stage takes batches in turn: the key yields. */
-    int d = ctx->deal ? ctx->cur
-                      : (int)(key_hash(key, klen) % (uint64_t)ctx->nout);
+    int d =
+        ctx->deal ? ctx->cur : (int)(key_hash(key, klen) % (uint64_t)ctx->nout);
     begin_emit(ctx);
     return put_record(ctx, d, rec, len, 0);
 }
@@ -502,7 +501,8 @@ static void put_mark(pf_ctx *ctx)
     publish_all(ctx);
 }
 
-/* ---- input side ----------------------------------------------------------- */
+/* ---- input side -----------------------------------------------------------
+ */
 
 /* Release input ring r up to what was read and wake its producer. */
 static void commit_ring(pf_ctx *ctx, int r)
@@ -584,10 +584,8 @@ static inline void call(pf_ctx *ctx, const void *rec, size_t len)
     ctx->mid_record = 1;
     if (ctx->track) {
         struct pf__wctl *me = ctx->me;
-        atomic_store_explicit(&me->cur_ring, ctx->in_cur,
-                              memory_order_relaxed);
-        atomic_store_explicit(&me->cur_pos, ctx->rec_pos,
-                              memory_order_relaxed);
+        atomic_store_explicit(&me->cur_ring, ctx->in_cur, memory_order_relaxed);
+        atomic_store_explicit(&me->cur_pos, ctx->rec_pos, memory_order_relaxed);
         atomic_fetch_add_explicit(&me->beats, 1, memory_order_relaxed);
         atomic_store_explicit(&me->in_call, 1, memory_order_relaxed);
     }
@@ -635,8 +633,10 @@ static void take_large(pf_ctx *ctx, int r, pf__frame f)
                 cap *= 2;
             unsigned char *b = realloc(ctx->big, cap);
             if (b == NULL) {
-                pf_log(ctx, PF_LOG_ERROR, "out of memory for a %zu byte "
-                       "record", size + f.len);
+                pf_log(ctx, PF_LOG_ERROR,
+                       "out of memory for a %zu byte "
+                       "record",
+                       size + f.len);
                 worker_fail(ctx, PF_ENOMEM);
             }
             ctx->big = b;
@@ -775,7 +775,8 @@ static void run_input(pf_ctx *ctx)
     free(done);
 }
 
-/* ---- worker lifecycle ----------------------------------------------------- */
+/* ---- worker lifecycle -----------------------------------------------------
+ */
 
 /* Build the worker's view of its rings; 0 or PF_ENOMEM. */
 static int ctx_setup(pf_ctx *ctx, pf_pipeline *p, struct pf__run *run, int s,
@@ -802,8 +803,8 @@ static int ctx_setup(pf_ctx *ctx, pf_pipeline *p, struct pf__run *run, int s,
         if (ctx->in == NULL || ctx->in_peer == NULL)
             return PF_ENOMEM;
         for (int u = 0; u < U; u++) {
-            struct pf__ring *r = &run->rings[run->ring_first[s - 1] +
-                                             u * D + w];
+            struct pf__ring *r =
+                &run->rings[run->ring_first[s - 1] + u * D + w];
             pf__rr_attach(&ctx->in[u], r, run->base);
             ctx->in_peer[u] = &run->wctl[run->first[s - 1] + u];
         }
@@ -843,7 +844,7 @@ static int ctx_setup(pf_ctx *ctx, pf_pipeline *p, struct pf__run *run, int s,
         ctx->txn_seq = atomic_load(&ctx->me->txn_seq);
         struct pf__txn *t = pf__txn_current(run->base, ctx->me, ctx->nout);
         if (t != NULL) { /* a successor: resume where the last commit was */
-            if (s == 0) /* a source runs again from its first record */
+            if (s == 0)  /* a source runs again from its first record */
                 ctx->resume = t->emitted;
             if (ctx->nout > 0)
                 ctx->cur = (int)(t->cur % (uint32_t)ctx->nout);
@@ -856,8 +857,7 @@ static int ctx_setup(pf_ctx *ctx, pf_pipeline *p, struct pf__run *run, int s,
 
 /* Finish the apply step of the current commit of a dead predecessor:
  * heads and tail only move forward, so doing it twice is harmless. */
-static void txn_roll_forward(pf_pipeline *p, struct pf__run *run, int s,
-                             int w)
+static void txn_roll_forward(pf_pipeline *p, struct pf__run *run, int s, int w)
 {
     struct pf__wctl *me = &run->wctl[run->first[s] + w];
     int nout = s + 1 < p->nstages ? p->stages[s + 1]->workers : 0;
@@ -871,8 +871,8 @@ static void txn_roll_forward(pf_pipeline *p, struct pf__run *run, int s,
     }
     if (t->in_ring >= 0 && s > 0) {
         int D = p->stages[s]->workers;
-        struct pf__ring *r = &run->rings[run->ring_first[s - 1] +
-                                         t->in_ring * D + w];
+        struct pf__ring *r =
+            &run->rings[run->ring_first[s - 1] + t->in_ring * D + w];
         if (atomic_load(&r->tail) < t->in_tail)
             atomic_store(&r->tail, t->in_tail);
     }
@@ -961,7 +961,8 @@ _Noreturn void pf__worker_main(pf_pipeline *p, struct pf__run *run, int s,
     _exit(0);
 }
 
-/* ---- accessors ------------------------------------------------------------ */
+/* ---- accessors ------------------------------------------------------------
+ */
 
 int pf_worker_index(const pf_ctx *ctx)
 {

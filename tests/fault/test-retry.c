@@ -22,13 +22,13 @@
 #define NKEYS 1000
 
 struct chaos {
-    _Atomic int done;          /* the run is over: the killer stops */
-    _Atomic int kills;         /* kills made */
+    _Atomic int done;  /* the run is over: the killer stops */
+    _Atomic int kills; /* kills made */
     _Atomic uint64_t count[NKEYS], sum[NKEYS]; /* the sink's result */
-    _Atomic uint64_t records;  /* records the sink saw */
+    _Atomic uint64_t records;                  /* records the sink saw */
     _Atomic uint64_t hash_sum;
     _Atomic int order_bad;
-    _Atomic uint64_t next;     /* ordered: next value expected */
+    _Atomic uint64_t next; /* ordered: next value expected */
 };
 
 /* ---- a deterministic keyed source and a restartable aggregator ----------- */
@@ -96,7 +96,8 @@ static int merge(pf_ctx *ctx, const void *rec, size_t len, void *arg)
     return 0;
 }
 
-/* ---- the killer ------------------------------------------------------------ */
+/* ---- the killer ------------------------------------------------------------
+ */
 
 /* Pids of this process's workers whose names start with one of the
  * prefixes; returns how many (at most max). */
@@ -215,7 +216,8 @@ TEST_TIMEOUT(chaos_keyed_aggregation_is_exactly_once, 300)
     ASSERT_GE(total_kills, 20);
 }
 
-/* ---- a pass-through chain, checked with a checksum -------------------------- */
+/* ---- a pass-through chain, checked with a checksum --------------------------
+ */
 
 static int gen_source(pf_ctx *ctx, void *arg)
 {
@@ -237,8 +239,7 @@ static int pass(pf_ctx *ctx, const void *rec, size_t len, void *arg)
     return pf_emit(ctx, rec, len);
 }
 
-static int checksum_sink(pf_ctx *ctx, const void *rec, size_t len,
-                         void *arg)
+static int checksum_sink(pf_ctx *ctx, const void *rec, size_t len, void *arg)
 {
     (void)ctx;
     struct chaos *c = arg;
@@ -279,7 +280,8 @@ TEST_TIMEOUT(chaos_three_stage_chain_loses_nothing_and_repeats_nothing, 300)
     shared_free(c, sizeof *c);
 }
 
-/* ---- ordered stages survive restarts ------------------------------------------ */
+/* ---- ordered stages survive restarts
+ * ------------------------------------------ */
 
 static int numbers(pf_ctx *ctx, void *arg)
 {
@@ -344,12 +346,12 @@ TEST_TIMEOUT(chaos_ordered_stage_keeps_order_and_every_record, 300)
     shared_free(c, sizeof *c);
 }
 
-/* ---- poison records ------------------------------------------------------------ */
+/* ---- poison records
+ * ------------------------------------------------------------ */
 
 #define POISON 77777
 
-static int crash_on_poison(pf_ctx *ctx, const void *rec, size_t len,
-                           void *arg)
+static int crash_on_poison(pf_ctx *ctx, const void *rec, size_t len, void *arg)
 {
     (void)arg;
     uint64_t v;
@@ -371,8 +373,8 @@ static int sum_sink(pf_ctx *ctx, const void *rec, size_t len, void *arg)
     return 0;
 }
 
-static pf_pipeline *poison_pipeline(struct chaos *c, uint64_t *n,
-                                    int retries, const char *dl, int policy)
+static pf_pipeline *poison_pipeline(struct chaos *c, uint64_t *n, int retries,
+                                    const char *dl, int policy)
 {
     pf_pipeline *p = pf_pipeline_new();
     pf_source(p, "nums", numbers, n);
@@ -442,10 +444,10 @@ TEST(poison_policy_fail_ends_the_run)
     shared_free(c, sizeof *c);
 }
 
-/* ---- stalls ---------------------------------------------------------------------- */
+/* ---- stalls
+ * ---------------------------------------------------------------------- */
 
-static int hang_on_poison(pf_ctx *ctx, const void *rec, size_t len,
-                          void *arg)
+static int hang_on_poison(pf_ctx *ctx, const void *rec, size_t len, void *arg)
 {
     (void)arg;
     uint64_t v;
@@ -486,7 +488,8 @@ TEST(a_worker_stalled_on_a_record_is_killed_and_the_record_quarantined)
     shared_free(c, sizeof *c);
 }
 
-/* ---- what is not restarted fails fast -------------------------------------------- */
+/* ---- what is not restarted fails fast
+ * -------------------------------------------- */
 
 static int die_at_100(pf_ctx *ctx, const void *rec, size_t len, void *arg)
 {

@@ -17,8 +17,8 @@
 /* Zeroed memory shared with every process forked after this call. */
 static inline void *shared_alloc(size_t n)
 {
-    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE,
-                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+                   -1, 0);
     ASSERT(p != MAP_FAILED);
     return p;
 }
@@ -30,8 +30,8 @@ static inline void shared_free(void *p, size_t n)
 
 /* Record i of a generated stream: length from the cycle, bytes from i. */
 struct gen {
-    uint64_t n;        /* records */
-    size_t lens[16];   /* length cycle */
+    uint64_t n;      /* records */
+    size_t lens[16]; /* length cycle */
     int nlens;
 };
 
