@@ -17,7 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -510,6 +512,63 @@ static void ensure_std_fds(void)
             open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
 }
 
+/* Pids of our children, from /proc; returns how many (at most max). */
+static int children(pid_t *out, int max)
+{
+    char path[64], buf[512];
+    int n = 0;
+    snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)getpid(),
+             (int)getpid());
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return 0;
+    size_t len = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[len] = '\0';
+    for (char *p = buf; n < max && *p;) {
+        char *end;
+        long v = strtol(p, &end, 10);
+        if (end == p)
+            break;
+        out[n++] = (pid_t)v;
+        p = end;
+    }
+    return n;
+}
+
+/*
+ * pipefan is the child subreaper of its run: commands whose worker was
+ * killed (a failed run stops every worker with SIGKILL) come to us, not
+ * to init.  They got SIGKILL too (PR_SET_PDEATHSIG); wait for them, and
+ * after a failure kill whatever they started, so nothing of a stopped run
+ * lives on.  After a good run, only reap what already ended.
+ */
+static void reap_orphans(int failed)
+{
+    for (int round = 0;; round++) {
+        int st;
+        pid_t pid = waitpid(-1, &st, WNOHANG);
+        if (pid > 0)
+            continue;
+        if (pid < 0 && errno == EINTR)
+            continue;
+        if (pid < 0 || !failed)
+            return; /* ECHILD: none left */
+        if (round < 100) {
+            struct timespec ms10 = {0, 10 * 1000 * 1000};
+            nanosleep(&ms10, NULL);
+            continue;
+        }
+        pid_t kids[64];
+        int n = children(kids, 64);
+        for (int i = 0; i < n; i++)
+            kill(kids[i], SIGKILL);
+        if (n == 0 && waitpid(-1, &st, 0) < 0 && errno == ECHILD)
+            return;
+        round = 50;
+    }
+}
+
 /* Run the plan; the exit status. */
 static int execute(struct run_config *cfg, int progress, int stats,
                    const char *stats_json, int serial)
@@ -545,7 +604,10 @@ static int execute(struct run_config *cfg, int progress, int stats,
      * default back. */
     struct sigaction ign = {.sa_handler = SIG_IGN}, old;
     sigaction(SIGPIPE, &ign, &old);
+    prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
     int rc = pf_run(p);
+    reap_orphans(rc != 0);
+    prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
     sigaction(SIGPIPE, &old, NULL);
     double secs = elapsed(&view);
 
