@@ -52,8 +52,10 @@ static void usage(FILE *f)
         "  -j, --jobs N        worker processes for this stage (default 1;\n"
         "                      0 = one per online core)\n"
         "  --block SIZE        block mode: one command run per block of about\n"
-        "                      SIZE bytes of whole records (K/M/G), instead of\n"
-        "                      one long-lived command per worker (stream mode)\n"
+        "                      SIZE bytes of whole records (K/M/G), instead "
+        "of\n"
+        "                      one long-lived command per worker (stream "
+        "mode)\n"
         "  --retries N         block mode: run a failed block up to N more\n"
         "                      times (implies --block 1M)\n"
         "options:\n"
@@ -118,10 +120,23 @@ static size_t parse_size(const char *s)
         return 0;
     unsigned shift = 0;
     switch (*end) {
-    case 'k': case 'K': shift = 10; end++; break;
-    case 'm': case 'M': shift = 20; end++; break;
-    case 'g': case 'G': shift = 30; end++; break;
-    default: break;
+    case 'k':
+    case 'K':
+        shift = 10;
+        end++;
+        break;
+    case 'm':
+    case 'M':
+        shift = 20;
+        end++;
+        break;
+    case 'g':
+    case 'G':
+        shift = 30;
+        end++;
+        break;
+    default:
+        break;
     }
     if (shift != 0 && *end == 'i')
         end++;
@@ -232,8 +247,8 @@ static int plan(struct run_config *cfg, struct cmd_spec *cmds, int n)
      * several, however small the file. */
     struct run_stage *first = &cfg->stages[1];
     if (cfg->in_ranges && !in->out_hold) {
-        uint64_t share = (cfg->in_end - cfg->in_off) /
-                         (uint64_t)(4 * first->workers);
+        uint64_t share =
+            (cfg->in_end - cfg->in_off) / (uint64_t)(4 * first->workers);
         if (share < (64u << 10))
             share = 64u << 10;
         if (share < in->out_target)
@@ -259,8 +274,10 @@ static void print_plan(const struct run_config *cfg, FILE *f)
     char sz[32];
     if (cfg->in_ranges) {
         human(sz, sizeof sz, (double)(cfg->in_end - cfg->in_off));
-        fprintf(f, "input:   stdin, a regular file of %s: byte ranges read "
-                "by stage 1's workers\n", sz);
+        fprintf(f,
+                "input:   stdin, a regular file of %s: byte ranges read "
+                "by stage 1's workers\n",
+                sz);
     } else {
         fprintf(f, "input:   stdin, read and passed on in chunks\n");
     }
@@ -273,16 +290,15 @@ static void print_plan(const struct run_config *cfg, FILE *f)
         const struct run_stage *st = &cfg->stages[k];
         if (st->role == RUN_ROLE_RELAY) {
             fprintf(f, "stage:   %-12s 1 worker: %s, in input order\n",
-                    st->name, st->to_stdout ? "writes stdout"
-                                            : "passes blocks on");
+                    st->name,
+                    st->to_stdout ? "writes stdout" : "passes blocks on");
             continue;
         }
         fprintf(f, "stage:   %-12s %d worker%s, ", st->name, st->workers,
                 st->workers == 1 ? "" : "s");
         if (st->block != 0) {
             human(sz, sizeof sz, (double)st->block);
-            fprintf(f, "block mode (%s%s)", sz,
-                    st->implied ? ", implied" : "");
+            fprintf(f, "block mode (%s%s)", sz, st->implied ? ", implied" : "");
             if (st->retries > 0)
                 fprintf(f, ", %d retr%s", st->retries,
                         st->retries == 1 ? "y" : "ies");
@@ -291,14 +307,14 @@ static void print_plan(const struct run_config *cfg, FILE *f)
         } else {
             fprintf(f, "stream mode");
         }
-        fprintf(f, "%s: sh -c '%s'\n",
-                st->to_stdout ? ", writes stdout" : "", st->cmd);
+        fprintf(f, "%s: sh -c '%s'\n", st->to_stdout ? ", writes stdout" : "",
+                st->cmd);
     }
-    fprintf(f, "halt:    %s\n", cfg->halt == RUN_HALT_NOW
-                                    ? "now: the first failed command stops "
-                                      "the run"
-                                    : "never: failures are reported at the "
-                                      "end");
+    fprintf(f, "halt:    %s\n",
+            cfg->halt == RUN_HALT_NOW ? "now: the first failed command stops "
+                                        "the run"
+                                      : "never: failures are reported at the "
+                                        "end");
     if (cfg->joblog != NULL)
         fprintf(f, "joblog:  %s\n", cfg->joblog);
 }
@@ -334,8 +350,7 @@ static void on_progress(const pf_pipeline *p, int final, void *arg)
     uint64_t in = atomic_load(&cfg->sh->in_bytes);
     human(a, sizeof a, (double)in);
     human(b, sizeof b, t > 0 ? (double)in / t : 0);
-    int n = snprintf(line, sizeof line, "\r\033[K%5.1fs in %s (%s/s)", t, a,
-                     b);
+    int n = snprintf(line, sizeof line, "\r\033[K%5.1fs in %s (%s/s)", t, a, b);
     for (int k = 1; k < cfg->nstages && n < 400; k++) {
         const struct run_stage *st = &cfg->stages[k];
         if (st->role != RUN_ROLE_COMMAND)
@@ -378,9 +393,9 @@ static void print_stats(const struct run_config *cfg, const pf_pipeline *p,
                         double secs)
 {
     int bn = pf_pipeline_bottleneck(p);
-    fprintf(stderr, "%-14s %7s %8s %12s %12s %10s %10s %6s %6s %6s\n",
-            "stage", "workers", "runs", "records in", "records out",
-            "bytes in", "bytes out", "busy", "w-in", "w-out");
+    fprintf(stderr, "%-14s %7s %8s %12s %12s %10s %10s %6s %6s %6s\n", "stage",
+            "workers", "runs", "records in", "records out", "bytes in",
+            "bytes out", "busy", "w-in", "w-out");
     for (int k = 0; k < cfg->nstages; k++) {
         const struct run_stage *st = &cfg->stages[k];
         uint64_t rin, bin, rout, bout;
@@ -397,8 +412,8 @@ static void print_stats(const struct run_config *cfg, const pf_pipeline *p,
         human(bo, sizeof bo, (double)bout);
         pf_stage_stats ss;
         pf_pipeline_stage_stats(p, k, &ss);
-        uint64_t all = ss.total.ns_busy + ss.total.ns_wait_in +
-                       ss.total.ns_wait_out;
+        uint64_t all =
+            ss.total.ns_busy + ss.total.ns_wait_in + ss.total.ns_wait_out;
         double d = all ? (double)all / 100.0 : 1.0;
         fprintf(stderr,
                 "%-14.14s %7d %8s %12s %12s %10s %10s %5.1f%% %5.1f%% "
@@ -414,9 +429,8 @@ static void print_stats(const struct run_config *cfg, const pf_pipeline *p,
     fprintf(stderr, "%.2f s, %s in (%s/s)\n", secs, a, b);
 }
 
-static int write_stats_json(const struct run_config *cfg,
-                            const pf_pipeline *p, const char *path,
-                            double secs)
+static int write_stats_json(const struct run_config *cfg, const pf_pipeline *p,
+                            const char *path, double secs)
 {
     FILE *f = fopen(path, "w");
     if (f == NULL)
@@ -451,10 +465,8 @@ static int write_stats_json(const struct run_config *cfg,
                 "\"blocks\":%llu,\"failures\":%llu,\"retries\":%llu,"
                 "\"ns_busy\":%llu,\"ns_wait_in\":%llu,\"ns_wait_out\":%llu}",
                 (unsigned long long)bin, (unsigned long long)bout,
-                (unsigned long long)c->commands,
-                (unsigned long long)c->blocks,
-                (unsigned long long)c->failures,
-                (unsigned long long)c->retries,
+                (unsigned long long)c->commands, (unsigned long long)c->blocks,
+                (unsigned long long)c->failures, (unsigned long long)c->retries,
                 (unsigned long long)ss.total.ns_busy,
                 (unsigned long long)ss.total.ns_wait_in,
                 (unsigned long long)ss.total.ns_wait_out);
@@ -463,7 +475,8 @@ static int write_stats_json(const struct run_config *cfg,
     return fclose(f);
 }
 
-/* ---- running -------------------------------------------------------------- */
+/* ---- running --------------------------------------------------------------
+ */
 
 /* Build the pipefan pipeline for the plan. */
 static pf_pipeline *build(struct run_config *cfg)
@@ -635,9 +648,10 @@ static int execute(struct run_config *cfg, int progress, int stats,
     } else if (rc == 0 && failures == 0) {
         status = CLI_EXIT_OK;
     } else if (rc == 0) {
-        fprintf(stderr, "pipefan run: %llu command run%s failed "
-                "(--halt never); the first: ", (unsigned long long)failures,
-                failures == 1 ? "" : "s");
+        fprintf(stderr,
+                "pipefan run: %llu command run%s failed "
+                "(--halt never); the first: ",
+                (unsigned long long)failures, failures == 1 ? "" : "s");
         status = RUN_EXIT_SOME_FAILED;
     } else {
         fprintf(stderr, "pipefan run: ");
@@ -657,8 +671,7 @@ static int execute(struct run_config *cfg, int progress, int stats,
             fprintf(stderr, "stage %d (%s) worker %d: '%s' %s", f->stage,
                     st->name, f->worker, st->cmd, f->what);
             if (f->block != 0)
-                fprintf(stderr, " on block %llu",
-                        (unsigned long long)f->block);
+                fprintf(stderr, " on block %llu", (unsigned long long)f->block);
             fprintf(stderr, " (pid %d)\n", f->pid);
         }
     } else if (status == CLI_EXIT_FATAL) {
@@ -671,8 +684,18 @@ free_shared:
 }
 
 enum {
-    OPT_FIXED = 256, OPT_HALT, OPT_JOBLOG, OPT_CHUNK, OPT_MAXREC, OPT_DRY,
-    OPT_STATS, OPT_STATSJSON, OPT_PROG, OPT_NOPROG, OPT_SERIAL, OPT_BLOCK,
+    OPT_FIXED = 256,
+    OPT_HALT,
+    OPT_JOBLOG,
+    OPT_CHUNK,
+    OPT_MAXREC,
+    OPT_DRY,
+    OPT_STATS,
+    OPT_STATSJSON,
+    OPT_PROG,
+    OPT_NOPROG,
+    OPT_SERIAL,
+    OPT_BLOCK,
     OPT_RETRIES,
 };
 
@@ -741,7 +764,7 @@ int cli_cmd_run(int argc, char **argv)
             if (parse_int(optarg, 0, PF_MAX_WORKERS, &next.workers) < 0)
                 return usage_error("-j: expected 0..256, got '%s'", optarg);
             if (next.workers == 0)
-                next.workers = cores < 1 ? 1
+                next.workers = cores < 1                ? 1
                                : cores > PF_MAX_WORKERS ? PF_MAX_WORKERS
                                                         : (int)cores;
             pending = 1;
@@ -768,7 +791,9 @@ int cli_cmd_run(int argc, char **argv)
                                    optarg);
             cfg.framing = RUN_FIXED;
             break;
-        case 'k': cfg.keep_order = 1; break;
+        case 'k':
+            cfg.keep_order = 1;
+            break;
         case OPT_HALT:
             if (strcmp(optarg, "now") == 0)
                 cfg.halt = RUN_HALT_NOW;
@@ -778,7 +803,9 @@ int cli_cmd_run(int argc, char **argv)
                 return usage_error("--halt: expected now or never, got '%s'",
                                    optarg);
             break;
-        case OPT_JOBLOG: cfg.joblog = optarg; break;
+        case OPT_JOBLOG:
+            cfg.joblog = optarg;
+            break;
         case OPT_CHUNK:
             if ((cfg.chunk = parse_size(optarg)) == 0)
                 return usage_error("--chunk-size: expected a size, got '%s'",
@@ -789,26 +816,46 @@ int cli_cmd_run(int argc, char **argv)
                 return usage_error("--max-record: expected a size, got '%s'",
                                    optarg);
             break;
-        case OPT_DRY: dry = 1; break;
-        case OPT_STATS: stats = 1; break;
-        case OPT_STATSJSON: stats_json = optarg; break;
-        case OPT_PROG: progress = 1; break;
-        case OPT_NOPROG: progress = 0; break;
-        case OPT_SERIAL: serial = 1; break;
-        case 'q': quiet = 1; break;
-        case 'v': verbose++; break;
-        case 'h': usage(stdout); return CLI_EXIT_OK;
-        default: return usage_error("see the options above%s", "");
+        case OPT_DRY:
+            dry = 1;
+            break;
+        case OPT_STATS:
+            stats = 1;
+            break;
+        case OPT_STATSJSON:
+            stats_json = optarg;
+            break;
+        case OPT_PROG:
+            progress = 1;
+            break;
+        case OPT_NOPROG:
+            progress = 0;
+            break;
+        case OPT_SERIAL:
+            serial = 1;
+            break;
+        case 'q':
+            quiet = 1;
+            break;
+        case 'v':
+            verbose++;
+            break;
+        case 'h':
+            usage(stdout);
+            return CLI_EXIT_OK;
+        default:
+            return usage_error("see the options above%s", "");
         }
     }
     if (pending)
         return usage_error("stage options after the last command: they "
-                           "apply to the command that follows them%s", "");
+                           "apply to the command that follows them%s",
+                           "");
     if (ncmd == 0)
         return usage_error("no command given%s", "");
     if (cfg.framing == RUN_FIXED && cfg.fixed > cfg.max_record)
         cfg.max_record = cfg.fixed;
-    pf_log_set_level(quiet ? PF_LOG_ERROR
+    pf_log_set_level(quiet          ? PF_LOG_ERROR
                      : verbose >= 2 ? PF_LOG_DEBUG
                      : verbose == 1 ? PF_LOG_INFO
                                     : pf_log_level());
@@ -825,9 +872,9 @@ int cli_cmd_run(int argc, char **argv)
         return CLI_EXIT_OK;
     }
     if (cfg.joblog != NULL) {
-        cfg.joblog_fd = open(cfg.joblog,
-                             O_WRONLY | O_CREAT | O_TRUNC | O_APPEND |
-                                 O_CLOEXEC, 0644);
+        cfg.joblog_fd =
+            open(cfg.joblog,
+                 O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
         if (cfg.joblog_fd < 0) {
             fprintf(stderr, "pipefan run: --joblog %s: %s\n", cfg.joblog,
                     strerror(errno));

@@ -51,13 +51,13 @@ struct run_worker {
     int widx;
     struct run_out out;
 
-    struct run_proc proc;   /* the command running now */
-    int running;            /* proc holds a command not yet reaped */
-    _Atomic int dead;       /* stream: its stdin takes no more data */
-    int torn;               /* torn down after a cut: status ignored */
-    int in_unterm;          /* last byte fed lacks its terminator */
-    int judged;             /* stream: the command's end was judged */
-    int fatal;              /* the worker must fail */
+    struct run_proc proc; /* the command running now */
+    int running;          /* proc holds a command not yet reaped */
+    _Atomic int dead;     /* stream: its stdin takes no more data */
+    int torn;             /* torn down after a cut: status ignored */
+    int in_unterm;        /* last byte fed lacks its terminator */
+    int judged;           /* stream: the command's end was judged */
+    int fatal;            /* the worker must fail */
     double t_start;
     uint64_t sent, received;
 
@@ -66,15 +66,15 @@ struct run_worker {
     size_t hold_len, hold_cap;
     int holding;
 
-    char *range_buf;        /* pread fallback for byte ranges */
+    char *range_buf; /* pread fallback for byte ranges */
     int no_splice;
 
     /* The companion thread (stream mode, first or last stage). */
     pthread_t thr;
     int thr_on;
-    int thr_out;            /* it owns proc.out_fd */
-    int thr_watch;          /* it watches proc.pidfd */
-    int wake_fd;            /* eventfd: stop watching */
+    int thr_out;   /* it owns proc.out_fd */
+    int thr_watch; /* it watches proc.pidfd */
+    int wake_fd;   /* eventfd: stop watching */
 };
 
 /* ---- helpers ---------------------------------------------------------- */
@@ -145,7 +145,8 @@ static int start(struct run_worker *w, uint64_t block, int try)
     return 0;
 }
 
-/* ---- the command's output ------------------------------------------------- */
+/* ---- the command's output -------------------------------------------------
+ */
 
 /* Room for output: in the retry buffer or in the framer. */
 static unsigned char *out_room(struct run_worker *w, size_t *room)
@@ -294,7 +295,8 @@ static void thread_stop(struct run_worker *w)
     run_close(&w->wake_fd);
 }
 
-/* ---- the command's input -------------------------------------------------- */
+/* ---- the command's input --------------------------------------------------
+ */
 
 /* Its stdin is closed (EPIPE).  A failure if it already ended badly
  * (judged now, so a crash fails the run at once); else it chose to stop
@@ -363,8 +365,8 @@ static int feed(struct run_worker *w, const unsigned char *data, uint64_t off,
         }
         if (w->proc.in_fd < 0)
             return 0;
-        ssize_t k = range ? move_range(w, &off, n)
-                          : write(w->proc.in_fd, data, n);
+        ssize_t k =
+            range ? move_range(w, &off, n) : write(w->proc.in_fd, data, n);
         if (k > 0) {
             data += k;
             n -= (size_t)k;
@@ -386,8 +388,7 @@ static int feed(struct run_worker *w, const unsigned char *data, uint64_t off,
         struct pollfd fds[2] = {{.fd = w->proc.in_fd, .events = POLLOUT}};
         int nf = 1;
         if (!w->thr_out && w->proc.out_fd >= 0)
-            fds[nf++] = (struct pollfd){.fd = w->proc.out_fd,
-                                        .events = POLLIN};
+            fds[nf++] = (struct pollfd){.fd = w->proc.out_fd, .events = POLLIN};
         if (poll(fds, (nfds_t)nf, POLL_MS) < 0 && errno != EINTR)
             return -1;
         if (nf > 1 && fds[1].revents && drain(w) < 0)
@@ -405,7 +406,8 @@ static int feed_chunk(struct run_worker *w, const struct run_hdr *h,
     return feed(w, data, 0, n, 0, stream);
 }
 
-/* ---- stream mode ---------------------------------------------------------- */
+/* ---- stream mode ----------------------------------------------------------
+ */
 
 static int stream_record(struct run_worker *w, const struct run_hdr *h,
                          const unsigned char *data, size_t n)
@@ -423,8 +425,8 @@ static int stream_record(struct run_worker *w, const struct run_hdr *h,
     }
     if (feed_chunk(w, h, data, n, 1) < 0)
         return -1;
-    w->in_unterm = (h->flags & RUN_F_UNTERM) != 0 &&
-                   w->cfg->framing != RUN_FIXED;
+    w->in_unterm =
+        (h->flags & RUN_F_UNTERM) != 0 && w->cfg->framing != RUN_FIXED;
     if (!w->thr_out && w->proc.out_fd >= 0 && drain(w) < 0)
         return -1;
     return w->fatal ? -1 : 0;
@@ -450,7 +452,8 @@ static int stream_finish(struct run_worker *w)
     return rc;
 }
 
-/* ---- block mode ----------------------------------------------------------- */
+/* ---- block mode -----------------------------------------------------------
+ */
 
 /* Run one block through a fresh command, with retries. */
 static int block_record(struct run_worker *w, const struct run_hdr *h,
@@ -482,11 +485,11 @@ static int block_record(struct run_worker *w, const struct run_hdr *h,
         char what[96];
         run_status_text(w->proc.status, what, sizeof what);
         if (try <= st->retries) {
-            atomic_fetch_add_explicit(&w->c->retries, 1,
-                                      memory_order_relaxed);
-            pf_log(w->ctx, PF_LOG_WARN, "block %llu: '%s' %s; trying again "
-                   "(%d of %d)", (unsigned long long)h->seq, st->cmd, what,
-                   try, st->retries);
+            atomic_fetch_add_explicit(&w->c->retries, 1, memory_order_relaxed);
+            pf_log(w->ctx, PF_LOG_WARN,
+                   "block %llu: '%s' %s; trying again "
+                   "(%d of %d)",
+                   (unsigned long long)h->seq, st->cmd, what, try, st->retries);
             continue;
         }
         if (run_failure(st, w->ctx, w->proc.pid, h->seq, what))
@@ -516,7 +519,8 @@ static int block_record(struct run_worker *w, const struct run_hdr *h,
     return run_out_flush(&w->out, st->ordered);
 }
 
-/* ---- stage functions ------------------------------------------------------ */
+/* ---- stage functions ------------------------------------------------------
+ */
 
 int run_exec_init(pf_ctx *ctx, void *arg)
 {
@@ -539,8 +543,7 @@ int run_exec_init(pf_ctx *ctx, void *arg)
     if (start(w, 0, 1) < 0)
         return -1;
     if (thread_start(w) < 0) {
-        pf_log(ctx, PF_LOG_ERROR, "cannot start a thread: %s",
-               strerror(errno));
+        pf_log(ctx, PF_LOG_ERROR, "cannot start a thread: %s", strerror(errno));
         return -1;
     }
     return 0;
@@ -583,7 +586,8 @@ int run_exec_finish(pf_ctx *ctx, void *arg)
     return rc;
 }
 
-/* ---- relay ---------------------------------------------------------------- */
+/* ---- relay ----------------------------------------------------------------
+ */
 
 int run_relay_init(pf_ctx *ctx, void *arg)
 {
@@ -609,8 +613,8 @@ int run_relay_record(pf_ctx *ctx, const void *rec, size_t len, void *arg)
     if (run_useless(st->cfg, st->feeds))
         return 0;
     memcpy(&h, rec, HDR);
-    if (run_out_put_chunk(&w->out, (const unsigned char *)rec + HDR,
-                          len - HDR, (h.flags & RUN_F_UNTERM) != 0) < 0)
+    if (run_out_put_chunk(&w->out, (const unsigned char *)rec + HDR, len - HDR,
+                          (h.flags & RUN_F_UNTERM) != 0) < 0)
         return -1;
     return run_out_flush(&w->out, 0);
 }

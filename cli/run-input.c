@@ -76,8 +76,9 @@ static int input_ranges(pf_ctx *ctx, struct run_stage *st)
         else
             cut = record_end(cfg->in_fd, cfg->delim, pos + target - 1, end);
         struct run_hdr h = {0};
-        h.seq = atomic_fetch_add_explicit(&next->seq_in, 1,
-                                          memory_order_relaxed) + 1;
+        h.seq =
+            atomic_fetch_add_explicit(&next->seq_in, 1, memory_order_relaxed) +
+            1;
         h.off = pos;
         h.len = cut - pos;
         h.flags = RUN_F_RANGE | (cut == end && unterm_last ? RUN_F_UNTERM : 0);

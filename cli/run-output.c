@@ -24,7 +24,8 @@
 #define OUT_CAP (256u << 10)   /* initial output buffer */
 #define CHUNK_MAX (192u << 10) /* largest unheld chunk emitted at once */
 
-/* ---- shared state --------------------------------------------------------- */
+/* ---- shared state ---------------------------------------------------------
+ */
 
 int run_shared_init(struct run_config *cfg)
 {
@@ -59,8 +60,7 @@ void run_shared_free(struct run_config *cfg)
 
 int run_useless(const struct run_config *cfg, int feeds)
 {
-    return atomic_load_explicit(&cfg->sh->cut, memory_order_relaxed) >=
-           feeds;
+    return atomic_load_explicit(&cfg->sh->cut, memory_order_relaxed) >= feeds;
 }
 
 void run_cut(struct run_config *cfg, int k)
@@ -95,7 +95,8 @@ int run_failure(struct run_stage *st, pf_ctx *ctx, int pid, uint64_t block,
     return now;
 }
 
-/* ---- framing -------------------------------------------------------------- */
+/* ---- framing --------------------------------------------------------------
+ */
 
 uint64_t run_count_records(const struct run_config *cfg, const void *data,
                            size_t n)
@@ -119,7 +120,8 @@ size_t run_whole(const struct run_config *cfg, const void *data, size_t n)
     return last == NULL ? 0 : (size_t)(last - (const char *)data) + 1;
 }
 
-/* ---- stdout --------------------------------------------------------------- */
+/* ---- stdout ---------------------------------------------------------------
+ */
 
 /* Write all of data to fd 1; 0 or -errno. */
 static int write_all(const void *data, size_t n)
@@ -171,8 +173,7 @@ int run_stdout_write(struct run_config *cfg, const void *data, size_t n,
         run_cut(cfg, cfg->ncommands + 1);
         return -1;
     }
-    pf_log(NULL, PF_LOG_ERROR, "writing standard output: %s",
-           strerror(-err));
+    pf_log(NULL, PF_LOG_ERROR, "writing standard output: %s", strerror(-err));
     int expect = 0;
     if (atomic_compare_exchange_strong(&sh->failed, &expect, 1)) {
         sh->fail.stage = 0;
@@ -182,7 +183,8 @@ int run_stdout_write(struct run_config *cfg, const void *data, size_t n,
     return -2;
 }
 
-/* ---- a stage's output ----------------------------------------------------- */
+/* ---- a stage's output -----------------------------------------------------
+ */
 
 #define HDR sizeof(struct run_hdr)
 
@@ -221,8 +223,8 @@ unsigned char *run_out_space(struct run_out *o, size_t want, size_t *room)
         if (o->len - o->whole > o->st->cfg->max_record || cap > 2 * limit) {
             pf_log(o->ctx, PF_LOG_ERROR,
                    "a record of stage %s's output is longer than "
-                   "--max-record (%zu bytes)", o->st->name,
-                   o->st->cfg->max_record);
+                   "--max-record (%zu bytes)",
+                   o->st->name, o->st->cfg->max_record);
             o->error = 1;
             return NULL;
         }
@@ -247,8 +249,8 @@ static int out_send(struct run_out *o, size_t n, int unterm)
     if (n == 0 || o->error)
         return o->error ? -1 : 0;
     if (st->role != RUN_ROLE_RELAY) {
-        uint64_t recs = run_count_records(cfg, out_data(o), n) +
-                        (unterm ? 1 : 0);
+        uint64_t recs =
+            run_count_records(cfg, out_data(o), n) + (unterm ? 1 : 0);
         struct run_counters *c = &cfg->ctr[st->stats];
         _Atomic uint64_t *b = &c->bytes_out, *r = &c->records_out;
         if (st->role == RUN_ROLE_INPUT) {
@@ -268,8 +270,8 @@ static int out_send(struct run_out *o, size_t n, int unterm)
     }
     struct run_hdr h = {0};
     struct run_counters *next = &cfg->ctr[st->stats + 1];
-    h.seq = atomic_fetch_add_explicit(&next->seq_in, 1,
-                                      memory_order_relaxed) + 1;
+    h.seq =
+        atomic_fetch_add_explicit(&next->seq_in, 1, memory_order_relaxed) + 1;
     h.flags = unterm ? RUN_F_UNTERM : 0;
     h.len = n;
     /* Chunks always leave from the front: the header has its room. */
@@ -316,8 +318,7 @@ int run_out_added(struct run_out *o, size_t n)
     return 0;
 }
 
-int run_out_put_chunk(struct run_out *o, const void *data, size_t n,
-                      int unterm)
+int run_out_put_chunk(struct run_out *o, const void *data, size_t n, int unterm)
 {
     const struct run_config *cfg = o->st->cfg;
     size_t room;
@@ -388,8 +389,8 @@ int run_out_flush(struct run_out *o, int all)
             if (w > 0)
                 n = w;
             else if (st->cfg->framing != RUN_FIXED) {
-                const char *p = memchr(out_data(o) + CHUNK_MAX,
-                                       st->cfg->delim, o->whole - CHUNK_MAX);
+                const char *p = memchr(out_data(o) + CHUNK_MAX, st->cfg->delim,
+                                       o->whole - CHUNK_MAX);
                 n = p != NULL ? (size_t)(p - (char *)out_data(o)) + 1
                               : o->whole;
             }
@@ -404,7 +405,8 @@ int run_out_flush(struct run_out *o, int all)
     return 0;
 }
 
-/* ---- joblog --------------------------------------------------------------- */
+/* ---- joblog ---------------------------------------------------------------
+ */
 
 double run_now(void)
 {
@@ -418,15 +420,14 @@ void run_joblog_header(struct run_config *cfg)
     static const char head[] = "Stage\tBlock\tWorker\tTry\tStarttime\t"
                                "Runtime\tSend\tReceive\tExitval\tSignal\t"
                                "Command\n";
-    if (cfg->joblog_fd >= 0 &&
-        write(cfg->joblog_fd, head, sizeof head - 1) < 0)
+    if (cfg->joblog_fd >= 0 && write(cfg->joblog_fd, head, sizeof head - 1) < 0)
         pf_log(NULL, PF_LOG_WARN, "joblog %s: %s", cfg->joblog,
                strerror(errno));
 }
 
 void run_joblog(struct run_stage *st, int worker, uint64_t block, int try,
-                double start, double runtime, uint64_t sent,
-                uint64_t received, int status)
+                double start, double runtime, uint64_t sent, uint64_t received,
+                int status)
 {
     struct run_config *cfg = st->cfg;
     if (cfg->joblog_fd < 0)
@@ -438,11 +439,10 @@ void run_joblog(struct run_stage *st, int worker, uint64_t block, int try,
         snprintf(blk, sizeof blk, "-");
     int exitval = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-    int n = snprintf(line, sizeof line,
-                     "%s\t%s\t%d\t%d\t%.3f\t%.3f\t%llu\t%llu\t%d\t%d\t",
-                     st->name, blk, worker, try, start, runtime,
-                     (unsigned long long)sent, (unsigned long long)received,
-                     exitval, sig);
+    int n = snprintf(
+        line, sizeof line, "%s\t%s\t%d\t%d\t%.3f\t%.3f\t%llu\t%llu\t%d\t%d\t",
+        st->name, blk, worker, try, start, runtime, (unsigned long long)sent,
+        (unsigned long long)received, exitval, sig);
     /* The command, with tabs, newlines and backslashes escaped, so one
      * line stays one line. */
     for (const char *c = st->cmd; *c && n < (int)sizeof line - 4; c++) {

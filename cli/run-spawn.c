@@ -75,7 +75,8 @@ static char **make_env(const struct run_env *e)
     t += snprintf(t, (size_t)(end - t), "PIPEFAN_WORKER=%d", e->worker) + 1;
     env[k++] = t;
     t += snprintf(t, (size_t)(end - t), "PIPEFAN_BLOCK=%llu",
-                  (unsigned long long)e->block) + 1;
+                  (unsigned long long)e->block) +
+         1;
     env[k++] = t;
     snprintf(t, (size_t)(end - t), "PIPEFAN_TRY=%d", e->try);
     env[k] = NULL;

@@ -56,52 +56,52 @@ struct run_worker;
 struct run_stage {
     enum run_role role;
     struct run_config *cfg;
-    char name[40];          /* "2:grep", "input", "merge3", "output" */
-    const char *cmd;        /* RUN_ROLE_COMMAND: borrowed from argv */
-    int num;                /* command stages: 1..N; others: see feeds */
+    char name[40];   /* "2:grep", "input", "merge3", "output" */
+    const char *cmd; /* RUN_ROLE_COMMAND: borrowed from argv */
+    int num;         /* command stages: 1..N; others: see feeds */
     int workers;
-    size_t block;           /* block mode: bytes per block; 0 stream */
-    int implied;            /* block mode chosen for -k / --retries */
-    int retries;            /* block mode: extra tries of a failed block */
-    int ordered;            /* pf_stage_ordered */
-    int feeds;              /* the command stage number it feeds (N+1 for
-                               stdout): useless once cut >= feeds */
-    int ranges;             /* receives byte ranges of stdin, not data */
-    int to_stdout;          /* writes pipefan's stdout itself */
-    size_t out_target;      /* emit when this many output bytes wait */
-    int out_hold;           /* hold output until out_target (next stage is
-                               in block mode) */
-    int stats;              /* index into run_shared.stage */
-    struct run_worker *w;   /* this process's worker state, from init */
+    size_t block;         /* block mode: bytes per block; 0 stream */
+    int implied;          /* block mode chosen for -k / --retries */
+    int retries;          /* block mode: extra tries of a failed block */
+    int ordered;          /* pf_stage_ordered */
+    int feeds;            /* the command stage number it feeds (N+1 for
+                             stdout): useless once cut >= feeds */
+    int ranges;           /* receives byte ranges of stdin, not data */
+    int to_stdout;        /* writes pipefan's stdout itself */
+    size_t out_target;    /* emit when this many output bytes wait */
+    int out_hold;         /* hold output until out_target (next stage is
+                             in block mode) */
+    int stats;            /* index into run_shared.stage */
+    struct run_worker *w; /* this process's worker state, from init */
 };
 
 /* Counters of one stage, summed over its workers (shared). */
 struct run_counters {
-    _Atomic uint64_t seq_in;    /* last chunk number sent to this stage */
+    _Atomic uint64_t seq_in; /* last chunk number sent to this stage */
     _Atomic uint64_t records_out, bytes_in, bytes_out;
     _Atomic uint64_t commands, blocks, failures, retries;
-    _Atomic int dead;       /* workers whose command stopped reading */
+    _Atomic int dead; /* workers whose command stopped reading */
 };
 
 /* The first failure, for the final message. */
 struct run_failure {
-    int stage;              /* command stage number */
+    int stage; /* command stage number */
     int worker;
     int pid;
-    uint64_t block;         /* 0 in stream mode */
-    char what[200];         /* "exited with status 1" */
+    uint64_t block; /* 0 in stream mode */
+    char what[200]; /* "exited with status 1" */
 };
 
 /* The state every process of a run shares: a MAP_SHARED anonymous mapping
  * made before pf_run, so every worker inherits it. */
 struct run_shared {
-    pthread_mutex_t out_lock;   /* one writer of stdout at a time */
-    int out_unterm;             /* under out_lock: stdout's last record
-                                   has no terminator yet */
-    _Atomic int out_closed;     /* stdout gave EPIPE */
-    _Atomic int cut;            /* highest command stage whose workers
-                                   all stopped reading; N+1 = stdout */
-    _Atomic int failed;         /* claims fail */
+    pthread_mutex_t out_lock; /* one writer of stdout at a time */
+    int out_unterm;           /* under out_lock: stdout's last record
+                                 has no terminator yet */
+    _Atomic int out_closed;   /* stdout gave EPIPE */
+    _Atomic int cut;          /* highest command stage whose workers
+                                 all stopped reading; N+1 = stdout */
+    _Atomic int failed;       /* claims fail */
     struct run_failure fail;
     _Atomic uint64_t in_records, in_bytes;   /* what the source read */
     _Atomic uint64_t out_records, out_bytes; /* what reached stdout */
@@ -110,18 +110,18 @@ struct run_shared {
 /* Everything the command line decided. */
 struct run_config {
     enum run_framing framing;
-    size_t fixed;           /* RUN_FIXED record size */
-    char delim;             /* '\n' or '\0' */
+    size_t fixed; /* RUN_FIXED record size */
+    char delim;   /* '\n' or '\0' */
     int keep_order;
     enum run_halt halt;
     const char *joblog;
-    int joblog_fd;          /* -1 without --joblog */
-    size_t chunk;           /* stream-mode chunk bytes */
-    size_t max_record;      /* longest record */
-    int in_ranges;          /* stdin is a regular file: byte ranges */
-    int in_fd;              /* 0 */
-    uint64_t in_off, in_end;/* ranges: where the input is */
-    int ncommands;          /* N */
+    int joblog_fd;            /* -1 without --joblog */
+    size_t chunk;             /* stream-mode chunk bytes */
+    size_t max_record;        /* longest record */
+    int in_ranges;            /* stdin is a regular file: byte ranges */
+    int in_fd;                /* 0 */
+    uint64_t in_off, in_end;  /* ranges: where the input is */
+    int ncommands;            /* N */
     struct run_stage *stages; /* the pipefan stages, in order */
     int nstages;
     struct run_shared *sh;
@@ -131,16 +131,17 @@ struct run_config {
 
 /* The header in front of every chunk on every edge (8-byte aligned). */
 struct run_hdr {
-    uint64_t seq;           /* chunk number on this edge, from 1 */
-    uint64_t off;           /* RUN_F_RANGE: offset of the bytes in stdin */
-    uint64_t len;           /* RUN_F_RANGE: their length */
+    uint64_t seq; /* chunk number on this edge, from 1 */
+    uint64_t off; /* RUN_F_RANGE: offset of the bytes in stdin */
+    uint64_t len; /* RUN_F_RANGE: their length */
     uint32_t flags;
     uint32_t pad;
 };
 #define RUN_F_RANGE (1u << 0)  /* the data is a byte range of stdin */
 #define RUN_F_UNTERM (1u << 1) /* the data ends without a terminator */
 
-/* ---- run-output.c --------------------------------------------------------- */
+/* ---- run-output.c ---------------------------------------------------------
+ */
 
 /* Map the shared state for cfg's stages; 0 or -1 (errno set). */
 int run_shared_init(struct run_config *cfg);
@@ -173,13 +174,13 @@ int run_stdout_write(struct run_config *cfg, const void *data, size_t n,
  * records and emits chunks to the next stage or writes them to stdout. */
 struct run_out {
     struct run_stage *st;
-    pf_ctx *ctx;            /* NULL when writing stdout from a thread */
-    unsigned char *buf;     /* [struct run_hdr][data] */
-    size_t len;             /* data bytes held */
-    size_t whole;           /* data[0..whole) are whole records */
-    size_t cap;             /* data capacity */
-    int unterm;             /* data[0..whole) ends without terminator */
-    int error;              /* a write or emit failed */
+    pf_ctx *ctx;        /* NULL when writing stdout from a thread */
+    unsigned char *buf; /* [struct run_hdr][data] */
+    size_t len;         /* data bytes held */
+    size_t whole;       /* data[0..whole) are whole records */
+    size_t cap;         /* data capacity */
+    int unterm;         /* data[0..whole) ends without terminator */
+    int error;          /* a write or emit failed */
 };
 int run_out_init(struct run_out *o, struct run_stage *st, pf_ctx *ctx);
 void run_out_free(struct run_out *o);
@@ -198,21 +199,22 @@ int run_out_flush(struct run_out *o, int all);
 
 /* One line of the joblog (a no-op without --joblog). */
 void run_joblog(struct run_stage *st, int worker, uint64_t block, int try,
-                double start, double runtime, uint64_t sent,
-                uint64_t received, int status);
+                double start, double runtime, uint64_t sent, uint64_t received,
+                int status);
 /* The joblog's header line. */
 void run_joblog_header(struct run_config *cfg);
 /* Wall-clock seconds (for the joblog). */
 double run_now(void);
 
-/* ---- run-spawn.c ---------------------------------------------------------- */
+/* ---- run-spawn.c ----------------------------------------------------------
+ */
 
 struct run_proc {
     pid_t pid;
-    int in_fd;              /* write end of the command's stdin */
-    int out_fd;             /* read end of its stdout */
-    int pidfd;              /* readable once it exited; -1 if unsupported */
-    int status;             /* wait status once reaped */
+    int in_fd;  /* write end of the command's stdin */
+    int out_fd; /* read end of its stdout */
+    int pidfd;  /* readable once it exited; -1 if unsupported */
+    int status; /* wait status once reaped */
     int reaped;
 };
 
@@ -220,15 +222,14 @@ struct run_proc {
 struct run_env {
     const char *stage;
     int worker;
-    uint64_t block;         /* 0: stream mode */
+    uint64_t block; /* 0: stream mode */
     int try;
 };
 
 /* Start `sh -c cmd` with its stdin and stdout on pipes (ours are
  * non-blocking and close-on-exec); the child gets default signal
  * dispositions, an empty mask and PR_SET_PDEATHSIG.  0 or -errno. */
-int run_spawn(const char *cmd, const struct run_env *env,
-              struct run_proc *p);
+int run_spawn(const char *cmd, const struct run_env *env, struct run_proc *p);
 /* Wait for the command to end (blocking); fills p->status.  Closes the
  * pidfd. */
 void run_reap(struct run_proc *p);
@@ -239,12 +240,14 @@ void run_status_text(int status, char *buf, size_t n);
 /* Close fd if open and set it to -1. */
 void run_close(int *fd);
 
-/* ---- run-input.c ---------------------------------------------------------- */
+/* ---- run-input.c ----------------------------------------------------------
+ */
 
 /* The source stage function: stdin as chunks or byte ranges. */
 int run_input(pf_ctx *ctx, void *arg);
 
-/* ---- run-exec.c ----------------------------------------------------------- */
+/* ---- run-exec.c -----------------------------------------------------------
+ */
 
 /* A command stage. */
 int run_exec_init(pf_ctx *ctx, void *arg);
