@@ -789,3 +789,25 @@ TEST(stats_name_the_stages_and_the_bottleneck)
     runner_output_free(&o);
     free(in.p);
 }
+
+TEST(sigint_drains_and_exits_130)
+{
+    struct runner_output o;
+    char var[1024];
+    snprintf(var, sizeof var, "PIPEFAN=%s", pipefan());
+    char *env[] = {var, NULL};
+    /* SIGINT to pipefan alone: the source stops, the commands get EOF and
+     * finish, the status is 130; a second SIGINT is not needed. */
+    char *argv[] = {"sh", "-c",
+                    "yes | \"$PIPEFAN\" run -j 2 cat -j 2 'wc -l' & pid=$!; "
+                    "sleep 0.5; kill -INT $pid; wait $pid; echo rc=$?",
+                    NULL};
+    ASSERT_EQ(runner_capture(argv, env, NULL, 0, &o), 0);
+    ASSERT_STRSTR(o.out, "rc=130");
+    /* both wc -l ran to the end and printed their counts */
+    long a = 0, b = 0;
+    ASSERT_EQ(sscanf(o.out, "%ld %ld", &a, &b), 2);
+    ASSERT_GT(a + b, 0);
+    ASSERT_STRSTR(o.err, "SIGINT: stopping sources and draining");
+    runner_output_free(&o);
+}
