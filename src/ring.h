@@ -11,8 +11,9 @@
  * an 8-byte header {u32 len, u32 flags} and len payload bytes, padded to
  * 8.  A frame never wraps: when it does not fit before the end, a PAD
  * frame fills the rest and the frame starts at 0.  A record longer than
- * a quarter of the ring travels as fragments (PF__F_MORE on all but the
- * last), so no record is too big for a ring.
+ * half the ring travels as fragments, so no record is too big for
+ * a ring.  A fragment that says FIRST makes a consumer drop whatever it
+ * had assembled: a restarted producer sends the record again.
  *
  * Publication: the producer writes frames past head and makes them
  * visible with one release store of head (a batch).  It also stores done,
@@ -35,10 +36,13 @@
 #define PF__RING_MAGIC 0x70667231u /* "pfr1" */
 #define PF__FRAME_HDR 8u
 
-/* Frame flags. */
-#define PF__F_MORE (1u << 0) /* a fragment: more of this record follows */
-#define PF__F_PAD (1u << 1)  /* filler up to the end of the data area */
-#define PF__F_MARK (1u << 2) /* end of a dealt batch (ordered stages) */
+/* Frame flags.  A fragmented record is FIRST|MORE, MORE..., LAST. */
+#define PF__F_MORE (1u << 0)  /* a fragment: more of this record follows */
+#define PF__F_PAD (1u << 1)   /* filler up to the end of the data area */
+#define PF__F_MARK (1u << 2)  /* end of a dealt batch (ordered stages) */
+#define PF__F_FIRST (1u << 3) /* the first fragment of a record */
+#define PF__F_LAST (1u << 4)  /* the last fragment of a record */
+#define PF__F_FRAG (PF__F_MORE | PF__F_FIRST | PF__F_LAST)
 
 struct pf__ring {
     /* Written by the producer. */
@@ -89,10 +93,12 @@ static inline uint64_t pf__frame_size(size_t len)
     return PF__FRAME_HDR + (((uint64_t)len + 7u) & ~(uint64_t)7u);
 }
 
-/* Largest payload sent as one frame in a ring of size bytes. */
+/* Largest payload sent as one frame in a ring of size bytes.  A frame
+ * that must skip the data area's end needs its size again as padding at
+ * worst, so half the ring is the most that always fits. */
 static inline size_t pf__ring_frag_max(uint64_t size)
 {
-    return (size_t)(size / 4 - PF__FRAME_HDR);
+    return (size_t)(size / 2 - PF__FRAME_HDR);
 }
 
 /* Set up a ring header before fork.  base is the shared region. */

@@ -381,11 +381,17 @@ static int try_restart(struct watch *wa, int g, int status, int err)
                name, w, (int)pid, why);
         return PF_EREPLAY;
     }
+    /* Where it failed: the record in progress (ring, position), a
+     * source's count of records, or else its heartbeat count. */
     int32_t ring = atomic_load(&c->in_call) ? atomic_load(&c->cur_ring) : -2;
     uint64_t pos =
         ring >= 0 ? atomic_load(&c->cur_pos) : atomic_load(&c->beats);
-    if (ring < 0)
+    if (s == 0) {
+        ring = -1;
+        pos = atomic_load(&c->cur_pos);
+    } else if (ring < 0) {
         ring = -2;
+    }
     if (f->ring == ring && f->pos == pos) {
         f->count++;
     } else {

@@ -323,6 +323,15 @@ static void flush_all(pf_ctx *ctx)
     push_stats(ctx);
 }
 
+/* A source's heartbeat, and its position in its own output: where it
+ * was when it died tells a crash that repeats from chance kills. */
+static inline void source_beat(pf_ctx *ctx)
+{
+    atomic_store_explicit(&ctx->me->cur_pos, ctx->emitted,
+                          memory_order_relaxed);
+    atomic_fetch_add_explicit(&ctx->me->beats, 1, memory_order_relaxed);
+}
+
 /* A source's record is fully written: it counts as emitted, and the
  * commits that follow include it.  Until then a commit stops before it. */
 static inline void source_done(pf_ctx *ctx)
@@ -331,7 +340,7 @@ static inline void source_done(pf_ctx *ctx)
     ctx->mid_record = 0;
     ctx->emitted++;
     if (ctx->track)
-        atomic_fetch_add_explicit(&ctx->me->beats, 1, memory_order_relaxed);
+        source_beat(ctx);
 }
 
 /* After a write to ring d: end a full batch, honour the flush deadline. */
@@ -355,22 +364,37 @@ static inline void wrote(pf_ctx *ctx, int d, size_t len)
 }
 
 /* Send a record too long for one frame as fragments, publishing each so
- * the consumer can drain the ring while the rest is written. */
+ * the consumer can drain the ring while the rest is written.
+ *
+ * With commits, fragments go out ahead of the commit, which is safe as
+ * long as nothing uncommitted precedes them in the ring: a consumer never
+ * completes the record before the last fragment, which only the commit
+ * publishes, and if this worker dies first, its successor sends the
+ * record again from a FIRST fragment.  Otherwise the worker is unsafe
+ * until its next commit. */
 static void put_large(pf_ctx *ctx, int d, const unsigned char *rec, size_t len)
 {
+    pf__rw *w = &ctx->out[d];
+    if (ctx->txn && w->pub != w->wpos)
+        txn_publish(ctx);
+    int safe = !ctx->txn || w->pub == w->wpos;
     size_t off = 0;
     while (off < len) {
         size_t n = len - off < ctx->frag_max ? len - off : ctx->frag_max;
-        uint32_t flags = off + n < len ? PF__F_MORE : 0;
+        uint32_t flags = off + n < len ? PF__F_MORE : PF__F_LAST;
+        if (off == 0)
+            flags |= PF__F_FIRST;
         void *dst = reserve_wait(ctx, d, n, flags);
         memcpy(dst, rec + off, n);
-        pf__rw_done(&ctx->out[d]);
+        pf__rw_done(w);
         off += n;
         mark_dirty(ctx, d);
-        if (ctx->txn)
-            unsafe_publish(ctx, d); /* a commit may not split a record */
-        else
+        if (!ctx->txn)
             store_head(ctx, d);
+        else if (off < len && safe)
+            store_head(ctx, d);
+        else if (off < len)
+            unsafe_publish(ctx, d);
     }
     ctx->rout++;
     ctx->bout += len;
@@ -433,6 +457,8 @@ static inline int resumed(pf_ctx *ctx)
     if (ctx->emitted >= ctx->resume)
         return 0;
     ctx->emitted++;
+    if (ctx->track)
+        source_beat(ctx);
     return 1;
 }
 
@@ -618,10 +644,19 @@ static void take_large(pf_ctx *ctx, int r, pf__frame f)
     size_t size = 0;
     uint64_t start = rd->rpos;
     publish_all(ctx);
-    if (ctx->txn) /* fragments are released as they are copied */
+    /* The record is in progress from its first fragment: commits made
+     * while waiting for the rest stop before it, and the fragments,
+     * released as they are copied, cannot be read again - a crash before
+     * the next full commit cannot be replayed. */
+    ctx->rec_pos = start;
+    ctx->epoch++;
+    ctx->mid_record = 1;
+    if (ctx->txn)
         atomic_store_explicit(&ctx->me->unsafe, 1, memory_order_relaxed);
     commit_ring(ctx, r);
     for (;;) {
+        if (f.flags & PF__F_FIRST)
+            size = 0; /* a restarted producer sends the record again */
         if (size + f.len > ctx->run->max_record) {
             pf_log(ctx, PF_LOG_ERROR, "fragmented record exceeds %zu bytes",
                    ctx->run->max_record);
@@ -644,10 +679,10 @@ static void take_large(pf_ctx *ctx, int r, pf__frame f)
         }
         memcpy(ctx->big + size, f.data, f.len);
         size += f.len;
-        int more = (f.flags & PF__F_MORE) != 0;
+        int last = (f.flags & PF__F_LAST) != 0;
         pf__rr_next(rd, &f);
         commit_ring(ctx, r);
-        if (!more)
+        if (last)
             break;
         while (!pf__rr_peek(rd, &f)) {
             if (pf__rr_finished(rd)) {
@@ -655,6 +690,14 @@ static void take_large(pf_ctx *ctx, int r, pf__frame f)
                 worker_fail(ctx, PF_EIO);
             }
             idle(ctx, r, NULL);
+        }
+        if (!(f.flags & PF__F_FRAG)) {
+            /* Only a producer that died and then did not send the same
+             * record again (a stage that is not deterministic) gets here. */
+            pf_log(ctx, PF_LOG_WARN,
+                   "dropping a record abandoned by a "
+                   "restarted producer");
+            return;
         }
     }
     ctx->rec_pos = start;
@@ -707,7 +750,7 @@ static int consume(pf_ctx *ctx, int r, int at_mark, int *marked)
                 ctx->turn = (ctx->turn + 1) % ctx->nin;
                 break;
             }
-        } else if (f.flags & PF__F_MORE) {
+        } else if (f.flags & PF__F_FRAG) {
             take_large(ctx, r, f);
             start = rd->rpos;
         } else {

@@ -222,7 +222,7 @@ TEST_TIMEOUT(chaos_keyed_aggregation_is_exactly_once, 300)
 static int gen_source(pf_ctx *ctx, void *arg)
 {
     const struct gen *g = arg;
-    unsigned char buf[4096];
+    static unsigned char buf[200000];
     for (uint64_t i = 0; i < g->n; i++) {
         size_t len = gen_len(g, i);
         gen_fill(buf, len, i);
@@ -276,6 +276,99 @@ TEST_TIMEOUT(chaos_three_stage_chain_loses_nothing_and_repeats_nothing, 300)
     ASSERT_UEQ(c->hash_sum, hash);
     ASSERT_GT(c->kills, 0);
     runner_note("%d workers killed and restarted", c->kills);
+    pf_pipeline_free(p);
+    shared_free(c, sizeof *c);
+}
+
+/* Each small input record becomes a record larger than the ring, sent as
+ * fragments by a worker that may die halfway through. */
+static int expand(pf_ctx *ctx, const void *rec, size_t len, void *arg)
+{
+    (void)arg;
+    static unsigned char big[200000];
+    uint64_t i;
+    memcpy(&i, rec, sizeof i);
+    size_t n = i % 2 ? 200000 : 90000;
+    gen_fill(big, n, i);
+    (void)len;
+    return pf_emit(ctx, big, n);
+}
+
+static int slow_numbers(pf_ctx *ctx, void *arg)
+{
+    uint64_t n = *(const uint64_t *)arg;
+    for (uint64_t i = 0; i < n; i++) {
+        int rc = pf_emit(ctx, &i, sizeof i);
+        if (rc != 0)
+            return rc == PF_ECANCELED ? 0 : rc;
+        if (i % 64 == 0)
+            usleep(2000); /* a run long enough for the kills */
+    }
+    return 0;
+}
+
+TEST_TIMEOUT(chaos_records_larger_than_the_ring_are_replayed_whole, 300)
+{
+    /* 64 KiB rings: 90 kB and 200 kB records travel as fragments. */
+    uint64_t n = 8000, hash = 0;
+    unsigned char *scratch = malloc(200000);
+    for (uint64_t i = 0; i < n; i++) {
+        size_t len = i % 2 ? 200000 : 90000;
+        gen_fill(scratch, len, i);
+        hash += rec_hash(scratch, len);
+    }
+    free(scratch);
+    const char *const victims[] = {"pf:src/", "pf:a/", NULL};
+    struct chaos *c = shared_alloc(sizeof *c);
+    pf_pipeline *p = pf_pipeline_new();
+    pf_source(p, "src", slow_numbers, &n);
+    pf_stage_workers(pf_stage_add(p, "a", expand, NULL), 2);
+    pf_stage_add(p, "sink", checksum_sink, c);
+    pf_options o;
+    pf_options_init(&o);
+    o.retries = 3;
+    o.ring_bytes = 65536;
+    o.progress = 0;
+    pf_pipeline_set_options(p, &o);
+    pid_t monkey = chaos_monkey(c, victims, 8, 3);
+    int rc = pf_run(p);
+    c->done = 1;
+    reap(monkey);
+    ASSERT_EQ(rc, 0);
+    ASSERT_UEQ(c->records, n);
+    ASSERT_UEQ(c->hash_sum, hash);
+    ASSERT_GT(c->kills, 0);
+    runner_note("%d workers killed and restarted", c->kills);
+    pf_pipeline_free(p);
+    shared_free(c, sizeof *c);
+}
+
+static int abort_first_time(pf_ctx *ctx, const void *rec, size_t len, void *arg)
+{
+    (void)arg;
+    if (pf_worker_restarts(ctx) == 0)
+        abort();
+    return pf_emit(ctx, rec, len);
+}
+
+/* A record larger than the ring is released fragment by fragment as the
+ * consumer copies it; a consumer that dies holding it cannot get it
+ * again.  The run must fail, not lose the record. */
+TEST(a_transform_killed_holding_a_record_larger_than_the_ring_fails)
+{
+    struct gen g = {.n = 3, .lens = {200000}, .nlens = 1};
+    struct chaos *c = shared_alloc(sizeof *c);
+    pf_pipeline *p = pf_pipeline_new();
+    pf_source(p, "src", gen_source, &g);
+    pf_stage_add(p, "a", abort_first_time, NULL);
+    pf_stage_add(p, "sink", checksum_sink, c);
+    pf_options o;
+    pf_options_init(&o);
+    o.retries = 3;
+    o.ring_bytes = 65536;
+    o.progress = 0;
+    pf_pipeline_set_options(p, &o);
+    ASSERT_EQ(pf_run(p), PF_EREPLAY);
     pf_pipeline_free(p);
     shared_free(c, sizeof *c);
 }

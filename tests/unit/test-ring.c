@@ -150,5 +150,5 @@ TEST(ring_frame_size_is_aligned)
     ASSERT_UEQ(pf__frame_size(1), 16);
     ASSERT_UEQ(pf__frame_size(8), 16);
     ASSERT_UEQ(pf__frame_size(9), 24);
-    ASSERT_UEQ(pf__ring_frag_max(65536), 16384 - 8);
+    ASSERT_UEQ(pf__ring_frag_max(65536), 32768 - 8);
 }
