@@ -158,7 +158,7 @@ PF_EXTERN int pf_stage_distribution(pf_stage *s, int dist);
 /* Run-time options; a plain struct that may grow.  Always start from
  * pf_options_init. */
 typedef struct pf_options {
-    size_t ring_bytes;  /* bytes per queue; 0 = automatic (<= 1 MiB) */
+    size_t ring_bytes;  /* bytes per queue; 0 = automatic (<= 4 MiB) */
     size_t batch_bytes; /* publish after this many bytes; 0 = automatic */
     unsigned flush_us;  /* publish a partial batch after this long */
     size_t max_record;  /* largest record, default 16 MiB */

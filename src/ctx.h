@@ -35,6 +35,7 @@ struct pf_ctx {
     uint64_t *bstart;    /* [nout]: where the open batch began */
     uint64_t *blim;      /* [nout]: adaptive batch size, bytes */
     uint64_t *tseen;     /* [nout]: consumer's tail at the last batch */
+    uint64_t *tmoved;    /* [nout]: when that tail last moved, 0 unknown */
     int cur;             /* output ring being filled */
     int dist;            /* enum pf_dist */
     int deal;            /* next stage ordered: deal batches strictly */

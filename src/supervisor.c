@@ -33,7 +33,7 @@
 #include "txn.h"
 
 #define RING_BUDGET (256u << 20) /* all rings together, automatic sizing */
-#define RING_MAX (1u << 20)
+#define RING_MAX (4u << 20)
 #define RING_MIN (64u << 10)
 #define TICK_MS 200
 

@@ -30,6 +30,9 @@
 
 #define SPIN_TRIES 256
 #define MIN_BATCH 64 /* bytes: the smallest adaptive batch */
+#define STUCK_NS                                                               \
+    (2u * 1000 * 1000) /* a consumer this long without a                       \
+                          commit is inside slow records */
 #define SLEEP_NS (100u * 1000 * 1000)
 
 /* ---- stats and failure --------------------------------------------------- */
@@ -272,11 +275,13 @@ static int least_loaded(pf_ctx *ctx)
 
 /* Adapt ring d's batch size: double it while the consumer keeps up (it
  * had taken everything written before this batch began), halve it when
- * the consumer committed nothing since the last batch (it is stuck in
- * slow records), keep it otherwise.  A fast consumer then gets large
- * batches, so the ring's head is written rarely; a slow one (a 10 ms
- * lookup) gets a few records at a time, so the next stage's workers share
- * them instead of one worker queueing them all. */
+ * the consumer has committed nothing for STUCK_NS (it is inside slow
+ * records), keep it otherwise.  A fast consumer then gets large batches,
+ * so the ring's head is written rarely; a slow one (a 10 ms lookup) gets
+ * a few records at a time, so the next stage's workers share them instead
+ * of one worker queueing them all.  (Without the time test, a fast
+ * consumer that commits once per pass looked stuck between two batches
+ * and batches collapsed to one record.) */
 static void adapt_batch(pf_ctx *ctx, int d)
 {
     pf__rw *w = &ctx->out[d];
@@ -284,7 +289,11 @@ static void adapt_batch(pf_ctx *ctx, int d)
     if (w->tail >= ctx->bstart[d]) {
         if (ctx->blim[d] < ctx->run->batch_bytes)
             ctx->blim[d] *= 2;
-    } else if (w->tail == ctx->tseen[d] && ctx->blim[d] > MIN_BATCH) {
+        ctx->tmoved[d] = 0;
+    } else if (w->tail != ctx->tseen[d] || ctx->tmoved[d] == 0) {
+        ctx->tmoved[d] = pf__coarse_ns();
+    } else if (ctx->blim[d] > MIN_BATCH &&
+               pf__coarse_ns() - ctx->tmoved[d] > STUCK_NS) {
         ctx->blim[d] /= 2;
     }
     ctx->tseen[d] = w->tail;
@@ -863,11 +872,12 @@ static int ctx_setup(pf_ctx *ctx, pf_pipeline *p, struct pf__run *run, int s,
         ctx->bstart = calloc((size_t)D, sizeof *ctx->bstart);
         ctx->blim = calloc((size_t)D, sizeof *ctx->blim);
         ctx->tseen = calloc((size_t)D, sizeof *ctx->tseen);
+        ctx->tmoved = calloc((size_t)D, sizeof *ctx->tmoved);
         ctx->rec_epoch = calloc((size_t)D, sizeof *ctx->rec_epoch);
         ctx->rec_start = calloc((size_t)D, sizeof *ctx->rec_start);
         if (!ctx->out || !ctx->out_peer || !ctx->dirty || !ctx->is_dirty ||
-            !ctx->bstart || !ctx->blim || !ctx->tseen || !ctx->rec_epoch ||
-            !ctx->rec_start)
+            !ctx->bstart || !ctx->blim || !ctx->tseen || !ctx->tmoved ||
+            !ctx->rec_epoch || !ctx->rec_start)
             return PF_ENOMEM;
         for (int d = 0; d < D; d++) {
             struct pf__ring *r = &run->rings[run->ring_first[s] + w * D + d];
