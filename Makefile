@@ -9,6 +9,8 @@
 #   make check-asan       the suite in build-asan/ only
 #   make check-valgrind   the suite in build/ under valgrind memcheck (slow)
 #   make install          PREFIX=/usr/local, DESTDIR honoured
+#   make fuzz             the fuzz targets under libFuzzer (clang), FUZZ_SECONDS
+#                         each (default 60), in build-fuzz/
 #   make demo | bench | format | format-check | clean
 #
 # Every target first makes sure the Debian packages are there
@@ -30,7 +32,7 @@ comma := ,
 werror := $(if $(filter 1 yes true,$(WERROR)),true,false)
 FORMAT_DIRS := src include cli logs tests examples bench tools
 
-.PHONY: all deps configure configure-asan build-asan-all check check-fast \
+.PHONY: fuzz all deps configure configure-asan build-asan-all check check-fast \
 	check-asan check-valgrind install demo bench format format-check clean
 
 all: configure
@@ -90,6 +92,10 @@ install: configure
 demo: all
 	tools/demo.sh $(BUILD)
 
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	tools/fuzz.sh build-fuzz $(FUZZ_SECONDS)
+
 bench: all
 	tools/install-bench-deps.sh
 	bench/run.sh $(BUILD)
@@ -114,4 +120,4 @@ format-check: deps
 	echo "format-check: $(words $(format_files)) files formatted"
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN)
+	rm -rf $(BUILD) $(BUILD_ASAN) build-fuzz
