@@ -4,8 +4,6 @@
  * and the supervisor itself killed.  Each ends with the runner proving no
  * process, fd or shared memory was left behind.
  */
-#include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -31,37 +29,25 @@ static uint64_t mono_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Pid of a process whose parent is ppid and whose name is comm, or 0. */
+/* Pid of the child of ppid named comm exactly, or 0. */
 static pid_t find_child(pid_t ppid, const char *comm)
 {
-    DIR *d = opendir("/proc");
-    if (d == NULL)
-        return 0;
-    pid_t found = 0;
-    struct dirent *e;
-    while (found == 0 && (e = readdir(d)) != NULL) {
-        if (!isdigit((unsigned char)e->d_name[0]))
-            continue;
-        char path[300], buf[512];
-        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+    pid_t pids[64];
+    int n = children_named(ppid, comm, pids, 64);
+    for (int i = 0; i < n; i++) {
+        char path[64], name[32] = "";
+        snprintf(path, sizeof path, "/proc/%d/comm", (int)pids[i]);
         FILE *f = fopen(path, "r");
-        if (f == NULL)
-            continue;
-        size_t n = fread(buf, 1, sizeof buf - 1, f);
-        fclose(f);
-        buf[n] = '\0';
-        char *open = strchr(buf, '('), *close = strrchr(buf, ')');
-        if (open == NULL || close == NULL)
-            continue;
-        *close = '\0';
-        int pp = 0;
-        if (sscanf(close + 2, "%*c %d", &pp) != 1)
-            continue;
-        if (pp == ppid && strcmp(open + 1, comm) == 0)
-            found = (pid_t)atoi(e->d_name);
+        if (f != NULL) {
+            if (fgets(name, sizeof name, f) == NULL)
+                name[0] = '\0';
+            fclose(f);
+        }
+        name[strcspn(name, "\n")] = '\0';
+        if (strcmp(name, comm) == 0)
+            return pids[i];
     }
-    closedir(d);
-    return found;
+    return 0;
 }
 
 /* What the tests share with their workers and helper processes. */

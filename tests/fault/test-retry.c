@@ -5,8 +5,6 @@
  * dead-letter file; stalled workers are killed; what cannot be replayed
  * fails fast.
  */
-#include <ctype.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -104,32 +102,9 @@ static int merge(pf_ctx *ctx, const void *rec, size_t len, void *arg)
 static int workers_of(pid_t ppid, const char *const *prefixes, pid_t *out,
                       int max)
 {
-    DIR *d = opendir("/proc");
     int n = 0;
-    struct dirent *e;
-    while (d != NULL && n < max && (e = readdir(d)) != NULL) {
-        if (!isdigit((unsigned char)e->d_name[0]))
-            continue;
-        char path[300], buf[512];
-        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
-        FILE *f = fopen(path, "r");
-        if (f == NULL)
-            continue;
-        size_t len = fread(buf, 1, sizeof buf - 1, f);
-        fclose(f);
-        buf[len] = '\0';
-        char *open = strchr(buf, '('), *close = strrchr(buf, ')');
-        int pp = 0;
-        if (open == NULL || close == NULL ||
-            sscanf(close + 2, "%*c %d", &pp) != 1 || pp != ppid)
-            continue;
-        *close = '\0';
-        for (int i = 0; prefixes[i] != NULL; i++)
-            if (strncmp(open + 1, prefixes[i], strlen(prefixes[i])) == 0)
-                out[n++] = (pid_t)atoi(e->d_name);
-    }
-    if (d != NULL)
-        closedir(d);
+    for (int i = 0; prefixes[i] != NULL && n < max; i++)
+        n += children_named(ppid, prefixes[i], out + n, max - n);
     return n;
 }
 
@@ -161,7 +136,26 @@ static void reap(pid_t pid)
     ASSERT_EQ(waitpid(pid, &status, 0), pid);
 }
 
-static pf_pipeline *keyed_pipeline(struct chaos *c, int retries)
+/* Run p with retries (and ring_bytes when non-zero) while a monkey kills
+ * up to kills workers matching victims; returns pf_run's result. */
+static int run_chaos(pf_pipeline *p, struct chaos *c, int retries,
+                     size_t ring_bytes, const char *const *victims, int kills,
+                     unsigned seed)
+{
+    pf_options o;
+    pf_options_init(&o);
+    o.retries = retries;
+    o.ring_bytes = ring_bytes;
+    o.progress = 0;
+    ASSERT_EQ(pf_pipeline_set_options(p, &o), 0);
+    pid_t monkey = chaos_monkey(c, victims, kills, seed);
+    int rc = pf_run(p);
+    c->done = 1;
+    reap(monkey);
+    return rc;
+}
+
+static pf_pipeline *keyed_pipeline(struct chaos *c)
 {
     pf_pipeline *p = pf_pipeline_new();
     pf_source(p, "src", keyed_source, NULL);
@@ -169,11 +163,6 @@ static pf_pipeline *keyed_pipeline(struct chaos *c, int retries)
     pf_stage_workers(agg, 3);
     pf_stage_batch_hook(agg, emit_partials);
     pf_stage_add(p, "merge", merge, c);
-    pf_options o;
-    pf_options_init(&o);
-    o.retries = retries;
-    o.progress = 0;
-    ASSERT_EQ(pf_pipeline_set_options(p, &o), 0);
     return p;
 }
 
@@ -190,12 +179,8 @@ TEST_TIMEOUT(chaos_keyed_aggregation_is_exactly_once, 300)
     int total_kills = 0;
     for (int r = 0; r < 3; r++) {
         struct chaos *c = shared_alloc(sizeof *c);
-        pf_pipeline *p = keyed_pipeline(c, 5);
-        pid_t monkey = chaos_monkey(c, victims, 10, seeds[r]);
-        int rc = pf_run(p);
-        c->done = 1;
-        reap(monkey);
-        ASSERT_EQ(rc, 0);
+        pf_pipeline *p = keyed_pipeline(c);
+        ASSERT_EQ(run_chaos(p, c, 5, 0, victims, 10, seeds[r]), 0);
         for (int k = 0; k < NKEYS; k++) {
             ASSERT_UEQ(c->count[k], want_count[k]);
             ASSERT_UEQ(c->sum[k], want_sum[k]);
@@ -262,16 +247,7 @@ TEST_TIMEOUT(chaos_three_stage_chain_loses_nothing_and_repeats_nothing, 300)
     pf_stage_workers(pf_stage_add(p, "a", pass, NULL), 2);
     pf_stage_workers(pf_stage_add(p, "b", pass, NULL), 3);
     pf_stage_add(p, "sink", checksum_sink, c);
-    pf_options o;
-    pf_options_init(&o);
-    o.retries = 3;
-    o.progress = 0;
-    pf_pipeline_set_options(p, &o);
-    pid_t monkey = chaos_monkey(c, victims, 10, 99);
-    int rc = pf_run(p);
-    c->done = 1;
-    reap(monkey);
-    ASSERT_EQ(rc, 0);
+    ASSERT_EQ(run_chaos(p, c, 3, 0, victims, 10, 99), 0);
     ASSERT_UEQ(c->records, g.n);
     ASSERT_UEQ(c->hash_sum, hash);
     ASSERT_GT(c->kills, 0);
@@ -324,17 +300,7 @@ TEST_TIMEOUT(chaos_records_larger_than_the_ring_are_replayed_whole, 300)
     pf_source(p, "src", slow_numbers, &n);
     pf_stage_workers(pf_stage_add(p, "a", expand, NULL), 2);
     pf_stage_add(p, "sink", checksum_sink, c);
-    pf_options o;
-    pf_options_init(&o);
-    o.retries = 3;
-    o.ring_bytes = 65536;
-    o.progress = 0;
-    pf_pipeline_set_options(p, &o);
-    pid_t monkey = chaos_monkey(c, victims, 8, 3);
-    int rc = pf_run(p);
-    c->done = 1;
-    reap(monkey);
-    ASSERT_EQ(rc, 0);
+    ASSERT_EQ(run_chaos(p, c, 3, 65536, victims, 8, 3), 0);
     ASSERT_UEQ(c->records, n);
     ASSERT_UEQ(c->hash_sum, hash);
     ASSERT_GT(c->kills, 0);
@@ -422,16 +388,7 @@ TEST_TIMEOUT(chaos_ordered_stage_keeps_order_and_every_record, 300)
     pf_stage_workers(ord, 4);
     pf_stage_ordered(ord, 1);
     pf_stage_add(p, "check", in_order, c);
-    pf_options o;
-    pf_options_init(&o);
-    o.retries = 3;
-    o.progress = 0;
-    pf_pipeline_set_options(p, &o);
-    pid_t monkey = chaos_monkey(c, victims, 8, 5);
-    int rc = pf_run(p);
-    c->done = 1;
-    reap(monkey);
-    ASSERT_EQ(rc, 0);
+    ASSERT_EQ(run_chaos(p, c, 3, 0, victims, 8, 5), 0);
     ASSERT_EQ(c->order_bad, 0);
     ASSERT_UEQ(c->records, n);
     ASSERT_GT(c->kills, 0);

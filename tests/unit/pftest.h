@@ -6,10 +6,15 @@
 #ifndef PFTEST_H
 #define PFTEST_H
 
+#include <ctype.h>
+#include <dirent.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/types.h>
 
 #include "pipefan.h"
 #include "runner.h"
@@ -26,6 +31,39 @@ static inline void *shared_alloc(size_t n)
 static inline void shared_free(void *p, size_t n)
 {
     munmap(p, n);
+}
+
+/* Pids of the children of ppid whose name (comm) starts with prefix;
+ * returns how many, at most max.  Workers are named "pf:stage/index". */
+static inline int children_named(pid_t ppid, const char *prefix, pid_t *out,
+                                 int max)
+{
+    DIR *d = opendir("/proc");
+    int n = 0;
+    struct dirent *e;
+    while (d != NULL && n < max && (e = readdir(d)) != NULL) {
+        if (!isdigit((unsigned char)e->d_name[0]))
+            continue;
+        char path[300], buf[512];
+        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (f == NULL)
+            continue;
+        size_t len = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[len] = '\0';
+        char *open = strchr(buf, '('), *close = strrchr(buf, ')');
+        int pp = 0;
+        if (open == NULL || close == NULL ||
+            sscanf(close + 2, "%*c %d", &pp) != 1 || pp != ppid)
+            continue;
+        *close = '\0';
+        if (strncmp(open + 1, prefix, strlen(prefix)) == 0)
+            out[n++] = (pid_t)atoi(e->d_name);
+    }
+    if (d != NULL)
+        closedir(d);
+    return n;
 }
 
 /* Record i of a generated stream: length from the cycle, bytes from i. */
