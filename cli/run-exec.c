@@ -57,7 +57,7 @@ struct run_worker {
     int torn;             /* torn down after a cut: status ignored */
     int in_unterm;        /* last byte fed lacks its terminator */
     int judged;           /* stream: the command's end was judged */
-    int fatal;            /* the worker must fail */
+    _Atomic int fatal;    /* the worker must fail */
     double t_start;
     uint64_t sent, received;
 
@@ -298,24 +298,31 @@ static void thread_stop(struct run_worker *w)
 /* ---- the command's input --------------------------------------------------
  */
 
-/* Its stdin is closed (EPIPE).  A failure if it already ended badly
- * (judged now, so a crash fails the run at once); else it chose to stop
- * reading. */
+/* A stream command stopped reading.  A failure if it ended badly (judged
+ * now, so a crash fails the run at once); else it chose to stop reading.
+ * Waits up to ms for its end. */
+static void check_end(struct run_worker *w, int ms)
+{
+    if (!w->judged && run_ended(&w->proc, ms) &&
+        is_failure(w, w->proc.status)) {
+        /* Take its last output first (unless the thread does): it may
+         * explain the failure. */
+        if (!w->thr_out && drain_all(w) < 0)
+            w->fatal = 1;
+        w->judged = 1;
+        if (judge(w, 0, 1))
+            w->fatal = 1;
+    }
+}
+
+/* Its stdin is closed (EPIPE). */
 static void input_closed(struct run_worker *w, int stream)
 {
     run_close(&w->proc.in_fd);
     if (!stream)
         return;
     mark_dead(w);
-    if (!w->thr_on && !w->judged && run_ended(&w->proc, 50) &&
-        is_failure(w, w->proc.status)) {
-        /* Take its last output first: it may explain the failure. */
-        if (drain_all(w) < 0)
-            w->fatal = 1;
-        w->judged = 1;
-        if (judge(w, 0, 1))
-            w->fatal = 1;
-    }
+    check_end(w, 50);
 }
 
 /* Move up to n bytes of the input range at *off into the command. */
@@ -416,8 +423,10 @@ static int stream_record(struct run_worker *w, const struct run_hdr *h,
         teardown(w);
         return 0;
     }
-    if (atomic_load(&w->dead) || w->proc.in_fd < 0)
+    if (atomic_load(&w->dead) || w->proc.in_fd < 0) {
+        check_end(w, 0);          /* the thread saw it end: how? */
         return w->fatal ? -1 : 0; /* it reads no more: drop the rest */
+    }
     if (w->in_unterm) {
         /* The previous chunk ended without terminator; more follows. */
         if (feed(w, (const unsigned char *)&w->cfg->delim, 0, 1, 0, 1) < 0)

@@ -455,6 +455,20 @@ TEST(command_exiting_1_fails_the_run_and_is_named)
     ASSERT_STRSTR(o.err, "stage 2 (2:cat) worker");
     ASSERT_STRSTR(o.err, "'cat >/dev/null; exit 1' exited with status 1");
     runner_output_free(&o);
+    /* Endless input, one worker's command dies early: the run must stop
+     * at once (the other worker would go on for ever). */
+    char var[1024];
+    snprintf(var, sizeof var, "PIPEFAN=%s", pipefan());
+    char *env[] = {var, NULL};
+    char *sh[] = {"sh", "-c",
+                  "yes | \"$PIPEFAN\" run -j 2 '[ $PIPEFAN_WORKER = 1 ] || "
+                  "{ head -n 2; exit 3; }; cat' >/dev/null; echo rc=$?",
+                  NULL};
+    ASSERT_EQ(runner_capture(sh, env, NULL, 0, &o), 0);
+    ASSERT_STREQ(o.out, "rc=1\n");
+    ASSERT_STRSTR(o.err, "worker 0: '[ $PIPEFAN_WORKER = 1 ] || { head -n 2; "
+                         "exit 3; }; cat' exited with status 3");
+    runner_output_free(&o);
     free(in.p);
 }
 
