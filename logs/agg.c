@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- arena ---------------------------------------------------------------- */
+/* ---- arena ----------------------------------------------------------------
+ */
 
 #define ARENA_BLOCK (1u << 20)
 
@@ -49,6 +50,22 @@ static const char *arena_copy(lg_arena *ar, const void *p, size_t n)
     return d;
 }
 
+/* Forget every key but keep the newest block for reuse: a parse worker
+ * empties its aggregate after each batch, and the keys of one batch
+ * usually fit in one block. */
+static void arena_reset(lg_arena *ar)
+{
+    struct arena_blk *keep = ar->head;
+    if (!keep)
+        return;
+    for (struct arena_blk *b = keep->next, *nx; b; b = nx) {
+        nx = b->next;
+        free(b);
+    }
+    keep->next = NULL;
+    keep->used = 0;
+}
+
 static void arena_free(lg_arena *ar)
 {
     if (!ar)
@@ -60,7 +77,8 @@ static void arena_free(lg_arena *ar)
     free(ar);
 }
 
-/* ---- hashing -------------------------------------------------------------- */
+/* ---- hashing --------------------------------------------------------------
+ */
 
 __extension__ typedef unsigned __int128 u128;
 
@@ -87,16 +105,19 @@ static inline uint64_t rd32(const unsigned char *p)
 /* A wyhash-style hash: 16 bytes per multiply, fine for keys of any size. */
 uint64_t lg_hash(const void *key, size_t len)
 {
-    static const uint64_t s0 = 0xa0761d6478bd642fULL, s1 = 0xe7037ed1a0b428dbULL,
+    static const uint64_t s0 = 0xa0761d6478bd642fULL,
+                          s1 = 0xe7037ed1a0b428dbULL,
                           s2 = 0x8ebc6af09c88c6e3ULL;
     const unsigned char *p = key;
     uint64_t seed = s0 ^ len, a, b;
     if (len <= 16) {
         if (len >= 4) {
             a = (rd32(p) << 32) | rd32(p + ((len >> 3) << 2));
-            b = (rd32(p + len - 4) << 32) | rd32(p + len - 4 - ((len >> 3) << 2));
+            b = (rd32(p + len - 4) << 32) |
+                rd32(p + len - 4 - ((len >> 3) << 2));
         } else if (len > 0) {
-            a = ((uint64_t)p[0] << 16) | ((uint64_t)p[len >> 1] << 8) | p[len - 1];
+            a = ((uint64_t)p[0] << 16) | ((uint64_t)p[len >> 1] << 8) |
+                p[len - 1];
             b = 0;
         } else {
             a = b = 0;
@@ -114,7 +135,8 @@ uint64_t lg_hash(const void *key, size_t len)
     return mix(s1 ^ len, mix(a ^ s1, b ^ seed) ^ s2);
 }
 
-/* ---- tables --------------------------------------------------------------- */
+/* ---- tables ---------------------------------------------------------------
+ */
 
 static int tab_init(lg_tab *t, lg_arena *ar, size_t slots)
 {
@@ -283,7 +305,8 @@ static int set_add(lg_set64 *s, uint64_t v)
     return set_add_h(s, v, hash64(v));
 }
 
-/* ---- the aggregate -------------------------------------------------------- */
+/* ---- the aggregate --------------------------------------------------------
+ */
 
 lg_agg *lg_agg_new(size_t nfiles, unsigned tabs_on, int track_pairs)
 {
@@ -320,6 +343,29 @@ void lg_agg_free(lg_agg *a)
     free(a->files);
     arena_free(a->arena);
     free(a);
+}
+
+void lg_agg_reset(lg_agg *a)
+{
+    for (int i = 0; i < LG_TAB_COUNT; i++) {
+        lg_tab *t = &a->tab[i];
+        if (t->n)
+            memset(t->slots, 0, (t->mask + 1) * sizeof *t->slots);
+        t->n = 0;
+    }
+    if (a->pairs.n)
+        memset(a->pairs.slots, 0, (a->pairs.mask + 1) * sizeof *a->pairs.slots);
+    a->pairs.n = 0;
+    arena_reset(a->arena);
+    memset(a->status, 0, sizeof a->status);
+    a->lines = a->requests = a->bytes = a->ignored = a->filtered = 0;
+    a->bad_lines = 0;
+    memset(a->bad, 0, sizeof a->bad);
+    memset(a->nsamples, 0, sizeof a->nsamples);
+    memset(a->files, 0, a->nfiles * sizeof *a->files);
+    a->first_ts = a->last_ts = LG_NO_TIME;
+    a->first_off = a->last_off = 0;
+    a->last_hour = a->last_day = INT64_MIN;
 }
 
 /* Find or add key in table id and count one hit; the entry index or -1. */
@@ -394,7 +440,8 @@ int lg_agg_add(lg_agg *a, const lg_rec *r, lg_str path, uint32_t file)
                         &a->last_day_ix, by) < 0)
             return -ENOMEM;
     }
-    if (r->client.n && (ci = bump(a, LG_TAB_CLIENTS, r->client.p, r->client.n, by)) < 0)
+    if (r->client.n &&
+        (ci = bump(a, LG_TAB_CLIENTS, r->client.p, r->client.n, by)) < 0)
         return -ENOMEM;
     /* The pair set is large and probed at random: prefetch its slot now,
      * insert after the other tables are done. */
@@ -442,7 +489,8 @@ static void keep_sample(lg_agg *a, int reason, const lg_sample *s)
 {
     lg_sample *v = a->samples[reason];
     int n = a->nsamples[reason], at = n;
-    while (at > 0 && sample_before(s->file, s->offset, v[at - 1].file, v[at - 1].offset))
+    while (at > 0 &&
+           sample_before(s->file, s->offset, v[at - 1].file, v[at - 1].offset))
         at--;
     if (at > 0 && v[at - 1].file == s->file && v[at - 1].offset == s->offset)
         return; /* the same line, already kept */
@@ -491,7 +539,8 @@ void lg_agg_file_error(lg_agg *a, uint32_t file, int err, const char *msg)
     a->files[file].errmsg[n] = 0;
 }
 
-/* ---- serialisation -------------------------------------------------------- */
+/* ---- serialisation --------------------------------------------------------
+ */
 
 #define AGG_MAGIC "LGA1"
 #define AGG_VERSION 1
@@ -726,7 +775,8 @@ int lg_agg_merge(lg_agg *dst, const void *blob, size_t len)
         s.line_base = get_var(&r);
         s.line = get_var(&r);
         const unsigned char *t = get_bytes(&r, &tl);
-        if (r.bad || reason == 0 || reason >= LG_BAD_COUNT || tl > LG_SAMPLE_TEXT)
+        if (r.bad || reason == 0 || reason >= LG_BAD_COUNT ||
+            tl > LG_SAMPLE_TEXT)
             goto out;
         memcpy(s.text, t, tl);
         s.text_len = (uint32_t)tl;
@@ -842,7 +892,8 @@ static int key_cmp(const lg_ent *x, const lg_ent *y)
 
 static int cmp_hits(const void *pa, const void *pb)
 {
-    const lg_ent *x = *(const lg_ent *const *)pa, *y = *(const lg_ent *const *)pb;
+    const lg_ent *x = *(const lg_ent *const *)pa,
+                 *y = *(const lg_ent *const *)pb;
     if (x->hits != y->hits)
         return x->hits > y->hits ? -1 : 1;
     if (x->bytes != y->bytes)

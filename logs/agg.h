@@ -1,13 +1,13 @@
 /* agg.h - exact aggregate tables of parsed requests, mergeable.
  *
- * Each parse worker fills one lg_agg from the records it parses; at its
- * end it serialises the aggregate (lg_agg_serialize) and sends the bytes
- * to the sink, which merges every partial into its own lg_agg
- * (lg_agg_merge).  All counts are exact 64-bit integers; "unique clients"
- * is exact (a set, not a sketch), so merging partials made from any split
- * of the input gives the same numbers.  A partial may describe any part
- * of the input (a worker's share today, one chunk for a fault-tolerant
- * run later): merging is commutative and associative.
+ * Each parse worker fills one lg_agg from the records of one input batch;
+ * after the batch it serialises the aggregate (lg_agg_serialize), sends
+ * the bytes to the sink and empties it (lg_agg_reset); the sink merges
+ * every partial into its own lg_agg (lg_agg_merge).  All counts are exact
+ * 64-bit integers; "unique clients" is exact (a set, not a sketch), so merging
+ * partials made from any split of the input gives the same numbers.  A partial
+ * may describe any part of the input (one batch of chunks, so that a restarted
+ * worker can replay its batch): merging is commutative and associative.
  *
  * Tables are open-addressing hash tables; keys are copied into an arena
  * owned by the aggregate, so memory grows with distinct keys only.
@@ -44,9 +44,9 @@ enum lg_tab_id {
 /* One distinct key of a table.  HOURS and DAYS keys are 8-byte signed
  * bucket numbers (hours or days since the epoch, as logged). */
 typedef struct lg_ent {
-    const char *key;    /* in the aggregate's arena, not NUL-terminated */
+    const char *key; /* in the aggregate's arena, not NUL-terminated */
     uint32_t klen;
-    uint32_t aux;       /* PATHS: distinct clients (after lg_agg_finalize) */
+    uint32_t aux; /* PATHS: distinct clients (after lg_agg_finalize) */
     uint64_t hash;
     uint64_t hits;
     uint64_t bytes;
@@ -55,11 +55,11 @@ typedef struct lg_ent {
 typedef struct lg_arena lg_arena;
 
 typedef struct lg_tab {
-    uint64_t *slots;    /* 0 empty, else (hash high 32 bits << 32) | (index+1) */
-    size_t mask;        /* slots - 1 */
-    lg_ent *ents;       /* entries in insertion order */
+    uint64_t *slots; /* 0 empty, else (hash high 32 bits << 32) | (index+1) */
+    size_t mask;     /* slots - 1 */
+    lg_ent *ents;    /* entries in insertion order */
     size_t n, cap;
-    lg_arena *arena;    /* borrowed from the aggregate */
+    lg_arena *arena; /* borrowed from the aggregate */
 } lg_tab;
 
 /* A set of 64-bit values (path index, client index pairs), never 0. */
@@ -72,12 +72,12 @@ typedef struct lg_set64 {
 #define LG_SAMPLE_TEXT 160
 #define LG_SAMPLES_PER_REASON 3
 typedef struct lg_sample {
-    uint32_t file;        /* input index */
+    uint32_t file; /* input index */
     uint32_t text_len;
-    uint64_t offset;      /* byte offset of the line in the (decompressed) file */
-    uint64_t line_base;   /* byte offset from which `line` counts (0 = from
-                             the file's start: `line` is absolute) */
-    uint64_t line;        /* line number (1-based) counted from line_base */
+    uint64_t offset;    /* byte offset of the line in the (decompressed) file */
+    uint64_t line_base; /* byte offset from which `line` counts (0 = from
+                           the file's start: `line` is absolute) */
+    uint64_t line;      /* line number (1-based) counted from line_base */
     char text[LG_SAMPLE_TEXT];
 } lg_sample;
 
@@ -85,7 +85,7 @@ typedef struct lg_sample {
 #define LG_ERR_TEXT 200
 typedef struct lg_file_stat {
     uint64_t lines, requests, bad;
-    int err;              /* 0, or the negative error that ended reading */
+    int err; /* 0, or the negative error that ended reading */
     char errmsg[LG_ERR_TEXT];
 } lg_file_stat;
 
@@ -98,9 +98,9 @@ typedef struct lg_status_cnt {
 typedef struct lg_agg {
     lg_arena *arena;
     unsigned tabs_on;
-    int track_pairs;      /* keep (path, client) pairs for paths[].clients */
+    int track_pairs; /* keep (path, client) pairs for paths[].clients */
     lg_tab tab[LG_TAB_COUNT];
-    lg_set64 pairs;       /* ((path index + 1) << 32) | (client index + 1) */
+    lg_set64 pairs; /* ((path index + 1) << 32) | (client index + 1) */
     lg_status_cnt status[1000];
     uint64_t lines, requests, bytes, ignored, filtered, bad_lines;
     uint64_t bad[LG_BAD_COUNT];
@@ -108,7 +108,7 @@ typedef struct lg_agg {
     int32_t first_off, last_off;
     lg_sample samples[LG_BAD_COUNT][LG_SAMPLES_PER_REASON];
     uint8_t nsamples[LG_BAD_COUNT];
-    lg_file_stat *files;  /* nfiles entries */
+    lg_file_stat *files; /* nfiles entries */
     size_t nfiles;
     /* lookup caches for the hot path */
     int64_t last_hour, last_day;
@@ -120,6 +120,9 @@ typedef struct lg_agg {
 lg_agg *lg_agg_new(size_t nfiles, unsigned tabs_on, int track_pairs);
 /* Free.  Accepts NULL. */
 void lg_agg_free(lg_agg *a);
+/* Empty an aggregate for reuse, keeping its tables' memory: afterwards it
+ * is equal to a new one. */
+void lg_agg_reset(lg_agg *a);
 
 /* Count one kept request of input `file`; path is the target to count
  * (possibly with its query stripped).  Returns 0 or -ENOMEM. */

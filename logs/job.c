@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "agg.h"
@@ -89,11 +90,17 @@ int lg_job_fmt_slot(const lg_job *job, const lg_format *f)
 static unsigned tables_for(unsigned panels)
 {
     unsigned t = 1u << LG_TAB_CLIENTS;
-    static const struct { int panel, tab; } map[] = {
-        {LG_PANEL_PATHS, LG_TAB_PATHS},         {LG_PANEL_METHODS, LG_TAB_METHODS},
-        {LG_PANEL_PROTOCOLS, LG_TAB_PROTOCOLS}, {LG_PANEL_REFERRERS, LG_TAB_REFERRERS},
-        {LG_PANEL_AGENTS, LG_TAB_AGENTS},       {LG_PANEL_NOT_FOUND, LG_TAB_NOT_FOUND},
-        {LG_PANEL_VHOSTS, LG_TAB_VHOSTS},       {LG_PANEL_HOURS, LG_TAB_HOURS},
+    static const struct {
+        int panel, tab;
+    } map[] = {
+        {LG_PANEL_PATHS, LG_TAB_PATHS},
+        {LG_PANEL_METHODS, LG_TAB_METHODS},
+        {LG_PANEL_PROTOCOLS, LG_TAB_PROTOCOLS},
+        {LG_PANEL_REFERRERS, LG_TAB_REFERRERS},
+        {LG_PANEL_AGENTS, LG_TAB_AGENTS},
+        {LG_PANEL_NOT_FOUND, LG_TAB_NOT_FOUND},
+        {LG_PANEL_VHOSTS, LG_TAB_VHOSTS},
+        {LG_PANEL_HOURS, LG_TAB_HOURS},
         {LG_PANEL_DAYS, LG_TAB_DAYS},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
@@ -129,7 +136,8 @@ static int detect_file(lg_job *job, size_t i)
         n = (size_t)(nl - buf) + 1;
     int ok = lg_detect(buf, n, &f);
     if (ok == 0 && n > 0)
-        pf_log(NULL, PF_LOG_WARN, "%s: format not recognised, assuming combined", in->path);
+        pf_log(NULL, PF_LOG_WARN,
+               "%s: format not recognised, assuming combined", in->path);
     return lg_job_fmt_slot(job, f);
 }
 
@@ -147,7 +155,8 @@ static int setup_formats(lg_job *job, char *err, size_t errlen)
             job->fmts[LG_FMT_USER] = b;
         } else {
             char e[256] = "";
-            int rc = lg_format_compile(cfg->format, &job->user_fmt, e, sizeof e);
+            int rc =
+                lg_format_compile(cfg->format, &job->user_fmt, e, sizeof e);
             if (rc < 0) {
                 snprintf(err, errlen, "--format: %s", e[0] ? e : strerror(-rc));
                 return rc;
@@ -158,14 +167,60 @@ static int setup_formats(lg_job *job, char *err, size_t errlen)
         return 0;
     }
     for (size_t i = 0; i < job->in.n; i++)
-        job->file_fmt[i] = job->in.v[i].is_stdin ? 1 : (uint8_t)detect_file(job, i);
+        job->file_fmt[i] =
+            job->in.v[i].is_stdin ? 1 : (uint8_t)detect_file(job, i);
     return 0;
+}
+
+/* Name the chunks quarantined during the run: the dead-letter entries
+ * written past byte `from` of the file ("PFDL1 ... bytes=N\n", the record,
+ * "\n"; see pf_options.dead_letter), decoded as chunk descriptors. */
+static void describe_dead_letters(const lg_job *job, const char *path,
+                                  off_t from)
+{
+    FILE *f = fopen(path, "rb");
+    char head[512];
+    if (!f)
+        return;
+    if (fseeko(f, from, SEEK_SET) != 0)
+        goto out;
+    while (fgets(head, sizeof head, f)) {
+        const char *b = strstr(head, " bytes=");
+        const char *st = strstr(head, " stage=");
+        unsigned long n = b ? strtoul(b + 7, NULL, 10) : 0;
+        lg_chunk c;
+        if (strncmp(head, "PFDL1 ", 6) != 0 || !b)
+            break;
+        memset(&c, 0, sizeof c);
+        if (n >= sizeof c && fread(&c, sizeof c, 1, f) == 1)
+            n -= sizeof c;
+        if (fseeko(f, (off_t)n + 1, SEEK_CUR) != 0)
+            break;
+        if (!st || strncmp(st + 7, "parse ", 6) != 0 ||
+            c.magic != LG_CHUNK_MAGIC || c.file >= job->in.n)
+            continue;
+        const char *name = job->in.v[c.file].path;
+        if (c.kind == LG_CHUNK_RANGE)
+            pf_log(NULL, PF_LOG_ERROR,
+                   "quarantined, not counted: %s bytes %llu-%llu", name,
+                   (unsigned long long)c.offset,
+                   (unsigned long long)(c.offset + c.length));
+        else if (c.kind == LG_CHUNK_FILE)
+            pf_log(NULL, PF_LOG_ERROR,
+                   "quarantined, not counted: %s (the whole file)", name);
+        else
+            pf_log(NULL, PF_LOG_ERROR,
+                   "quarantined, not counted: standard input from line %llu",
+                   (unsigned long long)c.line);
+    }
+out:
+    fclose(f);
 }
 
 static int filter_wanted(const lg_filter_opts *o)
 {
-    return o->since || o->until || o->n_status || o->n_include || o->n_exclude ||
-           o->exclude_static || o->n_clients;
+    return o->since || o->until || o->n_status || o->n_include ||
+           o->n_exclude || o->exclude_static || o->n_clients;
 }
 
 int lg_logs_run(const lg_config *cfg, char *const *files, int nfiles,
@@ -221,7 +276,8 @@ int lg_logs_run(const lg_config *cfg, char *const *files, int nfiles,
             snprintf(err, errlen, "--geoip-db: %s", e[0] ? e : strerror(-rc));
             goto out;
         }
-    } else if (job->panels & ((1u << LG_PANEL_COUNTRIES) | (1u << LG_PANEL_CLIENTS))) {
+    } else if (job->panels &
+               ((1u << LG_PANEL_COUNTRIES) | (1u << LG_PANEL_CLIENTS))) {
         if (lg_geoip_open(NULL, &job->geoip, NULL, 0) < 0)
             job->geoip = NULL;
     }
@@ -243,14 +299,23 @@ int lg_logs_run(const lg_config *cfg, char *const *files, int nfiles,
     pf_stage *sink = pf_stage_add(p, "merge", lg_merge_partial, job);
     pf_stage_distribution(src, PF_DIST_LEAST_LOADED);
     pf_stage_workers(parse, cfg->jobs > 0 ? cfg->jobs : 1);
-    pf_stage_hooks(parse, lg_scan_init, lg_scan_finish);
+    /* parse workers keep nothing across batches: restartable */
+    pf_stage_hooks(parse, lg_scan_init, NULL);
+    pf_stage_batch_hook(parse, lg_scan_batch);
     pf_stage_hooks(sink, lg_merge_init, lg_merge_finish);
+    for (size_t i = 0; i < job->in.n; i++)
+        if (job->in.v[i].is_stdin)
+            pf_stage_restartable(src, 0); /* a pipe cannot be read twice */
     pf_options o;
     pf_options_init(&o);
-    o.max_record = 1u << 30;  /* a partial aggregate is one record */
-    o.batch_bytes = 64;       /* descriptors are small: deal them out at once */
+    o.retries = cfg->retries;
+    o.stall_ms = cfg->stall_ms;
+    o.dead_letter = cfg->dead_letter;
+    o.poison = cfg->poison;
+    o.max_record = 1u << 30; /* a partial aggregate is one record */
+    o.batch_bytes = 64;      /* descriptors are small: deal them out at once */
     o.serial = cfg->serial;
-    o.progress = 0;           /* ours instead: input bytes, not records */
+    o.progress = 0; /* ours instead: input bytes, not records */
     o.stop_signals = 1;
     pf_pipeline_set_options(p, &o);
     int want_prog = cfg->progress < 0 ? isatty(2) : cfg->progress;
@@ -259,7 +324,13 @@ int lg_logs_run(const lg_config *cfg, char *const *files, int nfiles,
         pf_pipeline_on_progress(p, lg_progress_cb, &prog);
     }
 
+    struct stat dl_st;
+    off_t dl_from = 0;
+    if (cfg->dead_letter && stat(cfg->dead_letter, &dl_st) == 0)
+        dl_from = dl_st.st_size;
+
     res->rc = pf_run(p);
+    lg_scan_destroy(job);
     res->signal = pf_run_signal(p);
     res->strict_failed = atomic_load(&job->sh->strict_hit);
     res->requests = job->sh->requests;
@@ -268,6 +339,15 @@ int lg_logs_run(const lg_config *cfg, char *const *files, int nfiles,
     res->report_written = atomic_load(&job->sh->sink_done);
     if (res->strict_failed)
         fprintf(stderr, "pipefan logs: --strict: %s\n", job->sh->strict_msg);
+    for (int i = 0; i < pf_pipeline_stages(p); i++) {
+        pf_stage_stats ss;
+        if (pf_pipeline_stage_stats(p, i, &ss) == 0) {
+            res->restarts += ss.total.restarts;
+            res->quarantined += ss.total.quarantined;
+        }
+    }
+    if (res->quarantined && cfg->dead_letter)
+        describe_dead_letters(job, cfg->dead_letter, dl_from);
     if (cfg->stats)
         pf_pipeline_write_summary(p, 2);
     rc = 0;

@@ -55,26 +55,36 @@ int lg_panel_find(const char *name);
  * Returns 0, or -EINVAL with a message in err. */
 int lg_panels_parse(const char *list, unsigned *mask, char *err, size_t errlen);
 
-enum lg_output { LG_OUT_TEXT, LG_OUT_JSON, LG_OUT_CSV };
+enum lg_output {
+    LG_OUT_TEXT,
+    LG_OUT_JSON,
+    LG_OUT_CSV
+};
 
 /* What the user asked for; plain data, zero it then set fields. */
 typedef struct lg_config {
-    const char *format;      /* NULL or "auto": detect per input */
-    int jobs;                /* parse workers, >= 1 */
-    int top;                 /* rows per panel, 0 = all */
-    unsigned panels;         /* 1u << LG_PANEL_*; 0 = all */
-    lg_filter_opts filter;   /* borrowed strings */
+    const char *format;    /* NULL or "auto": detect per input */
+    int jobs;              /* parse workers, >= 1 */
+    int top;               /* rows per panel, 0 = all */
+    unsigned panels;       /* 1u << LG_PANEL_*; 0 = all */
+    lg_filter_opts filter; /* borrowed strings */
     int strip_query;
-    const char *geoip_db;    /* NULL: the usual Debian paths, if present */
-    int output;              /* LG_OUT_* */
-    const char *csv_target;  /* CSV: a panel name, or a directory */
-    int strict;              /* stop at the first bad line */
-    size_t chunk_size;       /* 0 = LG_CHUNK_SIZE */
-    int progress;            /* 1 on, 0 off, -1 when stderr is a TTY */
-    int stats;               /* per-stage table on stderr at the end */
-    int color;               /* 1 on, 0 off, -1 when stdout is a TTY */
-    int width;               /* text width; 0 = the terminal's or 100 */
-    int serial;              /* -1 PIPEFAN_SERIAL, 0 processes, 1 serial */
+    const char *geoip_db;   /* NULL: the usual Debian paths, if present */
+    int output;             /* LG_OUT_* */
+    const char *csv_target; /* CSV: a panel name, or a directory */
+    int strict;             /* stop at the first bad line */
+    size_t chunk_size;      /* 0 = LG_CHUNK_SIZE */
+    int progress;           /* 1 on, 0 off, -1 when stderr is a TTY */
+    int stats;              /* per-stage table on stderr at the end */
+    int color;              /* 1 on, 0 off, -1 when stdout is a TTY */
+    int width;              /* text width; 0 = the terminal's or 100 */
+    int serial;             /* -1 PIPEFAN_SERIAL, 0 processes, 1 serial */
+    /* fault tolerance (pf_options): restart a crashed parse worker up to
+     * `retries` times per chunk; its batch is replayed, counted once */
+    int retries;             /* 0 = fail fast */
+    unsigned stall_ms;       /* kill a worker stuck this long on a chunk */
+    const char *dead_letter; /* quarantine file for poison chunks, or NULL */
+    int poison;              /* PF_POISON_SKIP or PF_POISON_FAIL */
 } lg_config;
 
 /* Shared between the caller and every worker (MAP_SHARED, made before
@@ -101,18 +111,18 @@ struct lg_sink;
 typedef struct lg_job {
     const lg_config *cfg;
     lg_inputs in;
-    uint8_t *file_fmt;                /* per input: format slot */
+    uint8_t *file_fmt; /* per input: format slot */
     const lg_format *fmts[LG_FMT_SLOTS];
-    lg_format *user_fmt;              /* owned, when --format was a spec */
-    lg_filter *filter;                /* NULL when no filter option */
-    lg_geoip *geoip;                  /* NULL without a database */
+    lg_format *user_fmt; /* owned, when --format was a spec */
+    lg_filter *filter;   /* NULL when no filter option */
+    lg_geoip *geoip;     /* NULL without a database */
     lg_shared *sh;
     unsigned panels;
-    unsigned tabs_on;                 /* agg tables to fill */
+    unsigned tabs_on; /* agg tables to fill */
     size_t chunk_size;
-    int out_fd;                       /* where the report goes (1) */
+    int out_fd;                                /* where the report goes (1) */
     struct lg_worker *workers[PF_MAX_WORKERS]; /* this process's */
-    struct lg_sink *sink;             /* this process's */
+    struct lg_sink *sink;                      /* this process's */
 } lg_job;
 
 /* Slot of a built-in or user format of the job (LG_FMT_USER for a user
@@ -121,11 +131,13 @@ int lg_job_fmt_slot(const lg_job *job, const lg_format *f);
 
 /* What a run found, for the exit status. */
 typedef struct lg_result {
-    int rc;                  /* pf_run's result */
-    int signal;              /* SIGINT/SIGTERM that stopped it, or 0 */
+    int rc;     /* pf_run's result */
+    int signal; /* SIGINT/SIGTERM that stopped it, or 0 */
     int strict_failed;
     uint64_t requests, bad_lines, file_errors;
     int report_written;
+    uint64_t restarts;    /* parse workers restarted after a crash */
+    uint64_t quarantined; /* chunks skipped as poison (rc PF_EPOISON) */
 } lg_result;
 
 /* Analyse the inputs named by files[0..nfiles) with cfg and write the
@@ -138,7 +150,11 @@ int lg_logs_run(const lg_config *cfg, char *const *files, int nfiles,
 /* Parse-stage callbacks (scan.c); arg is the lg_job. */
 int lg_scan_init(pf_ctx *ctx, void *arg);
 int lg_scan_chunk(pf_ctx *ctx, const void *rec, size_t len, void *arg);
-int lg_scan_finish(pf_ctx *ctx, void *arg);
+/* The batch hook: send this batch's partial aggregate, empty the tables. */
+int lg_scan_batch(pf_ctx *ctx, void *arg);
+/* Free the parse-worker state held by this process (serial mode: the
+ * workers ran in the caller; a worker process just exits). */
+void lg_scan_destroy(lg_job *job);
 
 /* Sink callbacks (merge.c); arg is the lg_job. */
 int lg_merge_init(pf_ctx *ctx, void *arg);

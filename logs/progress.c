@@ -42,7 +42,10 @@ void lg_progress_cb(const pf_pipeline *p, int final, void *arg)
         pr->drawn = 0;
         return;
     }
-    uint64_t d = atomic_load_explicit(&job->sh->bytes_done, memory_order_relaxed);
+    uint64_t d =
+        atomic_load_explicit(&job->sh->bytes_done, memory_order_relaxed);
+    if (job->in.total_bytes && d > job->in.total_bytes)
+        d = job->in.total_bytes; /* replayed chunks after a restart */
     uint64_t tot = job->in.total_bytes;
     double secs = (double)(now_ns() - pr->t0_ns) / 1e9;
     double bps = secs > 0.05 ? (double)d / secs : 0;
@@ -54,19 +57,21 @@ void lg_progress_cb(const pf_pipeline *p, int final, void *arg)
         double frac = (double)d / (double)tot;
         if (bps > 0) {
             uint64_t left = (uint64_t)((double)(tot - d) / bps);
-            snprintf(eta, sizeof eta, "  ETA %" PRIu64 ":%02" PRIu64, left / 60, left % 60);
+            snprintf(eta, sizeof eta, "  ETA %" PRIu64 ":%02" PRIu64, left / 60,
+                     left % 60);
         }
         char bar[31];
         int k = (int)(frac * 30);
         memset(bar, '#', (size_t)k);
         memset(bar + k, '.', (size_t)(30 - k));
         bar[30] = 0;
-        n = snprintf(line, sizeof line, "\r\033[K[%s] %3.0f%%  %s / %s  %s/s%s", bar,
-                     frac * 100, done, total, rate, eta);
+        n = snprintf(line, sizeof line, "\r\033[K[%s] %3.0f%%  %s / %s  %s/s%s",
+                     bar, frac * 100, done, total, rate, eta);
     } else {
         n = snprintf(line, sizeof line, "\r\033[K%s  %s/s", done, rate);
     }
     if (n > 0)
-        (void)!write(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+        (void)!write(2, line,
+                     (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
     pr->drawn = 1;
 }

@@ -1,6 +1,12 @@
 /* scan.c - the parse stage: chunk descriptor -> lines -> records ->
- * filter -> this worker's aggregate; at the end, the aggregate goes to the
- * sink as one partial (agg.h).
+ * filter -> this worker's aggregate; after each input batch the aggregate
+ * goes to the sink as one partial (agg.h) and is emptied.
+ *
+ * A worker keeps no result across batches: the partial leaves from the
+ * batch hook, which the runtime commits atomically with the batch's input,
+ * so a worker killed mid-batch is restarted, replays the batch and counts
+ * nothing twice (pf_options.retries).  What it does keep - open file
+ * descriptors, the read buffer, the tables' memory - changes no result.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -23,21 +29,23 @@
 
 /* One parse worker's state, private to its process. */
 typedef struct lg_worker {
-    lg_agg *agg;
+    lg_agg *agg; /* this batch's counts, emptied by the batch hook */
+    int touched; /* a chunk was processed since the last partial */
     lg_reader rd;
     struct {
         uint32_t file;
         int fd;
     } fds[FD_CACHE];
     int nfds, fd_next;
+    lg_buf out; /* the serialised partial, reused */
 } lg_worker;
 
 /* Where the lines of a block sit in their input, for bad-line samples. */
 typedef struct pos {
     uint32_t file;
-    uint64_t offset;     /* byte offset of the block in the input */
-    uint64_t line_base;  /* see lg_sample */
-    uint64_t line;       /* line number of the block's first line */
+    uint64_t offset;    /* byte offset of the block in the input */
+    uint64_t line_base; /* see lg_sample */
+    uint64_t line;      /* line number of the block's first line */
 } pos;
 
 int lg_scan_init(pf_ctx *ctx, void *arg)
@@ -156,7 +164,8 @@ static int scan_long(lg_job *job, lg_worker *wk, const char *p, size_t n,
     lg_agg_bad(a, LG_BAD_TOO_LONG, ps->file, ps->offset, ps->line_base,
                ps->line, p, n);
     if (job->cfg->strict)
-        return strict_stop(job, LG_BAD_TOO_LONG, ps, ps->offset, ps->line, p, n);
+        return strict_stop(job, LG_BAD_TOO_LONG, ps, ps->offset, ps->line, p,
+                           n);
     ps->line++;
     return 0;
 }
@@ -207,8 +216,11 @@ int lg_scan_chunk(pf_ctx *ctx, const void *rec, size_t len, void *arg)
     if (len < sizeof c)
         return PF_EINVAL;
     memcpy(&c, rec, sizeof c);
-    if (c.magic != LG_CHUNK_MAGIC || c.file >= job->in.n || c.fmt >= LG_FMT_SLOTS ||
-        !job->fmts[c.fmt])
+    if (job->cfg->strict && atomic_load(&job->sh->strict_hit))
+        return 0; /* no report will be written: skip the work */
+    wk->touched = 1;
+    if (c.magic != LG_CHUNK_MAGIC || c.file >= job->in.n ||
+        c.fmt >= LG_FMT_SLOTS || !job->fmts[c.fmt])
         return PF_EINVAL;
     const lg_format *fmt = job->fmts[c.fmt];
     const char *data = (const char *)rec + sizeof c;
@@ -232,15 +244,17 @@ int lg_scan_chunk(pf_ctx *ctx, const void *rec, size_t len, void *arg)
         return rc < 0 ? rc : 0;
     case LG_CHUNK_LONG:
         ps.line = c.line;
-        return scan_long(job, wk, data, len - sizeof c, &ps) < 0 ? PF_ESTAGE : 0;
+        return scan_long(job, wk, data, len - sizeof c, &ps) < 0 ? PF_ESTAGE
+                                                                 : 0;
     case LG_CHUNK_RANGE:
     case LG_CHUNK_FILE:
         break;
     default:
         return PF_EINVAL;
     }
-    fd = c.kind == LG_CHUNK_RANGE ? file_fd(wk, job, c.file)
-                                  : open(job->in.v[c.file].path, O_RDONLY | O_CLOEXEC);
+    fd = c.kind == LG_CHUNK_RANGE
+             ? file_fd(wk, job, c.file)
+             : open(job->in.v[c.file].path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         char msg[LG_ERR_TEXT];
         snprintf(msg, sizeof msg, "cannot open: %s", strerror(-fd));
@@ -270,27 +284,39 @@ int lg_scan_chunk(pf_ctx *ctx, const void *rec, size_t len, void *arg)
     return rc < 0 ? PF_ESTAGE : 0;
 }
 
-int lg_scan_finish(pf_ctx *ctx, void *arg)
+void lg_scan_destroy(lg_job *job)
+{
+    for (int w = 0; w < PF_MAX_WORKERS; w++) {
+        lg_worker *wk = job->workers[w];
+        if (!wk)
+            continue;
+        for (int k = 0; k < wk->nfds; k++)
+            close(wk->fds[k].fd);
+        lg_reader_destroy(&wk->rd);
+        lg_buf_free(&wk->out);
+        lg_agg_free(wk->agg);
+        free(wk);
+        job->workers[w] = NULL;
+    }
+}
+
+int lg_scan_batch(pf_ctx *ctx, void *arg)
 {
     lg_job *job = arg;
-    int w = pf_worker_index(ctx);
-    lg_worker *wk = job->workers[w];
-    lg_buf b = {0};
+    lg_worker *wk = job->workers[pf_worker_index(ctx)];
     int rc;
-    if (!wk)
+    if (!wk || !wk->touched)
         return 0;
-    rc = lg_agg_serialize(wk->agg, &b);
+    wk->out.n = 0;
+    rc = lg_agg_serialize(wk->agg, &wk->out);
     if (rc == 0)
-        rc = pf_emit(ctx, b.p, b.n);
-    if (rc < 0)
-        pf_log(ctx, PF_LOG_ERROR, "parse: sending the partial aggregate "
-               "(%zu bytes): %s", b.n, pf_strerror(rc));
-    lg_buf_free(&b);
-    for (int k = 0; k < wk->nfds; k++)
-        close(wk->fds[k].fd);
-    lg_reader_destroy(&wk->rd);
-    lg_agg_free(wk->agg);
-    free(wk);
-    job->workers[w] = NULL;
-    return rc < 0 ? rc : 0;
+        rc = pf_emit(ctx, wk->out.p, wk->out.n);
+    if (rc < 0 && rc != PF_ECANCELED)
+        pf_log(ctx, PF_LOG_ERROR,
+               "parse: sending a partial aggregate "
+               "(%zu bytes): %s",
+               wk->out.n, pf_strerror(rc));
+    lg_agg_reset(wk->agg);
+    wk->touched = 0;
+    return rc < 0 && rc != PF_ECANCELED ? rc : 0;
 }

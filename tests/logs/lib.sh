@@ -11,7 +11,7 @@ export PIPEFAN_LOG=${PIPEFAN_LOG:-error}
 unset PIPEFAN_SERIAL NO_COLOR
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/pipefan-logs-test.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
+trap '[ -n "${KEEP_TMP:-}" ] || rm -rf "$TMP"' EXIT
 
 T_N=0
 T_FAIL=0

@@ -73,7 +73,8 @@ static char *describe(const lg_agg *a)
     size_t cap = 1 << 16, n = 0;
     char *s = malloc(cap);
     n += (size_t)snprintf(s + n, cap - n, "%llu %llu %llu %lld %lld|",
-                          (unsigned long long)a->requests, (unsigned long long)a->bytes,
+                          (unsigned long long)a->requests,
+                          (unsigned long long)a->bytes,
                           (unsigned long long)a->lines, (long long)a->first_ts,
                           (long long)a->last_ts);
     for (int id = 0; id < LG_TAB_COUNT; id++) {
@@ -120,7 +121,8 @@ TEST(merged_partials_equal_the_whole_for_any_split)
     int whole[] = {0, 1000};
     int halves[] = {0, 500, 1000};
     int odd[] = {0, 1, 2, 333, 334, 999, 1000};
-    lg_agg *w = merged_from(1, whole), *h = merged_from(2, halves), *o = merged_from(6, odd);
+    lg_agg *w = merged_from(1, whole), *h = merged_from(2, halves),
+           *o = merged_from(6, odd);
     char *dw = describe(w), *dh = describe(h), *dodd = describe(o);
     ASSERT_STREQ(dw, dh);
     ASSERT_STREQ(dw, dodd);
@@ -221,4 +223,44 @@ TEST(many_distinct_keys_grow_the_tables)
     ASSERT_UEQ(pairs, a->pairs.n);
     ASSERT_UEQ(pairs, 200000); /* gcd(50021, 30011) = 1: every pair distinct */
     lg_agg_free(a);
+}
+
+/* A parse worker reuses one aggregate for every batch: serialise, reset,
+ * fill again.  The partials so made must merge to the whole, and a reset
+ * aggregate must serialise like a new one. */
+TEST(a_reset_aggregate_reused_per_batch_merges_to_the_whole)
+{
+    int whole[] = {0, 1000};
+    lg_agg *w = merged_from(1, whole);
+    lg_agg *part = lg_agg_new(1, ALL_TABS, 1),
+           *dst = lg_agg_new(1, ALL_TABS, 1);
+    lg_agg *fresh = lg_agg_new(1, ALL_TABS, 1);
+    lg_buf b = {0}, e = {0};
+    lg_agg_bad(part, LG_BAD_TIME, 0, 5, 0, 1, "x", 1);
+    for (int from = 0; from < 1000; from += 97) {
+        fill(part, from, from + 97 < 1000 ? from + 97 : 1000);
+        b.n = 0;
+        ASSERT_EQ(lg_agg_serialize(part, &b), 0);
+        ASSERT_EQ(lg_agg_merge(dst, b.p, b.n), 0);
+        lg_agg_reset(part);
+        b.n = 0;
+        ASSERT_EQ(lg_agg_serialize(part, &b), 0);
+        e.n = 0;
+        ASSERT_EQ(lg_agg_serialize(fresh, &e), 0);
+        ASSERT_UEQ(b.n, e.n);
+        ASSERT(memcmp(b.p, e.p, b.n) == 0);
+    }
+    lg_agg_finalize(dst);
+    ASSERT_UEQ(dst->bad_lines, 1);
+    dst->bad_lines = 0;
+    char *dw = describe(w), *dd = describe(dst);
+    ASSERT_STREQ(dw, dd);
+    free(dw);
+    free(dd);
+    lg_buf_free(&b);
+    lg_buf_free(&e);
+    lg_agg_free(w);
+    lg_agg_free(part);
+    lg_agg_free(dst);
+    lg_agg_free(fresh);
 }

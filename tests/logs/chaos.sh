@@ -1,0 +1,158 @@
+#!/bin/bash
+# chaos.sh - pipefan logs survives parse workers killed with SIGKILL mid-run
+# (issue 5): with --retries, every killed worker is restarted, replays the
+# batch it had not committed, and the JSON is byte-identical to a run
+# without crashes; without --retries, one kill fails the run with a clear
+# error.  Every run is bounded by `timeout`, so a hang fails the test.
+#
+# Input: a 500 MB combined log from genlog (about 2 s to write on the
+# 2-core CI VM; CHAOS_SIZE overrides it).  Kill schedules come from three
+# seeds (CHAOS_SEEDS).
+. "$(dirname "$0")/lib.sh" "$@"
+
+SIZE=${CHAOS_SIZE:-500M}
+SEEDS=${CHAOS_SEEDS:-"1 2 3"}
+KILLS=10
+LIMIT=300 # seconds per run: far above a normal run, so only a hang hits it
+
+LOG=$TMP/chaos.log
+"$GENLOG" --size "$SIZE" --seed 5 --bad 0.0001 -o "$LOG"
+tap $? "genlog wrote a $SIZE combined log"
+
+# children_of PID [COMM-PREFIX]: pids of the children of PID (whose name
+# starts with COMM-PREFIX), from /proc/*/stat: "pid (comm) state ppid ...".
+children_of() {
+    local want=$1 prefix=${2:-} f stat comm rest
+    for f in /proc/[0-9]*/stat; do
+        read -r stat 2>/dev/null <"$f" || continue
+        comm=${stat#*(}
+        comm=${comm%)*}
+        case $comm in "$prefix"*) ;; *) continue ;; esac
+        rest=${stat##*) }   # "state ppid ..."
+        rest=${rest#* }
+        [ "${rest%% *}" = "$want" ] && echo "${f//[^0-9]/}"
+    done
+}
+
+# kill_loop N: SIGKILL a random pf:parse/* worker N times, 10-40 ms apart,
+# while pipefan (the child of `timeout`, pid $PF_PID) runs; prints how many
+# kills were made.
+kill_loop() {
+    local n=0 pids victim pf=
+    while [ $n -lt "$1" ] && kill -0 "$PF_PID" 2>/dev/null; do
+        [ -n "$pf" ] || pf=$(children_of "$PF_PID" pipefan)
+        sleep "0.0$((RANDOM % 4 + 1))"
+        [ -n "$pf" ] || continue
+        pids=($(children_of "$pf" pf:parse/))
+        [ ${#pids[@]} -gt 0 ] || continue
+        echo "${pids[@]}" >>"$TMP/seen"
+        victim=${pids[RANDOM % ${#pids[@]}]}
+        kill -9 "$victim" 2>/dev/null && n=$((n + 1))
+    done
+    echo $n
+}
+
+# the reference: no crash
+timeout $LIMIT "$PIPEFAN" logs --json --top 50 -j 2 "$LOG" >"$TMP/ref.json" 2>"$TMP/ref.err"
+rc=$?
+tap $((rc == 3 ? 0 : 1)) "crash-free reference run (exit 3: some bad lines)" "exit $rc: $(head -c 400 "$TMP/ref.err")"
+
+for seed in $SEEDS; do
+    RANDOM=$seed
+    timeout $LIMIT "$PIPEFAN" logs --json --top 50 --retries 5 -j 2 "$LOG" \
+        >"$TMP/chaos.json" 2>"$TMP/chaos.err" &
+    PF_PID=$!
+    kills=$(kill_loop $KILLS)
+    wait $PF_PID
+    rc=$?
+    tap $((rc == 3 ? 0 : 1)) "seed $seed: $kills kills, run finished (exit 3)" \
+        "exit $rc: $(head -c 600 "$TMP/chaos.err")"
+    tap $((kills == KILLS ? 0 : 1)) "seed $seed: $KILLS workers killed during the run" \
+        "only $kills kills before the run ended"
+    restarts=$(sed -n 's/.* \([0-9]*\) worker restarts\{0,1\} after crashes.*/\1/p' "$TMP/chaos.err")
+    tap $(( ${restarts:-0} >= 1 ? 0 : 1 )) "seed $seed: killed workers were restarted (${restarts:-0})" \
+        "$(head -c 600 "$TMP/chaos.err")"
+    if cmp -s "$TMP/ref.json" "$TMP/chaos.json"; then
+        tap 0 "seed $seed: JSON byte-identical to the crash-free run"
+    else
+        tap 1 "seed $seed: JSON byte-identical to the crash-free run" \
+            "$(diff <(python3 -m json.tool "$TMP/ref.json") \
+                    <(python3 -m json.tool "$TMP/chaos.json" 2>&1) | head -20)"
+    fi
+done
+
+# without --retries: the first kill fails the run fast, with a clear error
+timeout $LIMIT "$PIPEFAN" logs --json -j 2 "$LOG" >"$TMP/ff.json" 2>"$TMP/ff.err" &
+PF_PID=$!
+RANDOM=7
+kills=$(kill_loop 1)
+wait $PF_PID
+rc=$?
+tap $((kills == 1 && rc == 1 ? 0 : 1)) "--retries 0: a killed worker fails the run (exit 1)" \
+    "kills $kills, exit $rc: $(head -c 600 "$TMP/ff.err")"
+check "--retries 0: the error names the stage and the signal" \
+    grep -Eq "parse.*(signal 9|SIGKILL|Killed)" "$TMP/ff.err"
+check "--retries 0: the run failure is reported" \
+    grep -q "pipefan logs: the run failed" "$TMP/ff.err"
+check "--retries 0: no report on stdout" test ! -s "$TMP/ff.json"
+
+# a stdin source cannot be replayed, but parse workers still can
+timeout $LIMIT "$PIPEFAN" logs --json --top 50 --retries 5 -j 2 - <"$LOG" \
+    >"$TMP/stdin.json" 2>"$TMP/stdin.err" &
+PF_PID=$!
+RANDOM=11
+kills=$(kill_loop 3)
+wait $PF_PID
+rc=$?
+json_sans_files "$TMP/ref.json" "$TMP/r1.json"
+json_sans_files "$TMP/stdin.json" "$TMP/r2.json" 2>/dev/null
+tap $((rc == 3 ? 0 : 1)) "stdin with $kills kills: run finished (exit 3)" \
+    "exit $rc: $(head -c 600 "$TMP/stdin.err")"
+check "stdin with kills: same counts as the crash-free run" cmp "$TMP/r1.json" "$TMP/r2.json"
+
+# a chunk that keeps killing its worker is quarantined: one worker, the
+# whole log as one chunk, killed twice on it with --retries 1
+small=$TMP/small.log
+head -c 100000000 "$LOG" | sed '$d' >"$small"
+other=$TMP/other.log
+head -n 1000 "$LOG" >"$other"
+: >"$TMP/dead"
+timeout $LIMIT "$PIPEFAN" logs --json --retries 1 --dead-letter "$TMP/dead" -j 1 \
+    --chunk-size 1G "$small" "$other" >"$TMP/poison.json" 2>"$TMP/poison.err" &
+PF_PID=$!
+pf=
+for _ in $(seq 100); do
+    pf=$(children_of "$PF_PID" pipefan)
+    [ -n "$pf" ] && break
+    sleep 0.02
+done
+kills=0
+for _ in 1 2; do
+    w=
+    for _ in $(seq 100); do
+        w=$(children_of "$pf" pf:parse/)
+        [ -n "$w" ] && break
+        sleep 0.02
+    done
+    sleep 0.2 # well inside the chunk, which takes a second or more
+    kill -9 $w 2>/dev/null && kills=$((kills + 1))
+    while kill -0 $w 2>/dev/null; do sleep 0.01; done
+done
+wait $PF_PID
+rc=$?
+tap $((kills == 2 && rc == 5 ? 0 : 1)) "a chunk that killed its worker twice with --retries 1: quarantined, exit 5" \
+    "kills $kills, exit $rc: $(head -c 600 "$TMP/poison.err")"
+check "the dead-letter file holds the chunk's descriptor" grep -aq '^PFDL1 stage=parse .*bytes=40$' "$TMP/dead"
+check "stderr names the chunk that was not counted" \
+    grep -q "quarantined, not counted: $small bytes 0-" "$TMP/poison.err"
+check "the report counts the other input only" pyjson "$TMP/poison.json" \
+    "d['totals']['requests'] + d['totals']['bad_lines'] == 1000"
+
+# no worker seen during the runs outlived them
+left=0
+for pid in $(cat "$TMP/seen" 2>/dev/null); do
+    grep -q '(pf:' "/proc/$pid/stat" 2>/dev/null && left=$((left + 1))
+done
+tap $((left == 0 ? 0 : 1)) "no worker process left behind" "$left left"
+
+done_testing
