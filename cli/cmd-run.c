@@ -347,7 +347,9 @@ static void on_progress(const pf_pipeline *p, int final, void *arg)
     }
     char line[512], a[32], b[32];
     double t = elapsed(v);
-    uint64_t in = atomic_load(&cfg->sh->in_bytes);
+    /* Byte ranges are handed out ahead: count what stage 1 took. */
+    uint64_t in = cfg->in_ranges ? atomic_load(&cfg->ctr[1].bytes_in)
+                                 : atomic_load(&cfg->sh->in_bytes);
     human(a, sizeof a, (double)in);
     human(b, sizeof b, t > 0 ? (double)in / t : 0);
     int n = snprintf(line, sizeof line, "\r\033[K%5.1fs in %s (%s/s)", t, a, b);
