@@ -569,7 +569,7 @@ static void reap_orphans(int failed)
             continue;
         if (pid < 0 || !failed)
             return; /* ECHILD: none left */
-        if (round < 100) {
+        if (round < 20) {
             struct timespec ms10 = {0, 10 * 1000 * 1000};
             nanosleep(&ms10, NULL);
             continue;
@@ -580,7 +580,7 @@ static void reap_orphans(int failed)
             kill(kids[i], SIGKILL);
         if (n == 0 && waitpid(-1, &st, 0) < 0 && errno == ECHILD)
             return;
-        round = 50;
+        round = 10;
     }
 }
 

@@ -86,7 +86,8 @@ static int input_ranges(pf_ctx *ctx, struct run_stage *st)
         if (rc == PF_ECANCELED)
             break;
         if (rc != 0) {
-            pf_log(ctx, PF_LOG_ERROR, "emit: %s", pf_strerror(rc));
+            if (rc != PF_ESTAGE)
+                pf_log(ctx, PF_LOG_ERROR, "emit: %s", pf_strerror(rc));
             return -1;
         }
         atomic_fetch_add_explicit(&cfg->sh->in_bytes, h.len,

@@ -281,7 +281,8 @@ static int out_send(struct run_out *o, size_t n, int unterm)
     if (rc != 0) {
         if (rc == PF_ECANCELED)
             return 0;
-        pf_log(o->ctx, PF_LOG_ERROR, "emit: %s", pf_strerror(rc));
+        if (rc != PF_ESTAGE) /* serial mode: reported downstream */
+            pf_log(o->ctx, PF_LOG_ERROR, "emit: %s", pf_strerror(rc));
         o->error = 1;
         return -1;
     }
