@@ -477,8 +477,7 @@ static int write_stats_json(const struct run_config *cfg, const pf_pipeline *p,
     return fclose(f);
 }
 
-/* ---- running --------------------------------------------------------------
- */
+/* ---- running ------------------------------------------------------------ */
 
 /* Build the pipefan pipeline for the plan. */
 static pf_pipeline *build(struct run_config *cfg)

@@ -145,8 +145,7 @@ static int start(struct run_worker *w, uint64_t block, int try)
     return 0;
 }
 
-/* ---- the command's output -------------------------------------------------
- */
+/* ---- the command's output ----------------------------------------------- */
 
 /* Room for output: in the retry buffer or in the framer. */
 static unsigned char *out_room(struct run_worker *w, size_t *room)
@@ -295,8 +294,7 @@ static void thread_stop(struct run_worker *w)
     run_close(&w->wake_fd);
 }
 
-/* ---- the command's input --------------------------------------------------
- */
+/* ---- the command's input ------------------------------------------------ */
 
 /* A stream command stopped reading.  A failure if it ended badly (judged
  * now, so a crash fails the run at once); else it chose to stop reading.
@@ -413,8 +411,7 @@ static int feed_chunk(struct run_worker *w, const struct run_hdr *h,
     return feed(w, data, 0, n, 0, stream);
 }
 
-/* ---- stream mode ----------------------------------------------------------
- */
+/* ---- stream mode -------------------------------------------------------- */
 
 static int stream_record(struct run_worker *w, const struct run_hdr *h,
                          const unsigned char *data, size_t n)
@@ -461,8 +458,7 @@ static int stream_finish(struct run_worker *w)
     return rc;
 }
 
-/* ---- block mode -----------------------------------------------------------
- */
+/* ---- block mode --------------------------------------------------------- */
 
 /* Run one block through a fresh command, with retries. */
 static int block_record(struct run_worker *w, const struct run_hdr *h,
@@ -528,8 +524,7 @@ static int block_record(struct run_worker *w, const struct run_hdr *h,
     return run_out_flush(&w->out, st->ordered);
 }
 
-/* ---- stage functions ------------------------------------------------------
- */
+/* ---- stage functions ---------------------------------------------------- */
 
 int run_exec_init(pf_ctx *ctx, void *arg)
 {
@@ -595,8 +590,7 @@ int run_exec_finish(pf_ctx *ctx, void *arg)
     return rc;
 }
 
-/* ---- relay ----------------------------------------------------------------
- */
+/* ---- relay -------------------------------------------------------------- */
 
 int run_relay_init(pf_ctx *ctx, void *arg)
 {

@@ -24,8 +24,7 @@
 #define OUT_CAP (256u << 10)   /* initial output buffer */
 #define CHUNK_MAX (192u << 10) /* largest unheld chunk emitted at once */
 
-/* ---- shared state ---------------------------------------------------------
- */
+/* ---- shared state ------------------------------------------------------- */
 
 int run_shared_init(struct run_config *cfg)
 {
@@ -95,8 +94,7 @@ int run_failure(struct run_stage *st, pf_ctx *ctx, int pid, uint64_t block,
     return now;
 }
 
-/* ---- framing --------------------------------------------------------------
- */
+/* ---- framing ------------------------------------------------------------ */
 
 uint64_t run_count_records(const struct run_config *cfg, const void *data,
                            size_t n)
@@ -120,8 +118,7 @@ size_t run_whole(const struct run_config *cfg, const void *data, size_t n)
     return last == NULL ? 0 : (size_t)(last - (const char *)data) + 1;
 }
 
-/* ---- stdout ---------------------------------------------------------------
- */
+/* ---- stdout ------------------------------------------------------------- */
 
 /* Write all of data to fd 1; 0 or -errno. */
 static int write_all(const void *data, size_t n)
@@ -183,8 +180,7 @@ int run_stdout_write(struct run_config *cfg, const void *data, size_t n,
     return -2;
 }
 
-/* ---- a stage's output -----------------------------------------------------
- */
+/* ---- a stage's output --------------------------------------------------- */
 
 #define HDR sizeof(struct run_hdr)
 
@@ -241,8 +237,9 @@ unsigned char *run_out_space(struct run_out *o, size_t want, size_t *room)
     return out_data(o) + o->len;
 }
 
-/* Send data[0..n) (whole records; the last unterminated when unterm). */
-static int out_send(struct run_out *o, size_t n, int unterm)
+/* Send data[off..off+n) (whole records; the last unterminated when
+ * unterm).  Everything before off was sent already. */
+static int out_send(struct run_out *o, size_t off, size_t n, int unterm)
 {
     struct run_stage *st = o->st;
     struct run_config *cfg = st->cfg;
@@ -250,7 +247,7 @@ static int out_send(struct run_out *o, size_t n, int unterm)
         return o->error ? -1 : 0;
     if (st->role != RUN_ROLE_RELAY) {
         uint64_t recs =
-            run_count_records(cfg, out_data(o), n) + (unterm ? 1 : 0);
+            run_count_records(cfg, out_data(o) + off, n) + (unterm ? 1 : 0);
         struct run_counters *c = &cfg->ctr[st->stats];
         _Atomic uint64_t *b = &c->bytes_out, *r = &c->records_out;
         if (st->role == RUN_ROLE_INPUT) {
@@ -263,7 +260,7 @@ static int out_send(struct run_out *o, size_t n, int unterm)
     if (run_useless(cfg, st->feeds))
         return 0;
     if (st->to_stdout) {
-        int rc = run_stdout_write(cfg, out_data(o), n, unterm);
+        int rc = run_stdout_write(cfg, out_data(o) + off, n, unterm);
         if (rc == -2)
             o->error = 1;
         return rc == -2 ? -1 : 0;
@@ -274,8 +271,9 @@ static int out_send(struct run_out *o, size_t n, int unterm)
         atomic_fetch_add_explicit(&next->seq_in, 1, memory_order_relaxed) + 1;
     h.flags = unterm ? RUN_F_UNTERM : 0;
     h.len = n;
-    /* Chunks always leave from the front: the header has its room. */
-    unsigned char *at = o->buf;
+    /* The header goes just before the chunk: over bytes already sent, or
+     * into the room kept in front of the buffer. */
+    unsigned char *at = out_data(o) + off - HDR;
     memcpy(at, &h, HDR);
     int rc = pf_emit(o->ctx, at, HDR + n);
     if (rc != 0) {
@@ -356,58 +354,52 @@ void run_out_end(struct run_out *o)
 int run_out_flush(struct run_out *o, int all)
 {
     struct run_stage *st = o->st;
+    const struct run_config *cfg = st->cfg;
+    unsigned char *d = out_data(o);
+    size_t off = 0; /* sent so far; moved out once, at the end */
+    int rc = 0;
     if (o->error)
         return -1;
-    if (o->whole == 0)
-        return 0;
-    if (st->out_hold) {
-        /* Next stage in block mode: whole blocks of about out_target. */
-        while (o->whole >= st->out_target) {
-            size_t n = st->out_target;
-            if (st->cfg->framing != RUN_FIXED) {
-                const char *p = memchr(out_data(o) + n - 1, st->cfg->delim,
-                                       o->whole - (n - 1));
-                n = p != NULL ? (size_t)(p - (char *)out_data(o)) + 1
-                              : o->whole;
+    while (off < o->whole) {
+        size_t left = o->whole - off, n = left;
+        if (st->out_hold) {
+            /* Next stage in block mode: blocks of about out_target. */
+            if (left < st->out_target && !all)
+                break;
+            if (left > st->out_target) {
+                n = st->out_target;
+                if (cfg->framing != RUN_FIXED) {
+                    const char *p =
+                        memchr(d + off + n - 1, cfg->delim, left - (n - 1));
+                    n = p != NULL ? (size_t)(p - (char *)(d + off)) + 1 : left;
+                }
             }
-            int un = n == o->whole && o->unterm;
-            if (out_send(o, n, un) < 0)
-                return -1;
-            out_consume(o, n);
-            if (un)
-                o->unterm = 0;
-        }
-        if (!all || o->whole == 0)
-            return 0;
-    }
-    /* Stdout takes everything at once; a stream stage gets chunks of at
-     * most CHUNK_MAX, cut at record ends, so the rings need not split
-     * them. */
-    while (o->whole > 0) {
-        size_t n = o->whole;
-        if (!st->to_stdout && n > CHUNK_MAX) {
-            size_t w = run_whole(st->cfg, out_data(o), CHUNK_MAX);
-            if (w > 0)
+        } else if (!st->to_stdout && left > CHUNK_MAX) {
+            /* A stream stage gets chunks of at most about CHUNK_MAX, cut
+             * at record ends, so the rings need not split them. */
+            size_t w = run_whole(cfg, d + off, CHUNK_MAX);
+            if (w > 0) {
                 n = w;
-            else if (st->cfg->framing != RUN_FIXED) {
-                const char *p = memchr(out_data(o) + CHUNK_MAX, st->cfg->delim,
-                                       o->whole - CHUNK_MAX);
-                n = p != NULL ? (size_t)(p - (char *)out_data(o)) + 1
-                              : o->whole;
+            } else if (cfg->framing != RUN_FIXED) {
+                const char *p =
+                    memchr(d + off + CHUNK_MAX, cfg->delim, left - CHUNK_MAX);
+                n = p != NULL ? (size_t)(p - (char *)(d + off)) + 1 : left;
             }
         }
-        int un = n == o->whole && o->unterm;
-        if (out_send(o, n, un) < 0)
-            return -1;
-        out_consume(o, n);
+        int un = n == left && o->unterm;
+        if (out_send(o, off, n, un) < 0) {
+            rc = -1;
+            break;
+        }
+        off += n;
         if (un)
             o->unterm = 0;
     }
-    return 0;
+    out_consume(o, off);
+    return rc;
 }
 
-/* ---- joblog ---------------------------------------------------------------
- */
+/* ---- joblog ------------------------------------------------------------ */
 
 double run_now(void)
 {

@@ -140,8 +140,7 @@ struct run_hdr {
 #define RUN_F_RANGE (1u << 0)  /* the data is a byte range of stdin */
 #define RUN_F_UNTERM (1u << 1) /* the data ends without a terminator */
 
-/* ---- run-output.c ---------------------------------------------------------
- */
+/* ---- run-output.c ------------------------------------------------------- */
 
 /* Map the shared state for cfg's stages; 0 or -1 (errno set). */
 int run_shared_init(struct run_config *cfg);
@@ -206,8 +205,7 @@ void run_joblog_header(struct run_config *cfg);
 /* Wall-clock seconds (for the joblog). */
 double run_now(void);
 
-/* ---- run-spawn.c ----------------------------------------------------------
- */
+/* ---- run-spawn.c -------------------------------------------------------- */
 
 struct run_proc {
     pid_t pid;
@@ -240,14 +238,12 @@ void run_status_text(int status, char *buf, size_t n);
 /* Close fd if open and set it to -1. */
 void run_close(int *fd);
 
-/* ---- run-input.c ----------------------------------------------------------
- */
+/* ---- run-input.c -------------------------------------------------------- */
 
 /* The source stage function: stdin as chunks or byte ranges. */
 int run_input(pf_ctx *ctx, void *arg);
 
-/* ---- run-exec.c -----------------------------------------------------------
- */
+/* ---- run-exec.c --------------------------------------------------------- */
 
 /* A command stage. */
 int run_exec_init(pf_ctx *ctx, void *arg);
