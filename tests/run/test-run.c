@@ -825,3 +825,53 @@ TEST(sigint_drains_and_exits_130)
     ASSERT_STRSTR(o.err, "SIGINT: stopping sources and draining");
     runner_output_free(&o);
 }
+
+TEST_TIMEOUT(random_shapes_keep_every_record, 180)
+{
+    /* Random line lengths (empty lines, long ones, with and without a
+     * last newline), random fan-out, block sizes and chunk sizes: cat
+     * twice must give back the input's records (bytes, with -k). */
+    uint32_t x = 2024;
+    for (int round = 0; round < 12; round++) {
+        struct buf in = {0};
+        buf_add(&in, "", 0);
+        int lines = 1 + (int)((x >> 8) % 4000);
+        for (int i = 0; i < lines; i++) {
+            x = x * 1103515245u + 12345u;
+            size_t len = (x >> 16) % 7 == 0 ? (x >> 8) % 70000 : (x >> 16) % 90;
+            for (size_t j = 0; j < len; j++)
+                buf_add(&in, &"abcdefghij"[(j + (size_t)i) % 10], 1);
+            if (i + 1 < lines || (x >> 20) % 2)
+                buf_add(&in, "\n", 1);
+        }
+        char j1[8], j2[8], blk[16], chunk[16];
+        x = x * 1103515245u + 12345u;
+        snprintf(j1, sizeof j1, "%u", 1 + (x >> 16) % 4);
+        snprintf(j2, sizeof j2, "%u", 1 + (x >> 18) % 3);
+        snprintf(blk, sizeof blk, "%uk", 1 + (x >> 20) % 40);
+        snprintf(chunk, sizeof chunk, "%uk", 1 + (x >> 24) % 200);
+        int keep = round % 3 == 0, block = round % 2 == 0;
+        const char *args[16];
+        int n = 0;
+        if (keep)
+            args[n++] = "-k";
+        args[n++] = "--chunk-size";
+        args[n++] = chunk;
+        args[n++] = "-j";
+        args[n++] = j1;
+        if (block) {
+            args[n++] = "--block";
+            args[n++] = blk;
+        }
+        args[n++] = "cat";
+        args[n++] = "-j";
+        args[n++] = j2;
+        args[n++] = "cat";
+        args[n] = NULL;
+        runner_note("round %d: %zu bytes, -j %s%s%s then -j %s%s", round, in.n,
+                    j1, block ? " --block " : "", block ? blk : "", j2,
+                    keep ? ", -k" : "");
+        check(args, "cat", &in, keep);
+        free(in.p);
+    }
+}
