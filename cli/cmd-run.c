@@ -64,8 +64,11 @@ static void usage(FILE *f)
         "  -k, --keep-order    output in input order, as the serial pipeline\n"
         "                      writes it (stages with several workers run in\n"
         "                      block mode, --block 1M unless given)\n"
-        "  --halt now|never    on a failed command: stop everything at once\n"
-        "                      (now, default) or go on and report at the end\n"
+        "  --halt now|soon|never  on a failed command: stop everything at "
+        "once\n"
+        "                      (now, default); stop the input and start no\n"
+        "                      new block, let running commands finish (soon);\n"
+        "                      or go on and report at the end (never)\n"
         "  --joblog FILE       one line per command run (blocks, and stream\n"
         "                      commands): stage, block, worker, try, start,\n"
         "                      runtime, bytes in and out, exit value, signal\n"
@@ -310,11 +313,13 @@ static void print_plan(const struct run_config *cfg, FILE *f)
         fprintf(f, "%s: sh -c '%s'\n", st->to_stdout ? ", writes stdout" : "",
                 st->cmd);
     }
-    fprintf(f, "halt:    %s\n",
-            cfg->halt == RUN_HALT_NOW ? "now: the first failed command stops "
-                                        "the run"
-                                      : "never: failures are reported at the "
-                                        "end");
+    static const char *const halt[] = {
+        [RUN_HALT_NOW] = "now: the first failed command stops the run",
+        [RUN_HALT_SOON] = "soon: after a failed command, the input stops and "
+                          "running commands finish",
+        [RUN_HALT_NEVER] = "never: failures are reported at the end",
+    };
+    fprintf(f, "halt:    %s\n", halt[cfg->halt]);
     if (cfg->joblog != NULL)
         fprintf(f, "joblog:  %s\n", cfg->joblog);
 }
@@ -649,16 +654,18 @@ static int execute(struct run_config *cfg, int progress, int stats,
     } else if (rc == 0 && failures == 0) {
         status = CLI_EXIT_OK;
     } else if (rc == 0) {
+        int soon = cfg->halt == RUN_HALT_SOON;
         fprintf(stderr,
                 "pipefan run: %llu command run%s failed "
-                "(--halt never); the first: ",
-                (unsigned long long)failures, failures == 1 ? "" : "s");
-        status = RUN_EXIT_SOME_FAILED;
+                "(--halt %s); the first: ",
+                (unsigned long long)failures, failures == 1 ? "" : "s",
+                soon ? "soon, the input was stopped" : "never");
+        status = soon ? CLI_EXIT_FATAL : RUN_EXIT_SOME_FAILED;
     } else {
         fprintf(stderr, "pipefan run: ");
         status = CLI_EXIT_FATAL;
     }
-    if (status == RUN_EXIT_SOME_FAILED ||
+    if ((rc == 0 && failures > 0) ||
         (status == CLI_EXIT_FATAL && atomic_load(&sh->failed))) {
         const struct run_failure *f = &sh->fail;
         if (f->stage == 0) {
@@ -798,10 +805,13 @@ int cli_cmd_run(int argc, char **argv)
         case OPT_HALT:
             if (strcmp(optarg, "now") == 0)
                 cfg.halt = RUN_HALT_NOW;
+            else if (strcmp(optarg, "soon") == 0)
+                cfg.halt = RUN_HALT_SOON;
             else if (strcmp(optarg, "never") == 0)
                 cfg.halt = RUN_HALT_NEVER;
             else
-                return usage_error("--halt: expected now or never, got '%s'",
+                return usage_error("--halt: expected now, soon or never, got "
+                                   "'%s'",
                                    optarg);
             break;
         case OPT_JOBLOG:

@@ -466,8 +466,8 @@ static int block_record(struct run_worker *w, const struct run_hdr *h,
 {
     struct run_stage *st = w->st;
     int rc = 0;
-    if (run_useless(w->cfg, st->feeds))
-        return 0;
+    if (run_useless(w->cfg, st->feeds) || atomic_load(&w->cfg->sh->halting))
+        return 0; /* not needed, or --halt soon: start no new block */
     w->holding = st->retries > 0;
     for (int try = 1;; try++) {
         w->hold_len = 0;

@@ -28,7 +28,8 @@
 /* Whether the source should stop. */
 static int stop(pf_ctx *ctx, const struct run_stage *st)
 {
-    return pf_stopping(ctx) || run_useless(st->cfg, st->feeds);
+    return pf_stopping(ctx) || run_useless(st->cfg, st->feeds) ||
+           atomic_load_explicit(&st->cfg->sh->halting, memory_order_relaxed);
 }
 
 /* Offset just past the first terminator at or after pos, or end. */

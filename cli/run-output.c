@@ -74,13 +74,15 @@ int run_failure(struct run_stage *st, pf_ctx *ctx, int pid, uint64_t block,
 {
     struct run_config *cfg = st->cfg;
     int now = cfg->halt == RUN_HALT_NOW;
+    if (cfg->halt == RUN_HALT_SOON)
+        atomic_store(&cfg->sh->halting, 1);
     atomic_fetch_add(&cfg->ctr[st->stats].failures, 1);
     if (block != 0)
-        pf_log(ctx, now ? PF_LOG_ERROR : PF_LOG_WARN,
+        pf_log(ctx, cfg->halt != RUN_HALT_NEVER ? PF_LOG_ERROR : PF_LOG_WARN,
                "command '%s' %s (block %llu, pid %d)", st->cmd, what,
                (unsigned long long)block, pid);
     else
-        pf_log(ctx, now ? PF_LOG_ERROR : PF_LOG_WARN,
+        pf_log(ctx, cfg->halt != RUN_HALT_NEVER ? PF_LOG_ERROR : PF_LOG_WARN,
                "command '%s' %s (pid %d)", st->cmd, what, pid);
     int expect = 0;
     if (atomic_compare_exchange_strong(&cfg->sh->failed, &expect, 1)) {

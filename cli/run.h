@@ -38,6 +38,8 @@ enum run_framing {
 /* --halt: what a failed command does to the run. */
 enum run_halt {
     RUN_HALT_NOW,   /* stop every worker at once, exit 1 (default) */
+    RUN_HALT_SOON,  /* stop the input and new blocks, let the running
+                       commands finish, exit 1 */
     RUN_HALT_NEVER, /* go on, report at the end, exit 3 */
 };
 
@@ -99,6 +101,7 @@ struct run_shared {
     int out_unterm;           /* under out_lock: stdout's last record
                                  has no terminator yet */
     _Atomic int out_closed;   /* stdout gave EPIPE */
+    _Atomic int halting;      /* --halt soon: a command failed */
     _Atomic int cut;          /* highest command stage whose workers
                                  all stopped reading; N+1 = stdout */
     _Atomic int failed;       /* claims fail */

@@ -517,6 +517,21 @@ TEST(halt_never_goes_on_and_reports)
     ASSERT_UGT(o.out_len, in.n - 16384);
     ASSERT_ULT(o.out_len, in.n);
     runner_output_free(&o);
+    /* --halt soon: the input stops, running blocks finish, exit 1. */
+    const char *a2[] = {"--halt",
+                        "soon",
+                        "-j",
+                        "2",
+                        "--block",
+                        "4k",
+                        "[ $PIPEFAN_BLOCK != 3 ] || exit 4; sleep 0.05; cat",
+                        NULL};
+    ASSERT_EXIT(run_pf(a2, &in, &o), 1);
+    ASSERT_STRSTR(o.err, "(--halt soon, the input was stopped)");
+    ASSERT_STRSTR(o.err, "exited with status 4 on block 3");
+    ASSERT_UGT(o.out_len, 0);
+    ASSERT_ULT(o.out_len, in.n / 2);
+    runner_output_free(&o);
     free(in.p);
 }
 
