@@ -830,7 +830,7 @@ TEST(sigint_drains_and_exits_130)
      * finish, the status is 130; a second SIGINT is not needed. */
     char *argv[] = {"sh", "-c",
                     "yes | \"$PIPEFAN\" run -j 2 cat -j 2 'wc -l' & pid=$!; "
-                    "sleep 0.5; kill -INT $pid; wait $pid; echo rc=$?",
+                    "sleep 1; kill -INT $pid; wait $pid; echo rc=$?",
                     NULL};
     ASSERT_EQ(runner_capture(argv, env, NULL, 0, &o), 0);
     ASSERT_STRSTR(o.out, "rc=130");
