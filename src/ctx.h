@@ -5,7 +5,10 @@
 #ifndef PF_CTX_H
 #define PF_CTX_H
 
+#include <stdatomic.h>
 #include <stdint.h>
+
+#include "futex.h"
 
 #include "pipeline.h"
 #include "ring.h"
@@ -68,6 +71,46 @@ struct pf_ctx {
     /* Counters, mirrored into me by push_stats. */
     uint64_t rin, bin, rout, bout, wait_in, wait_out;
 };
+
+/* ---- between worker.c (input, lifecycle) and emit.c (output) ---- */
+
+#define PF__SPIN_TRIES 256                /* polls before sleeping */
+#define PF__SLEEP_NS (100u * 1000 * 1000) /* longest futex sleep */
+#define PF__MIN_BATCH 64                  /* smallest adaptive batch */
+
+/* Publish every written output ring (a commit, with retries). */
+void pf__publish_all(pf_ctx *ctx);
+/* Publish everything and close a batch dealt to an ordered stage. */
+void pf__flush_all(pf_ctx *ctx);
+/* Pass an ordered batch's end (MARK) on to the single output ring. */
+void pf__put_mark(pf_ctx *ctx);
+/* Make a commit record current and apply it; with boundary, stop before
+ * the record in progress. */
+void pf__txn_commit(pf_ctx *ctx, int boundary);
+/* Commit a whole input batch with its outputs. */
+void pf__commit_batch(pf_ctx *ctx);
+/* Mirror the worker's counters into its shared control block. */
+void pf__push_stats(pf_ctx *ctx);
+
+/* Bump a worker's sequence word if it sleeps on it.  The waker claims
+ * the sleep flag, so one sleep costs at most one futex_wake however many
+ * batches are published before the sleeper runs again. */
+static inline void pf__wake(_Atomic uint32_t *sleep_flag, _Atomic uint32_t *seq)
+{
+    atomic_thread_fence(memory_order_seq_cst);
+    if (atomic_load_explicit(sleep_flag, memory_order_relaxed) &&
+        atomic_exchange_explicit(sleep_flag, 0, memory_order_relaxed)) {
+        atomic_fetch_add_explicit(seq, 1, memory_order_release);
+        pf__futex_wake(seq);
+    }
+}
+
+/* The supervisor's stop request: PF__RUN or PF__STOP_*. */
+static inline int pf__stop_level(const pf_ctx *ctx)
+{
+    return (int)atomic_load_explicit(&ctx->run->hdr->stop,
+                                     memory_order_relaxed);
+}
 
 /* Run worker w of stage s of a process-mode run; never returns. */
 _Noreturn void pf__worker_main(pf_pipeline *p, struct pf__run *run, int s,

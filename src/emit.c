@@ -1,0 +1,486 @@
+/*
+ * emit.c - the output side of a worker: pf_emit and pf_emit_key, framing
+ * records into the output rings, adaptive batches, routing (round-robin,
+ * least-loaded, by key, dealt in turn to an ordered stage), publication,
+ * and, with retries, the commit records that make a batch's outputs
+ * visible together with the commit of its input (txn.h).
+ */
+#include "ctx.h"
+
+#include <string.h>
+
+#include "clock.h"
+#include "futex.h"
+#include "txn.h"
+
+#define STUCK_NS                                                               \
+    (2u * 1000 * 1000) /* a consumer this long without a                       \
+                          commit is inside slow records */
+
+/* ---- batches and publication
+ * ----------------------------------------------------------
+ */
+
+/* Store ring d's head (outside a commit) and wake its consumer. */
+static void store_head(pf_ctx *ctx, int d)
+{
+    if (pf__rw_publish(&ctx->out[d]))
+        pf__wake(&ctx->out_peer[d]->in_sleep, &ctx->out_peer[d]->in_seq);
+}
+
+/* Make a commit current, then apply it: output heads, then the input
+ * tail.  With boundary, a record whose call is in progress is left out:
+ * the input tail stops before it and each ring's head before its output.
+ * A full commit (not mid-record) also ends an unsafe window. */
+void pf__txn_commit(pf_ctx *ctx, int boundary)
+{
+    int mid = boundary && ctx->mid_record;
+    struct pf__txn *t = ctx->slot[(ctx->txn_seq + 1) & 1];
+    t->in_ring = ctx->in_cur;
+    t->in_tail = ctx->in_cur < 0 ? 0
+                 : mid           ? ctx->rec_pos
+                                 : ctx->in[ctx->in_cur].rpos;
+    t->emitted = ctx->emitted;
+    t->cur = (uint32_t)ctx->cur;
+    t->turn = (uint32_t)ctx->turn;
+    t->nout = (uint32_t)ctx->nout;
+    for (int d = 0; d < ctx->nout; d++) {
+        uint64_t h = mid && ctx->rec_epoch[d] == ctx->epoch ? ctx->rec_start[d]
+                                                            : ctx->out[d].wpos;
+        t->head[d] = h > ctx->out[d].pub ? h : ctx->out[d].pub;
+    }
+    atomic_store_explicit(&ctx->me->txn_seq, ++ctx->txn_seq,
+                          memory_order_release);
+    for (int d = 0; d < ctx->nout; d++) {
+        pf__rw *w = &ctx->out[d];
+        if (t->head[d] > w->pub) {
+            atomic_store_explicit(&w->r->head, t->head[d],
+                                  memory_order_release);
+            w->pub = t->head[d];
+            pf__wake(&ctx->out_peer[d]->in_sleep, &ctx->out_peer[d]->in_seq);
+        }
+    }
+    if (ctx->in_cur >= 0) {
+        pf__rr *rd = &ctx->in[ctx->in_cur];
+        if (t->in_tail > rd->commit) {
+            rd->commit = t->in_tail;
+            atomic_store_explicit(&rd->r->tail, t->in_tail,
+                                  memory_order_release);
+            pf__wake(&ctx->in_peer[ctx->in_cur]->out_sleep,
+                     &ctx->in_peer[ctx->in_cur]->out_seq);
+        }
+    }
+    if (!mid)
+        atomic_store_explicit(&ctx->me->unsafe, 0, memory_order_relaxed);
+}
+
+/* Commit a whole input batch with its outputs (transactional mode). */
+void pf__commit_batch(pf_ctx *ctx)
+{
+    pf__txn_commit(ctx, 0);
+    for (int i = 0; i < ctx->ndirty; i++)
+        ctx->is_dirty[ctx->dirty[i]] = 0;
+    ctx->ndirty = 0;
+    ctx->pend_since = 0;
+}
+
+/* Publish in transactional mode: commit up to the last record boundary,
+ * when this stage may commit mid-batch (a batch hook's state forbids it). */
+static void txn_publish(pf_ctx *ctx)
+{
+    if (ctx->in_cur >= 0 && !ctx->mid_ok)
+        return; /* inside a batch whose hook has not run */
+    pf__txn_commit(ctx, 1);
+}
+
+/* Publish ring d past the last commit: a record's output does not fit in
+ * the ring otherwise.  A crash before the next full commit cannot be
+ * replayed, and the supervisor fails the run instead of guessing. */
+static void unsafe_publish(pf_ctx *ctx, int d)
+{
+    atomic_store_explicit(&ctx->me->unsafe, 1, memory_order_relaxed);
+    store_head(ctx, d);
+}
+
+static void publish_ring(pf_ctx *ctx, int d)
+{
+    if (ctx->txn)
+        txn_publish(ctx);
+    else
+        store_head(ctx, d);
+}
+
+/* Publish every written ring (no MARKs). */
+void pf__publish_all(pf_ctx *ctx)
+{
+    if (ctx->txn) {
+        txn_publish(ctx);
+    } else {
+        for (int i = 0; i < ctx->ndirty; i++)
+            store_head(ctx, ctx->dirty[i]);
+    }
+    for (int i = 0; i < ctx->ndirty; i++)
+        ctx->is_dirty[ctx->dirty[i]] = 0;
+    ctx->ndirty = 0;
+    ctx->pend_since = 0;
+}
+
+/* Before writing to ring d for the record in progress: remember where
+ * its output begins, the boundary a commit may stop at. */
+static inline void note_write(pf_ctx *ctx, int d)
+{
+    if (ctx->rec_epoch[d] != ctx->epoch) {
+        ctx->rec_epoch[d] = ctx->epoch;
+        ctx->rec_start[d] = ctx->out[d].wpos;
+    }
+}
+
+static inline void mark_dirty(pf_ctx *ctx, int d)
+{
+    if (!ctx->is_dirty[d]) {
+        ctx->is_dirty[d] = 1;
+        ctx->dirty[ctx->ndirty++] = d;
+    }
+    if (ctx->pend_since == 0)
+        ctx->pend_since = pf__coarse_ns();
+}
+
+/* Whether ring d has room for a frame of len bytes. */
+static int ring_fits(pf_ctx *ctx, int d, size_t len)
+{
+    return pf__rw_fits(&ctx->out[d], len);
+}
+
+/* Block until ring d has room for len bytes: publish what is pending,
+ * spin briefly, then sleep until a consumer commits. */
+static void wait_space(pf_ctx *ctx, int d, size_t len)
+{
+    pf__publish_all(ctx);
+    if (ctx->txn && ctx->out[d].wpos != ctx->out[d].pub) {
+        /* Unpublished output the consumer cannot see holds the space:
+         * once it has taken everything committed, publish past the
+         * commit rather than wait forever. */
+        pf__rw *w = &ctx->out[d];
+        while (!ring_fits(ctx, d, len) && w->tail < w->pub)
+            pf__cpu_relax();
+        if (!ring_fits(ctx, d, len))
+            unsafe_publish(ctx, d);
+    }
+    if (ctx->track)
+        atomic_store_explicit(&ctx->me->in_call, 0, memory_order_relaxed);
+    uint64_t t0 = pf__now_ns();
+    for (int i = 0; i < PF__SPIN_TRIES; i++) {
+        if (ring_fits(ctx, d, len))
+            goto done;
+        pf__cpu_relax();
+    }
+    for (;;) {
+        struct pf__wctl *me = ctx->me;
+        uint32_t seq = atomic_load(&me->out_seq);
+        atomic_store(&me->out_sleep, 1);
+        atomic_thread_fence(memory_order_seq_cst);
+        if (ring_fits(ctx, d, len))
+            break;
+        pf__push_stats(ctx);
+        pf__futex_wait(&me->out_seq, seq, PF__SLEEP_NS);
+        atomic_store(&me->out_sleep, 0);
+        if (ring_fits(ctx, d, len))
+            break;
+    }
+    atomic_store(&ctx->me->out_sleep, 0);
+done:
+    ctx->wait_out += pf__now_ns() - t0;
+    if (ctx->track)
+        atomic_store_explicit(&ctx->me->in_call, 1, memory_order_relaxed);
+}
+
+/* Reserve a frame in ring d, waiting as long as needed. */
+static void *reserve_wait(pf_ctx *ctx, int d, size_t len, uint32_t flags)
+{
+    void *dst;
+    note_write(ctx, d);
+    while ((dst = pf__rw_reserve(&ctx->out[d], len, flags)) == NULL)
+        wait_space(ctx, d, len);
+    return dst;
+}
+
+/* The output ring with the fewest bytes in flight. */
+static int least_loaded(pf_ctx *ctx)
+{
+    int best = ctx->cur;
+    uint64_t best_used = UINT64_MAX;
+    for (int k = 0; k < ctx->nout; k++) {
+        int d = (ctx->cur + 1 + k) % ctx->nout;
+        pf__rw *w = &ctx->out[d];
+        w->tail = atomic_load_explicit(&w->r->tail, memory_order_acquire);
+        uint64_t used = pf__rw_used(w);
+        if (used < best_used) {
+            best_used = used;
+            best = d;
+        }
+    }
+    return best;
+}
+
+/* Adapt ring d's batch size: double it while the consumer keeps up (it
+ * had taken everything written before this batch began), halve it when
+ * the consumer has committed nothing for STUCK_NS (it is inside slow
+ * records), keep it otherwise.  A fast consumer then gets large batches,
+ * so the ring's head is written rarely; a slow one (a 10 ms lookup) gets
+ * a few records at a time, so the next stage's workers share them instead
+ * of one worker queueing them all.  (Without the time test, a fast
+ * consumer that commits once per pass looked stuck between two batches
+ * and batches collapsed to one record.) */
+static void adapt_batch(pf_ctx *ctx, int d)
+{
+    pf__rw *w = &ctx->out[d];
+    w->tail = atomic_load_explicit(&w->r->tail, memory_order_acquire);
+    if (w->tail >= ctx->bstart[d]) {
+        if (ctx->blim[d] < ctx->run->batch_bytes)
+            ctx->blim[d] *= 2;
+        ctx->tmoved[d] = 0;
+    } else if (w->tail != ctx->tseen[d] || ctx->tmoved[d] == 0) {
+        ctx->tmoved[d] = pf__coarse_ns();
+    } else if (ctx->blim[d] > PF__MIN_BATCH &&
+               pf__coarse_ns() - ctx->tmoved[d] > STUCK_NS) {
+        ctx->blim[d] /= 2;
+    }
+    ctx->tseen[d] = w->tail;
+}
+
+/* End the batch in ring d: MARK it when dealing, publish, pick the next
+ * ring for unkeyed records. */
+static void end_batch(pf_ctx *ctx, int d)
+{
+    if (ctx->deal) {
+        if (!ctx->deal_open)
+            return;
+        reserve_wait(ctx, d, 0, PF__F_MARK);
+        pf__rw_done(&ctx->out[d]);
+        ctx->deal_open = 0;
+    }
+    adapt_batch(ctx, d);
+    publish_ring(ctx, d);
+    ctx->bstart[d] = ctx->out[d].wpos;
+    if (d != ctx->cur)
+        return;
+    if (ctx->dist == PF_DIST_LEAST_LOADED && !ctx->deal)
+        ctx->cur = least_loaded(ctx);
+    else
+        ctx->cur = (ctx->cur + 1) % ctx->nout;
+}
+
+/* Publish everything; when dealing, also close the open batch. */
+void pf__flush_all(pf_ctx *ctx)
+{
+    if (ctx->nout == 0)
+        return;
+    if (ctx->deal && ctx->deal_open)
+        end_batch(ctx, ctx->cur);
+    pf__publish_all(ctx);
+    pf__push_stats(ctx);
+}
+
+/* A source's heartbeat, and its position in its own output: where it
+ * was when it died tells a crash that repeats from chance kills. */
+static inline void source_beat(pf_ctx *ctx)
+{
+    atomic_store_explicit(&ctx->me->cur_pos, ctx->emitted,
+                          memory_order_relaxed);
+    atomic_fetch_add_explicit(&ctx->me->beats, 1, memory_order_relaxed);
+}
+
+/* A source's record is fully written: it counts as emitted, and the
+ * commits that follow include it.  Until then a commit stops before it. */
+static inline void source_done(pf_ctx *ctx)
+{
+    ctx->source_rec = 0;
+    ctx->mid_record = 0;
+    ctx->emitted++;
+    if (ctx->track)
+        source_beat(ctx);
+}
+
+/* After a write to ring d: end a full batch, honour the flush deadline. */
+static inline void wrote(pf_ctx *ctx, int d, size_t len)
+{
+    ctx->rout++;
+    ctx->bout += len;
+    if (ctx->source_rec) /* complete: later commits include it */
+        source_done(ctx);
+    pf__rw_done(&ctx->out[d]);
+    mark_dirty(ctx, d);
+    if (ctx->deal)
+        ctx->deal_open = 1;
+    if (ctx->out[d].wpos - ctx->bstart[d] >= ctx->blim[d])
+        end_batch(ctx, d);
+    else if (atomic_load_explicit(&ctx->out_peer[d]->in_sleep,
+                                  memory_order_relaxed))
+        publish_ring(ctx, d); /* an idle consumer gains nothing by waiting */
+    else if (pf__coarse_ns() - ctx->pend_since >= ctx->run->flush_ns)
+        pf__flush_all(ctx);
+}
+
+/* Send a record too long for one frame as fragments, publishing each so
+ * the consumer can drain the ring while the rest is written.
+ *
+ * With commits, fragments go out ahead of the commit, which is safe as
+ * long as nothing uncommitted precedes them in the ring: a consumer never
+ * completes the record before the last fragment, which only the commit
+ * publishes, and if this worker dies first, its successor sends the
+ * record again from a FIRST fragment.  Otherwise the worker is unsafe
+ * until its next commit. */
+static void put_large(pf_ctx *ctx, int d, const unsigned char *rec, size_t len)
+{
+    pf__rw *w = &ctx->out[d];
+    if (ctx->txn && w->pub != w->wpos)
+        txn_publish(ctx);
+    int safe = !ctx->txn || w->pub == w->wpos;
+    size_t off = 0;
+    while (off < len) {
+        size_t n = len - off < ctx->frag_max ? len - off : ctx->frag_max;
+        uint32_t flags = off + n < len ? PF__F_MORE : PF__F_LAST;
+        if (off == 0)
+            flags |= PF__F_FIRST;
+        void *dst = reserve_wait(ctx, d, n, flags);
+        memcpy(dst, rec + off, n);
+        pf__rw_done(w);
+        off += n;
+        mark_dirty(ctx, d);
+        if (!ctx->txn)
+            store_head(ctx, d);
+        else if (off < len && safe)
+            store_head(ctx, d);
+        else if (off < len)
+            unsafe_publish(ctx, d);
+    }
+    ctx->rout++;
+    ctx->bout += len;
+    if (ctx->source_rec)
+        source_done(ctx);
+    if (ctx->deal)
+        ctx->deal_open = 1;
+    end_batch(ctx, d);
+}
+
+/* Write one record to ring d; an unkeyed record may move to another ring
+ * when d is full (never when dealing: order depends on the turn). */
+static int put_record(pf_ctx *ctx, int d, const void *rec, size_t len,
+                      int may_switch)
+{
+    if (len > ctx->frag_max) {
+        put_large(ctx, d, rec, len);
+        return 0;
+    }
+    for (;;) {
+        note_write(ctx, d);
+        void *dst = pf__rw_reserve(&ctx->out[d], len, 0);
+        if (dst != NULL) {
+            memcpy(dst, rec, len);
+            wrote(ctx, d, len);
+            return 0;
+        }
+        if (may_switch && ctx->nout > 1) {
+            int e = -1;
+            for (int k = 1; k < ctx->nout && e < 0; k++) {
+                int c = (d + k) % ctx->nout;
+                if (ring_fits(ctx, c, len))
+                    e = c;
+            }
+            if (e >= 0) {
+                publish_ring(ctx, d);
+                ctx->cur = d = e;
+                continue;
+            }
+        }
+        wait_space(ctx, d, len);
+    }
+}
+
+/* Check the common preconditions of pf_emit and pf_emit_key. */
+static int emit_check(pf_ctx *ctx, size_t len)
+{
+    if (ctx->nout == 0)
+        return PF_ESTATE;
+    if (len > ctx->run->max_record)
+        return PF_E2BIG;
+    if (ctx->st->index == 0 && pf__stop_level(ctx) != PF__RUN)
+        return PF_ECANCELED;
+    return 0;
+}
+
+/* A restarted source drops the records its predecessor committed. */
+static inline int resumed(pf_ctx *ctx)
+{
+    if (ctx->emitted >= ctx->resume)
+        return 0;
+    ctx->emitted++;
+    if (ctx->track)
+        source_beat(ctx);
+    return 1;
+}
+
+/* Start a record: a source's record is "in progress" until written. */
+static inline void begin_emit(pf_ctx *ctx)
+{
+    if (ctx->st->index == 0) {
+        ctx->epoch++;
+        ctx->source_rec = 1;
+        ctx->mid_record = 1;
+    }
+}
+
+int pf_emit(pf_ctx *ctx, const void *rec, size_t len)
+{
+    if (ctx == NULL || (rec == NULL && len != 0))
+        return PF_EINVAL;
+    if (ctx->serial)
+        return pf__serial_emit(ctx, rec, len);
+    int err = emit_check(ctx, len);
+    if (err != 0 || resumed(ctx))
+        return err;
+    begin_emit(ctx);
+    return put_record(ctx, ctx->cur, rec, len, !ctx->deal);
+}
+
+/* 64-bit FNV-1a with a final avalanche, for key routing. */
+static uint64_t key_hash(const unsigned char *k, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325u;
+    for (size_t i = 0; i < n; i++) {
+        h ^= k[i];
+        h *= 0x100000001b3u;
+    }
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdu;
+    h ^= h >> 33;
+    return h;
+}
+
+int pf_emit_key(pf_ctx *ctx, const void *key, size_t klen, const void *rec,
+                size_t len)
+{
+    if (ctx == NULL || (key == NULL && klen != 0) || (rec == NULL && len != 0))
+        return PF_EINVAL;
+    if (ctx->serial)
+        return pf__serial_emit(ctx, rec, len);
+    int err = emit_check(ctx, len);
+    if (err != 0 || resumed(ctx))
+        return err;
+    /* An ordered next stage takes batches in turn: the key yields. */
+    int d =
+        ctx->deal ? ctx->cur : (int)(key_hash(key, klen) % (uint64_t)ctx->nout);
+    begin_emit(ctx);
+    return put_record(ctx, d, rec, len, 0);
+}
+
+/* An ordered stage passes each input MARK on, after that batch's output. */
+void pf__put_mark(pf_ctx *ctx)
+{
+    if (ctx->nout == 0)
+        return;
+    reserve_wait(ctx, 0, 0, PF__F_MARK);
+    pf__rw_done(&ctx->out[0]);
+    mark_dirty(ctx, 0);
+    pf__publish_all(ctx);
+}
