@@ -33,6 +33,10 @@
 #define DEFAULT_CHUNK (1u << 20)
 #define DEFAULT_MAX_RECORD (64u << 20)
 #define MAX_COMMANDS 64
+#define RUN_EXIT_QUARANTINED 5  /* crash-proof: poison blocks were skipped */
+#define CP_RING_MIN (4u << 20)  /* crash-proof queues: see */
+#define CP_RING_MAX (64u << 20) /* crashproof_ring() */
+#define CP_RING_BUDGET (1ull << 30)
 
 static void usage(FILE *f)
 {
@@ -57,7 +61,10 @@ static void usage(FILE *f)
         "                      one long-lived command per worker (stream "
         "mode)\n"
         "  --retries N         block mode: run a failed block up to N more\n"
-        "                      times (implies --block 1M)\n"
+        "                      times (implies --block 1M), and make the run\n"
+        "                      crash-proof: a worker that dies is restarted\n"
+        "                      and its block replayed, up to N times a "
+        "block\n"
         "options:\n"
         "  -0, --null          records end with NUL, not newline\n"
         "  --fixed SIZE        records are SIZE-byte binary blocks\n"
@@ -69,6 +76,11 @@ static void usage(FILE *f)
         "                      (now, default); stop the input and start no\n"
         "                      new block, let running commands finish (soon);\n"
         "                      or go on and report at the end (never)\n"
+        "  --stall-timeout SEC kill a block's command that moves no byte for\n"
+        "                      SEC seconds, and handle it as a crashed worker\n"
+        "  --poison skip|fail  a block that crashed its worker more than N\n"
+        "                      times: skip it, exit 5 (default); or fail\n"
+        "  --dead-letter FILE  append the skipped blocks to FILE\n"
         "  --joblog FILE       one line per command run (blocks, and stream\n"
         "                      commands): stage, block, worker, try, start,\n"
         "                      runtime, bytes in and out, exit value, signal\n"
@@ -95,9 +107,9 @@ static void usage(FILE *f)
         " < list\n"
         "\n"
         "exit: 0 ok, 1 a command failed (or pipefan did), 2 usage, 3 --halt\n"
-        "never and some commands failed, 130/143 SIGINT/SIGTERM; when whoever\n"
-        "reads pipefan's output goes away, it ends like a shell command, by\n"
-        "SIGPIPE.  See docs/RUN.md.\n",
+        "never and some commands failed, 5 poison blocks were skipped,\n"
+        "130/143 SIGINT/SIGTERM; when whoever reads pipefan's output goes\n"
+        "away, it ends like a shell command, by SIGPIPE.  See docs/RUN.md.\n",
         f);
 }
 
@@ -209,9 +221,16 @@ static int plan(struct run_config *cfg, struct cmd_spec *cmds, int n)
     if (cfg->stages == NULL)
         return -1;
     cfg->ncommands = n;
+    for (int i = 0; i < n; i++)
+        if (cmds[i].retries > cfg->retries)
+            cfg->retries = cmds[i].retries;
+    cfg->crashproof = cfg->retries > 0;
     struct run_stage *in = plan_add(cfg, RUN_ROLE_INPUT);
     snprintf(in->name, sizeof in->name, "input");
     in->feeds = 1;
+    /* A source is restarted by reading its input again: a file, not a
+     * pipe. */
+    in->restartable = cfg->crashproof && cfg->in_ranges;
     for (int i = 0; i < n; i++) {
         struct cmd_spec *c = &cmds[i];
         struct run_stage *st = plan_add(cfg, RUN_ROLE_COMMAND);
@@ -228,8 +247,14 @@ static int plan(struct run_config *cfg, struct cmd_spec *cmds, int n)
         }
         st->ordered = cfg->keep_order && st->workers > 1;
         st->ranges = i == 0 && cfg->in_ranges;
+        /* Only a block's output can be replayed exactly: a stream
+         * command's output is not tied to its input records. */
+        st->restartable = st->block != 0 && st->retries > 0;
         stage_name(st->name, sizeof st->name, i + 1, c->cmd);
-        if (st->ordered && i + 1 == n) {
+        if (i + 1 == n && (st->ordered || st->restartable)) {
+            /* stdout is written by a one-worker sink: it keeps order, and
+             * unlike a restartable worker it is never restarted, so what
+             * it wrote is never written again. */
             struct run_stage *out = plan_add(cfg, RUN_ROLE_RELAY);
             snprintf(out->name, sizeof out->name, "output");
             out->feeds = n + 1;
@@ -237,12 +262,17 @@ static int plan(struct run_config *cfg, struct cmd_spec *cmds, int n)
             struct run_stage *r = plan_add(cfg, RUN_ROLE_RELAY);
             snprintf(r->name, sizeof r->name, "merge%d", i + 2);
             r->feeds = i + 2;
+            r->restartable = cfg->crashproof;
         }
     }
     cfg->stages[cfg->nstages - 1].to_stdout = 1;
-    /* Each stage's output is sized for the stage after it. */
+    /* Each stage's output is sized for the command stage after it (past
+     * a merge relay, which passes blocks on: a crash-proof relay passes
+     * each as it comes). */
     for (int k = 0; k + 1 < cfg->nstages; k++) {
         struct run_stage *st = &cfg->stages[k], *nx = &cfg->stages[k + 1];
+        if (nx->role == RUN_ROLE_RELAY && !nx->to_stdout)
+            nx = &cfg->stages[k + 2];
         st->out_hold = nx->role == RUN_ROLE_COMMAND && nx->block != 0;
         st->out_target = st->out_hold ? nx->block : cfg->chunk;
     }
@@ -260,23 +290,12 @@ static int plan(struct run_config *cfg, struct cmd_spec *cmds, int n)
     return 0;
 }
 
-static void human(char *buf, size_t n, double v)
-{
-    const char *unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    int i = 0;
-    while (v >= 1024 && i < 4) {
-        v /= 1024;
-        i++;
-    }
-    snprintf(buf, n, i ? "%.1f %s" : "%.0f %s", v, unit[i]);
-}
-
 /* --dry-run: what would run, and how. */
 static void print_plan(const struct run_config *cfg, FILE *f)
 {
     char sz[32];
     if (cfg->in_ranges) {
-        human(sz, sizeof sz, (double)(cfg->in_end - cfg->in_off));
+        run_human(sz, sizeof sz, (double)(cfg->in_end - cfg->in_off));
         fprintf(f,
                 "input:   stdin, a regular file of %s: byte ranges read "
                 "by stage 1's workers\n",
@@ -292,21 +311,24 @@ static void print_plan(const struct run_config *cfg, FILE *f)
     for (int k = 1; k < cfg->nstages; k++) {
         const struct run_stage *st = &cfg->stages[k];
         if (st->role == RUN_ROLE_RELAY) {
-            fprintf(f, "stage:   %-12s 1 worker: %s, in input order\n",
-                    st->name,
-                    st->to_stdout ? "writes stdout" : "passes blocks on");
+            fprintf(f, "stage:   %-12s 1 worker: %s%s%s\n", st->name,
+                    st->to_stdout ? "writes stdout" : "passes blocks on",
+                    cfg->keep_order ? ", in input order" : "",
+                    st->restartable ? ", restarted after a crash" : "");
             continue;
         }
         fprintf(f, "stage:   %-12s %d worker%s, ", st->name, st->workers,
                 st->workers == 1 ? "" : "s");
         if (st->block != 0) {
-            human(sz, sizeof sz, (double)st->block);
+            run_human(sz, sizeof sz, (double)st->block);
             fprintf(f, "block mode (%s%s)", sz, st->implied ? ", implied" : "");
             if (st->retries > 0)
                 fprintf(f, ", %d retr%s", st->retries,
                         st->retries == 1 ? "y" : "ies");
             if (st->ordered)
                 fprintf(f, ", ordered");
+            if (st->restartable)
+                fprintf(f, ", restarted after a crash");
         } else {
             fprintf(f, "stream mode");
         }
@@ -320,166 +342,24 @@ static void print_plan(const struct run_config *cfg, FILE *f)
         [RUN_HALT_NEVER] = "never: failures are reported at the end",
     };
     fprintf(f, "halt:    %s\n", halt[cfg->halt]);
+    if (cfg->crashproof) {
+        fprintf(f,
+                "crashes: a crashed worker is restarted and its block "
+                "replayed, up to %d time%s per block; input %s\n",
+                cfg->retries, cfg->retries == 1 ? "" : "s",
+                cfg->stages[0].restartable ? "read again from the file"
+                                           : "from a pipe, not restartable");
+        fprintf(f, "poison:  %s%s%s\n",
+                cfg->poison == PF_POISON_FAIL ? "fail the run"
+                                              : "skip the block",
+                cfg->dead_letter != NULL ? ", dead letters to " : "",
+                cfg->dead_letter != NULL ? cfg->dead_letter : "");
+    }
+    if (cfg->stall_ms != 0)
+        fprintf(f, "stall:   a block's command idle for %.1f s is killed\n",
+                cfg->stall_ms / 1e3);
     if (cfg->joblog != NULL)
         fprintf(f, "joblog:  %s\n", cfg->joblog);
-}
-
-/* ---- progress and stats ------------------------------------------------- */
-
-struct run_view {
-    struct run_config *cfg;
-    struct timespec t0;
-};
-
-static double elapsed(const struct run_view *v)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)(t.tv_sec - v->t0.tv_sec) +
-           (double)(t.tv_nsec - v->t0.tv_nsec) / 1e9;
-}
-
-/* The live line: input read, per command stage bytes in, output. */
-static void on_progress(const pf_pipeline *p, int final, void *arg)
-{
-    struct run_view *v = arg;
-    struct run_config *cfg = v->cfg;
-    (void)p;
-    if (final) {
-        if (write(2, "\r\033[K", 4) < 0)
-            return;
-        return;
-    }
-    char line[512], a[32], b[32];
-    double t = elapsed(v);
-    /* Byte ranges are handed out ahead: count what stage 1 took. */
-    uint64_t in = cfg->in_ranges ? atomic_load(&cfg->ctr[1].bytes_in)
-                                 : atomic_load(&cfg->sh->in_bytes);
-    human(a, sizeof a, (double)in);
-    human(b, sizeof b, t > 0 ? (double)in / t : 0);
-    int n = snprintf(line, sizeof line, "\r\033[K%5.1fs in %s (%s/s)", t, a, b);
-    for (int k = 1; k < cfg->nstages && n < 400; k++) {
-        const struct run_stage *st = &cfg->stages[k];
-        if (st->role != RUN_ROLE_COMMAND)
-            continue;
-        human(a, sizeof a, (double)atomic_load(&cfg->ctr[k].bytes_in));
-        n += snprintf(line + n, sizeof line - (size_t)n, " | %.14s x%d %s",
-                      st->name, st->workers, a);
-    }
-    human(a, sizeof a, (double)atomic_load(&cfg->sh->out_bytes));
-    n += snprintf(line + n, sizeof line - (size_t)n, " | out %s", a);
-    if (write(2, line, (size_t)n) < 0)
-        return;
-}
-
-/* Records and bytes into and out of pipefan stage k. */
-static void stage_io(const struct run_config *cfg, int k, uint64_t *rin,
-                     uint64_t *bin, uint64_t *rout, uint64_t *bout)
-{
-    const struct run_stage *st = &cfg->stages[k];
-    const struct run_counters *c = &cfg->ctr[k];
-    if (st->role == RUN_ROLE_INPUT) {
-        *rin = *rout = cfg->in_ranges ? UINT64_MAX : cfg->sh->in_records;
-        *bin = *bout = cfg->sh->in_bytes;
-        return;
-    }
-    uint64_t pr, pb, dummy;
-    stage_io(cfg, k - 1, &dummy, &dummy, &pr, &pb);
-    *rin = pr;
-    *bin = pb;
-    if (st->role == RUN_ROLE_RELAY) {
-        *rout = pr;
-        *bout = pb;
-    } else {
-        *rout = c->records_out;
-        *bout = c->bytes_out;
-    }
-}
-
-static void print_stats(const struct run_config *cfg, const pf_pipeline *p,
-                        double secs)
-{
-    int bn = pf_pipeline_bottleneck(p);
-    fprintf(stderr, "%-14s %7s %8s %12s %12s %10s %10s %6s %6s %6s\n", "stage",
-            "workers", "runs", "records in", "records out", "bytes in",
-            "bytes out", "busy", "w-in", "w-out");
-    for (int k = 0; k < cfg->nstages; k++) {
-        const struct run_stage *st = &cfg->stages[k];
-        uint64_t rin, bin, rout, bout;
-        stage_io(cfg, k, &rin, &bin, &rout, &bout);
-        char ri[24] = "-", ro[24] = "-", bi[32], bo[32], runs[24] = "-";
-        if (rin != UINT64_MAX)
-            snprintf(ri, sizeof ri, "%llu", (unsigned long long)rin);
-        if (rout != UINT64_MAX)
-            snprintf(ro, sizeof ro, "%llu", (unsigned long long)rout);
-        if (st->role == RUN_ROLE_COMMAND)
-            snprintf(runs, sizeof runs, "%llu",
-                     (unsigned long long)cfg->ctr[k].commands);
-        human(bi, sizeof bi, (double)bin);
-        human(bo, sizeof bo, (double)bout);
-        pf_stage_stats ss;
-        pf_pipeline_stage_stats(p, k, &ss);
-        uint64_t all =
-            ss.total.ns_busy + ss.total.ns_wait_in + ss.total.ns_wait_out;
-        double d = all ? (double)all / 100.0 : 1.0;
-        fprintf(stderr,
-                "%-14.14s %7d %8s %12s %12s %10s %10s %5.1f%% %5.1f%% "
-                "%5.1f%%%s\n",
-                st->name, st->workers, runs, ri, ro, bi, bo,
-                (double)ss.total.ns_busy / d, (double)ss.total.ns_wait_in / d,
-                (double)ss.total.ns_wait_out / d,
-                k == bn ? "  <- bottleneck" : "");
-    }
-    char a[32], b[32];
-    human(a, sizeof a, (double)cfg->sh->in_bytes);
-    human(b, sizeof b, secs > 0 ? (double)cfg->sh->in_bytes / secs : 0);
-    fprintf(stderr, "%.2f s, %s in (%s/s)\n", secs, a, b);
-}
-
-static int write_stats_json(const struct run_config *cfg, const pf_pipeline *p,
-                            const char *path, double secs)
-{
-    FILE *f = fopen(path, "w");
-    if (f == NULL)
-        return -1;
-    int bn = pf_pipeline_bottleneck(p);
-    fprintf(f, "{\"seconds\":%.6f,\"bottleneck\":", secs);
-    if (bn >= 0)
-        fprintf(f, "\"%s\"", cfg->stages[bn].name);
-    else
-        fprintf(f, "null");
-    fprintf(f, ",\"stages\":[");
-    for (int k = 0; k < cfg->nstages; k++) {
-        const struct run_stage *st = &cfg->stages[k];
-        const struct run_counters *c = &cfg->ctr[k];
-        uint64_t rin, bin, rout, bout;
-        stage_io(cfg, k, &rin, &bin, &rout, &bout);
-        pf_stage_stats ss;
-        pf_pipeline_stage_stats(p, k, &ss);
-        fprintf(f, "%s{\"name\":\"", k ? "," : "");
-        for (const char *s = st->name; *s; s++)
-            fprintf(f, *s == '"' || *s == '\\' ? "\\%c" : "%c", *s);
-        fprintf(f, "\",\"role\":\"%s\",\"workers\":%d,",
-                st->role == RUN_ROLE_INPUT     ? "input"
-                : st->role == RUN_ROLE_COMMAND ? "command"
-                                               : "relay",
-                st->workers);
-        if (rin != UINT64_MAX)
-            fprintf(f, "\"records_in\":%llu,\"records_out\":%llu,",
-                    (unsigned long long)rin, (unsigned long long)rout);
-        fprintf(f,
-                "\"bytes_in\":%llu,\"bytes_out\":%llu,\"commands\":%llu,"
-                "\"blocks\":%llu,\"failures\":%llu,\"retries\":%llu,"
-                "\"ns_busy\":%llu,\"ns_wait_in\":%llu,\"ns_wait_out\":%llu}",
-                (unsigned long long)bin, (unsigned long long)bout,
-                (unsigned long long)c->commands, (unsigned long long)c->blocks,
-                (unsigned long long)c->failures, (unsigned long long)c->retries,
-                (unsigned long long)ss.total.ns_busy,
-                (unsigned long long)ss.total.ns_wait_in,
-                (unsigned long long)ss.total.ns_wait_out);
-    }
-    fprintf(f, "]}\n");
-    return fclose(f);
 }
 
 /* ---- running ------------------------------------------------------------ */
@@ -504,6 +384,8 @@ static pf_pipeline *build(struct run_config *cfg)
         }
         pf_stage_workers(s, st->workers);
         pf_stage_ordered(s, st->ordered);
+        if (cfg->crashproof)
+            pf_stage_restartable(s, st->restartable);
     }
     return p;
 }
@@ -588,6 +470,33 @@ static void reap_orphans(int failed)
     }
 }
 
+/* ---- crash-proof runs ----------------------------------------------- */
+
+/*
+ * Bytes per queue in a crash-proof run.  A block must stay under half a
+ * queue to be replayed when its consumer dies (docs/RELIABILITY.md), and
+ * a block's output must fit in the next queue to be committed with it: so
+ * a queue holds four of the largest blocks, 4 to 64 MiB, less when the
+ * queues together would pass 1 GiB.
+ */
+static size_t crashproof_ring(const struct run_config *cfg)
+{
+    size_t biggest = cfg->chunk, ring = CP_RING_MIN;
+    uint64_t nrings = 0;
+    for (int k = 0; k < cfg->nstages; k++) {
+        if (cfg->stages[k].block > biggest)
+            biggest = cfg->stages[k].block;
+        if (k + 1 < cfg->nstages)
+            nrings += (uint64_t)cfg->stages[k].workers *
+                      (uint64_t)cfg->stages[k + 1].workers;
+    }
+    while (ring < 4 * (uint64_t)biggest && ring < CP_RING_MAX)
+        ring *= 2;
+    while (ring > (64u << 10) && nrings * ring > CP_RING_BUDGET)
+        ring /= 2;
+    return ring;
+}
+
 /* Run the plan; the exit status. */
 static int execute(struct run_config *cfg, int progress, int stats,
                    const char *stats_json, int serial)
@@ -612,12 +521,23 @@ static int execute(struct run_config *cfg, int progress, int stats,
     o.max_record = limit > (1u << 30) ? (1u << 30) : limit;
     o.progress = 0;
     o.serial = serial;
+    off_t dl_start = 0;
+    if (cfg->crashproof) {
+        o.retries = cfg->retries;
+        o.poison = cfg->poison;
+        o.dead_letter = cfg->dead_letter;
+        o.ring_bytes = crashproof_ring(cfg);
+        struct stat sb;
+        if (cfg->dead_letter != NULL && stat(cfg->dead_letter, &sb) == 0)
+            dl_start = sb.st_size;
+    }
     pf_pipeline_set_options(p, &o);
     struct run_view view = {.cfg = cfg};
     clock_gettime(CLOCK_MONOTONIC, &view.t0);
     if (progress == 1 || (progress < 0 && isatty(2)))
-        pf_pipeline_on_progress(p, on_progress, &view);
+        pf_pipeline_on_progress(p, run_progress, &view);
     run_joblog_header(cfg);
+    run_log_start(cfg);
 
     /* Workers must see EPIPE, not die of SIGPIPE; commands get the
      * default back. */
@@ -625,14 +545,26 @@ static int execute(struct run_config *cfg, int progress, int stats,
     sigaction(SIGPIPE, &ign, &old);
     prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
     int rc = pf_run(p);
-    reap_orphans(rc != 0);
+    uint64_t restarts = 0, quarantined = 0;
+    for (int k = 0; k < cfg->nstages; k++) {
+        pf_stage_stats ss;
+        if (pf_pipeline_stage_stats(p, k, &ss) == 0) {
+            restarts += ss.total.restarts;
+            quarantined += ss.total.quarantined;
+        }
+    }
+    /* After a failure or a crash, commands of the dead workers, or their
+     * children, may live on. */
+    reap_orphans(rc != 0 || restarts > 0 || atomic_load(&cfg->sh->failed));
     prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
     sigaction(SIGPIPE, &old, NULL);
-    double secs = elapsed(&view);
+    run_log_end();
+    double secs = run_elapsed(&view);
 
     if (stats)
-        print_stats(cfg, p, secs);
-    if (stats_json != NULL && write_stats_json(cfg, p, stats_json, secs) < 0)
+        run_print_stats(cfg, p, secs);
+    if (stats_json != NULL &&
+        run_write_stats_json(cfg, p, stats_json, secs) < 0)
         fprintf(stderr, "pipefan run: %s: %s\n", stats_json, strerror(errno));
 
     struct run_shared *sh = cfg->sh;
@@ -640,6 +572,9 @@ static int execute(struct run_config *cfg, int progress, int stats,
     for (int k = 0; k < cfg->nstages; k++)
         failures += cfg->ctr[k].failures;
     int sig = pf_run_signal(p);
+    /* A poison block that was skipped does not fail the run. */
+    int broke = rc != 0 && !(rc == PF_EPOISON && cfg->poison == PF_POISON_SKIP);
+    int failed = atomic_load(&sh->failed);
     if (sig != 0) {
         status = 128 + sig;
     } else if (atomic_load(&sh->out_closed)) {
@@ -651,39 +586,40 @@ static int execute(struct run_config *cfg, int progress, int stats,
         signal(SIGPIPE, SIG_DFL);
         raise(SIGPIPE); /* end like a shell command whose reader left */
         return status;
-    } else if (rc == 0 && failures == 0) {
-        status = CLI_EXIT_OK;
-    } else if (rc == 0) {
-        int soon = cfg->halt == RUN_HALT_SOON;
-        fprintf(stderr,
-                "pipefan run: %llu command run%s failed "
-                "(--halt %s); the first: ",
-                (unsigned long long)failures, failures == 1 ? "" : "s",
-                soon ? "soon, the input was stopped" : "never");
-        status = soon ? CLI_EXIT_FATAL : RUN_EXIT_SOME_FAILED;
-    } else {
+    } else if (failed && (broke || cfg->halt == RUN_HALT_NOW)) {
+        /* A failed command stopped the run (the runtime, or the cut of
+         * a crash-proof run), or the run broke after it. */
         fprintf(stderr, "pipefan run: ");
-        status = CLI_EXIT_FATAL;
-    }
-    if ((rc == 0 && failures > 0) ||
-        (status == CLI_EXIT_FATAL && atomic_load(&sh->failed))) {
-        const struct run_failure *f = &sh->fail;
-        if (f->stage == 0) {
-            fprintf(stderr, "%s\n", f->what);
+        run_say_failure(cfg);
+    } else if (broke) {
+        run_say_crash(cfg, rc);
+    } else {
+        if (restarts > 0 && quarantined == 0 && pf_log_level() > PF_LOG_ERROR)
+            fprintf(stderr,
+                    "pipefan run: %llu worker restart%s after crashes; "
+                    "every block %s was replayed and its output written "
+                    "once\n",
+                    (unsigned long long)restarts, restarts == 1 ? "" : "s",
+                    restarts == 1 ? "in progress" : "they had in progress");
+        if (quarantined > 0) {
+            run_say_quarantined(cfg, quarantined, dl_start);
+            status = RUN_EXIT_QUARANTINED;
         } else {
-            const struct run_stage *st = NULL;
-            for (int k = 0; k < cfg->nstages; k++)
-                if (cfg->stages[k].role == RUN_ROLE_COMMAND &&
-                    cfg->stages[k].num == f->stage)
-                    st = &cfg->stages[k];
-            fprintf(stderr, "stage %d (%s) worker %d: '%s' %s", f->stage,
-                    st->name, f->worker, st->cmd, f->what);
-            if (f->block != 0)
-                fprintf(stderr, " on block %llu", (unsigned long long)f->block);
-            fprintf(stderr, " (pid %d)\n", f->pid);
+            status = CLI_EXIT_OK;
         }
-    } else if (status == CLI_EXIT_FATAL) {
-        fprintf(stderr, "%s\n", pf_strerror(rc));
+        if (failures > 0) {
+            int soon = cfg->halt == RUN_HALT_SOON;
+            fprintf(stderr,
+                    "pipefan run: %llu command run%s failed "
+                    "(--halt %s); the first: ",
+                    (unsigned long long)failures, failures == 1 ? "" : "s",
+                    soon ? "soon, the input was stopped" : "never");
+            run_say_failure(cfg);
+            if (soon)
+                status = CLI_EXIT_FATAL;
+            else if (status == CLI_EXIT_OK)
+                status = RUN_EXIT_SOME_FAILED;
+        }
     }
     pf_pipeline_free(p);
 free_shared:
@@ -705,6 +641,9 @@ enum {
     OPT_SERIAL,
     OPT_BLOCK,
     OPT_RETRIES,
+    OPT_STALL,
+    OPT_POISON,
+    OPT_DEADLETTER,
 };
 
 int cli_cmd_run(int argc, char **argv)
@@ -717,6 +656,9 @@ int cli_cmd_run(int argc, char **argv)
         {"fixed", required_argument, 0, OPT_FIXED},
         {"keep-order", no_argument, 0, 'k'},
         {"halt", required_argument, 0, OPT_HALT},
+        {"stall-timeout", required_argument, 0, OPT_STALL},
+        {"poison", required_argument, 0, OPT_POISON},
+        {"dead-letter", required_argument, 0, OPT_DEADLETTER},
         {"joblog", required_argument, 0, OPT_JOBLOG},
         {"chunk-size", required_argument, 0, OPT_CHUNK},
         {"max-record", required_argument, 0, OPT_MAXREC},
@@ -814,6 +756,29 @@ int cli_cmd_run(int argc, char **argv)
                                    "'%s'",
                                    optarg);
             break;
+        case OPT_STALL: {
+            char *end;
+            errno = 0;
+            double sec = strtod(optarg, &end);
+            if (errno || end == optarg || *end || !(sec > 0) || sec > 1e6)
+                return usage_error("--stall-timeout: expected seconds > 0, "
+                                   "got '%s'",
+                                   optarg);
+            cfg.stall_ms = sec * 1e3 < 1 ? 1 : (unsigned)(sec * 1e3);
+            break;
+        }
+        case OPT_POISON:
+            if (strcmp(optarg, "skip") == 0)
+                cfg.poison = PF_POISON_SKIP;
+            else if (strcmp(optarg, "fail") == 0)
+                cfg.poison = PF_POISON_FAIL;
+            else
+                return usage_error("--poison: expected skip or fail, got '%s'",
+                                   optarg);
+            break;
+        case OPT_DEADLETTER:
+            cfg.dead_letter = optarg;
+            break;
         case OPT_JOBLOG:
             cfg.joblog = optarg;
             break;
@@ -876,6 +841,15 @@ int cli_cmd_run(int argc, char **argv)
     if (plan(&cfg, cmds, ncmd) < 0) {
         fprintf(stderr, "pipefan run: out of memory\n");
         return CLI_EXIT_FATAL;
+    }
+    int blocks = 0;
+    for (int k = 0; k < cfg.nstages; k++)
+        blocks |= cfg.stages[k].block != 0;
+    if (cfg.stall_ms != 0 && !blocks) {
+        free(cfg.stages);
+        return usage_error("--stall-timeout watches the commands of block "
+                           "mode; no stage is in block mode (--block SIZE)%s",
+                           "");
     }
     if (dry) {
         print_plan(&cfg, stdout);

@@ -22,6 +22,13 @@
  * of a stage has, the stages before it are cut - their commands get EOF
  * and, writing on, SIGPIPE, exactly as upstream of a shell pipeline - and
  * their exit statuses no longer count.
+ *
+ * Crash-proof block mode (a stage with --retries, st->restartable): the
+ * runtime restarts a worker that dies and replays the block it was on,
+ * discarding what it had emitted for it.  So a worker emits all of a
+ * block's output while it processes the block and keeps nothing for
+ * later, and it must never fail on purpose (it would be restarted): a
+ * failed command under --halt now cuts the whole run instead.
  */
 #include "run.h"
 
@@ -59,6 +66,9 @@ struct run_worker {
     int judged;           /* stream: the command's end was judged */
     _Atomic int fatal;    /* the worker must fail */
     double t_start;
+    double t_moved; /* block mode: when the command last moved a byte */
+    uint64_t block; /* block mode: the block being run, and its try */
+    int try;
     uint64_t sent, received;
 
     /* Block mode with retries: output held until the command succeeds. */
@@ -90,12 +100,16 @@ static void mark_dead(struct run_worker *w)
         run_cut(w->cfg, w->st->num);
 }
 
-/* A cut made this stage useless: let its command go, as a shell would. */
+/* A cut made this stage useless: let its command go, as a shell would
+ * (or, when the run halts now, kill it). */
 static void teardown(struct run_worker *w)
 {
     if (w->torn)
         return;
     w->torn = 1;
+    if (atomic_load(&w->cfg->sh->halting) == RUN_HALTING_NOW && w->running &&
+        !w->proc.reaped)
+        kill(w->proc.pid, SIGKILL);
     run_close(&w->proc.in_fd);
     if (!w->thr_out)
         run_close(&w->proc.out_fd);
@@ -138,11 +152,63 @@ static int start(struct run_worker *w, uint64_t block, int try)
         return -1;
     }
     w->running = 1;
-    w->t_start = run_now();
+    w->t_start = w->t_moved = run_now();
+    w->block = block;
+    w->try = try;
     w->sent = w->received = 0;
     w->in_unterm = 0;
     atomic_fetch_add_explicit(&w->c->commands, 1, memory_order_relaxed);
     return 0;
+}
+
+/* Block mode with --stall-timeout: whether the command has moved no byte
+ * (none read from its stdin, none written to its stdout) for that long.
+ * Time spent blocked on the next stage does not count: t_moved is set
+ * after each piece of output is passed on. */
+static int stalled(const struct run_worker *w)
+{
+    unsigned ms = w->cfg->stall_ms;
+    return ms != 0 && w->st->block != 0 && w->running &&
+           (run_now() - w->t_moved) * 1e3 >= (double)ms;
+}
+
+/*
+ * The block's command stalled: kill it, then end this worker with
+ * SIGALRM, the signal of an expired timer.  The runtime handles that as
+ * any crash on the block in progress: with --retries the worker is
+ * restarted and the block replayed, and a block that stalls every time is
+ * a poison block (quarantined); without them the run fails.  Returning an
+ * error instead would not do: the runtime does not count a stage
+ * function's failure against the record in progress.
+ */
+static _Noreturn void stall_crash(struct run_worker *w)
+{
+    pf_log(w->ctx, PF_LOG_WARN,
+           "block %llu: '%s' made no progress for %.1f s (--stall-timeout): "
+           "killing it (pid %d) and this worker",
+           (unsigned long long)w->block, w->st->cmd, w->cfg->stall_ms / 1e3,
+           (int)w->proc.pid);
+    kill(w->proc.pid, SIGKILL);
+    run_reap(&w->proc);
+    run_joblog(w->st, w->widx, w->block, w->try, w->t_start,
+               run_now() - w->t_start, w->sent, w->received, w->proc.status);
+    sigset_t alrm;
+    sigemptyset(&alrm);
+    sigaddset(&alrm, SIGALRM);
+    signal(SIGALRM, SIG_DFL);
+    sigprocmask(SIG_UNBLOCK, &alrm, NULL);
+    raise(SIGALRM);
+    _exit(128 + SIGALRM);
+}
+
+/* Wait for the command to end; in block mode, watch for a stall. */
+static void wait_end(struct run_worker *w)
+{
+    if (w->cfg->stall_ms != 0 && w->st->block != 0)
+        while (!run_ended(&w->proc, POLL_MS))
+            if (stalled(w))
+                stall_crash(w);
+    run_reap(&w->proc);
 }
 
 /* ---- the command's output ----------------------------------------------- */
@@ -180,11 +246,13 @@ static int drain(struct run_worker *w)
             w->received += (uint64_t)n;
             if (w->holding) {
                 w->hold_len += (size_t)n;
+                w->t_moved = run_now();
                 continue;
             }
             run_out_added(&w->out, (size_t)n);
             if (run_out_flush(&w->out, 0) < 0)
                 return -1;
+            w->t_moved = run_now();
             if (run_useless(w->cfg, w->st->feeds))
                 return 0; /* the caller tears down */
             continue;
@@ -216,6 +284,8 @@ static int drain_all(struct run_worker *w)
             return -1;
         if (drain(w) < 0)
             return -1;
+        if (stalled(w))
+            stall_crash(w);
     }
     return 0;
 }
@@ -376,6 +446,7 @@ static int feed(struct run_worker *w, const unsigned char *data, uint64_t off,
             data += k;
             n -= (size_t)k;
             w->sent += (uint64_t)k;
+            w->t_moved = run_now();
             continue;
         }
         if (k < 0 && errno == EINTR)
@@ -398,6 +469,8 @@ static int feed(struct run_worker *w, const unsigned char *data, uint64_t off,
             return -1;
         if (nf > 1 && fds[1].revents && drain(w) < 0)
             return -1;
+        if (!stream && stalled(w))
+            stall_crash(w);
     }
     return w->fatal ? -1 : 0;
 }
@@ -478,7 +551,7 @@ static int block_record(struct run_worker *w, const struct run_hdr *h,
         run_close(&w->proc.in_fd);
         if (rc == 0)
             rc = drain_all(w);
-        run_reap(&w->proc);
+        wait_end(w);
         w->running = 0;
         if (rc < 0)
             return -1;
@@ -497,8 +570,12 @@ static int block_record(struct run_worker *w, const struct run_hdr *h,
                    (unsigned long long)h->seq, st->cmd, what, try, st->retries);
             continue;
         }
-        if (run_failure(st, w->ctx, w->proc.pid, h->seq, what))
-            return -1;
+        if (run_failure(st, w->ctx, w->proc.pid, h->seq, what)) {
+            if (!st->restartable)
+                return -1; /* the runtime stops the run */
+            run_halt_now(w->cfg);
+            return 0;
+        }
         break; /* --halt never: its output goes on like any other */
     }
     atomic_fetch_add_explicit(&w->c->blocks, 1, memory_order_relaxed);
@@ -519,9 +596,10 @@ static int block_record(struct run_worker *w, const struct run_hdr *h,
     }
     /* The command ended: its last record is whole even without a
      * terminator.  An ordered stage sends everything now, before the
-     * runtime's end-of-batch mark. */
+     * runtime's end-of-batch mark; so does a restartable one, before the
+     * block is committed. */
     run_out_end(&w->out);
-    return run_out_flush(&w->out, st->ordered);
+    return run_out_flush(&w->out, st->ordered || st->restartable);
 }
 
 /* ---- stage functions ---------------------------------------------------- */
@@ -619,7 +697,8 @@ int run_relay_record(pf_ctx *ctx, const void *rec, size_t len, void *arg)
     if (run_out_put_chunk(&w->out, (const unsigned char *)rec + HDR, len - HDR,
                           (h.flags & RUN_F_UNTERM) != 0) < 0)
         return -1;
-    return run_out_flush(&w->out, 0);
+    /* A restartable relay keeps nothing for the next record. */
+    return run_out_flush(&w->out, st->restartable);
 }
 
 int run_relay_finish(pf_ctx *ctx, void *arg)

@@ -51,12 +51,13 @@ static uint64_t record_end(int fd, char delim, uint64_t pos, uint64_t end)
     return end;
 }
 
-/* Emit byte ranges of the input file. */
+/* Emit byte ranges of the input file.  Deterministic, down to the chunk
+ * numbers: a source restarted after a crash runs again from the start and
+ * the runtime drops what its predecessor had committed. */
 static int input_ranges(pf_ctx *ctx, struct run_stage *st)
 {
     struct run_config *cfg = st->cfg;
-    struct run_counters *next = &cfg->ctr[st->stats + 1];
-    uint64_t pos = cfg->in_off, end = cfg->in_end;
+    uint64_t pos = cfg->in_off, end = cfg->in_end, seq = 0;
     uint64_t target = st->out_target;
     int unterm_last = 0;
     if (cfg->framing == RUN_FIXED) {
@@ -77,9 +78,7 @@ static int input_ranges(pf_ctx *ctx, struct run_stage *st)
         else
             cut = record_end(cfg->in_fd, cfg->delim, pos + target - 1, end);
         struct run_hdr h = {0};
-        h.seq =
-            atomic_fetch_add_explicit(&next->seq_in, 1, memory_order_relaxed) +
-            1;
+        h.seq = ++seq;
         h.off = pos;
         h.len = cut - pos;
         h.flags = RUN_F_RANGE | (cut == end && unterm_last ? RUN_F_UNTERM : 0);
@@ -91,9 +90,9 @@ static int input_ranges(pf_ctx *ctx, struct run_stage *st)
                 pf_log(ctx, PF_LOG_ERROR, "emit: %s", pf_strerror(rc));
             return -1;
         }
-        atomic_fetch_add_explicit(&cfg->sh->in_bytes, h.len,
-                                  memory_order_relaxed);
         pos = cut;
+        atomic_store_explicit(&cfg->sh->in_bytes, pos - cfg->in_off,
+                              memory_order_relaxed);
     }
     return 0;
 }

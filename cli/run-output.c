@@ -69,13 +69,29 @@ void run_cut(struct run_config *cfg, int k)
         ;
 }
 
+/* This process reported the failure that stops the run. */
+static int failed_here;
+
+int run_failed_here(void)
+{
+    return failed_here;
+}
+
+void run_halt_now(struct run_config *cfg)
+{
+    atomic_store(&cfg->sh->halting, RUN_HALTING_NOW);
+    run_cut(cfg, cfg->ncommands + 1);
+}
+
 int run_failure(struct run_stage *st, pf_ctx *ctx, int pid, uint64_t block,
                 const char *what)
 {
     struct run_config *cfg = st->cfg;
     int now = cfg->halt == RUN_HALT_NOW;
+    int none = 0;
     if (cfg->halt == RUN_HALT_SOON)
-        atomic_store(&cfg->sh->halting, 1);
+        atomic_compare_exchange_strong(&cfg->sh->halting, &none,
+                                       RUN_HALTING_SOON);
     atomic_fetch_add(&cfg->ctr[st->stats].failures, 1);
     if (block != 0)
         pf_log(ctx, cfg->halt != RUN_HALT_NEVER ? PF_LOG_ERROR : PF_LOG_WARN,
@@ -93,6 +109,8 @@ int run_failure(struct run_stage *st, pf_ctx *ctx, int pid, uint64_t block,
         f->block = block;
         snprintf(f->what, sizeof f->what, "%s", what);
     }
+    if (now)
+        failed_here = 1;
     return now;
 }
 

@@ -180,6 +180,8 @@ int run_ended(struct run_proc *p, int ms)
         struct pollfd pf = {.fd = p->pidfd, .events = POLLIN};
         if (poll(&pf, 1, ms) <= 0)
             return 0;
+    } else if (ms > 0) {
+        poll(NULL, 0, ms < 10 ? ms : 10); /* no pidfd: look again soon */
     }
     int st;
     pid_t r = waitpid(p->pid, &st, WNOHANG);

@@ -4,7 +4,8 @@
  * run share, and the entry points of each file.
  *
  *   cmd-run.c     command line, plan, --dry-run, building and running the
- *                 pipeline, progress, stats, exit status
+ *                 pipeline, exit status and the last words on stderr
+ *   run-stats.c   the progress line, --stats and --stats-json
  *   run-input.c   the source: pipefan's stdin as chunks or byte ranges
  *   run-exec.c    a command stage's worker (stream and block mode) and the
  *                 relay stage that keeps order between ordered stages
@@ -25,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include <pipefan.h>
 
@@ -66,6 +68,9 @@ struct run_stage {
     int implied;          /* block mode chosen for -k / --retries */
     int retries;          /* block mode: extra tries of a failed block */
     int ordered;          /* pf_stage_ordered */
+    int restartable;      /* crash-proof: restarted after a crash, its
+                             block replayed; so it keeps no output
+                             across blocks */
     int feeds;            /* the command stage number it feeds (N+1 for
                              stdout): useless once cut >= feeds */
     int ranges;           /* receives byte ranges of stdin, not data */
@@ -101,7 +106,7 @@ struct run_shared {
     int out_unterm;           /* under out_lock: stdout's last record
                                  has no terminator yet */
     _Atomic int out_closed;   /* stdout gave EPIPE */
-    _Atomic int halting;      /* --halt soon: a command failed */
+    _Atomic int halting;      /* a command failed: RUN_HALTING_* */
     _Atomic int cut;          /* highest command stage whose workers
                                  all stopped reading; N+1 = stdout */
     _Atomic int failed;       /* claims fail */
@@ -109,6 +114,12 @@ struct run_shared {
     _Atomic uint64_t in_records, in_bytes;   /* what the source read */
     _Atomic uint64_t out_records, out_bytes; /* what reached stdout */
 };
+
+/* Values of run_shared.halting. */
+#define RUN_HALTING_SOON 1 /* stop the input, start no new block */
+#define RUN_HALTING_NOW                                                        \
+    2 /* crash-proof --halt now: the run is cut, and                           \
+         running commands are killed */
 
 /* Everything the command line decided. */
 struct run_config {
@@ -121,6 +132,12 @@ struct run_config {
     int joblog_fd;            /* -1 without --joblog */
     size_t chunk;             /* stream-mode chunk bytes */
     size_t max_record;        /* longest record */
+    int crashproof;           /* some stage has --retries: workers that
+                                 crash are restarted (pf_options.retries) */
+    int retries;              /* the largest --retries */
+    unsigned stall_ms;        /* --stall-timeout, block mode; 0 none */
+    int poison;               /* --poison: PF_POISON_SKIP or _FAIL */
+    const char *dead_letter;  /* --dead-letter FILE or NULL */
     int in_ranges;            /* stdin is a regular file: byte ranges */
     int in_fd;                /* 0 */
     uint64_t in_off, in_end;  /* ranges: where the input is */
@@ -159,6 +176,9 @@ void run_cut(struct run_config *cfg, int k);
  * logs it.  Returns 1 when the run must stop (--halt now). */
 int run_failure(struct run_stage *st, pf_ctx *ctx, int pid, uint64_t block,
                 const char *what);
+/* Whether this process reported a failure that stops the run (the
+ * runtime's own error lines that follow are consequences). */
+int run_failed_here(void);
 
 /* Number of records that end in data[0..n). */
 uint64_t run_count_records(const struct run_config *cfg, const void *data,
@@ -207,6 +227,46 @@ void run_joblog(struct run_stage *st, int worker, uint64_t block, int try,
 void run_joblog_header(struct run_config *cfg);
 /* Wall-clock seconds (for the joblog). */
 double run_now(void);
+
+/* The run stops at once (crash-proof --halt now): the failing worker
+ * cannot fail itself, or it would be restarted and its block replayed;
+ * it cuts every stage instead and running commands are killed. */
+void run_halt_now(struct run_config *cfg);
+
+/* ---- run-stats.c -------------------------------------------------------- */
+
+/* What the progress callback needs. */
+struct run_view {
+    struct run_config *cfg;
+    struct timespec t0;
+};
+/* "1.5 MiB". */
+void run_human(char *buf, size_t n, double v);
+/* Seconds since v->t0. */
+double run_elapsed(const struct run_view *v);
+/* The pf_progress_fn of the live line; arg is a struct run_view. */
+void run_progress(const pf_pipeline *p, int final, void *arg);
+/* The --stats table on stderr. */
+void run_print_stats(const struct run_config *cfg, const pf_pipeline *p,
+                     double secs);
+/* The --stats-json document; 0, or -1 with errno set. */
+int run_write_stats_json(const struct run_config *cfg, const pf_pipeline *p,
+                         const char *path, double secs);
+
+/* Send the runtime's log lines through pipefan run's sink for the run,
+ * which keeps the end of a failed run readable; then back to the default
+ * sink. */
+void run_log_start(const struct run_config *cfg);
+void run_log_end(void);
+/* The failed command kept in run_shared.fail, as the end of a line. */
+void run_say_failure(const struct run_config *cfg);
+/* The last line after the runtime stopped the run itself (rc): the
+ * supervisor's first error - stage, worker, pid, how it ended - with the
+ * command and what would have helped. */
+void run_say_crash(const struct run_config *cfg, int rc);
+/* Name the n blocks a run quarantined, from the dead-letter entries the
+ * runtime appended from offset at. */
+void run_say_quarantined(const struct run_config *cfg, uint64_t n, off_t at);
 
 /* ---- run-spawn.c -------------------------------------------------------- */
 

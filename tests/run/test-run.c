@@ -8,6 +8,7 @@
  *
  * PIPEFAN is the path of the pipefan binary (set by meson).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -890,4 +891,560 @@ TEST_TIMEOUT(random_shapes_keep_every_record, 180)
         check(args, "cat", &in, keep);
         free(in.p);
     }
+}
+
+/* ---- crash-proof block mode (--retries): kill -9, stalls, poison ---------
+ */
+
+/* Pids of the children of ppid whose name starts with one of prefixes
+ * ("pf:1:" names the workers of command stage 1); at most max. */
+static int workers_named(pid_t ppid, const char *const *prefixes, pid_t *out,
+                         int max)
+{
+    DIR *d = opendir("/proc");
+    int n = 0;
+    struct dirent *e;
+    while (d != NULL && n < max && (e = readdir(d)) != NULL) {
+        char path[64], buf[512], *end;
+        long pid = strtol(e->d_name, &end, 10);
+        if (*end != '\0' || pid <= 0)
+            continue;
+        snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        ssize_t len = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        if (len <= 0)
+            continue;
+        buf[len] = '\0';
+        /* "pid (comm) S ppid ..." */
+        char *open_ = strchr(buf, '('), *close_ = strrchr(buf, ')');
+        int parent = 0;
+        char state;
+        if (open_ == NULL || close_ == NULL ||
+            sscanf(close_ + 1, " %c %d", &state, &parent) != 2 ||
+            parent != ppid || state == 'Z')
+            continue;
+        *close_ = '\0';
+        for (int i = 0; prefixes[i] != NULL; i++)
+            if (strncmp(open_ + 1, prefixes[i], strlen(prefixes[i])) == 0) {
+                out[n++] = (pid_t)pid;
+                break;
+            }
+    }
+    if (d != NULL)
+        closedir(d);
+    return n;
+}
+
+/* Write a deterministic text file of about `bytes` bytes: numbered lines
+ * of 1 to 12 words. */
+static void write_text(const char *path, size_t bytes)
+{
+    static const char *words[] = {"alpha",   "beta",  "gamma",  "delta",
+                                  "epsilon", "zeta",  "eta",    "theta",
+                                  "iota",    "kappa", "lambda", "mu"};
+    FILE *f = fopen(path, "w");
+    ASSERT_NOT_NULL(f);
+    uint32_t x = 777;
+    size_t n = 0;
+    for (unsigned i = 0; n < bytes; i++) {
+        x = x * 1103515245u + 12345u;
+        int nw = 1 + (int)((x >> 16) % 12);
+        int len = fprintf(f, "%u", i);
+        for (int k = 0; k < nw; k++) {
+            x = x * 1103515245u + 12345u;
+            len += fprintf(f, " %s", words[(x >> 16) % 12]);
+        }
+        fputc('\n', f);
+        n += (size_t)len + 1;
+    }
+    ASSERT_EQ(fclose(f), 0);
+}
+
+static struct buf read_file(const char *path)
+{
+    struct buf b = {0};
+    FILE *f = fopen(path, "r");
+    ASSERT_NOT_NULL(f);
+    char chunk[1 << 16];
+    size_t n;
+    buf_add(&b, "", 0);
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        buf_add(&b, chunk, n);
+    fclose(f);
+    return b;
+}
+
+static double mono_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* One pipefan run in the background: stdin from the file in (through a
+ * pipe fed by cat when piped), stdout and stderr to files in the test's
+ * directory. */
+struct bg_run {
+    pid_t pid, feeder;
+    char out[512], err[512];
+    double t0;
+};
+
+static void bg_start(struct bg_run *r, const char *const *args, const char *in,
+                     int piped, const char *tag)
+{
+    snprintf(r->out, sizeof r->out, "%s/%s.out", runner_tmpdir(), tag);
+    snprintf(r->err, sizeof r->err, "%s/%s.err", runner_tmpdir(), tag);
+    int p[2] = {-1, -1};
+    r->feeder = -1;
+    if (piped) {
+        ASSERT_EQ(pipe(p), 0);
+        r->feeder = fork();
+        ASSERT(r->feeder >= 0);
+        if (r->feeder == 0) {
+            dup2(p[1], 1);
+            close(p[0]);
+            close(p[1]);
+            execlp("cat", "cat", in, (char *)NULL);
+            _exit(127);
+        }
+    }
+    char *argv[MAX_ARGS];
+    int n = 0;
+    argv[n++] = (char *)pipefan();
+    argv[n++] = "run";
+    for (int i = 0; args[i] != NULL; i++)
+        argv[n++] = (char *)args[i];
+    argv[n] = NULL;
+    r->t0 = mono_now();
+    r->pid = fork();
+    ASSERT(r->pid >= 0);
+    if (r->pid == 0) {
+        int fd = piped ? p[0] : open(in, O_RDONLY);
+        int o = open(r->out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int e = open(r->err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd < 0 || o < 0 || e < 0)
+            _exit(127);
+        dup2(fd, 0);
+        dup2(o, 1);
+        dup2(e, 2);
+        if (piped)
+            close(p[1]);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    if (piped) {
+        close(p[0]);
+        close(p[1]);
+    }
+}
+
+/* The longest a run may take before it counts as hung. */
+static double run_limit(void)
+{
+    return 120 * runner_timeout_scale();
+}
+
+/* Whether the run has ended (*status set); fails the test once it has
+ * run past the limit (a hang). */
+static int bg_ended(struct bg_run *r, int *status)
+{
+    pid_t w = waitpid(r->pid, status, WNOHANG);
+    ASSERT(w >= 0);
+    if (w == r->pid) {
+        if (r->feeder > 0)
+            waitpid(r->feeder, NULL, 0);
+        return 1;
+    }
+    if (mono_now() - r->t0 > run_limit()) {
+        kill(r->pid, SIGKILL);
+        waitpid(r->pid, status, 0);
+        if (r->feeder > 0) {
+            kill(r->feeder, SIGKILL);
+            waitpid(r->feeder, NULL, 0);
+        }
+        FAIL("pipefan run hung: still running after %.0f s", run_limit());
+    }
+    return 0;
+}
+
+static int bg_wait(struct bg_run *r)
+{
+    int status;
+    while (!bg_ended(r, &status)) {
+        struct timespec ms10 = {0, 10 * 1000 * 1000};
+        nanosleep(&ms10, NULL);
+    }
+    return status;
+}
+
+/* SIGKILL a random worker matching victims every 5..60 ms, `kills`
+ * times or until the run ends; returns the kills made and *status. */
+static int bg_chaos(struct bg_run *r, const char *const *victims, int kills,
+                    unsigned seed, int *status)
+{
+    int made = 0;
+    for (;;) {
+        if (bg_ended(r, status))
+            return made;
+        if (made == kills) {
+            *status = bg_wait(r);
+            return made;
+        }
+        struct timespec t = {0, (long)(5 + rand_r(&seed) % 56) * 1000000};
+        nanosleep(&t, NULL);
+        pid_t w[64];
+        int n = workers_named(r->pid, victims, w, 64);
+        if (n > 0 && kill(w[rand_r(&seed) % (unsigned)n], SIGKILL) == 0)
+            made++;
+    }
+}
+
+/* Input size of the chaos tests: a few seconds a run on 2 cores; less
+ * under valgrind. */
+static size_t chaos_bytes(void)
+{
+    return runner_timeout_scale() >= 10 ? (8u << 20) : (64u << 20);
+}
+
+/*
+ * The chaos test of issue 5 for pipefan run: with --retries, 10 random
+ * kill -9 of worker processes during each run, 3 seeds; the output equals
+ * the crash-free run's and the serial shell's - byte for byte with -k,
+ * as the same records otherwise (without -k, blocks leave in any order).
+ */
+static void chaos(const char *const *args, const char *script, int piped,
+                  int exact, const char *const *victims)
+{
+    char in[512];
+    snprintf(in, sizeof in, "%s/input", runner_tmpdir());
+    write_text(in, chaos_bytes());
+    /* the serial shell and the crash-free run */
+    char sh[1024];
+    snprintf(sh, sizeof sh, "{ %s; } < '%s' > '%s/serial.out'", script, in,
+             runner_tmpdir());
+    char *sh_argv[] = {"sh", "-c", sh, NULL};
+    struct runner_output o;
+    ASSERT_EQ(runner_capture(sh_argv, NULL, NULL, 0, &o), 0);
+    runner_output_free(&o);
+    snprintf(sh, sizeof sh, "%s/serial.out", runner_tmpdir());
+    struct buf serial = read_file(sh);
+    struct bg_run r;
+    bg_start(&r, args, in, piped, "ref");
+    int st = bg_wait(&r);
+    double secs = mono_now() - r.t0;
+    if (!RUNNER_EXITED(st, 0))
+        FAIL("crash-free run: status %#x: %.600s", st, read_file(r.err).p);
+    struct buf ref = read_file(r.out);
+    struct runner_output a = {.out = ref.p, .out_len = ref.n};
+    struct runner_output b = {.out = serial.p, .out_len = serial.n};
+    if (exact)
+        same_bytes(&a, &b);
+    else
+        same_records(&a, &b, '\n', 0);
+    runner_note("%zu MB, crash-free run %.2f s", chaos_bytes() >> 20, secs);
+
+    static const unsigned seeds[] = {11, 22, 33};
+    for (int i = 0; i < 3; i++) {
+        char tag[16];
+        snprintf(tag, sizeof tag, "chaos%d", i);
+        bg_start(&r, args, in, piped, tag);
+        int kills = bg_chaos(&r, victims, 10, seeds[i], &st);
+        secs = mono_now() - r.t0;
+        struct buf err = read_file(r.err);
+        runner_note("seed %u: %d kills, %.2f s", seeds[i], kills, secs);
+        if (!RUNNER_EXITED(st, 0))
+            FAIL("seed %u: status %#x after %d kills: %.800s", seeds[i], st,
+                 kills, err.p);
+        ASSERT_EQ(kills, 10);
+        ASSERT_STRSTR(err.p, "worker restarts after crashes");
+        struct buf got = read_file(r.out);
+        struct runner_output c = {.out = got.p, .out_len = got.n};
+        if (exact)
+            same_bytes(&c, &a);
+        else
+            same_records(&c, &a, '\n', 0);
+        free(got.p);
+        free(err.p);
+    }
+    free(ref.p);
+    free(serial.p);
+}
+
+TEST_TIMEOUT(chaos_kill_9_of_two_block_stages_from_a_pipe_loses_nothing, 400)
+{
+    /* Stage 1 cuts its output into stage 2's blocks: a worker keeps no
+     * part of one for the next block, or a kill would lose it. */
+    const char *args[] = {"--block",
+                          "1M",
+                          "--retries",
+                          "5",
+                          "-j",
+                          "3",
+                          "sleep 0.02; awk '{print length($0), $0}'",
+                          "--block",
+                          "256k",
+                          "--retries",
+                          "5",
+                          "-j",
+                          "2",
+                          "sed 's/e/E/g'",
+                          NULL};
+    const char *victims[] = {"pf:1:", "pf:2:", NULL};
+    chaos(args, "awk '{print length($0), $0}' | sed 's/e/E/g'", 1, 0, victims);
+}
+
+TEST_TIMEOUT(chaos_kill_9_with_keep_order_is_byte_identical, 400)
+{
+    const char *args[] = {"-k",
+                          "--block",
+                          "1M",
+                          "--retries",
+                          "5",
+                          "-j",
+                          "3",
+                          "sleep 0.03; tr a-z A-Z | awk '{print length($0), "
+                          "$0}'",
+                          NULL};
+    const char *victims[] = {"pf:1:", NULL};
+    chaos(args, "tr a-z A-Z | awk '{print length($0), $0}'", 0, 1, victims);
+}
+
+TEST_TIMEOUT(chaos_kill_9_in_two_stages_and_their_relays, 400)
+{
+    /* Both command stages, the relay between them and the input (read
+     * again from the file) are killed. */
+    const char *args[] = {"-k",
+                          "--block",
+                          "1M",
+                          "--retries",
+                          "5",
+                          "-j",
+                          "3",
+                          "awk '{print length($0), $0}'",
+                          "--block",
+                          "512k",
+                          "--retries",
+                          "5",
+                          "-j",
+                          "2",
+                          "sed 's/a/A/g'",
+                          NULL};
+    const char *victims[] = {"pf:1:", "pf:2:", "pf:merge", "pf:input", NULL};
+    chaos(args, "awk '{print length($0), $0}' | sed 's/a/A/g'", 0, 1, victims);
+}
+
+TEST_TIMEOUT(without_retries_a_killed_worker_fails_the_run_and_is_named, 120)
+{
+    char in[512];
+    snprintf(in, sizeof in, "%s/input", runner_tmpdir());
+    write_text(in, 16u << 20);
+    const char *args[] = {"-j",
+                          "2",
+                          "--block",
+                          "256k",
+                          "sleep 0.05; awk '{print length($0), $0}'",
+                          NULL};
+    const char *victims[] = {"pf:1:", NULL};
+    struct bg_run r;
+    bg_start(&r, args, in, 0, "ff");
+    int st;
+    ASSERT_EQ(bg_chaos(&r, victims, 1, 5, &st), 1);
+    struct buf err = read_file(r.err);
+    if (!RUNNER_EXITED(st, 1))
+        FAIL("status %#x: %.600s", st, err.p);
+    /* pipefan's own last line names stage, worker, signal and command */
+    char *last = strstr(err.p, "pipefan run: stage 1:sleep worker ");
+    ASSERT_NOT_NULL(last);
+    ASSERT_STRSTR(last, "killed by signal 9 (SIGKILL)");
+    ASSERT_STRSTR(last, "its command: 'sleep 0.05; awk");
+    ASSERT_STRSTR(last, "--retries N restarts a crashed worker");
+    ASSERT_EQ(strchr(last, '\n')[1], '\0'); /* the last line */
+    free(err.p);
+}
+
+/* The records of in, without the bytes [off, off + len). */
+static struct buf without(const struct buf *in, size_t off, size_t len)
+{
+    struct buf b = {0};
+    buf_add(&b, in->p, off);
+    buf_add(&b, in->p + off + len, in->n - off - len);
+    return b;
+}
+
+/* One dead-letter entry: the chunk header and the data after it. */
+struct dead {
+    char head[256];
+    struct {
+        uint64_t seq, off, len;
+        uint32_t flags, pad;
+    } hdr;
+    char *data;
+    size_t n;
+};
+
+static int read_dead_letters(const char *path, struct dead *d, int max)
+{
+    struct buf f = read_file(path);
+    int k = 0;
+    for (size_t at = 0; at < f.n && k < max; k++) {
+        char *nl = memchr(f.p + at, '\n', f.n - at);
+        ASSERT_NOT_NULL(nl);
+        size_t hl = (size_t)(nl - (f.p + at));
+        ASSERT_ULT(hl, sizeof d[k].head);
+        memcpy(d[k].head, f.p + at, hl);
+        d[k].head[hl] = '\0';
+        char *b = strstr(d[k].head, " bytes=");
+        ASSERT_NOT_NULL(b);
+        size_t len = strtoul(b + 7, NULL, 10);
+        at += hl + 1;
+        ASSERT_UGE(len, sizeof d[k].hdr);
+        ASSERT_ULE(at + len + 1, f.n);
+        memcpy(&d[k].hdr, f.p + at, sizeof d[k].hdr);
+        d[k].n = len - sizeof d[k].hdr;
+        d[k].data = malloc(d[k].n + 1);
+        memcpy(d[k].data, f.p + at + sizeof d[k].hdr, d[k].n);
+        at += len;
+        ASSERT_EQ(f.p[at], '\n');
+        at++;
+    }
+    free(f.p);
+    return k;
+}
+
+#define STALL_CMD "test \"$PIPEFAN_BLOCK\" != 3 || exec sleep 60; cat"
+
+TEST_TIMEOUT(a_block_that_stalls_every_time_is_quarantined, 120)
+{
+    /* Block 3's command hangs: --stall-timeout kills it and its worker;
+     * replayed twice (--retries 2), it is a poison block: skipped, put in
+     * the dead-letter file, named, exit 5; the rest is all there. */
+    struct buf in = text(20000);
+    char dl[512];
+    snprintf(dl, sizeof dl, "%s/dead", runner_tmpdir());
+    const char *args[] = {"-k",  "--retries",     "2",   "--stall-timeout",
+                          "0.3", "--dead-letter", dl,    "-j",
+                          "2",   "--block",       "16k", STALL_CMD,
+                          NULL};
+    for (int file = 0; file < 2; file++) {
+        unlink(dl);
+        struct runner_output o;
+        int st = file ? run_pf_file(args, &in, &o) : run_pf(args, &in, &o);
+        if (!RUNNER_EXITED(st, 5))
+            FAIL("%s: status %#x: %s", file ? "file" : "pipe", st, o.err);
+        ASSERT_STRSTR(o.err, "quarantined block 3 of stage 1:test (stalled)");
+        ASSERT_STRSTR(o.err, "1 block was quarantined after crashing its "
+                             "worker more than 2 times");
+        struct dead d[4];
+        ASSERT_EQ(read_dead_letters(dl, d, 4), 1);
+        ASSERT_STRSTR(d[0].head, "PFDL1 stage=1:test worker=");
+        ASSERT_STRSTR(d[0].head, "reason=\"killed by signal 14 (SIGALRM)\"");
+        ASSERT_UEQ(d[0].hdr.seq, 3);
+        size_t off, len;
+        if (file) { /* a byte range of stdin */
+            ASSERT(d[0].hdr.flags & 1);
+            ASSERT_UEQ(d[0].n, 0);
+            off = d[0].hdr.off;
+            len = d[0].hdr.len;
+        } else { /* the block's records */
+            ASSERT_UGT(d[0].n, 16000);
+            char *at = memmem(in.p, in.n, d[0].data, d[0].n);
+            ASSERT_NOT_NULL(at);
+            off = (size_t)(at - in.p);
+            len = d[0].n;
+        }
+        /* everything else, once, in order */
+        struct buf want = without(&in, off, len);
+        struct runner_output w = {.out = want.p, .out_len = want.n};
+        same_bytes(&o, &w);
+        free(want.p);
+        free(d[0].data);
+        runner_output_free(&o);
+    }
+    free(in.p);
+}
+
+TEST_TIMEOUT(a_stalled_block_fails_the_run_without_retries_or_with_poison_fail,
+             120)
+{
+    struct buf in = text(20000);
+    struct runner_output o;
+    const char *a1[] = {"--stall-timeout", "0.3", "-j",      "2",
+                        "--block",         "16k", STALL_CMD, NULL};
+    ASSERT_EXIT(run_pf_file(a1, &in, &o), 1);
+    ASSERT_STRSTR(o.err, "block 3: '" STALL_CMD "' made no progress for "
+                         "0.3 s (--stall-timeout)");
+    ASSERT_STRSTR(o.err, "pipefan run: stage 1:test worker ");
+    ASSERT_STRSTR(o.err, "which made no progress for 0.3 s");
+    runner_output_free(&o);
+    const char *a2[] = {"--retries",       "1",   "--poison", "fail",
+                        "--stall-timeout", "0.3", "-j",       "2",
+                        "--block",         "16k", STALL_CMD,  NULL};
+    ASSERT_EXIT(run_pf_file(a2, &in, &o), 1);
+    ASSERT_STRSTR(o.err, "pipefan run: a poison block (--poison fail): stage "
+                         "1:test worker");
+    runner_output_free(&o);
+    free(in.p);
+}
+
+TEST(a_failed_command_ends_with_one_clear_line)
+{
+    /* Fail fast and crash-proof (--retries: the run is cut, not failed by
+     * the runtime) alike: the command's line and pipefan's last line, no
+     * generic runtime lines in between (they come back with -v). */
+    struct buf in = text(5000);
+    const char *cmd = "test $PIPEFAN_BLOCK != 4 || exit 6; cat";
+    const char *a1[] = {"-j", "2", "--block", "8k", cmd, NULL};
+    const char *a2[] = {"--retries", "1",  "-j", "2",
+                        "--block",   "8k", cmd,  NULL};
+    const char *a3[] = {"-v", "-j", "2", "--block", "8k", cmd, NULL};
+    const char *const *runs[] = {a1, a2, a3};
+    for (int i = 0; i < 3; i++) {
+        struct runner_output o;
+        ASSERT_EXIT(run_pf_file(runs[i], &in, &o), 1);
+        char *last = strstr(o.err, "pipefan run: stage 1 (1:test) worker ");
+        ASSERT_NOT_NULL(last);
+        ASSERT_STRSTR(last, "exited with status 6 on block 4 (pid ");
+        ASSERT_EQ(strchr(last, '\n')[1], '\0'); /* the last line */
+        if (i < 2) {
+            ASSERT_NULL(strstr(o.err, "stage function"));
+            ASSERT_NULL(strstr(o.err, "main pid"));
+        } else {
+            ASSERT_STRSTR(o.err, "stage function returned -1");
+        }
+        runner_output_free(&o);
+    }
+    free(in.p);
+}
+
+TEST(crash_proof_plan_and_its_options)
+{
+    struct runner_output o;
+    const char *a1[] = {"--dry-run", "--retries", "3",    "-j",
+                        "4",         "./lookup",  "sort", NULL};
+    ASSERT_EQ(run_pf(a1, NULL, &o), 0);
+    ASSERT_STRSTR(o.out, "1:lookup     4 workers, block mode (1.0 MiB, "
+                         "implied), 3 retries, restarted after a crash");
+    ASSERT_STRSTR(o.out, "2:sort       1 worker, stream mode, writes stdout");
+    ASSERT_STRSTR(o.out, "input from a pipe, not restartable");
+    runner_output_free(&o);
+    /* the last command stage restartable: stdout needs a sink of its own */
+    const char *a2[] = {"--dry-run", "--retries", "3", "-j",
+                        "4",         "./lookup",  NULL};
+    ASSERT_EQ(run_pf(a2, NULL, &o), 0);
+    ASSERT_STRSTR(o.out, "output       1 worker: writes stdout\n");
+    runner_output_free(&o);
+    const char *a3[] = {"--stall-timeout", "2", "-j", "2", "cat", NULL};
+    ASSERT_EXIT(run_pf(a3, NULL, &o), 2);
+    ASSERT_STRSTR(o.err, "--stall-timeout watches the commands of block mode");
+    runner_output_free(&o);
+    const char *a4[] = {"--poison", "maybe", "--retries", "1", "cat", NULL};
+    ASSERT_EXIT(run_pf(a4, NULL, &o), 2);
+    runner_output_free(&o);
+    const char *a5[] = {"--stall-timeout", "-1", "--block", "1k", "cat", NULL};
+    ASSERT_EXIT(run_pf(a5, NULL, &o), 2);
+    runner_output_free(&o);
 }
