@@ -1,19 +1,26 @@
-/* agg.c - exact aggregate tables: hashing, insertion, (de)serialisation and
- * merging of partial aggregates.
+/* agg.c - exact aggregate tables: hashing, the tables and sets, counting
+ * requests and bad lines, batches and dictionaries, the sorted views.
+ * Partials on the wire are in agg-wire.c.
  */
 #include "agg.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /* ---- arena ----------------------------------------------------------------
  */
 
+/* Each table has its own arena, so the keys of a small table (agents,
+ * referrers) stay together in a few cache-friendly pages.  Blocks grow
+ * from 16 KiB to 1 MiB. */
 #define ARENA_BLOCK (1u << 20)
+#define ARENA_FIRST (16u << 10)
 
 struct lg_arena {
     struct arena_blk *head;
+    size_t next; /* size of the next block */
 };
 
 struct arena_blk {
@@ -27,13 +34,17 @@ static const char *arena_copy(lg_arena *ar, const void *p, size_t n)
 {
     struct arena_blk *b = ar->head;
     if (!b || b->cap - b->used < n) {
-        size_t cap = n > ARENA_BLOCK / 4 ? n : ARENA_BLOCK;
+        if (ar->next < ARENA_FIRST)
+            ar->next = ARENA_FIRST;
+        size_t cap = n > ar->next / 4 ? n : ar->next;
+        if (cap == ar->next && ar->next < ARENA_BLOCK)
+            ar->next *= 2;
         struct arena_blk *nb = malloc(sizeof *nb + cap);
         if (!nb)
             return NULL;
         nb->used = 0;
         nb->cap = cap;
-        if (n > ARENA_BLOCK / 4 && b) {
+        if (cap == n && b) {
             /* a big key gets its own block, behind the current one */
             nb->next = b->next;
             b->next = nb;
@@ -50,9 +61,7 @@ static const char *arena_copy(lg_arena *ar, const void *p, size_t n)
     return d;
 }
 
-/* Forget every key but keep the newest block for reuse: a parse worker
- * empties its aggregate after each batch, and the keys of one batch
- * usually fit in one block. */
+/* Forget every key but keep the newest block for reuse. */
 static void arena_reset(lg_arena *ar)
 {
     struct arena_blk *keep = ar->head;
@@ -102,7 +111,8 @@ static inline uint64_t rd32(const unsigned char *p)
     return v;
 }
 
-/* A wyhash-style hash: 16 bytes per multiply, fine for keys of any size. */
+/* A wyhash-style hash.  Keys over 32 bytes (paths, referrers, user
+ * agents) go 32 bytes a round in two independent multiply chains. */
 uint64_t lg_hash(const void *key, size_t len)
 {
     static const uint64_t s0 = 0xa0761d6478bd642fULL,
@@ -124,7 +134,17 @@ uint64_t lg_hash(const void *key, size_t len)
         }
     } else {
         size_t i = len;
-        while (i > 16) {
+        if (i > 32) {
+            uint64_t see1 = seed;
+            do {
+                seed = mix(rd64(p) ^ s1, rd64(p + 8) ^ seed);
+                see1 = mix(rd64(p + 16) ^ s2, rd64(p + 24) ^ see1);
+                p += 32;
+                i -= 32;
+            } while (i > 32);
+            seed ^= see1;
+        }
+        if (i > 16) {
             seed = mix(rd64(p) ^ s1, rd64(p + 8) ^ seed);
             p += 16;
             i -= 16;
@@ -135,157 +155,261 @@ uint64_t lg_hash(const void *key, size_t len)
     return mix(s1 ^ len, mix(a ^ s1, b ^ seed) ^ s2);
 }
 
+/* ---- memory for big tables -------------------------------------------------
+ *
+ * A table probed at random is mostly TLB misses once it spans thousands of
+ * 4 KiB pages (a 60,000-client table is 8 MiB): from 2 MiB up, tables are
+ * mapped on their own and asked for transparent huge pages.  Sizes are
+ * powers of two, so the size tells the free which way it was made.
+ */
+
+#define HUGE_MIN ((size_t)2 << 20)
+
+/* n zeroed bytes, 64-byte aligned; NULL when out of memory. */
+static void *zalloc_big(size_t n)
+{
+    if (n >= HUGE_MIN) {
+        /* over-allocate to align to 2 MiB, give the slack back */
+        size_t len = n + HUGE_MIN;
+        char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED)
+            return NULL;
+        size_t head =
+            (HUGE_MIN - ((uintptr_t)p & (HUGE_MIN - 1))) & (HUGE_MIN - 1);
+        if (head)
+            munmap(p, head);
+        if (HUGE_MIN - head)
+            munmap(p + head + n, HUGE_MIN - head);
+        madvise(p + head, n, MADV_HUGEPAGE);
+        return p + head;
+    }
+    void *p = NULL;
+    if (posix_memalign(&p, 64, n) != 0)
+        return NULL;
+    /* touching fresh pages in order once is cheaper than faulting them in
+     * at random on the first probes */
+    memset(p, 0, n);
+    return p;
+}
+
+static void free_big(void *p, size_t n)
+{
+    if (p && n >= HUGE_MIN)
+        munmap(p, n);
+    else
+        free(p);
+}
+
 /* ---- tables ---------------------------------------------------------------
  */
 
-static int tab_init(lg_tab *t, lg_arena *ar, size_t slots)
+#define TAB_MIN_SLOTS 64
+
+static int tab_init(lg_tab *t)
 {
     memset(t, 0, sizeof *t);
-    t->slots = calloc(slots, sizeof *t->slots);
-    if (!t->slots)
+    t->slots = zalloc_big(TAB_MIN_SLOTS * sizeof *t->slots);
+    t->arena = calloc(1, sizeof *t->arena);
+    if (!t->slots || !t->arena)
         return -ENOMEM;
-    t->mask = slots - 1;
-    t->arena = ar;
+    t->mask = TAB_MIN_SLOTS - 1;
+    t->last_id = UINT32_MAX;
     return 0;
 }
 
 static void tab_destroy(lg_tab *t)
 {
-    free(t->slots);
+    arena_free(t->arena);
+    if (t->slots)
+        free_big(t->slots, (t->mask + 1) * sizeof *t->slots);
     free(t->ents);
+    free(t->pos);
+    free(t->touched);
 }
 
-static uint64_t *zalloc_slots(size_t n);
+/* Forget every key, keeping the memory. */
+static void tab_clear(lg_tab *t)
+{
+    if (t->n)
+        memset(t->slots, 0, (t->mask + 1) * sizeof *t->slots);
+    t->n = t->ntouched = t->sent = 0;
+    t->last_id = UINT32_MAX;
+    arena_reset(t->arena);
+}
 
 static int tab_grow(lg_tab *t)
 {
-    size_t nslots = (t->mask + 1) * 2;
-    uint64_t *ns = zalloc_slots(nslots);
+    size_t nslots = (t->mask + 1) * 2, nmask = nslots - 1;
+    lg_slot *ns = zalloc_big(nslots * sizeof *ns);
     if (!ns)
         return -ENOMEM;
     for (size_t i = 0; i <= t->mask; i++) {
-        uint64_t s = t->slots[i];
-        if (!s)
+        const lg_slot *s = &t->slots[i];
+        if (!s->idp1)
             continue;
-        size_t j = (size_t)t->ents[(uint32_t)s - 1].hash & (nslots - 1);
-        while (ns[j])
-            j = (j + 1) & (nslots - 1);
-        ns[j] = s;
+        size_t j = (size_t)s->hash & nmask;
+        while (ns[j].idp1)
+            j = (j + 1) & nmask;
+        ns[j] = *s;
+        t->pos[s->idp1 - 1] = (uint32_t)j;
     }
-    free(t->slots);
+    free_big(t->slots, (t->mask + 1) * sizeof *t->slots);
     t->slots = ns;
-    t->mask = nslots - 1;
+    t->mask = nmask;
     return 0;
 }
 
-/* Key equality without a call for the short keys that dominate
- * (addresses, methods, statuses); memcmp for the rest. */
+/* Room for one more id in ents, pos and touched. */
+static int tab_reserve(lg_tab *t)
+{
+    size_t cap = t->cap ? t->cap * 2 : 64;
+    lg_ent *ne = realloc(t->ents, cap * sizeof *ne);
+    if (!ne)
+        return -ENOMEM;
+    t->ents = ne;
+    uint32_t *np = realloc(t->pos, cap * sizeof *np);
+    if (!np)
+        return -ENOMEM;
+    t->pos = np;
+    uint32_t *nt = realloc(t->touched, cap * sizeof *nt);
+    if (!nt)
+        return -ENOMEM;
+    t->touched = nt;
+    t->cap = cap;
+    return 0;
+}
+
+/* Key equality without a call: overlapping 8-byte words up to 24 bytes,
+ * 16 bytes a step beyond.  Reads only [a, a+n) and [b, b+n). */
 static inline int key_eq(const char *a, const void *bv, size_t n)
 {
-    const unsigned char *b = bv;
-    if (n <= 16) {
-        if (n >= 8)
-            return rd64((const unsigned char *)a) == rd64(b) &&
-                   rd64((const unsigned char *)a + n - 8) == rd64(b + n - 8);
-        if (n >= 4)
-            return rd32((const unsigned char *)a) == rd32(b) &&
-                   rd32((const unsigned char *)a + n - 4) == rd32(b + n - 4);
-        for (size_t i = 0; i < n; i++)
-            if ((unsigned char)a[i] != b[i])
-                return 0;
-        return 1;
+    const unsigned char *x = (const unsigned char *)a, *b = bv;
+    if (n >= 8) {
+        if (n <= 24) {
+            uint64_t d =
+                (rd64(x) ^ rd64(b)) | (rd64(x + n - 8) ^ rd64(b + n - 8));
+            if (n > 16)
+                d |= rd64(x + 8) ^ rd64(b + 8);
+            return d == 0;
+        }
+        uint64_t d = 0;
+        size_t i = 0;
+        for (; i + 16 <= n; i += 16)
+            d |= (rd64(x + i) ^ rd64(b + i)) |
+                 (rd64(x + i + 8) ^ rd64(b + i + 8));
+        if (i < n)
+            d |= (rd64(x + n - 16) ^ rd64(b + n - 16)) |
+                 (rd64(x + n - 8) ^ rd64(b + n - 8));
+        return d == 0;
     }
-    return memcmp(a, b, n) == 0;
+    if (n >= 4)
+        return ((rd32(x) ^ rd32(b)) | (rd32(x + n - 4) ^ rd32(b + n - 4))) == 0;
+    if (n == 0)
+        return 1;
+    /* 1..3 bytes: first, middle, last */
+    return x[0] == b[0] && x[n >> 1] == b[n >> 1] && x[n - 1] == b[n - 1];
+}
+
+/* Does slot s hold key[0..n) (whose hash it matched)?  The inline head
+ * first; the arena copy only for the rest of a long key. */
+static inline int slot_eq(const lg_slot *s, const char *key, size_t n)
+{
+    if (s->klen != n)
+        return 0;
+    if (n <= LG_SLOT_INLINE)
+        return key_eq(s->pre, key, n);
+    return key_eq(s->pre, key, LG_SLOT_INLINE) &&
+           key_eq(s->key + LG_SLOT_INLINE, key + LG_SLOT_INLINE,
+                  n - LG_SLOT_INLINE);
+}
+
+/* The slot holding key, or the empty slot where it would go. */
+static inline lg_slot *tab_find(const lg_tab *t, const char *key, size_t n,
+                                uint64_t h)
+{
+    size_t i = (size_t)h & t->mask;
+    for (;;) {
+        lg_slot *s = &t->slots[i];
+        if (!s->idp1 || (s->hash == h && slot_eq(s, key, n)))
+            return s;
+        i = (i + 1) & t->mask;
+    }
+}
+
+/* Add key at the empty slot s: its new id, or -ENOMEM.  Keeps the table
+ * at most half full, so probes stay short (slots may move). */
+static long tab_insert(lg_tab *t, lg_slot *s, const char *key, size_t n,
+                       uint64_t h)
+{
+    if (t->n == t->cap && tab_reserve(t) < 0)
+        return -ENOMEM;
+    if (t->n >= UINT32_MAX - 1 || n > UINT32_MAX)
+        return -ENOMEM;
+    const char *k = arena_copy(t->arena, key, n);
+    if (!k)
+        return -ENOMEM;
+    uint32_t id = (uint32_t)t->n++;
+    lg_ent *e = &t->ents[id];
+    e->key = k;
+    e->klen = (uint32_t)n;
+    e->aux = 0;
+    e->hash = h;
+    e->hits = e->bytes = 0;
+    s->hash = h;
+    s->klen = (uint32_t)n;
+    s->idp1 = id + 1;
+    s->hits = s->bytes = 0;
+    s->key = k;
+    memset(s->pre, 0, sizeof s->pre);
+    memcpy(s->pre, key, n < LG_SLOT_INLINE ? n : LG_SLOT_INLINE);
+    t->pos[id] = (uint32_t)(s - t->slots);
+    if (t->n * 2 > t->mask + 1 && tab_grow(t) < 0)
+        return -ENOMEM;
+    return id;
 }
 
 long lg_tab_upsert(lg_tab *t, const void *key, size_t klen, uint64_t hash)
 {
-    uint64_t tag = hash >> 32;
-    size_t i = (size_t)hash & t->mask;
-    for (;;) {
-        uint64_t s = t->slots[i];
-        if (!s)
-            break;
-        if ((s >> 32) == tag) {
-            lg_ent *e = &t->ents[(uint32_t)s - 1];
-            if (e->hash == hash && e->klen == klen && key_eq(e->key, key, klen))
-                return (long)((uint32_t)s - 1);
-        }
-        i = (i + 1) & t->mask;
-    }
-    /* not found: add at most 50 % full, so probes stay short */
-    if (t->n == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 64;
-        lg_ent *ne = realloc(t->ents, cap * sizeof *ne);
-        if (!ne)
-            return -ENOMEM;
-        t->ents = ne;
-        t->cap = cap;
-    }
-    if (t->n >= UINT32_MAX - 1 || klen > UINT32_MAX)
-        return -ENOMEM;
-    lg_ent *e = &t->ents[t->n];
-    e->key = arena_copy(t->arena, key, klen);
-    if (!e->key)
-        return -ENOMEM;
-    e->klen = (uint32_t)klen;
-    e->aux = 0;
-    e->hash = hash;
-    e->hits = e->bytes = 0;
-    t->slots[i] = (tag << 32) | (uint64_t)(t->n + 1);
-    t->n++;
-    if (t->n * 2 > t->mask + 1 && tab_grow(t) < 0)
-        return -ENOMEM;
-    return (long)(t->n - 1);
+    lg_slot *s = tab_find(t, key, klen, hash);
+    if (s->idp1)
+        return (long)s->idp1 - 1;
+    return tab_insert(t, s, key, klen, hash);
 }
 
-static inline uint64_t hash64(uint64_t v)
-{
-    return mix(v ^ 0x9e3779b97f4a7c15ULL, 0xbf58476d1ce4e5b9ULL);
-}
+/* ---- sets of pairs ---------------------------------------------------------
+ */
 
 static int set_init(lg_set64 *s, size_t slots)
 {
-    s->slots = calloc(slots, sizeof *s->slots);
+    s->slots = zalloc_big(slots * sizeof *s->slots);
     s->mask = slots - 1;
     s->n = 0;
     return s->slots ? 0 : -ENOMEM;
 }
 
-/* Zeroed slots.  calloc's fresh pages are the shared zero page until
- * written, so random probes would fault twice per page; touching them in
- * order once is cheaper. */
-static uint64_t *zalloc_slots(size_t n)
-{
-    uint64_t *p = malloc(n * sizeof *p);
-    if (p)
-        memset(p, 0, n * sizeof *p);
-    return p;
-}
-
 static int set_grow(lg_set64 *s)
 {
     size_t nslots = (s->mask + 1) * 2;
-    uint64_t *ns = zalloc_slots(nslots);
+    uint64_t *ns = zalloc_big(nslots * sizeof *ns);
     if (!ns)
         return -ENOMEM;
     for (size_t i = 0; i <= s->mask; i++) {
         uint64_t v = s->slots[i];
         if (!v)
             continue;
-        size_t j = (size_t)hash64(v) & (nslots - 1);
+        size_t j = (size_t)lg_hash64(v) & (nslots - 1);
         while (ns[j])
             j = (j + 1) & (nslots - 1);
         ns[j] = v;
     }
-    free(s->slots);
+    free_big(s->slots, (s->mask + 1) * sizeof *s->slots);
     s->slots = ns;
     s->mask = nslots - 1;
     return 0;
 }
 
-/* Insert v (non-zero) whose hash64 is h; 0 or -ENOMEM. */
-static int set_add_h(lg_set64 *s, uint64_t v, uint64_t h)
+int lg_set_add(lg_set64 *s, uint64_t v, uint64_t h)
 {
     size_t i = (size_t)h & s->mask;
     while (s->slots[i]) {
@@ -295,14 +419,9 @@ static int set_add_h(lg_set64 *s, uint64_t v, uint64_t h)
     }
     s->slots[i] = v;
     s->n++;
-    if (s->n * 2 > s->mask + 1)
-        return set_grow(s);
-    return 0;
-}
-
-static int set_add(lg_set64 *s, uint64_t v)
-{
-    return set_add_h(s, v, hash64(v));
+    if (s->n * 2 > s->mask + 1 && set_grow(s) < 0)
+        return -ENOMEM;
+    return 1;
 }
 
 /* ---- the aggregate --------------------------------------------------------
@@ -313,20 +432,20 @@ lg_agg *lg_agg_new(size_t nfiles, unsigned tabs_on, int track_pairs)
     lg_agg *a = calloc(1, sizeof *a);
     if (!a)
         return NULL;
-    a->arena = calloc(1, sizeof *a->arena);
     a->files = calloc(nfiles ? nfiles : 1, sizeof *a->files);
-    if (!a->arena || !a->files)
+    if (!a->files)
         goto fail;
     a->nfiles = nfiles;
     a->tabs_on = tabs_on | (1u << LG_TAB_CLIENTS);
     a->track_pairs = track_pairs && (tabs_on & (1u << LG_TAB_PATHS));
     for (int i = 0; i < LG_TAB_COUNT; i++)
-        if (tab_init(&a->tab[i], a->arena, 64) < 0)
+        if (tab_init(&a->tab[i]) < 0)
             goto fail;
     if (set_init(&a->pairs, 1024) < 0)
         goto fail;
     a->first_ts = a->last_ts = LG_NO_TIME;
     a->last_hour = a->last_day = INT64_MIN;
+    a->file_lo = UINT32_MAX;
     return a;
 fail:
     lg_agg_free(a);
@@ -339,46 +458,116 @@ void lg_agg_free(lg_agg *a)
         return;
     for (int i = 0; i < LG_TAB_COUNT; i++)
         tab_destroy(&a->tab[i]);
-    free(a->pairs.slots);
+    if (a->pairs.slots)
+        free_big(a->pairs.slots, (a->pairs.mask + 1) * sizeof *a->pairs.slots);
+    free(a->newpairs);
+    for (size_t f = 0; f < a->nfeeds; f++) {
+        if (!a->feeds[f])
+            continue;
+        for (int i = 0; i < LG_TAB_COUNT; i++)
+            free(a->feeds[f]->map[i]);
+        free(a->feeds[f]);
+    }
+    free(a->feeds);
     free(a->files);
-    arena_free(a->arena);
     free(a);
 }
 
-void lg_agg_reset(lg_agg *a)
+void lg_agg_set_feed(lg_agg *a, uint32_t feed)
 {
-    for (int i = 0; i < LG_TAB_COUNT; i++) {
-        lg_tab *t = &a->tab[i];
-        if (t->n)
-            memset(t->slots, 0, (t->mask + 1) * sizeof *t->slots);
-        t->n = 0;
-    }
-    if (a->pairs.n)
-        memset(a->pairs.slots, 0, (a->pairs.mask + 1) * sizeof *a->pairs.slots);
-    a->pairs.n = 0;
-    arena_reset(a->arena);
-    memset(a->status, 0, sizeof a->status);
+    a->feed = feed;
+}
+
+/* Zero the batch's scalars, statuses, samples and file counters. */
+static void batch_clear(lg_agg *a)
+{
+    for (size_t k = 0; k < a->nstatus_seen; k++)
+        memset(&a->status[a->status_seen[k]], 0, sizeof a->status[0]);
+    a->nstatus_seen = 0;
+    if (a->file_lo < a->file_hi)
+        memset(&a->files[a->file_lo], 0,
+               (a->file_hi - a->file_lo) * sizeof *a->files);
+    a->file_lo = UINT32_MAX;
+    a->file_hi = 0;
     a->lines = a->requests = a->bytes = a->ignored = a->filtered = 0;
     a->bad_lines = 0;
     memset(a->bad, 0, sizeof a->bad);
     memset(a->nsamples, 0, sizeof a->nsamples);
-    memset(a->files, 0, a->nfiles * sizeof *a->files);
     a->first_ts = a->last_ts = LG_NO_TIME;
     a->first_off = a->last_off = 0;
+    a->nnew = 0;
+}
+
+void lg_agg_sent(lg_agg *a)
+{
+    int big = a->pairs.n > 4 * (size_t)LG_DICT_MAX_KEYS;
+    for (int i = 0; i < LG_TAB_COUNT; i++) {
+        lg_tab *t = &a->tab[i];
+        for (size_t k = 0; k < t->ntouched; k++) { /* not serialised */
+            lg_slot *s = lg_tab_slot(t, t->touched[k]);
+            s->hits = s->bytes = 0;
+        }
+        t->ntouched = 0;
+        t->sent = t->n;
+        big |= t->n > LG_DICT_MAX_KEYS;
+    }
+    batch_clear(a);
+    a->seq++;
+    if (big)
+        lg_agg_forget(a);
+}
+
+void lg_agg_forget(lg_agg *a)
+{
+    for (int i = 0; i < LG_TAB_COUNT; i++)
+        tab_clear(&a->tab[i]);
+    if (a->pairs.n)
+        memset(a->pairs.slots, 0, (a->pairs.mask + 1) * sizeof *a->pairs.slots);
+    a->pairs.n = 0;
+    batch_clear(a);
+    a->seq = 0;
     a->last_hour = a->last_day = INT64_MIN;
 }
 
-/* Find or add key in table id and count one hit; the entry index or -1. */
-static inline long bump(lg_agg *a, int id, const char *p, size_t n,
+/* Count one hit of slot s of table t. */
+static inline void count(lg_tab *t, lg_slot *s, uint64_t bytes)
+{
+    if (s->hits++ == 0)
+        t->touched[t->ntouched++] = s->idp1 - 1;
+    s->bytes += bytes;
+}
+
+/* Find or add key (hash h) in t and count one hit; its id or -1. */
+static inline long bump(lg_tab *t, const char *p, size_t n, uint64_t h,
                         uint64_t bytes)
 {
-    lg_tab *t = &a->tab[id];
-    long ix = lg_tab_upsert(t, p, n, lg_hash(p, n));
-    if (ix < 0)
-        return -1;
-    t->ents[ix].hits++;
-    t->ents[ix].bytes += bytes;
-    return ix;
+    lg_slot *s = tab_find(t, p, n, h);
+    if (!s->idp1) {
+        long id = tab_insert(t, s, p, n, h);
+        if (id < 0)
+            return -1;
+        s = lg_tab_slot(t, (uint32_t)id);
+    }
+    count(t, s, bytes);
+    return (long)s->idp1 - 1;
+}
+
+/* bump for tables whose keys repeat from line to line (methods,
+ * protocols, virtual hosts): the last key is checked first. */
+static inline long bump_repeat(lg_tab *t, const char *p, size_t n,
+                               uint64_t bytes)
+{
+    if (t->last_id != UINT32_MAX) {
+        lg_slot *s = lg_tab_slot(t, t->last_id);
+        if (slot_eq(s, p, n)) {
+            count(t, s, bytes);
+            return t->last_id;
+        }
+    }
+    long id = bump(t, p, n, lg_hash(p, n), bytes);
+    if (id >= 0)
+        t->last_id = (uint32_t)id;
+    return id;
 }
 
 static inline int64_t floordiv(int64_t a, int64_t b)
@@ -388,10 +577,9 @@ static inline int64_t floordiv(int64_t a, int64_t b)
 }
 
 /* Count one hit in the HOURS or DAYS bucket, with a one-entry cache. */
-static inline int bump_bucket(lg_agg *a, int id, int64_t bucket, int64_t *last,
+static inline int bump_bucket(lg_tab *t, int64_t bucket, int64_t *last,
                               uint32_t *last_ix, uint64_t bytes)
 {
-    lg_tab *t = &a->tab[id];
     if (bucket != *last) {
         long ix = lg_tab_upsert(t, &bucket, sizeof bucket,
                                 lg_hash(&bucket, sizeof bucket));
@@ -400,24 +588,25 @@ static inline int bump_bucket(lg_agg *a, int id, int64_t bucket, int64_t *last,
         *last = bucket;
         *last_ix = (uint32_t)ix;
     }
-    t->ents[*last_ix].hits++;
-    t->ents[*last_ix].bytes += bytes;
+    count(t, lg_tab_slot(t, *last_ix), bytes);
     return 0;
 }
 
 #define ON(a, id) ((a)->tabs_on & (1u << (id)))
 
-int lg_agg_add(lg_agg *a, const lg_rec *r, lg_str path, uint32_t file)
+/* Everything of one request but the keyed tables of the block's passes. */
+static inline int count_scalars(lg_agg *a, const lg_rec *r, uint32_t file)
 {
     uint64_t by = r->bytes;
-    long ci = -1, pi;
     a->requests++;
     a->bytes += by;
     if (file < a->nfiles)
-        a->files[file].requests++;
+        lg_agg_file(a, file)->requests++;
     if (r->status > 0 && r->status < 1000) {
-        a->status[r->status].hits++;
-        a->status[r->status].bytes += by;
+        lg_status_cnt *st = &a->status[r->status];
+        if (st->hits++ == 0)
+            a->status_seen[a->nstatus_seen++] = (uint16_t)r->status;
+        st->bytes += by;
     }
     if (r->ts != LG_NO_TIME) {
         if (a->first_ts == LG_NO_TIME || r->ts < a->first_ts ||
@@ -432,50 +621,166 @@ int lg_agg_add(lg_agg *a, const lg_rec *r, lg_str path, uint32_t file)
         }
         int64_t local = r->ts + r->tz_off;
         if (ON(a, LG_TAB_HOURS) &&
-            bump_bucket(a, LG_TAB_HOURS, floordiv(local, 3600), &a->last_hour,
-                        &a->last_hour_ix, by) < 0)
+            bump_bucket(&a->tab[LG_TAB_HOURS], floordiv(local, 3600),
+                        &a->last_hour, &a->last_hour_ix, by) < 0)
             return -ENOMEM;
         if (ON(a, LG_TAB_DAYS) &&
-            bump_bucket(a, LG_TAB_DAYS, floordiv(local, 86400), &a->last_day,
-                        &a->last_day_ix, by) < 0)
+            bump_bucket(&a->tab[LG_TAB_DAYS], floordiv(local, 86400),
+                        &a->last_day, &a->last_day_ix, by) < 0)
             return -ENOMEM;
     }
-    if (r->client.n &&
-        (ci = bump(a, LG_TAB_CLIENTS, r->client.p, r->client.n, by)) < 0)
+    return 0;
+}
+
+static inline void prefetch_slot(const lg_tab *t, uint64_t h)
+{
+    __builtin_prefetch(&t->slots[(size_t)h & t->mask], 1);
+}
+
+/* Remember a pair first seen in this batch, for the partial. */
+static int new_pair(lg_agg *a, uint64_t v)
+{
+    if (a->nnew == a->newcap) {
+        size_t cap = a->newcap ? a->newcap * 2 : 1024;
+        uint64_t *np = realloc(a->newpairs, cap * sizeof *np);
+        if (!np)
+            return -ENOMEM;
+        a->newpairs = np;
+        a->newcap = cap;
+    }
+    a->newpairs[a->nnew++] = v;
+    return 0;
+}
+
+/* The per-record state of lg_agg_add_block's pipeline. */
+typedef struct blk {
+    lg_agg *a;
+    const lg_rec *r;
+    const lg_str *path;
+    lg_tab *tc, *tp, *tr, *tg;
+    int paths, refs, agents;
+    uint64_t hc[LG_AGG_BLOCK], hp[LG_AGG_BLOCK], hr[LG_AGG_BLOCK],
+        hg[LG_AGG_BLOCK], pair[LG_AGG_BLOCK], ph[LG_AGG_BLOCK];
+} blk;
+
+/* Stage 1: hash the keys of record i, prefetch their slots. */
+static inline void stage_hash(blk *b, int i)
+{
+    const lg_rec *q = &b->r[i];
+    if (q->client.n) {
+        b->hc[i] = lg_hash(q->client.p, q->client.n);
+        prefetch_slot(b->tc, b->hc[i]);
+    }
+    if (b->paths && b->path[i].n) {
+        b->hp[i] = lg_hash(b->path[i].p, b->path[i].n);
+        prefetch_slot(b->tp, b->hp[i]);
+    }
+    if (b->refs && q->referer.n) {
+        b->hr[i] = lg_hash(q->referer.p, q->referer.n);
+        prefetch_slot(b->tr, b->hr[i]);
+    }
+    if (b->agents && q->agent.n) {
+        b->hg[i] = lg_hash(q->agent.p, q->agent.n);
+        prefetch_slot(b->tg, b->hg[i]);
+    }
+}
+
+/* Stage 2: count record i in every table; form its (path, client) pair
+ * and prefetch the pair's set slot. */
+static inline int stage_count(blk *b, int i, uint32_t file)
+{
+    lg_agg *a = b->a;
+    const lg_rec *q = &b->r[i];
+    const lg_str *path = &b->path[i];
+    uint64_t by = q->bytes;
+    long ci = -1, pi = -1;
+    b->pair[i] = 0;
+    if (count_scalars(a, q, file) < 0)
         return -ENOMEM;
-    /* The pair set is large and probed at random: prefetch its slot now,
-     * insert after the other tables are done. */
-    uint64_t pair = 0, ph = 0;
-    if (ON(a, LG_TAB_PATHS) && path.n) {
-        if ((pi = bump(a, LG_TAB_PATHS, path.p, path.n, by)) < 0)
+    if (q->client.n &&
+        (ci = bump(b->tc, q->client.p, q->client.n, b->hc[i], by)) < 0)
+        return -ENOMEM;
+    if (b->paths && path->n) {
+        if ((pi = bump(b->tp, path->p, path->n, b->hp[i], by)) < 0)
+            return -ENOMEM;
+        if (q->status == 404 && ON(a, LG_TAB_NOT_FOUND) &&
+            bump(&a->tab[LG_TAB_NOT_FOUND], path->p, path->n, b->hp[i], by) < 0)
             return -ENOMEM;
         if (a->track_pairs && ci >= 0) {
-            pair = ((uint64_t)(pi + 1) << 32) | (uint64_t)(ci + 1);
-            ph = hash64(pair);
-            __builtin_prefetch(&a->pairs.slots[ph & a->pairs.mask], 1);
+            b->pair[i] = ((uint64_t)(pi + 1) << 32) | (uint64_t)(ci + 1);
+            b->ph[i] = lg_hash64(b->pair[i]);
+            __builtin_prefetch(&a->pairs.slots[b->ph[i] & a->pairs.mask], 1);
         }
     }
-    if (ON(a, LG_TAB_NOT_FOUND) && r->status == 404 && path.n &&
-        bump(a, LG_TAB_NOT_FOUND, path.p, path.n, by) < 0)
+    if (ON(a, LG_TAB_METHODS) && q->method.n &&
+        bump_repeat(&a->tab[LG_TAB_METHODS], q->method.p, q->method.n, by) < 0)
         return -ENOMEM;
-    if (ON(a, LG_TAB_METHODS) && r->method.n &&
-        bump(a, LG_TAB_METHODS, r->method.p, r->method.n, by) < 0)
+    if (ON(a, LG_TAB_PROTOCOLS) && q->protocol.n &&
+        bump_repeat(&a->tab[LG_TAB_PROTOCOLS], q->protocol.p, q->protocol.n,
+                    by) < 0)
         return -ENOMEM;
-    if (ON(a, LG_TAB_PROTOCOLS) && r->protocol.n &&
-        bump(a, LG_TAB_PROTOCOLS, r->protocol.p, r->protocol.n, by) < 0)
+    if (b->refs && q->referer.n &&
+        bump(b->tr, q->referer.p, q->referer.n, b->hr[i], by) < 0)
         return -ENOMEM;
-    if (ON(a, LG_TAB_REFERRERS) && r->referer.n &&
-        bump(a, LG_TAB_REFERRERS, r->referer.p, r->referer.n, by) < 0)
+    if (b->agents && q->agent.n &&
+        bump(b->tg, q->agent.p, q->agent.n, b->hg[i], by) < 0)
         return -ENOMEM;
-    if (ON(a, LG_TAB_AGENTS) && r->agent.n &&
-        bump(a, LG_TAB_AGENTS, r->agent.p, r->agent.n, by) < 0)
-        return -ENOMEM;
-    if (ON(a, LG_TAB_VHOSTS) && r->vhost.n &&
-        bump(a, LG_TAB_VHOSTS, r->vhost.p, r->vhost.n, by) < 0)
-        return -ENOMEM;
-    if (pair && set_add_h(&a->pairs, pair, ph) < 0)
+    if (ON(a, LG_TAB_VHOSTS) && q->vhost.n &&
+        bump_repeat(&a->tab[LG_TAB_VHOSTS], q->vhost.p, q->vhost.n, by) < 0)
         return -ENOMEM;
     return 0;
+}
+
+/* Stage 3: add record i's pair to the set. */
+static inline int stage_pair(blk *b, int i)
+{
+    if (!b->pair[i])
+        return 0;
+    int rc = lg_set_add(&b->a->pairs, b->pair[i], b->ph[i]);
+    if (rc < 0 || (rc == 1 && new_pair(b->a, b->pair[i]) < 0))
+        return -ENOMEM;
+    return 0;
+}
+
+/* A software pipeline over the block, so that what the big tables need
+ * comes from memory in parallel rather than one miss after another: while
+ * record i is counted, the slots of record i + D are on their way, and the
+ * pair of record i - P is added. */
+int lg_agg_add_block(lg_agg *a, const lg_rec *r, const lg_str *path, int n,
+                     uint32_t file)
+{
+    enum {
+        D = 12,
+        P = 8
+    };
+    blk b;
+    b.a = a;
+    b.r = r;
+    b.path = path;
+    b.tc = &a->tab[LG_TAB_CLIENTS];
+    b.tp = &a->tab[LG_TAB_PATHS];
+    b.tr = &a->tab[LG_TAB_REFERRERS];
+    b.tg = &a->tab[LG_TAB_AGENTS];
+    b.paths = ON(a, LG_TAB_PATHS) != 0;
+    b.refs = ON(a, LG_TAB_REFERRERS) != 0;
+    b.agents = ON(a, LG_TAB_AGENTS) != 0;
+    for (int t = 0; t < n + D + P; t++) {
+        int i = t;
+        if (i < n)
+            stage_hash(&b, i);
+        i = t - D;
+        if (i >= 0 && i < n && stage_count(&b, i, file) < 0)
+            return -ENOMEM;
+        i = t - D - P;
+        if (i >= 0 && i < n && stage_pair(&b, i) < 0)
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+int lg_agg_add(lg_agg *a, const lg_rec *r, lg_str path, uint32_t file)
+{
+    return lg_agg_add_block(a, r, &path, 1, file);
 }
 
 /* Order of samples: by input, then by position in it. */
@@ -485,7 +790,7 @@ static int sample_before(uint32_t f1, uint64_t o1, uint32_t f2, uint64_t o2)
 }
 
 /* Keep s among the reason's first samples, in order. */
-static void keep_sample(lg_agg *a, int reason, const lg_sample *s)
+void lg__agg_keep_sample(lg_agg *a, int reason, const lg_sample *s)
 {
     lg_sample *v = a->samples[reason];
     int n = a->nsamples[reason], at = n;
@@ -511,7 +816,7 @@ void lg_agg_bad(lg_agg *a, int reason, uint32_t file, uint64_t offset,
     a->bad[reason]++;
     a->bad_lines++;
     if (file < a->nfiles)
-        a->files[file].bad++;
+        lg_agg_file(a, file)->bad++;
     int n = a->nsamples[reason];
     if (n == LG_SAMPLES_PER_REASON &&
         !sample_before(file, offset, a->samples[reason][n - 1].file,
@@ -524,348 +829,46 @@ void lg_agg_bad(lg_agg *a, int reason, uint32_t file, uint64_t offset,
     s.line = line;
     s.text_len = (uint32_t)(len < LG_SAMPLE_TEXT ? len : LG_SAMPLE_TEXT);
     memcpy(s.text, text, s.text_len);
-    keep_sample(a, reason, &s);
+    lg__agg_keep_sample(a, reason, &s);
 }
 
 void lg_agg_file_error(lg_agg *a, uint32_t file, int err, const char *msg)
 {
     if (file >= a->nfiles || a->files[file].err)
         return;
-    a->files[file].err = err ? err : -EIO;
+    lg_file_stat *f = lg_agg_file(a, file);
+    f->err = err ? err : -EIO;
     size_t n = strlen(msg);
     if (n >= LG_ERR_TEXT)
         n = LG_ERR_TEXT - 1;
-    memcpy(a->files[file].errmsg, msg, n);
-    a->files[file].errmsg[n] = 0;
+    memcpy(f->errmsg, msg, n);
+    f->errmsg[n] = 0;
 }
 
-/* ---- serialisation --------------------------------------------------------
+/* ---- the finished aggregate ------------------------------------------------
  */
 
-#define AGG_MAGIC "LGA1"
-#define AGG_VERSION 1
-
-int lg_buf_reserve(lg_buf *b, size_t more)
+/* Fold the counts made here (in the slots) into the entries, which hold
+ * the merged ones; idempotent. */
+static void fold_counts(const lg_tab *t)
 {
-    if (b->cap - b->n >= more)
-        return 0;
-    size_t cap = b->cap ? b->cap : 4096;
-    while (cap - b->n < more)
-        cap *= 2;
-    unsigned char *np = realloc(b->p, cap);
-    if (!np)
-        return -ENOMEM;
-    b->p = np;
-    b->cap = cap;
-    return 0;
-}
-
-void lg_buf_free(lg_buf *b)
-{
-    free(b->p);
-    memset(b, 0, sizeof *b);
-}
-
-/* Writers assume room was reserved. */
-static inline void put_var(lg_buf *b, uint64_t v)
-{
-    while (v >= 0x80) {
-        b->p[b->n++] = (unsigned char)(v | 0x80);
-        v >>= 7;
+    for (size_t i = 0; i < t->n; i++) {
+        lg_slot *s = lg_tab_slot(t, (uint32_t)i);
+        t->ents[i].hits += s->hits;
+        t->ents[i].bytes += s->bytes;
+        s->hits = s->bytes = 0;
     }
-    b->p[b->n++] = (unsigned char)v;
-}
-
-static inline uint64_t zig(int64_t v)
-{
-    return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
-}
-
-static inline int64_t unzig(uint64_t v)
-{
-    return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
-}
-
-static inline void put_bytes(lg_buf *b, const void *p, size_t n)
-{
-    put_var(b, n);
-    memcpy(b->p + b->n, p, n);
-    b->n += n;
-}
-
-int lg_agg_serialize(const lg_agg *a, lg_buf *out)
-{
-    size_t nstatus = 0, nfiles = 0, nsamples = 0, ntabs = 0;
-    for (int i = 0; i < 1000; i++)
-        nstatus += a->status[i].hits != 0;
-    for (size_t i = 0; i < a->nfiles; i++)
-        nfiles += a->files[i].lines || a->files[i].err;
-    for (int r = 0; r < LG_BAD_COUNT; r++)
-        nsamples += a->nsamples[r];
-    for (int i = 0; i < LG_TAB_COUNT; i++)
-        ntabs += a->tab[i].n > 0;
-
-    if (lg_buf_reserve(out, 256 + 16 * LG_BAD_COUNT + 30 * nstatus +
-                                (40 + LG_ERR_TEXT) * nfiles +
-                                (50 + LG_SAMPLE_TEXT) * nsamples) < 0)
-        return -ENOMEM;
-    memcpy(out->p + out->n, AGG_MAGIC, 4);
-    out->n += 4;
-    put_var(out, AGG_VERSION);
-    put_var(out, a->nfiles);
-    put_var(out, a->lines);
-    put_var(out, a->requests);
-    put_var(out, a->bytes);
-    put_var(out, a->ignored);
-    put_var(out, a->filtered);
-    put_var(out, a->bad_lines);
-    put_var(out, a->first_ts != LG_NO_TIME);
-    if (a->first_ts != LG_NO_TIME) {
-        put_var(out, zig(a->first_ts));
-        put_var(out, zig(a->first_off));
-        put_var(out, zig(a->last_ts));
-        put_var(out, zig(a->last_off));
-    }
-    put_var(out, LG_BAD_COUNT);
-    for (int r = 0; r < LG_BAD_COUNT; r++)
-        put_var(out, a->bad[r]);
-    put_var(out, nsamples);
-    for (int r = 0; r < LG_BAD_COUNT; r++)
-        for (int k = 0; k < a->nsamples[r]; k++) {
-            const lg_sample *s = &a->samples[r][k];
-            put_var(out, (uint64_t)r);
-            put_var(out, s->file);
-            put_var(out, s->offset);
-            put_var(out, s->line_base);
-            put_var(out, s->line);
-            put_bytes(out, s->text, s->text_len);
-        }
-    put_var(out, nstatus);
-    for (int i = 0; i < 1000; i++)
-        if (a->status[i].hits) {
-            put_var(out, (uint64_t)i);
-            put_var(out, a->status[i].hits);
-            put_var(out, a->status[i].bytes);
-        }
-    put_var(out, nfiles);
-    for (size_t i = 0; i < a->nfiles; i++) {
-        const lg_file_stat *f = &a->files[i];
-        if (!f->lines && !f->err)
-            continue;
-        put_var(out, i);
-        put_var(out, f->lines);
-        put_var(out, f->requests);
-        put_var(out, f->bad);
-        put_var(out, zig(f->err));
-        put_bytes(out, f->errmsg, strlen(f->errmsg));
-    }
-    put_var(out, ntabs);
-    for (int id = 0; id < LG_TAB_COUNT; id++) {
-        const lg_tab *t = &a->tab[id];
-        if (!t->n)
-            continue;
-        if (lg_buf_reserve(out, 20) < 0)
-            return -ENOMEM;
-        put_var(out, (uint64_t)id);
-        put_var(out, t->n);
-        for (size_t i = 0; i < t->n; i++) {
-            const lg_ent *e = &t->ents[i];
-            if (lg_buf_reserve(out, 40 + (size_t)e->klen) < 0)
-                return -ENOMEM;
-            put_bytes(out, e->key, e->klen);
-            put_var(out, e->hits);
-            put_var(out, e->bytes);
-        }
-    }
-    if (lg_buf_reserve(out, 10 + 12 * a->pairs.n) < 0)
-        return -ENOMEM;
-    put_var(out, a->pairs.n);
-    for (size_t i = 0; i <= a->pairs.mask; i++) {
-        uint64_t v = a->pairs.slots[i];
-        if (v) {
-            put_var(out, (v >> 32) - 1);
-            put_var(out, (uint32_t)v - 1);
-        }
-    }
-    return 0;
-}
-
-/* A bounds-checked reader over a blob; any overrun sets bad. */
-typedef struct rd {
-    const unsigned char *p, *end;
-    int bad;
-} rd;
-
-static uint64_t get_var(rd *r)
-{
-    uint64_t v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-        if (r->p >= r->end) {
-            r->bad = 1;
-            return 0;
-        }
-        unsigned char c = *r->p++;
-        v |= (uint64_t)(c & 0x7f) << shift;
-        if (!(c & 0x80))
-            return v;
-    }
-    r->bad = 1;
-    return 0;
-}
-
-static const unsigned char *get_bytes(rd *r, size_t *n)
-{
-    uint64_t len = get_var(r);
-    if (r->bad || len > (uint64_t)(r->end - r->p)) {
-        r->bad = 1;
-        *n = 0;
-        return NULL;
-    }
-    const unsigned char *p = r->p;
-    r->p += len;
-    *n = (size_t)len;
-    return p;
-}
-
-int lg_agg_merge(lg_agg *dst, const void *blob, size_t len)
-{
-    rd r = {blob, (const unsigned char *)blob + len, 0};
-    uint32_t *map[LG_TAB_COUNT] = {0};
-    size_t mapn[LG_TAB_COUNT] = {0};
-    int rc = -EINVAL;
-
-    if (len < 4 || memcmp(blob, AGG_MAGIC, 4) != 0)
-        return -EINVAL;
-    r.p += 4;
-    if (get_var(&r) != AGG_VERSION || get_var(&r) != dst->nfiles)
-        return -EINVAL;
-    dst->lines += get_var(&r);
-    dst->requests += get_var(&r);
-    dst->bytes += get_var(&r);
-    dst->ignored += get_var(&r);
-    dst->filtered += get_var(&r);
-    dst->bad_lines += get_var(&r);
-    if (get_var(&r)) {
-        int64_t fts = unzig(get_var(&r));
-        int32_t foff = (int32_t)unzig(get_var(&r));
-        int64_t lts = unzig(get_var(&r));
-        int32_t loff = (int32_t)unzig(get_var(&r));
-        if (dst->first_ts == LG_NO_TIME || fts < dst->first_ts ||
-            (fts == dst->first_ts && foff < dst->first_off)) {
-            dst->first_ts = fts;
-            dst->first_off = foff;
-        }
-        if (dst->last_ts == LG_NO_TIME || lts > dst->last_ts ||
-            (lts == dst->last_ts && loff > dst->last_off)) {
-            dst->last_ts = lts;
-            dst->last_off = loff;
-        }
-    }
-    if (get_var(&r) != LG_BAD_COUNT)
-        goto out;
-    for (int i = 0; i < LG_BAD_COUNT; i++)
-        dst->bad[i] += get_var(&r);
-    uint64_t ns = get_var(&r);
-    for (uint64_t k = 0; k < ns && !r.bad; k++) {
-        lg_sample s;
-        size_t tl;
-        uint64_t reason = get_var(&r);
-        s.file = (uint32_t)get_var(&r);
-        s.offset = get_var(&r);
-        s.line_base = get_var(&r);
-        s.line = get_var(&r);
-        const unsigned char *t = get_bytes(&r, &tl);
-        if (r.bad || reason == 0 || reason >= LG_BAD_COUNT ||
-            tl > LG_SAMPLE_TEXT)
-            goto out;
-        memcpy(s.text, t, tl);
-        s.text_len = (uint32_t)tl;
-        keep_sample(dst, (int)reason, &s);
-    }
-    uint64_t nst = get_var(&r);
-    for (uint64_t k = 0; k < nst && !r.bad; k++) {
-        uint64_t code = get_var(&r);
-        if (code >= 1000)
-            goto out;
-        dst->status[code].hits += get_var(&r);
-        dst->status[code].bytes += get_var(&r);
-    }
-    uint64_t nf = get_var(&r);
-    for (uint64_t k = 0; k < nf && !r.bad; k++) {
-        uint64_t i = get_var(&r);
-        size_t ml;
-        if (i >= dst->nfiles)
-            goto out;
-        lg_file_stat *f = &dst->files[i];
-        f->lines += get_var(&r);
-        f->requests += get_var(&r);
-        f->bad += get_var(&r);
-        int err = (int)unzig(get_var(&r));
-        const unsigned char *m = get_bytes(&r, &ml);
-        if (r.bad)
-            goto out;
-        if (err && !f->err) {
-            f->err = err;
-            if (ml >= LG_ERR_TEXT)
-                ml = LG_ERR_TEXT - 1;
-            memcpy(f->errmsg, m, ml);
-            f->errmsg[ml] = 0;
-        }
-    }
-    uint64_t nt = get_var(&r);
-    for (uint64_t k = 0; k < nt && !r.bad; k++) {
-        uint64_t id = get_var(&r), n = get_var(&r);
-        if (r.bad || id >= LG_TAB_COUNT || n > (uint64_t)(r.end - r.p))
-            goto out;
-        lg_tab *t = &dst->tab[id];
-        free(map[id]);
-        map[id] = malloc((n ? n : 1) * sizeof **map);
-        if (!map[id]) {
-            rc = -ENOMEM;
-            goto out;
-        }
-        mapn[id] = (size_t)n;
-        for (uint64_t i = 0; i < n; i++) {
-            size_t kl;
-            const unsigned char *key = get_bytes(&r, &kl);
-            uint64_t hits = get_var(&r), bytes = get_var(&r);
-            if (r.bad)
-                goto out;
-            long ix = lg_tab_upsert(t, key, kl, lg_hash(key, kl));
-            if (ix < 0) {
-                rc = -ENOMEM;
-                goto out;
-            }
-            t->ents[ix].hits += hits;
-            t->ents[ix].bytes += bytes;
-            map[id][i] = (uint32_t)ix;
-        }
-    }
-    uint64_t np = get_var(&r);
-    for (uint64_t k = 0; k < np && !r.bad; k++) {
-        uint64_t pi = get_var(&r), ci = get_var(&r);
-        if (r.bad || pi >= mapn[LG_TAB_PATHS] || ci >= mapn[LG_TAB_CLIENTS])
-            goto out;
-        uint64_t v = ((uint64_t)map[LG_TAB_PATHS][pi] + 1) << 32 |
-                     ((uint64_t)map[LG_TAB_CLIENTS][ci] + 1);
-        if (set_add(&dst->pairs, v) < 0) {
-            rc = -ENOMEM;
-            goto out;
-        }
-    }
-    if (!r.bad && r.p == r.end)
-        rc = 0;
-out:
-    for (int i = 0; i < LG_TAB_COUNT; i++)
-        free(map[i]);
-    return rc;
 }
 
 void lg_agg_finalize(lg_agg *a)
 {
+    for (int id = 0; id < LG_TAB_COUNT; id++) {
+        lg_tab *t = &a->tab[id];
+        fold_counts(t);
+        for (size_t i = 0; i < t->n; i++)
+            t->ents[i].aux = 0;
+    }
     lg_tab *t = &a->tab[LG_TAB_PATHS];
-    for (size_t i = 0; i < t->n; i++)
-        t->ents[i].aux = 0;
     for (size_t i = 0; i <= a->pairs.mask; i++) {
         uint64_t v = a->pairs.slots[i];
         if (v && (v >> 32) - 1 < t->n)
@@ -917,6 +920,7 @@ const lg_ent **lg_agg_sorted(const lg_agg *a, int id, size_t *n)
     const lg_ent **v = malloc(t->n * sizeof *v);
     if (!v)
         return NULL;
+    fold_counts(t);
     for (size_t i = 0; i < t->n; i++)
         v[i] = &t->ents[i];
     qsort(v, t->n, sizeof *v,

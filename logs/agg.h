@@ -1,16 +1,33 @@
 /* agg.h - exact aggregate tables of parsed requests, mergeable.
  *
- * Each parse worker fills one lg_agg from the records of one input batch;
- * after the batch it serialises the aggregate (lg_agg_serialize), sends
- * the bytes to the sink and empties it (lg_agg_reset); the sink merges
- * every partial into its own lg_agg (lg_agg_merge).  All counts are exact
- * 64-bit integers; "unique clients" is exact (a set, not a sketch), so merging
- * partials made from any split of the input gives the same numbers.  A partial
- * may describe any part of the input (one batch of chunks, so that a restarted
- * worker can replay its batch): merging is commutative and associative.
+ * Each parse worker counts into one lg_agg and, after each input batch,
+ * sends the sink a *partial*: what that batch added (lg_agg_serialize),
+ * then starts the next batch (lg_agg_sent).  The sink merges every partial
+ * into its own lg_agg (lg_agg_merge).  All counts are exact 64-bit
+ * integers; "unique clients" is exact (a set, not a sketch), so the merged
+ * numbers are the same however the input was split, in any order.
  *
- * Tables are open-addressing hash tables; keys are copied into an arena
- * owned by the aggregate, so memory grows with distinct keys only.
+ * A worker keeps its tables' *keys* across batches (its dictionary), so a
+ * key is hashed into the worker's tables and sent to the sink once: later
+ * partials name it by its dictionary id.  The partials of one worker form
+ * a *feed* (feed number = worker index, partials numbered 0, 1, 2...); the
+ * sink keeps, per feed, the map from dictionary ids to its own entries.  A
+ * partial numbered 0 starts a new dictionary: a restarted worker, or one
+ * whose dictionary grew past LG_DICT_MAX_KEYS, begins again at 0.  So a
+ * batch's counts are in exactly one partial, and a worker that dies loses
+ * only its uncommitted batch, which it replays (see scan.c).  The feed's
+ * partials must reach the sink in order (a worker's queue is FIFO);
+ * lg_agg_merge refuses a gap.
+ *
+ * (path, client) pairs, behind the exact paths[].clients, are a set: a
+ * worker sends each pair once per dictionary, and the sink unites them.
+ *
+ * Tables are open-addressing hash tables of 64-byte slots: the hash,
+ * the counters, the key's length and its first 24 bytes share one cache
+ * line, so a lookup of a short key (an address, a method) touches one
+ * line, and the line is prefetched while earlier records are counted;
+ * the whole key lives in the table's arena, and memory grows with
+ * distinct keys only.
  */
 #ifndef LOGS_AGG_H
 #define LOGS_AGG_H
@@ -41,10 +58,18 @@ enum lg_tab_id {
     LG_TAB_COUNT
 };
 
-/* One distinct key of a table.  HOURS and DAYS keys are 8-byte signed
- * bucket numbers (hours or days since the epoch, as logged). */
+/* A worker starts a new dictionary after the batch in which its tables
+ * passed this many keys (or pairs, times 4), so its memory stays bounded
+ * when a log has ever more distinct keys (unique query strings). */
+#define LG_DICT_MAX_KEYS (2u << 20)
+
+/* One distinct key of a table, by id (ids are dense, in insertion order).
+ * HOURS and DAYS keys are 8-byte signed bucket numbers (hours or days since
+ * the epoch, as logged).  hits and bytes are the counts merged from
+ * partials, to which lg_agg_finalize adds those counted here; aux is filled
+ * by lg_agg_finalize. */
 typedef struct lg_ent {
-    const char *key; /* in the aggregate's arena, not NUL-terminated */
+    const char *key; /* in the table's arena, not NUL-terminated */
     uint32_t klen;
     uint32_t aux; /* PATHS: distinct clients (after lg_agg_finalize) */
     uint64_t hash;
@@ -52,17 +77,36 @@ typedef struct lg_ent {
     uint64_t bytes;
 } lg_ent;
 
+/* A hash-table slot: one cache line, all a lookup and a count touch. */
+#define LG_SLOT_INLINE 24
+typedef struct lg_slot {
+    uint64_t hash;
+    uint32_t klen;
+    uint32_t idp1; /* id + 1; 0 = empty slot */
+    uint64_t hits; /* counted here: a worker's batch */
+    uint64_t bytes;
+    const char *key;          /* the whole key, in the arena */
+    char pre[LG_SLOT_INLINE]; /* its first bytes, zero-padded */
+} lg_slot;
+
+_Static_assert(sizeof(lg_slot) == 64, "a slot is one cache line");
+
 typedef struct lg_arena lg_arena;
 
 typedef struct lg_tab {
-    uint64_t *slots; /* 0 empty, else (hash high 32 bits << 32) | (index+1) */
-    size_t mask;     /* slots - 1 */
-    lg_ent *ents;    /* entries in insertion order */
-    size_t n, cap;
-    lg_arena *arena; /* borrowed from the aggregate */
+    lg_slot *slots;
+    size_t mask;       /* slots - 1 */
+    lg_ent *ents;      /* by id: key, length, hash, merged counts */
+    uint32_t *pos;     /* by id: its slot */
+    uint32_t *touched; /* ids counted in this batch, first count order */
+    size_t n, cap;     /* ids, and room in ents/pos/touched */
+    size_t ntouched;
+    size_t sent;      /* ids [0, sent) are known to the sink */
+    uint32_t last_id; /* one-entry cache of the last key, or UINT32_MAX */
+    lg_arena *arena;  /* the keys */
 } lg_tab;
 
-/* A set of 64-bit values (path index, client index pairs), never 0. */
+/* A set of 64-bit values (path id, client id pairs), never 0. */
 typedef struct lg_set64 {
     uint64_t *slots;
     size_t mask, n;
@@ -93,14 +137,24 @@ typedef struct lg_status_cnt {
     uint64_t hits, bytes;
 } lg_status_cnt;
 
+/* What the sink knows of one feed: its next partial number and, per
+ * table, the map from the feed's dictionary ids to the sink's ids. */
+typedef struct lg_feed {
+    uint64_t next_seq;
+    uint32_t *map[LG_TAB_COUNT];
+    size_t n[LG_TAB_COUNT], cap[LG_TAB_COUNT];
+} lg_feed;
+
 /* Which tables to fill: bit (1u << LG_TAB_*).  Clients are always kept
- * (totals need their count). */
+ * (totals need their count).  Scalars, status, samples and per-file
+ * counters are this batch's in a worker, the totals in the sink. */
 typedef struct lg_agg {
-    lg_arena *arena;
     unsigned tabs_on;
     int track_pairs; /* keep (path, client) pairs for paths[].clients */
     lg_tab tab[LG_TAB_COUNT];
-    lg_set64 pairs; /* ((path index + 1) << 32) | (client index + 1) */
+    lg_set64 pairs;     /* ((path id + 1) << 32) | (client id + 1) */
+    uint64_t *newpairs; /* worker: pairs first seen in this batch */
+    size_t nnew, newcap;
     lg_status_cnt status[1000];
     uint64_t lines, requests, bytes, ignored, filtered, bad_lines;
     uint64_t bad[LG_BAD_COUNT];
@@ -110,6 +164,15 @@ typedef struct lg_agg {
     uint8_t nsamples[LG_BAD_COUNT];
     lg_file_stat *files; /* nfiles entries */
     size_t nfiles;
+    uint32_t file_lo, file_hi;  /* files[] touched in this batch: [lo, hi) */
+    uint16_t status_seen[1000]; /* codes counted in this batch, in order */
+    size_t nstatus_seen;
+    /* sending side: feed number and the next partial's number */
+    uint32_t feed;
+    uint64_t seq;
+    /* receiving side: the feeds seen, by feed number */
+    lg_feed **feeds;
+    size_t nfeeds;
     /* lookup caches for the hot path */
     int64_t last_hour, last_day;
     uint32_t last_hour_ix, last_day_ix;
@@ -120,13 +183,20 @@ typedef struct lg_agg {
 lg_agg *lg_agg_new(size_t nfiles, unsigned tabs_on, int track_pairs);
 /* Free.  Accepts NULL. */
 void lg_agg_free(lg_agg *a);
-/* Empty an aggregate for reuse, keeping its tables' memory: afterwards it
- * is equal to a new one. */
-void lg_agg_reset(lg_agg *a);
+/* Set the feed number written into this aggregate's partials (the worker
+ * index; default 0). */
+void lg_agg_set_feed(lg_agg *a, uint32_t feed);
 
 /* Count one kept request of input `file`; path is the target to count
  * (possibly with its query stripped).  Returns 0 or -ENOMEM. */
 int lg_agg_add(lg_agg *a, const lg_rec *r, lg_str path, uint32_t file);
+
+/* Count n kept requests at once (n <= LG_AGG_BLOCK): the same as n calls
+ * of lg_agg_add, faster, because every table slot the block needs is
+ * prefetched before the first is used. */
+#define LG_AGG_BLOCK 64
+int lg_agg_add_block(lg_agg *a, const lg_rec *r, const lg_str *path, int n,
+                     uint32_t file);
 
 /* Count a line that was not a request, with reason `reason` (LG_BAD_*):
  * keeps the sample when it is among the first LG_SAMPLES_PER_REASON by
@@ -138,13 +208,23 @@ void lg_agg_bad(lg_agg *a, int reason, uint32_t file, uint64_t offset,
 /* Record the error that ended reading input `file` (first one kept). */
 void lg_agg_file_error(lg_agg *a, uint32_t file, int err, const char *msg);
 
-/* Insert or find key in a table: its entry index, or -ENOMEM. */
+/* The counters of input `file` for this batch (file < nfiles). */
+static inline lg_file_stat *lg_agg_file(lg_agg *a, uint32_t file)
+{
+    if (file < a->file_lo)
+        a->file_lo = file;
+    if (file >= a->file_hi)
+        a->file_hi = file + 1;
+    return &a->files[file];
+}
+
+/* Insert or find key in a table: its id, or -ENOMEM. */
 long lg_tab_upsert(lg_tab *t, const void *key, size_t klen, uint64_t hash);
 
 /* The 64-bit hash used by every table. */
 uint64_t lg_hash(const void *key, size_t len);
 
-/* ---- partials on the wire ------------------------------------------------ */
+/* ---- partials on the wire (agg-wire.c) ----------------------------------- */
 
 /* A growable byte buffer. */
 typedef struct lg_buf {
@@ -154,25 +234,61 @@ typedef struct lg_buf {
 int lg_buf_reserve(lg_buf *b, size_t more);
 void lg_buf_free(lg_buf *b);
 
-/* Append the serialised aggregate to out (a self-contained blob, magic
- * and version first).  Returns 0 or -ENOMEM. */
-int lg_agg_serialize(const lg_agg *a, lg_buf *out);
+/* Append the partial of this batch to out: a self-contained blob, magic
+ * and version first, holding the batch's counts and the keys and pairs
+ * the sink has not been sent yet.  The keyed counts are taken (zeroed) as
+ * they are written.  Then call lg_agg_sent, or lg_agg_forget when the
+ * partial could not be delivered.  Returns 0 or -ENOMEM (then forget). */
+int lg_agg_serialize(lg_agg *a, lg_buf *out);
+
+/* After the partial was sent: zero the rest of the batch's counts and
+ * start the next batch (the next partial's number is one more).  Starts a
+ * new dictionary when it grew past LG_DICT_MAX_KEYS. */
+void lg_agg_sent(lg_agg *a);
+
+/* Empty the aggregate and its dictionary, keeping its memory: the next
+ * partial is number 0 again (use it when a partial could not be sent). */
+void lg_agg_forget(lg_agg *a);
 
 /* Add the partial in blob[0..len) to dst.  Returns 0, -EINVAL for a blob
- * that is not a valid partial (dst may then hold part of it), -ENOMEM. */
+ * that is not a valid partial or not the next of its feed (dst may then
+ * hold part of it), -ENOMEM. */
 int lg_agg_merge(lg_agg *dst, const void *blob, size_t len);
 
-/* After the last merge: compute paths' distinct clients (ent.aux). */
+/* After the last merge: add the counts made here to the entries' and
+ * count the paths' distinct clients (ent.aux). */
 void lg_agg_finalize(lg_agg *a);
 
-/* Entries of table id sorted for display: hits descending, then bytes
- * descending, then key bytes ascending, so the order is the same however
- * the input was split.  HOURS and DAYS sort by bucket ascending.  Returns
- * a malloc'ed array of n pointers into the table (caller frees), NULL
- * with *n = 0 when empty or out of memory. */
+/* Entries of table id sorted for display (their counts brought up to
+ * date; aux needs lg_agg_finalize): hits
+ * descending, then bytes descending, then key bytes ascending, so the
+ * order is the same however the input was split.  HOURS and DAYS sort by
+ * bucket ascending.  Returns a malloc'ed array of n pointers into the table
+ * (caller frees), NULL with *n = 0 when empty or out of memory. */
 const lg_ent **lg_agg_sorted(const lg_agg *a, int id, size_t *n);
 
 /* Decode the bucket number of an HOURS or DAYS entry. */
 int64_t lg_ent_bucket(const lg_ent *e);
+
+/* ---- shared by agg.c and agg-wire.c ---------------------------------------
+ */
+
+/* Hash of a pair value. */
+static inline uint64_t lg_hash64(uint64_t v)
+{
+    __extension__ typedef unsigned __int128 u128;
+    u128 r = (u128)(v ^ 0x9e3779b97f4a7c15ULL) * 0xbf58476d1ce4e5b9ULL;
+    return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+/* Add a pair value whose lg_hash64 is h to a set; 1 when it was new, 0
+ * when present, -ENOMEM. */
+int lg_set_add(lg_set64 *s, uint64_t v, uint64_t h);
+/* The slot of id in t. */
+static inline lg_slot *lg_tab_slot(const lg_tab *t, uint32_t id)
+{
+    return &t->slots[t->pos[id]];
+}
+/* Keep s among the first samples of its reason, in input order. */
+void lg__agg_keep_sample(lg_agg *a, int reason, const lg_sample *s);
 
 #endif

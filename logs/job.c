@@ -217,6 +217,22 @@ out:
     fclose(f);
 }
 
+/* The plain input split four ways per worker, within the bounds. */
+static size_t auto_chunk(const lg_job *job)
+{
+    uint64_t plain = 0;
+    for (size_t i = 0; i < job->in.n; i++)
+        if (job->in.v[i].comp == LG_COMP_NONE)
+            plain += job->in.v[i].size;
+    uint64_t c =
+        plain / (4 * (uint64_t)(job->cfg->jobs > 0 ? job->cfg->jobs : 1));
+    if (c < LG_CHUNK_MIN)
+        c = LG_CHUNK_MIN;
+    if (c > LG_CHUNK_MAX)
+        c = LG_CHUNK_MAX;
+    return (size_t)c;
+}
+
 static int filter_wanted(const lg_filter_opts *o)
 {
     return o->since || o->until || o->n_status || o->n_include ||
@@ -239,7 +255,6 @@ int lg_logs_run(const lg_config *cfg, char *const *files, int nfiles,
     job->out_fd = 1;
     job->panels = cfg->panels ? cfg->panels : LG_PANELS_ALL;
     job->tabs_on = tables_for(job->panels);
-    job->chunk_size = cfg->chunk_size ? cfg->chunk_size : LG_CHUNK_SIZE;
 
     for (int i = 0; i < nfiles; i++) {
         int r = lg_inputs_add(&job->in, files[i], e, sizeof e);
@@ -259,6 +274,7 @@ int lg_logs_run(const lg_config *cfg, char *const *files, int nfiles,
     }
     if ((rc = setup_formats(job, err, errlen)) < 0)
         goto out;
+    job->chunk_size = cfg->chunk_size ? cfg->chunk_size : auto_chunk(job);
     if (filter_wanted(&cfg->filter)) {
         rc = lg_filter_new(&cfg->filter, &job->filter, e, sizeof e);
         if (rc < 0) {

@@ -73,7 +73,7 @@ typedef struct lg_config {
     int output;             /* LG_OUT_* */
     const char *csv_target; /* CSV: a panel name, or a directory */
     int strict;             /* stop at the first bad line */
-    size_t chunk_size;      /* 0 = LG_CHUNK_SIZE */
+    size_t chunk_size;      /* 0 = automatic (split.h) */
     int progress;           /* 1 on, 0 off, -1 when stderr is a TTY */
     int stats;              /* per-stage table on stderr at the end */
     int color;              /* 1 on, 0 off, -1 when stdout is a TTY */

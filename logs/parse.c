@@ -19,10 +19,9 @@
 
 static const struct {
     const char *name, *desc;
-} bad_info[LG_BAD_COUNT] = {
-    {"ok", "parsed"},
+} bad_info[LG_BAD_COUNT] = {{"ok", "parsed"},
 #define LG_BAD_INFO_(e, name, desc) {name, desc},
-    LG_BAD_MAP(LG_BAD_INFO_)
+                            LG_BAD_MAP(LG_BAD_INFO_)
 #undef LG_BAD_INFO_
 };
 
@@ -47,19 +46,16 @@ int lg_bad_is_ignorable(int reason)
 
 /* Bytes allowed in a client: IPv4, IPv6 (with a %zone), hostnames. */
 static const unsigned char client_ok[256] = {
-    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
-    ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['.'] = 1, [':'] = 1,
-    ['-'] = 1, ['_'] = 1, ['%'] = 1,
-    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
-    ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1,
-    ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1,
-    ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
-    ['y'] = 1, ['z'] = 1,
-    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
-    ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1,
-    ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1,
-    ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
-    ['Y'] = 1, ['Z'] = 1,
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1,
+    ['7'] = 1, ['8'] = 1, ['9'] = 1, ['.'] = 1, [':'] = 1, ['-'] = 1, ['_'] = 1,
+    ['%'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+    ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1,
+    ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1,
+    ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1, ['A'] = 1,
+    ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,
+    ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1,
+    ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1,
+    ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1,
 };
 
 static int valid_client(const char *s, size_t n)
@@ -187,7 +183,8 @@ static int valid_method(const char *s, size_t n)
     return 1;
 }
 
-void lg_split_request(lg_str req, lg_str *method, lg_str *target, lg_str *protocol)
+void lg_split_request(lg_str req, lg_str *method, lg_str *target,
+                      lg_str *protocol)
 {
     *method = *target = *protocol = mkstr(NULL, 0);
     const char *p = req.p, *e = req.p + req.n;
@@ -351,7 +348,8 @@ static int ncsa_prefix(const char *p, const char *lb, lg_rec *r)
 /* Read an optional quoted referer or agent at *qp into *dst. Returns 1
  * when the line ended inside the field (salvaged), 0 otherwise; 2 when
  * the next thing is not a quoted field (the rest is then ignored). */
-static int ncsa_quoted_opt(const char **qp, const char *e, lg_str *dst, lg_rec *r)
+static int ncsa_quoted_opt(const char **qp, const char *e, lg_str *dst,
+                           lg_rec *r)
 {
     const char *q = skip_spaces(*qp, e);
     if (q == e || *q != '"')
@@ -469,14 +467,25 @@ static const char *match_lit(const lg_item *it, const char *q, const char *e,
 static int reason_of(enum lg_fld fld)
 {
     switch (fld) {
-    case LG_F_CLIENT: case LG_F_XFF: return LG_BAD_CLIENT;
-    case LG_F_TIME_CLF: case LG_F_TIME_ISO: case LG_F_TIME_MSEC:
+    case LG_F_CLIENT:
+    case LG_F_XFF:
+        return LG_BAD_CLIENT;
+    case LG_F_TIME_CLF:
+    case LG_F_TIME_ISO:
+    case LG_F_TIME_MSEC:
         return LG_BAD_TIME;
-    case LG_F_REQUEST: case LG_F_METHOD: case LG_F_TARGET: case LG_F_PROTOCOL:
+    case LG_F_REQUEST:
+    case LG_F_METHOD:
+    case LG_F_TARGET:
+    case LG_F_PROTOCOL:
         return LG_BAD_REQUEST;
-    case LG_F_STATUS: return LG_BAD_STATUS;
-    case LG_F_BYTES: case LG_F_BYTES_SENT: return LG_BAD_BYTES;
-    default: return LG_BAD_FORMAT;
+    case LG_F_STATUS:
+        return LG_BAD_STATUS;
+    case LG_F_BYTES:
+    case LG_F_BYTES_SENT:
+        return LG_BAD_BYTES;
+    default:
+        return LG_BAD_FORMAT;
     }
 }
 
@@ -533,11 +542,21 @@ static int store_field(const lg_format *f, enum lg_fld fld, const char *p,
         r->client = mkstr(p, (size_t)(ce - p));
         return 0;
     }
-    case LG_F_IDENT: r->ident = opt_str(p, n); return 0;
-    case LG_F_USER: r->user = opt_str(p, n); return 0;
-    case LG_F_VHOST: r->vhost = vhost_str(p, n); return 0;
-    case LG_F_REFERER: r->referer = opt_str(p, n); return 0;
-    case LG_F_AGENT: r->agent = opt_str(p, n); return 0;
+    case LG_F_IDENT:
+        r->ident = opt_str(p, n);
+        return 0;
+    case LG_F_USER:
+        r->user = opt_str(p, n);
+        return 0;
+    case LG_F_VHOST:
+        r->vhost = vhost_str(p, n);
+        return 0;
+    case LG_F_REFERER:
+        r->referer = opt_str(p, n);
+        return 0;
+    case LG_F_AGENT:
+        r->agent = opt_str(p, n);
+        return 0;
     case LG_F_TIME_CLF: {
         int rc = lg_time_parse_clf(p, n, &r->ts, &r->tz_off);
         if (rc < 0)
@@ -548,7 +567,8 @@ static int store_field(const lg_format *f, enum lg_fld fld, const char *p,
     }
     case LG_F_TIME_ISO: {
         int64_t prec;
-        if (lg_time_parse_iso(p, n, 0, &r->ts, &r->tz_off, &prec) < 0 || prec != 1)
+        if (lg_time_parse_iso(p, n, 0, &r->ts, &r->tz_off, &prec) < 0 ||
+            prec != 1)
             return LG_BAD_TIME;
         return 0;
     }
@@ -569,8 +589,12 @@ static int store_field(const lg_format *f, enum lg_fld fld, const char *p,
     case LG_F_METHOD:
         r->method = valid_method(p, n) ? mkstr(p, n) : mkstr(NULL, 0);
         return 0;
-    case LG_F_TARGET: r->target = opt_str(p, n); return 0;
-    case LG_F_PROTOCOL: r->protocol = opt_str(p, n); return 0;
+    case LG_F_TARGET:
+        r->target = opt_str(p, n);
+        return 0;
+    case LG_F_PROTOCOL:
+        r->protocol = opt_str(p, n);
+        return 0;
     case LG_F_STATUS:
         r->status = parse_status(p, n);
         if (r->status < 0) {
@@ -585,7 +609,8 @@ static int store_field(const lg_format *f, enum lg_fld fld, const char *p,
     case LG_F_BYTES:
         return parse_bytes(p, n, r) < 0 ? LG_BAD_BYTES : 0;
     case LG_F_RT_SEC:
-        return parse_seconds_frac(p, e, &r->req_time_us) < 0 ? LG_BAD_FORMAT : 0;
+        return parse_seconds_frac(p, e, &r->req_time_us) < 0 ? LG_BAD_FORMAT
+                                                             : 0;
     case LG_F_RT_USEC:
     case LG_F_RT_ISEC:
         if (n == 1 && *p == '-')
@@ -623,7 +648,8 @@ static const char *quoted_end(const lg_item *next, int next_is_last,
     return first;
 }
 
-static int parse_items(const lg_format *f, const char *p, const char *e, lg_rec *r)
+static int parse_items(const lg_format *f, const char *p, const char *e,
+                       lg_rec *r)
 {
     const char *q = p;
     int n = f->n_items, i;
@@ -701,7 +727,10 @@ static inline void rec_clear(lg_rec *r)
     r->req_time_us = -1;
 }
 
-int lg_parse_line(const lg_format *f, const char *line, size_t len, lg_rec *out)
+/* Both entry points: check_control 0 when the caller has checked there is
+ * no control byte. */
+static inline int parse_line(const lg_format *f, const char *line, size_t len,
+                             lg_rec *out, int check_control)
 {
     if (len > LG_LINE_MAX)
         return LG_BAD_TOO_LONG;
@@ -716,7 +745,7 @@ int lg_parse_line(const lg_format *f, const char *line, size_t len, lg_rec *out)
         return LG_BAD_EMPTY;
     if (*p == '#')
         return LG_BAD_COMMENT;
-    if (has_control(p, (size_t)(e - p)))
+    if (check_control && has_control(p, (size_t)(e - p)))
         return LG_BAD_BINARY;
 
     rec_clear(out);
@@ -725,4 +754,51 @@ int lg_parse_line(const lg_format *f, const char *line, size_t len, lg_rec *out)
     if (rc && looks_like_error_log(p, e))
         rc = LG_BAD_ERROR_LOG;
     return rc;
+}
+
+int lg_parse_line(const lg_format *f, const char *line, size_t len, lg_rec *out)
+{
+    return parse_line(f, line, len, out, 1);
+}
+
+int lg_parse_line_clean(const lg_format *f, const char *line, size_t len,
+                        lg_rec *out)
+{
+    return parse_line(f, line, len, out, 0);
+}
+
+const char *lg_line_scan(const char *p, const char *end, int *clean)
+{
+    const char *q = p;
+#ifdef __SSE2__
+    const __m128i c1f = _mm_set1_epi8(0x1f), tab = _mm_set1_epi8('\t');
+    for (; q + 16 <= end; q += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)q);
+        __m128i low = _mm_cmpeq_epi8(_mm_min_epu8(x, c1f), x);
+        int m =
+            _mm_movemask_epi8(_mm_andnot_si128(_mm_cmpeq_epi8(x, tab), low));
+        if (m) {
+            q += __builtin_ctz((unsigned)m);
+            goto found;
+        }
+    }
+#endif
+    while (q < end && !((unsigned char)*q < 0x20 && *q != '\t'))
+        q++;
+    if (q == end) {
+        *clean = 1;
+        return end;
+    }
+found:
+    if (*q == '\n') {
+        *clean = 1;
+        return q;
+    }
+    if (*q == '\r' && q + 1 < end && q[1] == '\n') { /* CRLF: trimmed */
+        *clean = 1;
+        return q + 1;
+    }
+    *clean = 0;
+    const char *nl = memchr(q, '\n', (size_t)(end - q));
+    return nl ? nl : end;
 }

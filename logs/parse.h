@@ -52,7 +52,20 @@ enum lg_bad {
  * set: a truncated last user agent still counts as a request, the way
  * other analysers count it. Malformed (not missing) fields are errors.
  * Strings in *out are borrowed from `line` (record.h). */
-int lg_parse_line(const lg_format *f, const char *line, size_t len, lg_rec *out);
+int lg_parse_line(const lg_format *f, const char *line, size_t len,
+                  lg_rec *out);
+
+/* lg_parse_line for a line the caller has checked with lg_line_scan (it
+ * had clean set): the same result, without looking for control bytes
+ * again. */
+int lg_parse_line_clean(const lg_format *f, const char *line, size_t len,
+                        lg_rec *out);
+
+/* Find the end of the line starting at p (its '\n', or end) in one pass
+ * that also looks for control bytes: *clean is set when the line holds
+ * none other than TAB and a CR just before its '\n' (which lg_parse_line
+ * trims), so lg_parse_line_clean may parse it. */
+const char *lg_line_scan(const char *p, const char *end, int *clean);
 
 /* Stable snake_case name of a reason ("time", "binary"...), "ok" for 0,
  * "unknown" out of range. Static storage. */
@@ -68,6 +81,7 @@ int lg_bad_is_ignorable(int reason);
 /* Split a request field ("GET /x HTTP/1.1") into method, target and
  * protocol as lg_parse_line does (record.h describes the rules). The
  * results are borrowed from req. */
-void lg_split_request(lg_str req, lg_str *method, lg_str *target, lg_str *protocol);
+void lg_split_request(lg_str req, lg_str *method, lg_str *target,
+                      lg_str *protocol);
 
 #endif

@@ -57,6 +57,8 @@ int lg_scan_init(pf_ctx *ctx, void *arg)
         return -ENOMEM;
     wk->agg = lg_agg_new(job->in.n, job->tabs_on,
                          (job->panels & (1u << LG_PANEL_PATHS)) != 0);
+    if (wk->agg)
+        lg_agg_set_feed(wk->agg, (uint32_t)w);
     if (!wk->agg || lg_reader_init(&wk->rd, NULL, READ_BUF) < 0) {
         lg_agg_free(wk->agg);
         free(wk);
@@ -107,28 +109,33 @@ static int strict_stop(lg_job *job, int reason, const pos *ps, uint64_t off,
     return PF_ESTAGE;
 }
 
-/* Parse, filter and count every line of p[0..n). */
+/* Parse, filter and count every line of p[0..n).  Kept requests are
+ * counted LG_AGG_BLOCK at a time (their strings point into p). */
 static int scan_block(lg_job *job, lg_worker *wk, const lg_format *fmt,
                       const char *p, size_t n, pos *ps)
 {
     lg_agg *a = wk->agg;
     const char *end = p + n, *line = p;
     uint64_t nlines = 0;
-    lg_file_stat *fs = &a->files[ps->file];
-    lg_rec rec;
-    int strip = job->cfg->strip_query;
+    lg_file_stat *fs = lg_agg_file(a, ps->file);
+    lg_rec rec[LG_AGG_BLOCK];
+    lg_str path[LG_AGG_BLOCK];
+    int k = 0, strip = job->cfg->strip_query;
     while (line < end) {
-        const char *nl = memchr(line, '\n', (size_t)(end - line));
-        const char *le = nl ? nl : end;
+        int clean;
+        const char *le = lg_line_scan(line, end, &clean);
         size_t len = (size_t)(le - line);
-        int rc = lg_parse_line(fmt, line, len, &rec);
+        int rc = clean ? lg_parse_line_clean(fmt, line, len, &rec[k])
+                       : lg_parse_line(fmt, line, len, &rec[k]);
         if (rc == LG_OK) {
-            if (!job->filter || lg_filter_match(job->filter, &rec)) {
-                lg_str path = rec.target;
-                if (strip)
-                    path = lg_path_strip_query(path);
-                if (lg_agg_add(a, &rec, path, ps->file) < 0)
-                    return -ENOMEM;
+            if (!job->filter || lg_filter_match(job->filter, &rec[k])) {
+                path[k] =
+                    strip ? lg_path_strip_query(rec[k].target) : rec[k].target;
+                if (++k == LG_AGG_BLOCK) {
+                    if (lg_agg_add_block(a, rec, path, k, ps->file) < 0)
+                        return -ENOMEM;
+                    k = 0;
+                }
             } else {
                 a->filtered++;
             }
@@ -147,6 +154,8 @@ static int scan_block(lg_job *job, lg_worker *wk, const lg_format *fmt,
         nlines++;
         line = le + 1;
     }
+    if (k && lg_agg_add_block(a, rec, path, k, ps->file) < 0)
+        return -ENOMEM;
     a->lines += nlines;
     fs->lines += nlines;
     ps->offset += n;
@@ -160,7 +169,7 @@ static int scan_long(lg_job *job, lg_worker *wk, const char *p, size_t n,
 {
     lg_agg *a = wk->agg;
     a->lines++;
-    a->files[ps->file].lines++;
+    lg_agg_file(a, ps->file)->lines++;
     lg_agg_bad(a, LG_BAD_TOO_LONG, ps->file, ps->offset, ps->line_base,
                ps->line, p, n);
     if (job->cfg->strict)
@@ -311,12 +320,17 @@ int lg_scan_batch(pf_ctx *ctx, void *arg)
     rc = lg_agg_serialize(wk->agg, &wk->out);
     if (rc == 0)
         rc = pf_emit(ctx, wk->out.p, wk->out.n);
-    if (rc < 0 && rc != PF_ECANCELED)
-        pf_log(ctx, PF_LOG_ERROR,
-               "parse: sending a partial aggregate "
-               "(%zu bytes): %s",
-               wk->out.n, pf_strerror(rc));
-    lg_agg_reset(wk->agg);
     wk->touched = 0;
-    return rc < 0 && rc != PF_ECANCELED ? rc : 0;
+    if (rc == 0) {
+        lg_agg_sent(wk->agg);
+        return 0;
+    }
+    /* not sent: the sink must not expect its keys; start afresh */
+    lg_agg_forget(wk->agg);
+    if (rc == PF_ECANCELED)
+        return 0;
+    pf_log(ctx, PF_LOG_ERROR,
+           "parse: sending a partial aggregate (%zu bytes): %s", wk->out.n,
+           pf_strerror(rc));
+    return rc;
 }

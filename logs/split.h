@@ -29,21 +29,25 @@
 #define LG_CHUNK_LONG 4  /* one too-long stdin line: its head follows */
 
 typedef struct lg_chunk {
-    uint32_t magic;   /* LG_CHUNK_MAGIC */
-    uint8_t kind;     /* LG_CHUNK_* */
-    uint8_t fmt;      /* format slot (job.h) */
+    uint32_t magic; /* LG_CHUNK_MAGIC */
+    uint8_t kind;   /* LG_CHUNK_* */
+    uint8_t fmt;    /* format slot (job.h) */
     uint16_t reserved;
-    uint32_t file;    /* input index */
+    uint32_t file; /* input index */
     uint32_t reserved2;
-    uint64_t offset;  /* RANGE: file offset; DATA/LONG: stream offset */
-    uint64_t length;  /* RANGE: bytes; DATA/LONG: bytes that follow */
-    uint64_t line;    /* DATA/LONG: number of the first line (1-based) */
+    uint64_t offset; /* RANGE: file offset; DATA/LONG: stream offset */
+    uint64_t length; /* RANGE: bytes; DATA/LONG: bytes that follow */
+    uint64_t line;   /* DATA/LONG: number of the first line (1-based) */
 } lg_chunk;
 
 _Static_assert(sizeof(lg_chunk) == 40, "lg_chunk is a wire format");
 
-/* Default size of a plain-file chunk. */
-#define LG_CHUNK_SIZE (4u << 20)
+/* Default size of a plain-file chunk: the plain input split four ways
+ * per worker, within these bounds.  Big chunks make few partials (each
+ * costs the sink a merge); enough of them keep every worker busy to the
+ * end. */
+#define LG_CHUNK_MIN (1u << 20)
+#define LG_CHUNK_MAX (16u << 20)
 /* Largest stdin data chunk. */
 #define LG_DATA_CHUNK (256u << 10)
 

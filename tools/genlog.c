@@ -8,9 +8,19 @@
  * clients are IPv4 or IPv6; statuses, methods and sizes follow the mix of
  * a typical small web site; time moves forward a little every line.
  *
+ * The site is a fixed population (--model site, the default): 60,000
+ * clients, 20,000 paths, 2,000 referrers, 400 user agents, and each client
+ * requests only the paths of its own interest set (a visitor reads a few
+ * pages and their assets; the busiest clients are crawlers with sets of
+ * thousands) and mostly keeps one user agent.  So the distinct keys of
+ * every table, (path, client) pairs included, stop growing once the
+ * population is seen: a 4 GB log has about the distinct keys of a 1 GB
+ * one.  --model independent draws path and client independently for each
+ * line (the pairs then keep growing with the input: a stress test).
+ *
  *   genlog [--size N[KMG] | --lines N] [--seed S] [--format F]
- *          [--bad RATE] [--ipv6 RATE] [--tz +HHMM] [--start EPOCH]
- *          [--report] [-o FILE]
+ *          [--model site|independent] [--bad RATE] [--ipv6 RATE]
+ *          [--tz +HHMM] [--start EPOCH] [--report] [-o FILE]
  *
  * --bad RATE mixes in malformed lines (binary bytes, truncated lines,
  * broken times, unterminated quotes) with that probability; --report
@@ -34,7 +44,11 @@
 #define NREFS 2000
 #define NAGENTS 400
 
-enum fmt { F_COMBINED, F_COMMON, F_VHOST };
+enum fmt {
+    F_COMBINED,
+    F_COMMON,
+    F_VHOST
+};
 
 typedef struct pool {
     char **s;
@@ -96,9 +110,8 @@ static void pool_zipf(pool *p, double s)
 }
 
 /* Draw an index from a pool's distribution by binary search. */
-static size_t pool_pick(const pool *p)
+static size_t pool_pick_u(const pool *p, double u)
 {
-    double u = rnd01();
     size_t lo = 0, hi = p->n - 1;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
@@ -108,6 +121,11 @@ static size_t pool_pick(const pool *p)
             hi = mid;
     }
     return lo;
+}
+
+static size_t pool_pick(const pool *p)
+{
+    return pool_pick_u(p, rnd01());
 }
 
 static void pool_alloc(pool *p, size_t n)
@@ -124,16 +142,18 @@ static void pool_set(pool *p, size_t i, const char *s)
 }
 
 static const char *const words[] = {
-    "about", "blog", "news", "archive", "tags", "posts", "docs", "api",
-    "static", "images", "css", "js", "downloads", "wiki", "search", "user",
-    "projects", "presentations", "team", "help", "feeds", "media", "shop",
-    "cart", "login", "admin", "assets", "fonts", "v1", "v2", "release",
+    "about",     "blog",  "news",   "archive", "tags",     "posts",
+    "docs",      "api",   "static", "images",  "css",      "js",
+    "downloads", "wiki",  "search", "user",    "projects", "presentations",
+    "team",      "help",  "feeds",  "media",   "shop",     "cart",
+    "login",     "admin", "assets", "fonts",   "v1",       "v2",
+    "release",
 };
 #define NWORDS (sizeof words / sizeof words[0])
 
 static const char *const exts[] = {
-    "", "", "", ".html", ".html", ".php", ".png", ".jpg", ".css", ".js",
-    ".gif", ".ico", ".svg", ".xml", ".json", ".txt", ".pdf", ".woff2",
+    "",    "",     "",     ".html", ".html", ".php",  ".png", ".jpg", ".css",
+    ".js", ".gif", ".ico", ".svg",  ".xml",  ".json", ".txt", ".pdf", ".woff2",
 };
 #define NEXTS (sizeof exts / sizeof exts[0])
 
@@ -184,8 +204,10 @@ static void make_refs(pool *p)
 {
     char buf[256];
     static const char *const hosts[] = {
-        "www.google.com", "www.bing.com", "duckduckgo.com", "news.ycombinator.com",
-        "www.reddit.com", "example.org", "t.co", "github.com",
+        "www.google.com", "www.bing.com",
+        "duckduckgo.com", "news.ycombinator.com",
+        "www.reddit.com", "example.org",
+        "t.co",           "github.com",
     };
     pool_alloc(p, NREFS);
     pool_set(p, 0, "-");
@@ -201,12 +223,16 @@ static void make_agents(pool *p)
 {
     char buf[256];
     static const char *const os[] = {
-        "Windows NT 10.0; Win64; x64", "Macintosh; Intel Mac OS X 10_15_7",
-        "X11; Linux x86_64", "iPhone; CPU iPhone OS 16_5 like Mac OS X",
+        "Windows NT 10.0; Win64; x64",
+        "Macintosh; Intel Mac OS X 10_15_7",
+        "X11; Linux x86_64",
+        "iPhone; CPU iPhone OS 16_5 like Mac OS X",
         "Linux; Android 13; Pixel 7",
     };
     pool_alloc(p, NAGENTS);
-    pool_set(p, 0, "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)");
+    pool_set(p, 0,
+             "Mozilla/5.0 (compatible; Googlebot/2.1; "
+             "+http://www.google.com/bot.html)");
     pool_set(p, 1, "curl/7.88.1");
     pool_set(p, 2, "-");
     for (size_t i = 3; i < p->n; i++) {
@@ -223,6 +249,58 @@ static void make_agents(pool *p)
         pool_set(p, i, buf);
     }
     pool_zipf(p, 1.1);
+}
+
+/* The site model: client c requests paths[site.paths[site.first[c] + k]]
+ * for slots k < site.n[c] (Zipf over the slots) and uses user agent
+ * site.agent[c] 19 times in 20. */
+typedef struct site {
+    uint32_t *first, *n, *paths, *agent;
+} site;
+
+/* Deterministic per-(client, slot) draws, independent of the line RNG. */
+static double hash01(uint64_t a, uint64_t b)
+{
+    uint64_t z = a * 0x9e3779b97f4a7c15ULL ^ (b + 0x632be59bd9b4e5f5ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    z ^= z >> 31;
+    return (double)(z >> 11) * (1.0 / 9007199254740992.0);
+}
+
+/* Interest sets: the busiest clients (crawlers) get thousands of paths, a
+ * typical visitor 4 to 20; each slot is a path drawn from the site-wide
+ * Zipf law, so popular pages are in many sets. */
+static void make_site(site *st, const pool *paths, const pool *clients,
+                      const pool *agents, uint64_t seed)
+{
+    size_t total = 0, nc = clients->n;
+    st->first = xmalloc(nc * sizeof *st->first);
+    st->n = xmalloc(nc * sizeof *st->n);
+    st->agent = xmalloc(nc * sizeof *st->agent);
+    for (size_t c = 0; c < nc; c++) {
+        size_t k = 4 + (size_t)(hash01(seed, c) * 17) + 60000 / (c + 1);
+        if (k > paths->n / 4)
+            k = paths->n / 4;
+        st->first[c] = (uint32_t)total;
+        st->n[c] = (uint32_t)k;
+        st->agent[c] = (uint32_t)pool_pick_u(agents, hash01(seed + 1, c));
+        total += k;
+    }
+    st->paths = xmalloc(total * sizeof *st->paths);
+    for (size_t c = 0; c < nc; c++)
+        for (size_t k = 0; k < st->n[c]; k++)
+            st->paths[st->first[c] + k] =
+                (uint32_t)pool_pick_u(paths, hash01(seed + 2 + c, k));
+}
+
+/* A slot of n by a Zipf law of exponent 0.8 (continuous inverse). */
+static size_t pick_slot(size_t n)
+{
+    const double a = 0.2; /* 1 - s */
+    double x = pow((pow((double)n + 1, a) - 1) * rnd01() + 1, 1 / a) - 1;
+    size_t k = (size_t)x;
+    return k < n ? k : n - 1;
 }
 
 /* Output buffer: lines are appended and flushed in large writes. */
@@ -290,34 +368,50 @@ static size_t fmt_time(char *out, int64_t t, int tzmin)
 static int pick_status(void)
 {
     uint64_t r = rndn(1000);
-    if (r < 840) return 200;
-    if (r < 900) return 304;
-    if (r < 940) return 404;
-    if (r < 965) return 301;
-    if (r < 975) return 302;
-    if (r < 983) return 206;
-    if (r < 990) return 403;
-    if (r < 995) return 500;
-    if (r < 998) return 503;
+    if (r < 840)
+        return 200;
+    if (r < 900)
+        return 304;
+    if (r < 940)
+        return 404;
+    if (r < 965)
+        return 301;
+    if (r < 975)
+        return 302;
+    if (r < 983)
+        return 206;
+    if (r < 990)
+        return 403;
+    if (r < 995)
+        return 500;
+    if (r < 998)
+        return 503;
     return 400;
 }
 
 static const char *pick_method(void)
 {
     uint64_t r = rndn(1000);
-    if (r < 940) return "GET";
-    if (r < 975) return "POST";
-    if (r < 990) return "HEAD";
-    if (r < 995) return "PUT";
-    if (r < 998) return "OPTIONS";
+    if (r < 940)
+        return "GET";
+    if (r < 975)
+        return "POST";
+    if (r < 990)
+        return "HEAD";
+    if (r < 995)
+        return "PUT";
+    if (r < 998)
+        return "OPTIONS";
     return "DELETE";
 }
 
 static const char *pick_proto(void)
 {
     uint64_t r = rndn(100);
-    if (r < 75) return "HTTP/1.1";
-    if (r < 90) return "HTTP/2.0";
+    if (r < 75)
+        return "HTTP/1.1";
+    if (r < 90)
+        return "HTTP/2.0";
     return "HTTP/1.0";
 }
 
@@ -336,7 +430,8 @@ static void bad_line(const char *tbuf, size_t tlen)
         put(tbuf, tlen);
         break;
     case 2: /* broken time */
-        PUTS("10.1.2.3 - - [99/Foo/2024:99:99:99 +0000] \"GET / HTTP/1.1\" 200 1 \"-\" \"-\"");
+        PUTS("10.1.2.3 - - [99/Foo/2024:99:99:99 +0000] \"GET / HTTP/1.1\" 200 "
+             "1 \"-\" \"-\"");
         break;
     case 3: /* unterminated request quote */
         PUTS("10.1.2.3 - - ");
@@ -344,7 +439,8 @@ static void bad_line(const char *tbuf, size_t tlen)
         PUTS(" \"GET /unterminated");
         break;
     default: /* an error-log line */
-        PUTS("[Sun Jun 07 06:25:23.123456 2020] [core:error] [pid 123] AH00126: Invalid URI in request");
+        PUTS("[Sun Jun 07 06:25:23.123456 2020] [core:error] [pid 123] "
+             "AH00126: Invalid URI in request");
         break;
     }
     putc1('\n');
@@ -355,10 +451,20 @@ static uint64_t parse_size(const char *s)
     char *end;
     double v = strtod(s, &end);
     switch (*end) {
-    case 'k': case 'K': v *= 1024; break;
-    case 'm': case 'M': v *= 1024 * 1024; break;
-    case 'g': case 'G': v *= 1024.0 * 1024 * 1024; break;
-    default: break;
+    case 'k':
+    case 'K':
+        v *= 1024;
+        break;
+    case 'm':
+    case 'M':
+        v *= 1024 * 1024;
+        break;
+    case 'g':
+    case 'G':
+        v *= 1024.0 * 1024 * 1024;
+        break;
+    default:
+        break;
     }
     return (uint64_t)v;
 }
@@ -367,36 +473,66 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: genlog [--size N[KMG] | --lines N] [--seed S] "
                "[--format combined|common|vhost_combined]\n"
-               "              [--bad RATE] [--ipv6 RATE] [--tz +HHMM] "
-               "[--start EPOCH] [--report] [-o FILE]\n");
+               "              [--model site|independent] [--bad RATE] "
+               "[--ipv6 RATE] [--tz +HHMM]\n"
+               "              [--start EPOCH] [--report] [-o FILE]\n");
 }
 
 int main(int argc, char **argv)
 {
     uint64_t size = 0, lines = 0, seed = 1;
     double bad = 0, ipv6 = 0.1;
-    int fmt = F_COMBINED, report = 0, tzmin = 0;
+    int fmt = F_COMBINED, report = 0, tzmin = 0, independent = 0;
     int64_t start = 1709251200; /* 2024-03-01T00:00:00Z */
     const char *outpath = NULL;
     static const struct option opts[] = {
-        {"size", required_argument, 0, 's'}, {"lines", required_argument, 0, 'n'},
-        {"seed", required_argument, 0, 'S'}, {"format", required_argument, 0, 'f'},
-        {"bad", required_argument, 0, 'b'},  {"ipv6", required_argument, 0, '6'},
-        {"tz", required_argument, 0, 'z'},   {"start", required_argument, 0, 't'},
-        {"report", no_argument, 0, 'r'},     {"help", no_argument, 0, 'h'},
+        {"size", required_argument, 0, 's'},
+        {"lines", required_argument, 0, 'n'},
+        {"seed", required_argument, 0, 'S'},
+        {"format", required_argument, 0, 'f'},
+        {"bad", required_argument, 0, 'b'},
+        {"ipv6", required_argument, 0, '6'},
+        {"tz", required_argument, 0, 'z'},
+        {"start", required_argument, 0, 't'},
+        {"report", no_argument, 0, 'r'},
+        {"help", no_argument, 0, 'h'},
+        {"model", required_argument, 0, 'm'},
         {0, 0, 0, 0},
     };
     int c;
     while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
         switch (c) {
-        case 's': size = parse_size(optarg); break;
-        case 'n': lines = strtoull(optarg, NULL, 10); break;
-        case 'S': seed = strtoull(optarg, NULL, 10); break;
-        case 'b': bad = atof(optarg); break;
-        case '6': ipv6 = atof(optarg); break;
-        case 't': start = strtoll(optarg, NULL, 10); break;
-        case 'r': report = 1; break;
-        case 'o': outpath = optarg; break;
+        case 's':
+            size = parse_size(optarg);
+            break;
+        case 'n':
+            lines = strtoull(optarg, NULL, 10);
+            break;
+        case 'S':
+            seed = strtoull(optarg, NULL, 10);
+            break;
+        case 'b':
+            bad = atof(optarg);
+            break;
+        case '6':
+            ipv6 = atof(optarg);
+            break;
+        case 't':
+            start = strtoll(optarg, NULL, 10);
+            break;
+        case 'r':
+            report = 1;
+            break;
+        case 'm':
+            if (!strcmp(optarg, "site") || !strcmp(optarg, "independent")) {
+                independent = optarg[0] == 'i';
+                break;
+            }
+            fprintf(stderr, "genlog: unknown model '%s'\n", optarg);
+            return 2;
+        case 'o':
+            outpath = optarg;
+            break;
         case 'z': {
             int v = atoi(optarg + (optarg[0] == '+' || optarg[0] == '-'));
             tzmin = (v / 100) * 60 + v % 100;
@@ -405,16 +541,23 @@ int main(int argc, char **argv)
             break;
         }
         case 'f':
-            if (!strcmp(optarg, "combined")) fmt = F_COMBINED;
-            else if (!strcmp(optarg, "common")) fmt = F_COMMON;
-            else if (!strcmp(optarg, "vhost_combined")) fmt = F_VHOST;
+            if (!strcmp(optarg, "combined"))
+                fmt = F_COMBINED;
+            else if (!strcmp(optarg, "common"))
+                fmt = F_COMMON;
+            else if (!strcmp(optarg, "vhost_combined"))
+                fmt = F_VHOST;
             else {
                 fprintf(stderr, "genlog: unknown format '%s'\n", optarg);
                 return 2;
             }
             break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     if (optind != argc || (!size && !lines)) {
@@ -436,6 +579,8 @@ int main(int argc, char **argv)
     make_clients(&clients, ipv6);
     make_refs(&refs);
     make_agents(&agents);
+    site ss;
+    make_site(&ss, &paths, &clients, &agents, seed);
     static const char *const vhosts[] = {"www.example.com", "api.example.com",
                                          "static.example.com"};
 
@@ -480,7 +625,8 @@ int main(int argc, char **argv)
         const char *m = pick_method();
         put(m, strlen(m));
         putc1(' ');
-        size_t pi = pool_pick(&paths);
+        size_t pi = independent ? pool_pick(&paths)
+                                : ss.paths[ss.first[ci] + pick_slot(ss.n[ci])];
         put(paths.s[pi], paths.len[pi]);
         putc1(' ');
         const char *pr = pick_proto();
@@ -495,6 +641,8 @@ int main(int argc, char **argv)
             putu(200 + rndn(st == 200 ? 60000 : 2000));
         if (fmt != F_COMMON) {
             size_t ri = pool_pick(&refs), ai = pool_pick(&agents);
+            if (!independent && rndn(20))
+                ai = ss.agent[ci];
             PUTS(" \"");
             put(refs.s[ri], refs.len[ri]);
             PUTS("\" \"");

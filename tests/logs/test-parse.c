@@ -54,7 +54,8 @@ static char *slurp(const char *path, size_t *len)
 /* Parse `line` from a heap copy of exactly its length (no NUL after it),
  * so any read past the end trips AddressSanitizer. *keep is the copy the
  * record borrows from: free it after use. */
-static int parse_exact(const lg_format *f, const char *line, lg_rec *r, char **keep)
+static int parse_exact(const lg_format *f, const char *line, lg_rec *r,
+                       char **keep)
 {
     size_t n = strlen(line);
     char *copy = malloc(n ? n : 1);
@@ -93,8 +94,10 @@ TEST(builtin_formats_and_aliases)
     ASSERT_STREQ(lg_format_name(lg_format_builtin("ncsa")), "common");
     ASSERT_STREQ(lg_format_name(lg_format_builtin("combined")), "combined");
     ASSERT_STREQ(lg_format_name(lg_format_builtin("nginx")), "combined");
-    ASSERT_STREQ(lg_format_name(lg_format_builtin("vhost_combined")), "vhost_combined");
-    ASSERT_STREQ(lg_format_name(lg_format_builtin("common_vhost")), "vhost_common");
+    ASSERT_STREQ(lg_format_name(lg_format_builtin("vhost_combined")),
+                 "vhost_combined");
+    ASSERT_STREQ(lg_format_name(lg_format_builtin("common_vhost")),
+                 "vhost_common");
     ASSERT_NULL(lg_format_builtin("auto"));
     ASSERT_NULL(lg_format_builtin("nonsense"));
     ASSERT(lg_format_fields(lg_format_builtin("combined")) & LG_FIELD_AGENT);
@@ -114,7 +117,8 @@ TEST(combined_line_fields)
                          "127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "
                          "\"GET /apache_pb.gif?x=1 HTTP/1.0\" 200 2326 "
                          "\"http://www.example.com/start.html\" "
-                         "\"Mozilla/4.08 [en] (Win98; I ;Nav)\"", &r, &k);
+                         "\"Mozilla/4.08 [en] (Win98; I ;Nav)\"",
+                         &r, &k);
     ASSERT_EQ(rc, LG_OK);
     ASSERT_LGSTR(r.client, "127.0.0.1");
     ASSERT_LGSTR(r.ident, "");
@@ -141,7 +145,9 @@ TEST(common_line_has_no_referer_or_agent)
     char *k;
     ASSERT_EQ(parse_exact(lg_format_builtin("common"),
                           "1.2.3.4 - theuser [10/Feb/2012:16:42:07 -0500] "
-                          "\"GET / HTTP/1.0\" 301 368\r", &r, &k), LG_OK);
+                          "\"GET / HTTP/1.0\" 301 368\r",
+                          &r, &k),
+              LG_OK);
     ASSERT_LGSTR(r.user, "theuser");
     ASSERT_EQ(r.status, 301);
     ASSERT_UEQ(r.bytes, 368);
@@ -161,7 +167,9 @@ TEST(vhost_prefix_with_and_without_port)
     for (int i = 0; i < 2; i++) {
         lg_rec r;
         char *k;
-        ASSERT_EQ(parse_exact(lg_format_builtin("vhost_combined"), lines[i], &r, &k), LG_OK);
+        ASSERT_EQ(
+            parse_exact(lg_format_builtin("vhost_combined"), lines[i], &r, &k),
+            LG_OK);
         ASSERT_LGSTR(r.vhost, "www.crowdsec11.net");
         ASSERT_LGSTR(r.client, "192.168.1.1");
         ASSERT_LGSTR(r.agent, "UA");
@@ -174,15 +182,21 @@ TEST(missing_ident_and_user_fields)
 {
     lg_rec r;
     char *k;
-    ASSERT_EQ(parse_exact(lg_format_builtin("combined"),
-                          "192.168.1.1 - [08/Jun/2020:08:04:43 +0000] \"GET /api/test "
-                          "HTTP/1.1\" 200 100 \"-\" \"curl/7.68.0\"", &r, &k), LG_OK);
+    ASSERT_EQ(parse_exact(
+                  lg_format_builtin("combined"),
+                  "192.168.1.1 - [08/Jun/2020:08:04:43 +0000] \"GET /api/test "
+                  "HTTP/1.1\" 200 100 \"-\" \"curl/7.68.0\"",
+                  &r, &k),
+              LG_OK);
     ASSERT_LGSTR(r.client, "192.168.1.1");
     ASSERT_LGSTR(r.target, "/api/test");
     free(k);
-    ASSERT_EQ(parse_exact(lg_format_builtin("combined"),
-                          "192.168.202.254 [20/Jul/2009:22:59:29 +0000] \"GET /v.gz "
-                          "HTTP/1.0\" 404 46210 \"-\" \"gPXE/0.9.7\"", &r, &k), LG_OK);
+    ASSERT_EQ(
+        parse_exact(lg_format_builtin("combined"),
+                    "192.168.202.254 [20/Jul/2009:22:59:29 +0000] \"GET /v.gz "
+                    "HTTP/1.0\" 404 46210 \"-\" \"gPXE/0.9.7\"",
+                    &r, &k),
+        LG_OK);
     ASSERT_LGSTR(r.client, "192.168.202.254");
     ASSERT_EQ(r.status, 404);
     free(k);
@@ -193,8 +207,11 @@ TEST(byte_order_mark_and_crlf_are_ignored)
     lg_rec r;
     char *k;
     ASSERT_EQ(parse_exact(lg_format_builtin("combined"),
-                          "\xEF\xBB\xBF" "1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] "
-                          "\"GET / HTTP/1.0\" 200 1 \"-\" \"ua\"\r", &r, &k), LG_OK);
+                          "\xEF\xBB\xBF"
+                          "1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] "
+                          "\"GET / HTTP/1.0\" 200 1 \"-\" \"ua\"\r",
+                          &r, &k),
+              LG_OK);
     ASSERT_LGSTR(r.client, "1.2.3.4");
     ASSERT_LGSTR(r.agent, "ua");
     free(k);
@@ -204,10 +221,12 @@ TEST(ipv6_client_and_empty_quoted_fields)
 {
     lg_rec r;
     char *k;
-    ASSERT_EQ(parse_exact(lg_format_builtin("combined"),
-                          "2001:db8:1:2:3:4:5:6 - - [18/Jul/2025:12:09:08 -0400] "
-                          "\"GET /cover/5/md?c=1 HTTP/2.0\" 200 109757 \"\" \"\"", &r, &k),
-              LG_OK);
+    ASSERT_EQ(
+        parse_exact(lg_format_builtin("combined"),
+                    "2001:db8:1:2:3:4:5:6 - - [18/Jul/2025:12:09:08 -0400] "
+                    "\"GET /cover/5/md?c=1 HTTP/2.0\" 200 109757 \"\" \"\"",
+                    &r, &k),
+        LG_OK);
     ASSERT_LGSTR(r.client, "2001:db8:1:2:3:4:5:6");
     ASSERT_LGSTR(r.protocol, "HTTP/2.0");
     ASSERT_LGSTR(r.referer, "");
@@ -220,10 +239,13 @@ TEST(empty_timezone_and_vhost_after_date)
 {
     lg_rec r;
     char *k;
-    ASSERT_EQ(parse_exact(lg_format_builtin("combined"),
-                          "66.249.66.1 - - - [31/Jan/2015:14:29:44 ] fail2ban.org \"GET / "
-                          "HTTP/1.1\" 200 814 \"-\" \"Googlebot\" + 293 1149 546", &r, &k),
-              LG_OK);
+    ASSERT_EQ(
+        parse_exact(
+            lg_format_builtin("combined"),
+            "66.249.66.1 - - - [31/Jan/2015:14:29:44 ] fail2ban.org \"GET / "
+            "HTTP/1.1\" 200 814 \"-\" \"Googlebot\" + 293 1149 546",
+            &r, &k),
+        LG_OK);
     ASSERT_LGSTR(r.client, "66.249.66.1");
     ASSERT_LGSTR(r.vhost, "fail2ban.org");
     ASSERT_EQ(r.ts, 1422714584); /* taken as UTC */
@@ -237,17 +259,24 @@ TEST(escaped_and_stray_quotes_in_request)
 {
     lg_rec r;
     char *k;
-    ASSERT_EQ(parse_exact(lg_format_builtin("common"),
-                          "172.17.0.1 - - [29/Sep/2021:12:37:05 +0000] \"GET "
-                          "/box.inc.php?config[\\\\\\\"sipssys\\\\\\\"]=x HTTP/1.1\" 404 196",
-                          &r, &k), LG_OK);
+    ASSERT_EQ(
+        parse_exact(
+            lg_format_builtin("common"),
+            "172.17.0.1 - - [29/Sep/2021:12:37:05 +0000] \"GET "
+            "/box.inc.php?config[\\\\\\\"sipssys\\\\\\\"]=x HTTP/1.1\" 404 196",
+            &r, &k),
+        LG_OK);
     ASSERT_LGSTR(r.target, "/box.inc.php?config[\\\\\\\"sipssys\\\\\\\"]=x");
     ASSERT_EQ(r.status, 404);
     free(k);
     /* an unescaped quote not followed by " <status>" does not end it */
-    ASSERT_EQ(parse_exact(lg_format_builtin("combined"),
-                          "1.2.3.4 - - [29/Sep/2021:12:37:05 +0000] \"GET /a\"b HTTP/1.1\" "
-                          "200 5 \"r\\\"ef\" \"ua\"", &r, &k), LG_OK);
+    ASSERT_EQ(
+        parse_exact(
+            lg_format_builtin("combined"),
+            "1.2.3.4 - - [29/Sep/2021:12:37:05 +0000] \"GET /a\"b HTTP/1.1\" "
+            "200 5 \"r\\\"ef\" \"ua\"",
+            &r, &k),
+        LG_OK);
     ASSERT_LGSTR(r.target, "/a\"b");
     ASSERT_LGSTR(r.referer, "r\\\"ef");
     ASSERT_LGSTR(r.agent, "ua");
@@ -264,7 +293,8 @@ TEST(odd_requests_are_requests_without_method)
         {"\"HELP\"", "HELP", "", ""},
         {"\"batman\"", "", "", ""},
         {"\"\\x16\\x03\\x01\\x01 \\x02\"", "", "", ""},
-        {"\"CONNECT 123.123.123.123 HTTP/1.1\"", "CONNECT", "123.123.123.123", "HTTP/1.1"},
+        {"\"CONNECT 123.123.123.123 HTTP/1.1\"", "CONNECT", "123.123.123.123",
+         "HTTP/1.1"},
         {"\"GET /old/style\"", "GET", "/old/style", ""},
         {"\"GET /with space/x HTTP/1.1\"", "GET", "/with space/x", "HTTP/1.1"},
         {"\"\\x03\\x00\\x00/*\\xE0Cookie: mstshash=Administr\"", "", "", ""},
@@ -272,11 +302,13 @@ TEST(odd_requests_are_requests_without_method)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char line[512];
         snprintf(line, sizeof line,
-                 "12.34.56.78 - - [20/Jan/2015:19:53:28 +0100] %s 400 47 \"-\" \"-\" \"-\"",
+                 "12.34.56.78 - - [20/Jan/2015:19:53:28 +0100] %s 400 47 \"-\" "
+                 "\"-\" \"-\"",
                  cases[i].req);
         lg_rec r;
         char *k;
-        ASSERT_EQ(parse_exact(lg_format_builtin("combined"), line, &r, &k), LG_OK);
+        ASSERT_EQ(parse_exact(lg_format_builtin("combined"), line, &r, &k),
+                  LG_OK);
         ASSERT_EQ(r.status, 400);
         ASSERT_LGSTR(r.method, cases[i].method);
         ASSERT_LGSTR(r.target, cases[i].target);
@@ -289,24 +321,36 @@ TEST(dash_bytes_and_salvaged_truncated_agent)
 {
     lg_rec r;
     char *k;
-    ASSERT_EQ(parse_exact(lg_format_builtin("combined"),
-                          "180.76.5.152 - - [20/May/2015:12:05:25 +0000] \"GET /robots.txt "
-                          "HTTP/1.1\" 200 - \"-\" \"Mozilla/5.0\"", &r, &k), LG_OK);
+    ASSERT_EQ(
+        parse_exact(
+            lg_format_builtin("combined"),
+            "180.76.5.152 - - [20/May/2015:12:05:25 +0000] \"GET /robots.txt "
+            "HTTP/1.1\" 200 - \"-\" \"Mozilla/5.0\"",
+            &r, &k),
+        LG_OK);
     ASSERT_UEQ(r.bytes, 0);
     ASSERT(r.flags & LG_REC_NO_BYTES);
     free(k);
-    ASSERT_EQ(parse_exact(lg_format_builtin("combined"),
-                          "46.118.127.106 - - [20/May/2015:12:05:17 +0000] \"GET /c.py HTTP/1.1\" "
-                          "200 235 \"-\" \"Mozilla/5.0 (compatible; Googlebot/2.1; "
-                          "+http://www.google.com/bot.html", &r, &k), LG_OK);
+    ASSERT_EQ(
+        parse_exact(lg_format_builtin("combined"),
+                    "46.118.127.106 - - [20/May/2015:12:05:17 +0000] \"GET "
+                    "/c.py HTTP/1.1\" "
+                    "200 235 \"-\" \"Mozilla/5.0 (compatible; Googlebot/2.1; "
+                    "+http://www.google.com/bot.html",
+                    &r, &k),
+        LG_OK);
     ASSERT(r.flags & LG_REC_SALVAGED);
     ASSERT_UEQ(r.bytes, 235);
-    ASSERT_LGSTR(r.agent, "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html");
+    ASSERT_LGSTR(r.agent, "Mozilla/5.0 (compatible; Googlebot/2.1; "
+                          "+http://www.google.com/bot.html");
     free(k);
     /* ends right after the status: kept, no bytes */
-    ASSERT_EQ(parse_exact(lg_format_builtin("combined"),
-                          "1.2.3.4 - - [20/May/2015:12:05:17 +0000] \"GET / HTTP/1.1\" 304",
-                          &r, &k), LG_OK);
+    ASSERT_EQ(
+        parse_exact(
+            lg_format_builtin("combined"),
+            "1.2.3.4 - - [20/May/2015:12:05:17 +0000] \"GET / HTTP/1.1\" 304",
+            &r, &k),
+        LG_OK);
     ASSERT(r.flags & LG_REC_SALVAGED);
     ASSERT(r.flags & LG_REC_NO_BYTES);
     free(k);
@@ -317,63 +361,91 @@ TEST(bad_line_reasons)
     ASSERT_EQ(reason(""), LG_BAD_EMPTY);
     ASSERT_EQ(reason("   \t \r"), LG_BAD_EMPTY);
     ASSERT_EQ(reason("# failJSON: { \"time\": 1 }"), LG_BAD_COMMENT);
-    ASSERT_EQ(reason("[Thu Oct 13 12:24:49.880562 2022] [auth_basic:error] [pid 10] "
-                     "[client 31.33.58.75:50229] AH01618: user sss not found: /"),
+    ASSERT_EQ(
+        reason("[Thu Oct 13 12:24:49.880562 2022] [auth_basic:error] [pid 10] "
+               "[client 31.33.58.75:50229] AH01618: user sss not found: /"),
+        LG_BAD_ERROR_LOG);
+    ASSERT_EQ(reason("2021/12/01 13:53:33 [error] 31#31: *46 \""),
               LG_BAD_ERROR_LOG);
-    ASSERT_EQ(reason("2021/12/01 13:53:33 [error] 31#31: *46 \""), LG_BAD_ERROR_LOG);
-    ASSERT_EQ(reason("host nginx[2833]: 2015/01/21 10:56:10 [error] 2833#0: *16336 open()"),
+    ASSERT_EQ(reason("host nginx[2833]: 2015/01/21 10:56:10 [error] 2833#0: "
+                     "*16336 open()"),
               LG_BAD_ERROR_LOG);
-    ASSERT_EQ(reason("1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] \"GET /\x01 HTTP/1.0\" 200 1"),
+    ASSERT_EQ(reason("1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] \"GET /\x01 "
+                     "HTTP/1.0\" 200 1"),
               LG_BAD_BINARY);
-    ASSERT_EQ(reason("1.2.3.4 - - [10/Oct/2000:13:55:36 -0700]"), LG_BAD_TRUNCATED);
+    ASSERT_EQ(reason("1.2.3.4 - - [10/Oct/2000:13:55:36 -0700]"),
+              LG_BAD_TRUNCATED);
     ASSERT_EQ(reason("1.2.3.4 - - [10/Oct/20"), LG_BAD_TRUNCATED);
     ASSERT_EQ(reason("1.2.3.4 - -"), LG_BAD_TRUNCATED);
-    ASSERT_EQ(reason("1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] \"GET / HTTP/1.0\""),
-              LG_BAD_TRUNCATED);
-    ASSERT_EQ(reason("1.2\"3.4 - - [10/Oct/2000:13:55:36 -0700] \"GET / HTTP/1.0\" 200 1"),
+    ASSERT_EQ(
+        reason("1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] \"GET / HTTP/1.0\""),
+        LG_BAD_TRUNCATED);
+    ASSERT_EQ(reason("1.2\"3.4 - - [10/Oct/2000:13:55:36 -0700] \"GET / "
+                     "HTTP/1.0\" 200 1"),
               LG_BAD_CLIENT);
-    ASSERT_EQ(reason("[10/Oct/2000:13:55:36 -0700] \"GET / HTTP/1.0\" 200 1"), LG_BAD_CLIENT);
-    ASSERT_EQ(reason("1.2.3.4 - - [10/Okt/2000:13:55:36 -0700] \"GET / HTTP/1.0\" 200 1"),
+    ASSERT_EQ(reason("[10/Oct/2000:13:55:36 -0700] \"GET / HTTP/1.0\" 200 1"),
+              LG_BAD_CLIENT);
+    ASSERT_EQ(reason("1.2.3.4 - - [10/Okt/2000:13:55:36 -0700] \"GET / "
+                     "HTTP/1.0\" 200 1"),
               LG_BAD_TIME);
-    ASSERT_EQ(reason("1.2.3.4 - - [31/Nov/2000:13:55:36 -0700] \"GET / HTTP/1.0\" 200 1"),
+    ASSERT_EQ(reason("1.2.3.4 - - [31/Nov/2000:13:55:36 -0700] \"GET / "
+                     "HTTP/1.0\" 200 1"),
               LG_BAD_TIME);
-    ASSERT_EQ(reason("1.2.3.4 - - [10/Oct/2000:24:00:00 -0700] \"GET / HTTP/1.0\" 200 1"),
+    ASSERT_EQ(reason("1.2.3.4 - - [10/Oct/2000:24:00:00 -0700] \"GET / "
+                     "HTTP/1.0\" 200 1"),
               LG_BAD_TIME);
-    ASSERT_EQ(reason("1.2.3.4 - - [10/Oct/2000:13:55:36 +2500] \"GET / HTTP/1.0\" 200 1"),
+    ASSERT_EQ(reason("1.2.3.4 - - [10/Oct/2000:13:55:36 +2500] \"GET / "
+                     "HTTP/1.0\" 200 1"),
               LG_BAD_TIME);
     ASSERT_EQ(reason("1.2.3.4 - - \"GET / HTTP/1.0\" 200 1"), LG_BAD_TIME);
-    ASSERT_EQ(reason("1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] \"GET / HTTP/1.0 200 1"),
-              LG_BAD_REQUEST);
-    ASSERT_EQ(reason("1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] GET / HTTP/1.0 200 1"),
-              LG_BAD_REQUEST);
-    ASSERT_EQ(reason("1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] \"GET / HTTP/1.0\" 2000 1"),
+    ASSERT_EQ(
+        reason(
+            "1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] \"GET / HTTP/1.0 200 1"),
+        LG_BAD_REQUEST);
+    ASSERT_EQ(
+        reason("1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] GET / HTTP/1.0 200 1"),
+        LG_BAD_REQUEST);
+    ASSERT_EQ(reason("1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] \"GET / "
+                     "HTTP/1.0\" 2000 1"),
               LG_BAD_STATUS);
-    ASSERT_EQ(reason("1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] \"GET / HTTP/1.0\" - 1"),
+    ASSERT_EQ(
+        reason(
+            "1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] \"GET / HTTP/1.0\" - 1"),
+        LG_BAD_STATUS);
+    ASSERT_EQ(reason("1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] \"GET / "
+                     "HTTP/1.0\" 099 1"),
               LG_BAD_STATUS);
-    ASSERT_EQ(reason("1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] \"GET / HTTP/1.0\" 099 1"),
-              LG_BAD_STATUS);
-    ASSERT_EQ(reason("1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] \"GET / HTTP/1.0\" 200 12x"),
+    ASSERT_EQ(reason("1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] \"GET / "
+                     "HTTP/1.0\" 200 12x"),
               LG_BAD_BYTES);
-    ASSERT_EQ(reason("1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] \"GET / HTTP/1.0\" 200 "
-                     "99999999999999999999"), LG_BAD_BYTES);
-    ASSERT_EQ(reason("a b c d e f [10/Oct/2000:13:55:36 -0700] \"GET / HTTP/1.0\" 200 1"),
+    ASSERT_EQ(
+        reason(
+            "1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] \"GET / HTTP/1.0\" 200 "
+            "99999999999999999999"),
+        LG_BAD_BYTES);
+    ASSERT_EQ(reason("a b c d e f [10/Oct/2000:13:55:36 -0700] \"GET / "
+                     "HTTP/1.0\" 200 1"),
               LG_BAD_FORMAT);
 }
 
 TEST(nul_bytes_are_binary_and_len_is_respected)
 {
-    const char line[] = "1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] \"GET / HTTP/1.0\" 200 1";
+    const char line[] =
+        "1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] \"GET / HTTP/1.0\" 200 1";
     char buf[sizeof line];
     memcpy(buf, line, sizeof line);
     buf[20] = '\0';
     lg_rec r;
-    ASSERT_EQ(lg_parse_line(lg_format_builtin("combined"), buf, sizeof line - 1, &r),
-              LG_BAD_BINARY);
+    ASSERT_EQ(
+        lg_parse_line(lg_format_builtin("combined"), buf, sizeof line - 1, &r),
+        LG_BAD_BINARY);
     /* a valid line followed by garbage that is outside len */
     char big[200];
     memcpy(big, line, sizeof line - 1);
     memset(big + sizeof line - 1, 'Z', sizeof big - (sizeof line - 1));
-    ASSERT_EQ(lg_parse_line(lg_format_builtin("combined"), big, sizeof line - 1, &r), LG_OK);
+    ASSERT_EQ(
+        lg_parse_line(lg_format_builtin("combined"), big, sizeof line - 1, &r),
+        LG_OK);
     ASSERT_UEQ(r.bytes, 1);
 }
 
@@ -384,16 +456,19 @@ TEST(one_mib_line_is_too_long)
     ASSERT_NOT_NULL(buf);
     memset(buf, 'a', n);
     lg_rec r;
-    ASSERT_EQ(lg_parse_line(lg_format_builtin("combined"), buf, n, &r), LG_BAD_TOO_LONG);
-    ASSERT_EQ(lg_parse_line(lg_format_builtin("combined"), buf, LG_LINE_MAX, &r),
-              LG_BAD_TRUNCATED);
+    ASSERT_EQ(lg_parse_line(lg_format_builtin("combined"), buf, n, &r),
+              LG_BAD_TOO_LONG);
+    ASSERT_EQ(
+        lg_parse_line(lg_format_builtin("combined"), buf, LG_LINE_MAX, &r),
+        LG_BAD_TRUNCATED);
     free(buf);
 }
 
 TEST(every_prefix_of_a_line_is_safe)
 {
-    const char *line = "www.x.org:443 2001:db8::1 - bob [10/Oct/2000:13:55:36 -0700] "
-                       "\"GET /a?b=\\\"c\\\" HTTP/1.1\" 200 2326 \"http://r/\" \"UA x\"";
+    const char *line =
+        "www.x.org:443 2001:db8::1 - bob [10/Oct/2000:13:55:36 -0700] "
+        "\"GET /a?b=\\\"c\\\" HTTP/1.1\" 200 2326 \"http://r/\" \"UA x\"";
     size_t n = strlen(line);
     for (size_t i = 0; i <= n; i++) {
         char *copy = malloc(i ? i : 1);
@@ -425,8 +500,10 @@ TEST(bad_names_are_stable)
     ASSERT_STREQ(lg_bad_name(LG_BAD_FORMAT), "format");
     ASSERT_STREQ(lg_bad_name(LG_BAD_COUNT), "unknown");
     ASSERT_STREQ(lg_bad_name(-1), "unknown");
-    ASSERT(lg_bad_is_ignorable(LG_BAD_EMPTY) && lg_bad_is_ignorable(LG_BAD_COMMENT));
-    ASSERT(!lg_bad_is_ignorable(LG_BAD_ERROR_LOG) && !lg_bad_is_ignorable(LG_OK));
+    ASSERT(lg_bad_is_ignorable(LG_BAD_EMPTY) &&
+           lg_bad_is_ignorable(LG_BAD_COMMENT));
+    ASSERT(!lg_bad_is_ignorable(LG_BAD_ERROR_LOG) &&
+           !lg_bad_is_ignorable(LG_OK));
     for (int i = 0; i < LG_BAD_COUNT; i++)
         ASSERT(strlen(lg_bad_describe(i)) > 0);
 }
@@ -437,35 +514,50 @@ TEST(clf_time_offsets_and_calendar)
 {
     int64_t ts;
     int32_t off;
-    ASSERT_EQ(lg_time_parse_clf("01/Jan/1970:00:00:00 +0000", 26, &ts, &off), 0);
+    ASSERT_EQ(lg_time_parse_clf("01/Jan/1970:00:00:00 +0000", 26, &ts, &off),
+              0);
     ASSERT_EQ(ts, 0);
-    ASSERT_EQ(lg_time_parse_clf("01/Jan/1970:01:00:00 +0100", 26, &ts, &off), 0);
+    ASSERT_EQ(lg_time_parse_clf("01/Jan/1970:01:00:00 +0100", 26, &ts, &off),
+              0);
     ASSERT_EQ(ts, 0);
     ASSERT_EQ(off, 3600);
-    ASSERT_EQ(lg_time_parse_clf("31/Dec/1969:19:00:00 -0500", 26, &ts, &off), 0);
+    ASSERT_EQ(lg_time_parse_clf("31/Dec/1969:19:00:00 -0500", 26, &ts, &off),
+              0);
     ASSERT_EQ(ts, 0);
-    ASSERT_EQ(lg_time_parse_clf("17/Oct/2023:05:57:49 +1100", 26, &ts, &off), 0);
+    ASSERT_EQ(lg_time_parse_clf("17/Oct/2023:05:57:49 +1100", 26, &ts, &off),
+              0);
     ASSERT_EQ(ts, 1697482669);
-    ASSERT_EQ(lg_time_parse_clf("29/Feb/2000:12:00:00 +0530", 26, &ts, &off), 0);
+    ASSERT_EQ(lg_time_parse_clf("29/Feb/2000:12:00:00 +0530", 26, &ts, &off),
+              0);
     ASSERT_EQ(ts, 951805800);
     ASSERT_EQ(off, 19800);
-    ASSERT_EQ(lg_time_parse_clf("10/Oct/2000:13:55:36 +01:00", 27, &ts, &off), 0);
+    ASSERT_EQ(lg_time_parse_clf("10/Oct/2000:13:55:36 +01:00", 27, &ts, &off),
+              0);
     ASSERT_EQ(off, 3600);
-    ASSERT_EQ(lg_time_parse_clf("29/Feb/1900:12:00:00 +0000", 26, &ts, &off), -1);
-    ASSERT_EQ(lg_time_parse_clf("29/Feb/2001:12:00:00 +0000", 26, &ts, &off), -1);
-    ASSERT_EQ(lg_time_parse_clf("00/Feb/2001:12:00:00 +0000", 26, &ts, &off), -1);
-    ASSERT_EQ(lg_time_parse_clf("10/Oct/2000:13:60:00 +0000", 26, &ts, &off), -1);
-    ASSERT_EQ(lg_time_parse_clf("10/Oct/2000:13:55:36 0000", 25, &ts, &off), -1);
+    ASSERT_EQ(lg_time_parse_clf("29/Feb/1900:12:00:00 +0000", 26, &ts, &off),
+              -1);
+    ASSERT_EQ(lg_time_parse_clf("29/Feb/2001:12:00:00 +0000", 26, &ts, &off),
+              -1);
+    ASSERT_EQ(lg_time_parse_clf("00/Feb/2001:12:00:00 +0000", 26, &ts, &off),
+              -1);
+    ASSERT_EQ(lg_time_parse_clf("10/Oct/2000:13:60:00 +0000", 26, &ts, &off),
+              -1);
+    ASSERT_EQ(lg_time_parse_clf("10/Oct/2000:13:55:36 0000", 25, &ts, &off),
+              -1);
     ASSERT_EQ(lg_time_parse_clf("10/Oct/2000:13:55", 17, &ts, &off), -1);
     /* the date cache must not answer for a different day */
-    ASSERT_EQ(lg_time_parse_clf("11/Oct/2000:00:00:00 +0000", 26, &ts, &off), 0);
+    ASSERT_EQ(lg_time_parse_clf("11/Oct/2000:00:00:00 +0000", 26, &ts, &off),
+              0);
     ASSERT_EQ(ts, 971222400);
-    ASSERT_EQ(lg_time_parse_clf("11/Oct/2001:00:00:00 +0000", 26, &ts, &off), 0);
+    ASSERT_EQ(lg_time_parse_clf("11/Oct/2001:00:00:00 +0000", 26, &ts, &off),
+              0);
     ASSERT_EQ(ts, 971222400 + 365 * 86400);
     /* DST-free: the offset is the one written, whatever the season */
-    ASSERT_EQ(lg_time_parse_clf("01/Jul/2015:12:00:00 +0200", 26, &ts, &off), 0);
+    ASSERT_EQ(lg_time_parse_clf("01/Jul/2015:12:00:00 +0200", 26, &ts, &off),
+              0);
     int64_t summer = ts;
-    ASSERT_EQ(lg_time_parse_clf("01/Jul/2015:11:00:00 +0100", 26, &ts, &off), 0);
+    ASSERT_EQ(lg_time_parse_clf("01/Jul/2015:11:00:00 +0100", 26, &ts, &off),
+              0);
     ASSERT_EQ(ts, summer);
 }
 
@@ -473,13 +565,17 @@ TEST(iso_time_forms_and_precision)
 {
     int64_t ts, prec;
     int32_t off;
-    ASSERT_EQ(lg_time_parse_iso("2015-05-19T14:00:00+02:00", 25, 0, &ts, &off, &prec), 0);
+    ASSERT_EQ(
+        lg_time_parse_iso("2015-05-19T14:00:00+02:00", 25, 0, &ts, &off, &prec),
+        0);
     ASSERT_EQ(ts, 1432036800);
     ASSERT_EQ(off, 7200);
     ASSERT_EQ(prec, 1);
-    ASSERT_EQ(lg_time_parse_iso("2015-05-19T12:00:00Z", 20, 0, &ts, &off, &prec), 0);
+    ASSERT_EQ(
+        lg_time_parse_iso("2015-05-19T12:00:00Z", 20, 0, &ts, &off, &prec), 0);
     ASSERT_EQ(ts, 1432036800);
-    ASSERT_EQ(lg_time_parse_iso("2015-05-19 14:00", 16, 7200, &ts, &off, &prec), 0);
+    ASSERT_EQ(lg_time_parse_iso("2015-05-19 14:00", 16, 7200, &ts, &off, &prec),
+              0);
     ASSERT_EQ(ts, 1432036800);
     ASSERT_EQ(prec, 60);
     ASSERT_EQ(lg_time_parse_iso("2015-05-19", 10, 0, &ts, NULL, &prec), 0);
@@ -487,15 +583,19 @@ TEST(iso_time_forms_and_precision)
     ASSERT_EQ(prec, 86400);
     ASSERT_EQ(lg_time_parse_iso("2015-05-19T14", 13, 0, &ts, NULL, &prec), 0);
     ASSERT_EQ(prec, 3600);
-    ASSERT_EQ(lg_time_parse_iso("2015-05-19T14:00:00.123-0530", 28, 0, &ts, &off, NULL), 0);
+    ASSERT_EQ(lg_time_parse_iso("2015-05-19T14:00:00.123-0530", 28, 0, &ts,
+                                &off, NULL),
+              0);
     ASSERT_EQ(off, -19800);
     ASSERT_EQ(ts, 1431993600 + 19 * 3600 + 1800); /* 19:30Z */
-    ASSERT_EQ(lg_time_parse_iso("2015-05-19T14:00:00+02", 22, 0, &ts, &off, NULL), 0);
+    ASSERT_EQ(
+        lg_time_parse_iso("2015-05-19T14:00:00+02", 22, 0, &ts, &off, NULL), 0);
     ASSERT_EQ(off, 7200);
     ASSERT_EQ(lg_time_parse_iso("2015-13-01", 10, 0, &ts, NULL, NULL), -1);
     ASSERT_EQ(lg_time_parse_iso("2015-02-29", 10, 0, &ts, NULL, NULL), -1);
     ASSERT_EQ(lg_time_parse_iso("2015-05-19T", 11, 0, &ts, NULL, NULL), -1);
-    ASSERT_EQ(lg_time_parse_iso("2015-05-19T14:00:00+", 20, 0, &ts, NULL, NULL), -1);
+    ASSERT_EQ(lg_time_parse_iso("2015-05-19T14:00:00+", 20, 0, &ts, NULL, NULL),
+              -1);
     ASSERT_EQ(lg_time_parse_iso("2015-05-19x", 11, 0, &ts, NULL, NULL), -1);
     ASSERT_EQ(lg_time_parse_iso("15-05-19", 8, 0, &ts, NULL, NULL), -1);
 }
@@ -529,16 +629,19 @@ TEST(civil_round_trip_and_formatting)
 TEST(detect_picks_layout)
 {
     const lg_format *f;
-    const char *combined = "# header\n\n1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] \"GET / "
-                           "HTTP/1.0\" 200 1 \"-\" \"ua\"\n";
+    const char *combined =
+        "# header\n\n1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] \"GET / "
+        "HTTP/1.0\" 200 1 \"-\" \"ua\"\n";
     ASSERT_EQ(lg_detect(combined, strlen(combined), &f), 1);
     ASSERT_STREQ(lg_format_name(f), "combined");
-    const char *common = "1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] \"GET / HTTP/1.0\" 200 1\n"
-                         "1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] \"GET / HTTP/1.0\" 200 1\n";
+    const char *common =
+        "1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] \"GET / HTTP/1.0\" 200 1\n"
+        "1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] \"GET / HTTP/1.0\" 200 1\n";
     ASSERT_EQ(lg_detect(common, strlen(common), &f), 2);
     ASSERT_STREQ(lg_format_name(f), "common");
-    const char *vh = "a.com:80 1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] \"GET / HTTP/1.0\" "
-                     "200 1 \"-\" \"ua\"\n";
+    const char *vh =
+        "a.com:80 1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] \"GET / HTTP/1.0\" "
+        "200 1 \"-\" \"ua\"\n";
     ASSERT_EQ(lg_detect(vh, strlen(vh), &f), 1);
     ASSERT_STREQ(lg_format_name(f), "vhost_combined");
     const char *junk = "hello\nworld\n";
@@ -546,7 +649,8 @@ TEST(detect_picks_layout)
     ASSERT_STREQ(lg_format_name(f), "combined");
     ASSERT_EQ(lg_detect("", 0, &f), 0);
     /* a cut-off last line is not judged when complete lines exist */
-    const char *cut = "1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] \"GET / HTTP/1.0\" 200 1\n1.2.3";
+    const char *cut = "1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] \"GET / "
+                      "HTTP/1.0\" 200 1\n1.2.3";
     ASSERT_EQ(lg_detect(cut, strlen(cut), &f), 1);
 }
 
@@ -559,7 +663,8 @@ typedef struct tally {
 } tally;
 
 static void tally_file(const char *path, const lg_format *f, tally *t,
-                       void (*each)(const lg_rec *r, long lineno, void *arg), void *arg)
+                       void (*each)(const lg_rec *r, long lineno, void *arg),
+                       void *arg)
 {
     size_t len;
     char *buf = slurp(path, &len);
@@ -596,15 +701,33 @@ static void apache_each(const lg_rec *r, long lineno, void *arg)
 {
     apache_ref *a = arg;
     switch (r->status) {
-    case 200: a->st200++; break;
-    case 304: a->st304++; break;
-    case 404: a->st404++; break;
-    case 301: a->st301++; break;
-    case 206: a->st206++; break;
-    case 500: a->st500++; break;
-    case 416: a->st416++; break;
-    case 403: a->st403++; break;
-    default: a->other++; break;
+    case 200:
+        a->st200++;
+        break;
+    case 304:
+        a->st304++;
+        break;
+    case 404:
+        a->st404++;
+        break;
+    case 301:
+        a->st301++;
+        break;
+    case 206:
+        a->st206++;
+        break;
+    case 500:
+        a->st500++;
+        break;
+    case 416:
+        a->st416++;
+        break;
+    case 403:
+        a->st403++;
+        break;
+    default:
+        a->other++;
+        break;
     }
 #define IS(s, lit) ((s).n == sizeof(lit) - 1 && memcmp((s).p, lit, (s).n) == 0)
     a->get += IS(r->method, "GET");
@@ -665,15 +788,23 @@ static const struct fixture {
     long lines, ok, empty, comment, error_log, other_bad;
     unsigned long long bytes;
 } fixtures[] = {
-    {"crowdsec-hub/apache-http-probing.log", "common", 77, 77, 0, 0, 0, 0, 15152},
+    {"crowdsec-hub/apache-http-probing.log", "common", 77, 77, 0, 0, 0, 0,
+     15152},
     {"crowdsec-hub/apache2-logs.log", "combined", 9, 7, 0, 0, 2, 0, 12487},
-    {"crowdsec-hub/apache2-malformed.log", "combined", 11, 11, 0, 0, 0, 0, 2486},
-    {"crowdsec-hub/apache_log4j2_cve-2021-44228.log", "combined", 5, 3, 2, 0, 0, 0, 949},
-    {"crowdsec-hub/calibre-web-ipv6.log", "combined", 16, 16, 0, 0, 0, 0, 1150569},
-    {"crowdsec-hub/nginx-http-malformed.log", "combined", 12, 12, 0, 0, 0, 0, 1884},
-    {"crowdsec-hub/nginx-http-path-traversal.log", "combined", 9, 9, 0, 0, 0, 0, 1458},
-    {"crowdsec-hub/nginx-http-sqli-probing.log", "combined", 16, 16, 0, 0, 0, 0, 2592},
-    {"crowdsec-hub/nginx-http-xss-probing.log", "combined", 26, 26, 0, 0, 0, 0, 4212},
+    {"crowdsec-hub/apache2-malformed.log", "combined", 11, 11, 0, 0, 0, 0,
+     2486},
+    {"crowdsec-hub/apache_log4j2_cve-2021-44228.log", "combined", 5, 3, 2, 0, 0,
+     0, 949},
+    {"crowdsec-hub/calibre-web-ipv6.log", "combined", 16, 16, 0, 0, 0, 0,
+     1150569},
+    {"crowdsec-hub/nginx-http-malformed.log", "combined", 12, 12, 0, 0, 0, 0,
+     1884},
+    {"crowdsec-hub/nginx-http-path-traversal.log", "combined", 9, 9, 0, 0, 0, 0,
+     1458},
+    {"crowdsec-hub/nginx-http-sqli-probing.log", "combined", 16, 16, 0, 0, 0, 0,
+     2592},
+    {"crowdsec-hub/nginx-http-xss-probing.log", "combined", 26, 26, 0, 0, 0, 0,
+     4212},
     {"crowdsec-hub/nginx_http-logs.log", "combined", 9, 8, 0, 0, 1, 0, 3731},
     {"fail2ban/apache-badbots", "combined", 11, 4, 3, 4, 0, 0, 1709},
     {"fail2ban/apache-fakegooglebot", "vhost_combined", 7, 3, 0, 4, 0, 0, 1960},
@@ -684,7 +815,8 @@ static const struct fixture {
     {"lnav/logfile_bad_access_log.0", "combined", 3, 3, 0, 0, 0, 0, 125273},
     {"matomo/common.log", "common", 1, 1, 0, 0, 0, 0, 368},
     {"matomo/common_complete.log", "vhost_combined", 1, 1, 0, 0, 0, 0, 368},
-    {"matomo/common_encoding_big5.log", "vhost_combined", 1, 1, 0, 0, 0, 0, 368},
+    {"matomo/common_encoding_big5.log", "vhost_combined", 1, 1, 0, 0, 0, 0,
+     368},
     {"matomo/common_vhost.log", "vhost_common", 1, 1, 0, 0, 0, 0, 368},
     {"matomo/logs_to_tests.log", "combined", 6, 4, 1, 1, 0, 0, 576},
     {"matomo/ncsa_extended.log", "combined", 1, 1, 0, 0, 0, 0, 368},
@@ -703,17 +835,80 @@ TEST(fixtures_detect_and_classify)
         lg_detect(buf, len, &f);
         free(buf);
         if (strcmp(lg_format_name(f), x->format) != 0)
-            FAIL("%s: detected %s, expected %s", x->file, lg_format_name(f), x->format);
+            FAIL("%s: detected %s, expected %s", x->file, lg_format_name(f),
+                 x->format);
         tally t;
         tally_file(path, f, &t, NULL, NULL);
         long other = t.lines - t.reasons[LG_OK] - t.reasons[LG_BAD_EMPTY] -
                      t.reasons[LG_BAD_COMMENT] - t.reasons[LG_BAD_ERROR_LOG];
         if (t.lines != x->lines || t.reasons[LG_OK] != x->ok ||
-            t.reasons[LG_BAD_EMPTY] != x->empty || t.reasons[LG_BAD_COMMENT] != x->comment ||
-            t.reasons[LG_BAD_ERROR_LOG] != x->error_log || other != x->other_bad ||
-            t.bytes != x->bytes)
-            FAIL("%s: lines %ld ok %ld empty %ld comment %ld error_log %ld other %ld "
-                 "bytes %llu", x->file, t.lines, t.reasons[LG_OK], t.reasons[LG_BAD_EMPTY],
-                 t.reasons[LG_BAD_COMMENT], t.reasons[LG_BAD_ERROR_LOG], other, t.bytes);
+            t.reasons[LG_BAD_EMPTY] != x->empty ||
+            t.reasons[LG_BAD_COMMENT] != x->comment ||
+            t.reasons[LG_BAD_ERROR_LOG] != x->error_log ||
+            other != x->other_bad || t.bytes != x->bytes)
+            FAIL("%s: lines %ld ok %ld empty %ld comment %ld error_log %ld "
+                 "other %ld "
+                 "bytes %llu",
+                 x->file, t.lines, t.reasons[LG_OK], t.reasons[LG_BAD_EMPTY],
+                 t.reasons[LG_BAD_COMMENT], t.reasons[LG_BAD_ERROR_LOG], other,
+                 t.bytes);
+    }
+}
+
+/* The fused scan of scan.c: the line end is the first '\n' and the
+ * clean flag holds exactly when lg_parse_line would find no control byte;
+ * a clean line parses to the same record with lg_parse_line_clean.  Each
+ * line sits at every offset of a 16-byte vector, and is read from a heap
+ * copy of its exact length. */
+TEST(line_scan_finds_the_end_and_control_bytes_like_the_parser)
+{
+    static const char *const lines[] = {
+        "1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] \"GET /a HTTP/1.0\" 200 2326 "
+        "\"-\" \"UA\"\n",
+        "1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] \"GET /a HTTP/1.0\" 200 2326 "
+        "\"-\" \"UA\"\r\n",
+        "1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] \"GET /a\tb HTTP/1.0\" 200 "
+        "2326\n",
+        "1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] \"GET /a\rb HTTP/1.0\" 200 "
+        "2326\n",
+        "1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] \"GET /a\x01 HTTP/1.0\" 200 "
+        "2326\n",
+        "1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] \"GET / HTTP/1.0\" 200 5 \r "
+        "\n",
+        "no newline at all, and longer than sixteen bytes",
+        "\n",
+        "\r\n",
+        "short\x1f\n",
+    };
+    const lg_format *f = lg_format_builtin("combined");
+    for (size_t k = 0; k < sizeof lines / sizeof lines[0]; k++) {
+        size_t n = strlen(lines[k]);
+        for (size_t off = 0; off < 16; off++) {
+            char *buf = malloc(off + n);
+            ASSERT_NOT_NULL(buf);
+            memset(buf, 'x', off);
+            memcpy(buf + off, lines[k], n);
+            const char *p = buf + off, *end = p + n;
+            int clean = -1;
+            const char *le = lg_line_scan(p, end, &clean);
+            const char *nl = memchr(p, '\n', n);
+            ASSERT(le == (nl ? nl : end));
+            size_t len = (size_t)(le - p);
+            lg_rec a, b;
+            int ra = lg_parse_line(f, p, len, &a);
+            if (ra == LG_BAD_BINARY)
+                ASSERT_EQ(clean, 0);
+            if (clean) {
+                int rb = lg_parse_line_clean(f, p, len, &b);
+                ASSERT_EQ(ra, rb);
+                if (ra == LG_OK) {
+                    ASSERT_EQ(a.status, b.status);
+                    ASSERT(a.target.p == b.target.p &&
+                           a.target.n == b.target.n);
+                    ASSERT(a.agent.p == b.agent.p && a.agent.n == b.agent.n);
+                }
+            }
+            free(buf);
+        }
     }
 }

@@ -1,0 +1,471 @@
+/* agg-wire.c - partial aggregates on the wire: serialise a worker's batch,
+ * merge partials at the sink (agg.h).
+ *
+ * A partial, all integers as LEB128 varints (zigzag where signed):
+ *
+ *   "LGA2" version feed seq nfiles
+ *   lines requests bytes ignored filtered bad_lines
+ *   has_time [first_ts first_off last_ts last_off]
+ *   LG_BAD_COUNT bad[]...   nsamples (reason file offset line_base line
+ * text)... nstatus (code hits bytes)...   nfiles (index lines requests bad err
+ * msg)... ntables (table base ndefs key... ntouched (id hits bytes)...)...
+ *   npairs (path id, client id)...
+ *
+ * Ids are the feed's dictionary ids: a table's defs are the keys of ids
+ * base, base+1, ... (base = the ids the sink already has for this feed).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agg.h"
+
+#define AGG_MAGIC "LGA2"
+#define AGG_VERSION 2
+#define MAX_FEEDS 65536
+
+int lg_buf_reserve(lg_buf *b, size_t more)
+{
+    if (b->cap - b->n >= more)
+        return 0;
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap - b->n < more)
+        cap *= 2;
+    unsigned char *np = realloc(b->p, cap);
+    if (!np)
+        return -ENOMEM;
+    b->p = np;
+    b->cap = cap;
+    return 0;
+}
+
+void lg_buf_free(lg_buf *b)
+{
+    free(b->p);
+    memset(b, 0, sizeof *b);
+}
+
+/* ---- writing --------------------------------------------------------------
+ */
+
+/* Writers assume room was reserved. */
+static inline void put_var(lg_buf *b, uint64_t v)
+{
+    while (v >= 0x80) {
+        b->p[b->n++] = (unsigned char)(v | 0x80);
+        v >>= 7;
+    }
+    b->p[b->n++] = (unsigned char)v;
+}
+
+static inline uint64_t zig(int64_t v)
+{
+    return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+
+static inline int64_t unzig(uint64_t v)
+{
+    return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+}
+
+static inline void put_bytes(lg_buf *b, const void *p, size_t n)
+{
+    put_var(b, n);
+    memcpy(b->p + b->n, p, n);
+    b->n += n;
+}
+
+/* The batch's scalars, bad-line counts and samples, statuses and files. */
+static int put_head(const lg_agg *a, lg_buf *out)
+{
+    size_t nfiles = 0, nsamples = 0;
+    for (size_t i = a->file_lo; i < a->file_hi; i++)
+        nfiles += a->files[i].lines || a->files[i].err;
+    for (int r = 0; r < LG_BAD_COUNT; r++)
+        nsamples += a->nsamples[r];
+    if (lg_buf_reserve(out, 256 + 16 * LG_BAD_COUNT + 30 * a->nstatus_seen +
+                                (40 + LG_ERR_TEXT) * nfiles +
+                                (50 + LG_SAMPLE_TEXT) * nsamples) < 0)
+        return -ENOMEM;
+    memcpy(out->p + out->n, AGG_MAGIC, 4);
+    out->n += 4;
+    put_var(out, AGG_VERSION);
+    put_var(out, a->feed);
+    put_var(out, a->seq);
+    put_var(out, a->nfiles);
+    put_var(out, a->lines);
+    put_var(out, a->requests);
+    put_var(out, a->bytes);
+    put_var(out, a->ignored);
+    put_var(out, a->filtered);
+    put_var(out, a->bad_lines);
+    put_var(out, a->first_ts != LG_NO_TIME);
+    if (a->first_ts != LG_NO_TIME) {
+        put_var(out, zig(a->first_ts));
+        put_var(out, zig(a->first_off));
+        put_var(out, zig(a->last_ts));
+        put_var(out, zig(a->last_off));
+    }
+    put_var(out, LG_BAD_COUNT);
+    for (int r = 0; r < LG_BAD_COUNT; r++)
+        put_var(out, a->bad[r]);
+    put_var(out, nsamples);
+    for (int r = 0; r < LG_BAD_COUNT; r++)
+        for (int k = 0; k < a->nsamples[r]; k++) {
+            const lg_sample *s = &a->samples[r][k];
+            put_var(out, (uint64_t)r);
+            put_var(out, s->file);
+            put_var(out, s->offset);
+            put_var(out, s->line_base);
+            put_var(out, s->line);
+            put_bytes(out, s->text, s->text_len);
+        }
+    put_var(out, a->nstatus_seen);
+    for (size_t k = 0; k < a->nstatus_seen; k++) {
+        const lg_status_cnt *st = &a->status[a->status_seen[k]];
+        put_var(out, a->status_seen[k]);
+        put_var(out, st->hits);
+        put_var(out, st->bytes);
+    }
+    put_var(out, nfiles);
+    for (size_t i = a->file_lo; i < a->file_hi; i++) {
+        const lg_file_stat *f = &a->files[i];
+        if (!f->lines && !f->err)
+            continue;
+        put_var(out, i);
+        put_var(out, f->lines);
+        put_var(out, f->requests);
+        put_var(out, f->bad);
+        put_var(out, zig(f->err));
+        put_bytes(out, f->errmsg, strlen(f->errmsg));
+    }
+    return 0;
+}
+
+/* One table's new keys and the counts of the batch, which it zeroes. */
+static int put_table(lg_tab *t, int id, lg_buf *out)
+{
+    enum {
+        AHEAD = 8
+    };
+    size_t keys = 0;
+    for (size_t i = t->sent; i < t->n; i++)
+        keys += t->ents[i].klen;
+    if (lg_buf_reserve(out, 40 + keys + 10 * (t->n - t->sent) +
+                                25 * t->ntouched) < 0)
+        return -ENOMEM;
+    put_var(out, (uint64_t)id);
+    put_var(out, t->sent);
+    put_var(out, t->n - t->sent);
+    for (size_t i = t->sent; i < t->n; i++)
+        put_bytes(out, t->ents[i].key, t->ents[i].klen);
+    put_var(out, t->ntouched);
+    for (size_t k = 0; k < t->ntouched; k++) {
+        if (k + AHEAD < t->ntouched)
+            __builtin_prefetch(lg_tab_slot(t, t->touched[k + AHEAD]), 1);
+        lg_slot *s = lg_tab_slot(t, t->touched[k]);
+        put_var(out, t->touched[k]);
+        put_var(out, s->hits);
+        put_var(out, s->bytes);
+        s->hits = s->bytes = 0;
+    }
+    t->ntouched = 0;
+    return 0;
+}
+
+int lg_agg_serialize(lg_agg *a, lg_buf *out)
+{
+    size_t ntabs = 0;
+    if (put_head(a, out) < 0)
+        return -ENOMEM;
+    for (int i = 0; i < LG_TAB_COUNT; i++)
+        ntabs += a->tab[i].n > a->tab[i].sent || a->tab[i].ntouched;
+    if (lg_buf_reserve(out, 10) < 0)
+        return -ENOMEM;
+    put_var(out, ntabs);
+    for (int id = 0; id < LG_TAB_COUNT; id++) {
+        lg_tab *t = &a->tab[id];
+        if ((t->n > t->sent || t->ntouched) && put_table(t, id, out) < 0)
+            return -ENOMEM;
+    }
+    if (lg_buf_reserve(out, 10 + 10 * a->nnew) < 0)
+        return -ENOMEM;
+    put_var(out, a->nnew);
+    for (size_t k = 0; k < a->nnew; k++) {
+        put_var(out, (a->newpairs[k] >> 32) - 1);
+        put_var(out, (uint32_t)a->newpairs[k] - 1);
+    }
+    return 0;
+}
+
+/* ---- reading --------------------------------------------------------------
+ */
+
+/* A bounds-checked reader over a blob; any overrun sets bad. */
+typedef struct rd {
+    const unsigned char *p, *end;
+    int bad;
+} rd;
+
+static uint64_t get_var(rd *r)
+{
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+        if (r->p >= r->end) {
+            r->bad = 1;
+            return 0;
+        }
+        unsigned char c = *r->p++;
+        v |= (uint64_t)(c & 0x7f) << shift;
+        if (!(c & 0x80))
+            return v;
+    }
+    r->bad = 1;
+    return 0;
+}
+
+static const unsigned char *get_bytes(rd *r, size_t *n)
+{
+    uint64_t len = get_var(r);
+    if (r->bad || len > (uint64_t)(r->end - r->p)) {
+        r->bad = 1;
+        *n = 0;
+        return NULL;
+    }
+    const unsigned char *p = r->p;
+    r->p += len;
+    *n = (size_t)len;
+    return p;
+}
+
+/* The sink's state for feed f (made on first use); NULL when out of
+ * memory. */
+static lg_feed *feed_get(lg_agg *dst, size_t f)
+{
+    if (f >= dst->nfeeds) {
+        size_t n = f + 1 > 2 * dst->nfeeds ? f + 1 : 2 * dst->nfeeds;
+        lg_feed **nf = realloc(dst->feeds, n * sizeof *nf);
+        if (!nf)
+            return NULL;
+        memset(nf + dst->nfeeds, 0, (n - dst->nfeeds) * sizeof *nf);
+        dst->feeds = nf;
+        dst->nfeeds = n;
+    }
+    if (!dst->feeds[f])
+        dst->feeds[f] = calloc(1, sizeof **dst->feeds);
+    return dst->feeds[f];
+}
+
+static int map_push(lg_feed *fd, int id, uint32_t v)
+{
+    if (fd->n[id] == fd->cap[id]) {
+        size_t cap = fd->cap[id] ? fd->cap[id] * 2 : 256;
+        uint32_t *nm = realloc(fd->map[id], cap * sizeof *nm);
+        if (!nm)
+            return -ENOMEM;
+        fd->map[id] = nm;
+        fd->cap[id] = cap;
+    }
+    fd->map[id][fd->n[id]++] = v;
+    return 0;
+}
+
+/* Scalars, bad lines, samples, statuses and files of a partial. */
+static int merge_head(lg_agg *dst, rd *r)
+{
+    dst->lines += get_var(r);
+    dst->requests += get_var(r);
+    dst->bytes += get_var(r);
+    dst->ignored += get_var(r);
+    dst->filtered += get_var(r);
+    dst->bad_lines += get_var(r);
+    if (get_var(r)) {
+        int64_t fts = unzig(get_var(r));
+        int32_t foff = (int32_t)unzig(get_var(r));
+        int64_t lts = unzig(get_var(r));
+        int32_t loff = (int32_t)unzig(get_var(r));
+        if (dst->first_ts == LG_NO_TIME || fts < dst->first_ts ||
+            (fts == dst->first_ts && foff < dst->first_off)) {
+            dst->first_ts = fts;
+            dst->first_off = foff;
+        }
+        if (dst->last_ts == LG_NO_TIME || lts > dst->last_ts ||
+            (lts == dst->last_ts && loff > dst->last_off)) {
+            dst->last_ts = lts;
+            dst->last_off = loff;
+        }
+    }
+    if (get_var(r) != LG_BAD_COUNT)
+        return -EINVAL;
+    for (int i = 0; i < LG_BAD_COUNT; i++)
+        dst->bad[i] += get_var(r);
+    uint64_t ns = get_var(r);
+    for (uint64_t k = 0; k < ns && !r->bad; k++) {
+        lg_sample s;
+        size_t tl;
+        uint64_t reason = get_var(r);
+        s.file = (uint32_t)get_var(r);
+        s.offset = get_var(r);
+        s.line_base = get_var(r);
+        s.line = get_var(r);
+        const unsigned char *t = get_bytes(r, &tl);
+        if (r->bad || reason == 0 || reason >= LG_BAD_COUNT ||
+            tl > LG_SAMPLE_TEXT)
+            return -EINVAL;
+        memcpy(s.text, t, tl);
+        s.text_len = (uint32_t)tl;
+        lg__agg_keep_sample(dst, (int)reason, &s);
+    }
+    uint64_t nst = get_var(r);
+    for (uint64_t k = 0; k < nst && !r->bad; k++) {
+        uint64_t code = get_var(r);
+        if (code >= 1000)
+            return -EINVAL;
+        dst->status[code].hits += get_var(r);
+        dst->status[code].bytes += get_var(r);
+    }
+    uint64_t nf = get_var(r);
+    for (uint64_t k = 0; k < nf && !r->bad; k++) {
+        uint64_t i = get_var(r);
+        size_t ml;
+        if (i >= dst->nfiles)
+            return -EINVAL;
+        lg_file_stat *f = &dst->files[i];
+        f->lines += get_var(r);
+        f->requests += get_var(r);
+        f->bad += get_var(r);
+        int err = (int)unzig(get_var(r));
+        const unsigned char *m = get_bytes(r, &ml);
+        if (r->bad)
+            return -EINVAL;
+        if (err && !f->err) {
+            f->err = err;
+            if (ml >= LG_ERR_TEXT)
+                ml = LG_ERR_TEXT - 1;
+            memcpy(f->errmsg, m, ml);
+            f->errmsg[ml] = 0;
+        }
+    }
+    return r->bad ? -EINVAL : 0;
+}
+
+/* One table of a partial: define the new keys, add the counts. */
+static int merge_table(lg_agg *dst, lg_feed *fd, rd *r)
+{
+    uint64_t id = get_var(r), base = get_var(r), ndefs = get_var(r);
+    if (r->bad || id >= LG_TAB_COUNT || base != fd->n[id] ||
+        ndefs > (uint64_t)(r->end - r->p))
+        return -EINVAL;
+    lg_tab *t = &dst->tab[id];
+    for (uint64_t i = 0; i < ndefs; i++) {
+        size_t kl;
+        const unsigned char *key = get_bytes(r, &kl);
+        if (r->bad)
+            return -EINVAL;
+        long ix = lg_tab_upsert(t, key, kl, lg_hash(key, kl));
+        if (ix < 0 || map_push(fd, (int)id, (uint32_t)ix) < 0)
+            return -ENOMEM;
+    }
+    uint64_t nt = get_var(r);
+    if (r->bad || nt > (uint64_t)(r->end - r->p))
+        return -EINVAL;
+    /* Merged counts go to the dense entries (not the 64-byte slots): the
+     * table's hot part stays small.  Decode a run, then add with the
+     * entries prefetched. */
+    enum {
+        RUN = 64
+    };
+    const uint32_t *map = fd->map[id];
+    uint32_t sid[RUN];
+    uint64_t hb[RUN][2];
+    for (uint64_t k = 0; k < nt; k += RUN) {
+        int m = nt - k < RUN ? (int)(nt - k) : RUN;
+        for (int j = 0; j < m; j++) {
+            uint64_t lid = get_var(r);
+            hb[j][0] = get_var(r);
+            hb[j][1] = get_var(r);
+            if (r->bad || lid >= fd->n[id])
+                return -EINVAL;
+            sid[j] = map[lid];
+            __builtin_prefetch(&t->ents[sid[j]], 1);
+        }
+        for (int j = 0; j < m; j++) {
+            t->ents[sid[j]].hits += hb[j][0];
+            t->ents[sid[j]].bytes += hb[j][1];
+        }
+    }
+    return 0;
+}
+
+/* The new pairs of a partial, in the sink's ids.  Decoded first, so that
+ * each set slot can be prefetched a few pairs ahead. */
+static int merge_pairs(lg_agg *dst, lg_feed *fd, rd *r)
+{
+    enum {
+        AHEAD = 8
+    };
+    uint64_t np = get_var(r);
+    if (r->bad || np > (uint64_t)(r->end - r->p) / 2)
+        return -EINVAL;
+    if (np > dst->newcap) {
+        uint64_t *v = realloc(dst->newpairs, np * sizeof *v);
+        if (!v)
+            return -ENOMEM;
+        dst->newpairs = v;
+        dst->newcap = np;
+    }
+    uint64_t *v = dst->newpairs; /* the sink's scratch */
+    const uint32_t *mp = fd->map[LG_TAB_PATHS], *mc = fd->map[LG_TAB_CLIENTS];
+    for (uint64_t k = 0; k < np; k++) {
+        uint64_t pi = get_var(r), ci = get_var(r);
+        if (r->bad || pi >= fd->n[LG_TAB_PATHS] || ci >= fd->n[LG_TAB_CLIENTS])
+            return -EINVAL;
+        v[k] = ((uint64_t)mp[pi] + 1) << 32 | ((uint64_t)mc[ci] + 1);
+    }
+    for (uint64_t k = 0; k < np; k++) {
+        if (k + AHEAD < np)
+            __builtin_prefetch(
+                &dst->pairs.slots[lg_hash64(v[k + AHEAD]) & dst->pairs.mask],
+                1);
+        if (lg_set_add(&dst->pairs, v[k], lg_hash64(v[k])) < 0)
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+int lg_agg_merge(lg_agg *dst, const void *blob, size_t len)
+{
+    rd r = {blob, (const unsigned char *)blob + len, 0};
+    int rc;
+
+    if (len < 4 || memcmp(blob, AGG_MAGIC, 4) != 0)
+        return -EINVAL;
+    r.p += 4;
+    if (get_var(&r) != AGG_VERSION)
+        return -EINVAL;
+    uint64_t feed = get_var(&r), seq = get_var(&r);
+    if (r.bad || feed >= MAX_FEEDS || get_var(&r) != dst->nfiles)
+        return -EINVAL;
+    lg_feed *fd = feed_get(dst, (size_t)feed);
+    if (!fd)
+        return -ENOMEM;
+    if (seq == 0) { /* a new dictionary */
+        for (int i = 0; i < LG_TAB_COUNT; i++)
+            fd->n[i] = 0;
+        fd->next_seq = 0;
+    }
+    if (seq != fd->next_seq)
+        return -EINVAL; /* a partial of this feed is missing */
+    if ((rc = merge_head(dst, &r)) < 0)
+        return rc;
+    uint64_t nt = get_var(&r);
+    for (uint64_t k = 0; k < nt && !r.bad; k++)
+        if ((rc = merge_table(dst, fd, &r)) < 0)
+            return rc;
+    if ((rc = merge_pairs(dst, fd, &r)) < 0)
+        return rc;
+    if (r.bad || r.p != r.end)
+        return -EINVAL;
+    fd->next_seq = seq + 1;
+    return 0;
+}
