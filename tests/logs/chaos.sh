@@ -5,9 +5,10 @@
 # without crashes; without --retries, one kill fails the run with a clear
 # error.  Every run is bounded by `timeout`, so a hang fails the test.
 #
-# Input: a 500 MB combined log from genlog (about 2 s to write on the
-# 2-core CI VM; CHAOS_SIZE overrides it).  Kill schedules come from three
-# seeds (CHAOS_SEEDS).
+# Input: a 500 MB combined log from genlog (about 3 s to write on the
+# 2-core CI VM; CHAOS_SIZE overrides it), given twice on the command line
+# so that a run lasts long enough for ten kills 10-40 ms apart even on an
+# idle machine.  Kill schedules come from three seeds (CHAOS_SEEDS).
 . "$(dirname "$0")/lib.sh" "$@"
 
 SIZE=${CHAOS_SIZE:-500M}
@@ -53,13 +54,13 @@ kill_loop() {
 }
 
 # the reference: no crash
-timeout $LIMIT "$PIPEFAN" logs --json --top 50 -j 2 "$LOG" >"$TMP/ref.json" 2>"$TMP/ref.err"
+timeout $LIMIT "$PIPEFAN" logs --json --top 50 -j 2 "$LOG" "$LOG" >"$TMP/ref.json" 2>"$TMP/ref.err"
 rc=$?
 tap $((rc == 3 ? 0 : 1)) "crash-free reference run (exit 3: some bad lines)" "exit $rc: $(head -c 400 "$TMP/ref.err")"
 
 for seed in $SEEDS; do
     RANDOM=$seed
-    timeout $LIMIT "$PIPEFAN" logs --json --top 50 --retries 5 -j 2 "$LOG" \
+    timeout $LIMIT "$PIPEFAN" logs --json --top 50 --retries 5 -j 2 "$LOG" "$LOG" \
         >"$TMP/chaos.json" 2>"$TMP/chaos.err" &
     PF_PID=$!
     kills=$(kill_loop $KILLS)
@@ -97,7 +98,7 @@ check "--retries 0: the run failure is reported" \
 check "--retries 0: no report on stdout" test ! -s "$TMP/ff.json"
 
 # a stdin source cannot be replayed, but parse workers still can
-timeout $LIMIT "$PIPEFAN" logs --json --top 50 --retries 5 -j 2 - <"$LOG" \
+cat "$LOG" "$LOG" | timeout $LIMIT "$PIPEFAN" logs --json --top 50 --retries 5 -j 2 - \
     >"$TMP/stdin.json" 2>"$TMP/stdin.err" &
 PF_PID=$!
 RANDOM=11
