@@ -41,7 +41,7 @@ void pf__txn_commit(pf_ctx *ctx, int boundary)
                  : mid           ? ctx->rec_pos
                                  : ctx->in[ctx->in_cur].rpos;
     t->emitted = ctx->emitted;
-    t->cur = (uint32_t)ctx->cur;
+    t->cur = (uint32_t)(mid ? ctx->rec_cur : ctx->cur);
     t->turn = (uint32_t)ctx->turn;
     t->nout = (uint32_t)ctx->nout;
     for (int d = 0; d < ctx->nout; d++) {
@@ -151,47 +151,55 @@ static int ring_fits(pf_ctx *ctx, int d, size_t len)
     return pf__rw_fits(&ctx->out[d], len);
 }
 
+/* Whether waiting for space in ring d can end: the frame fits, or (with
+ * commits) the consumer has taken everything committed while output it
+ * cannot see yet holds the rest of the ring. */
+static int space_or_stuck(pf_ctx *ctx, int d, size_t len)
+{
+    pf__rw *w = &ctx->out[d];
+    if (ring_fits(ctx, d, len))
+        return 1;
+    return ctx->txn && w->wpos != w->pub && w->tail >= w->pub;
+}
+
 /* Block until ring d has room for len bytes: publish what is pending,
- * spin briefly, then sleep until a consumer commits. */
+ * spin briefly, then sleep until a consumer commits.  With commits, if the
+ * only thing in the way is this worker's own unpublished output, publish
+ * it past the commit rather than wait forever. */
 static void wait_space(pf_ctx *ctx, int d, size_t len)
 {
     pf__publish_all(ctx);
-    if (ctx->txn && ctx->out[d].wpos != ctx->out[d].pub) {
-        /* Unpublished output the consumer cannot see holds the space:
-         * once it has taken everything committed, publish past the
-         * commit rather than wait forever. */
-        pf__rw *w = &ctx->out[d];
-        while (!ring_fits(ctx, d, len) && w->tail < w->pub)
-            pf__cpu_relax();
-        if (!ring_fits(ctx, d, len))
-            unsafe_publish(ctx, d);
-    }
+    uint32_t was_in_call = 0; /* waiting is not being stuck in user code */
     if (ctx->track)
-        atomic_store_explicit(&ctx->me->in_call, 0, memory_order_relaxed);
+        was_in_call = atomic_exchange_explicit(&ctx->me->in_call, 0,
+                                               memory_order_relaxed);
     uint64_t t0 = pf__now_ns();
-    for (int i = 0; i < PF__SPIN_TRIES; i++) {
-        if (ring_fits(ctx, d, len))
-            goto done;
-        pf__cpu_relax();
-    }
     for (;;) {
-        struct pf__wctl *me = ctx->me;
-        uint32_t seq = atomic_load(&me->out_seq);
-        atomic_store(&me->out_sleep, 1);
-        atomic_thread_fence(memory_order_seq_cst);
+        int ready = 0;
+        for (int i = 0; i < PF__SPIN_TRIES && !ready; i++) {
+            ready = space_or_stuck(ctx, d, len);
+            pf__cpu_relax();
+        }
+        if (!ready) {
+            struct pf__wctl *me = ctx->me;
+            uint32_t seq = atomic_load(&me->out_seq);
+            atomic_store(&me->out_sleep, 1);
+            atomic_thread_fence(memory_order_seq_cst);
+            if (!space_or_stuck(ctx, d, len)) {
+                pf__push_stats(ctx);
+                pf__futex_wait(&me->out_seq, seq, PF__SLEEP_NS);
+            }
+            atomic_store(&me->out_sleep, 0);
+            continue;
+        }
         if (ring_fits(ctx, d, len))
             break;
-        pf__push_stats(ctx);
-        pf__futex_wait(&me->out_seq, seq, PF__SLEEP_NS);
-        atomic_store(&me->out_sleep, 0);
-        if (ring_fits(ctx, d, len))
-            break;
+        unsafe_publish(ctx, d);
     }
-    atomic_store(&ctx->me->out_sleep, 0);
-done:
     ctx->wait_out += pf__now_ns() - t0;
     if (ctx->track)
-        atomic_store_explicit(&ctx->me->in_call, 1, memory_order_relaxed);
+        atomic_store_explicit(&ctx->me->in_call, was_in_call,
+                              memory_order_relaxed);
 }
 
 /* Reserve a frame in ring d, waiting as long as needed. */
@@ -427,6 +435,7 @@ static inline void begin_emit(pf_ctx *ctx)
         ctx->epoch++;
         ctx->source_rec = 1;
         ctx->mid_record = 1;
+        ctx->rec_cur = ctx->cur;
     }
 }
 

@@ -131,6 +131,8 @@ int pf_stage_workers(pf_stage *s, int n)
 {
     if (s == NULL)
         return PF_EINVAL;
+    if (s->p->running)
+        return PF_EBUSY; /* the run uses the stage as it was */
     if (n < 1 || n > PF_MAX_WORKERS)
         return sticky(s->p, PF_EINVAL);
     s->workers = n;
@@ -141,6 +143,8 @@ int pf_stage_hooks(pf_stage *s, pf_hook_fn init, pf_hook_fn finish)
 {
     if (s == NULL)
         return PF_EINVAL;
+    if (s->p->running)
+        return PF_EBUSY; /* the run uses the stage as it was */
     s->init = init;
     s->finish = finish;
     return 0;
@@ -150,6 +154,8 @@ int pf_stage_restartable(pf_stage *s, int restartable)
 {
     if (s == NULL)
         return PF_EINVAL;
+    if (s->p->running)
+        return PF_EBUSY; /* the run uses the stage as it was */
     s->restartable = restartable != 0;
     return 0;
 }
@@ -158,6 +164,8 @@ int pf_stage_batch_hook(pf_stage *s, pf_hook_fn fn)
 {
     if (s == NULL)
         return PF_EINVAL;
+    if (s->p->running)
+        return PF_EBUSY; /* the run uses the stage as it was */
     if (s->index == 0 && fn != NULL)
         return sticky(s->p, PF_EINVAL); /* a source has no input batches */
     s->batch = fn;
@@ -178,6 +186,8 @@ int pf_stage_ordered(pf_stage *s, int ordered)
 {
     if (s == NULL)
         return PF_EINVAL;
+    if (s->p->running)
+        return PF_EBUSY; /* the run uses the stage as it was */
     if (s->index == 0 && ordered)
         return sticky(s->p, PF_EINVAL); /* a source has no input order */
     s->ordered = ordered != 0;
@@ -188,6 +198,8 @@ int pf_stage_distribution(pf_stage *s, int dist)
 {
     if (s == NULL)
         return PF_EINVAL;
+    if (s->p->running)
+        return PF_EBUSY; /* the run uses the stage as it was */
     if (dist != PF_DIST_ROUND_ROBIN && dist != PF_DIST_LEAST_LOADED)
         return sticky(s->p, PF_EINVAL);
     s->dist = dist;
@@ -198,8 +210,11 @@ int pf_pipeline_set_options(pf_pipeline *p, const pf_options *o)
 {
     if (p == NULL || o == NULL)
         return PF_EINVAL;
+    if (p->running)
+        return PF_EBUSY;
     if (o->ring_bytes != 0 &&
-        (o->ring_bytes < 4096 || (o->ring_bytes & (o->ring_bytes - 1)) != 0))
+        (o->ring_bytes < 4096 || o->ring_bytes > (1u << 30) ||
+         (o->ring_bytes & (o->ring_bytes - 1)) != 0))
         return sticky(p, PF_EINVAL);
     if (o->max_record == 0 || o->max_record > (1u << 30))
         return sticky(p, PF_EINVAL);

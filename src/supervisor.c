@@ -183,6 +183,13 @@ static void child_setup(const struct pf__run *run, int sfd,
     close(sfd);
     /* The supervisor handles SIGINT/SIGTERM for everyone: a terminal's
      * ^C reaches the whole process group, and workers must drain. */
+    for (int sig = 1; sig < NSIG; sig++) {
+        struct sigaction sa;
+        if (sig != SIGKILL && sig != SIGSTOP &&
+            sigaction(sig, NULL, &sa) == 0 && sa.sa_handler != SIG_DFL &&
+            sa.sa_handler != SIG_IGN)
+            signal(sig, SIG_DFL); /* the host's handlers are not ours */
+    }
     signal(SIGINT, SIG_IGN);
     signal(SIGTERM, SIG_IGN);
     signal(SIGCHLD, SIG_DFL);
@@ -309,6 +316,10 @@ static int dead_letter(struct watch *wa, int s, int w, pid_t pid,
                      "PFDL1 stage=%s worker=%d pid=%d reason=\"%s\" "
                      "bytes=%u\n",
                      wa->p->stages[s]->name, w, (int)pid, reason, len);
+    if (n < 0 || (size_t)n >= sizeof head) {
+        n = (int)sizeof head - 1; /* a very long stage name: cut */
+        head[n - 1] = '\n';
+    }
     struct iovec iov[3] = {
         {head, (size_t)n}, {(void *)rec, len}, {(void *)"\n", 1}};
     ssize_t want = n + (ssize_t)len + 1;
@@ -330,8 +341,11 @@ static int respawn(struct watch *wa, int g, int s, int w)
     atomic_store(&c->out_sleep, 0);
     atomic_store(&c->in_call, 0);
     atomic_fetch_add(&c->restarts, 1);
+    fflush(NULL); /* or the child writes the host's buffered output again */
     pid_t pid = fork();
     if (pid == 0) {
+        if (wa->dl_fd >= 0)
+            close(wa->dl_fd);
         child_setup(run, wa->sfd, &wa->host_mask);
         pf__worker_main(wa->p, run, s, w, 1);
     }
@@ -390,7 +404,9 @@ static int try_restart(struct watch *wa, int g, int status, int err)
         ring = -1;
         pos = atomic_load(&c->cur_pos);
     } else if (ring < 0) {
+        /* Outside a record (a hook): progress is a commit made. */
         ring = -2;
+        pos = atomic_load(&c->txn_seq);
     }
     if (f->ring == ring && f->pos == pos) {
         f->count++;

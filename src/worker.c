@@ -142,16 +142,19 @@ static inline void call(pf_ctx *ctx, const void *rec, size_t len)
         atomic_fetch_add_explicit(&me->beats, 1, memory_order_relaxed);
         atomic_store_explicit(&me->in_call, 1, memory_order_relaxed);
     }
+    ctx->rec_cur = ctx->cur;
     int rc = ctx->st->rec_fn(ctx, rec, len, ctx->st->arg);
-    if (ctx->track)
-        atomic_store_explicit(&ctx->me->in_call, 0, memory_order_relaxed);
-    ctx->mid_record = 0;
     if (rc != 0) {
+        /* in_call and cur_pos stay set: the supervisor counts failures
+         * per record to find poison records. */
         pf_log(ctx, PF_LOG_ERROR,
                "stage function returned %d on input record %llu", rc,
                (unsigned long long)ctx->rin);
         worker_fail(ctx, PF_ESTAGE);
     }
+    if (ctx->track)
+        atomic_store_explicit(&ctx->me->in_call, 0, memory_order_relaxed);
+    ctx->mid_record = 0;
 }
 
 /* Publish a partial batch whose deadline passed (between records). */
@@ -239,12 +242,11 @@ static void take_large(pf_ctx *ctx, int r, pf__frame f)
 static int is_poison(pf_ctx *ctx, int r)
 {
     struct pf__wctl *me = ctx->me;
-    if (atomic_load_explicit(&me->skip_ring, memory_order_relaxed) != r ||
-        atomic_load_explicit(&me->skip_pos, memory_order_relaxed) !=
-            ctx->in[r].rpos)
-        return 0;
-    atomic_store_explicit(&me->skip_ring, -1, memory_order_relaxed);
-    return 1;
+    /* Not cleared once skipped: positions only grow, and a replay of the
+     * same batch must skip the record again. */
+    return atomic_load_explicit(&me->skip_ring, memory_order_relaxed) == r &&
+           atomic_load_explicit(&me->skip_pos, memory_order_relaxed) ==
+               ctx->in[r].rpos;
 }
 
 static void run_hook(pf_ctx *ctx, pf_hook_fn fn, const char *what);
@@ -415,6 +417,9 @@ static int ctx_setup(pf_ctx *ctx, pf_pipeline *p, struct pf__run *run, int s,
                 ctx->resume = t->emitted;
             if (ctx->nout > 0)
                 ctx->cur = (int)(t->cur % (uint32_t)ctx->nout);
+            /* The dealt batch on ring cur may be open: close it with a
+             * MARK (an empty batch is harmless; a missing MARK is not). */
+            ctx->deal_open = ctx->deal;
             if (ctx->nin > 0)
                 ctx->turn = (int)(t->turn % (uint32_t)ctx->nin);
         }
@@ -505,8 +510,9 @@ _Noreturn void pf__worker_main(pf_pipeline *p, struct pf__run *run, int s,
         int rc = ctx.st->src_fn(&ctx, ctx.st->arg);
         if (ctx.track)
             atomic_store(&me->in_call, 0);
-        if (rc != 0 &&
-            !(rc == PF_ECANCELED && pf__stop_level(&ctx) != PF__RUN)) {
+        /* After a stop request, pf_emit fails and sources return
+         * whatever their error path returns: that is a clean stop. */
+        if (rc != 0 && pf__stop_level(&ctx) == PF__RUN) {
             pf_log(&ctx, PF_LOG_ERROR, "source function returned %d", rc);
             worker_fail(&ctx, PF_ESTAGE);
         }

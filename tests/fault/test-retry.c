@@ -377,21 +377,40 @@ static int in_order(pf_ctx *ctx, const void *rec, size_t len, void *arg)
     return 0;
 }
 
+/* A dealing transform: three records out per record in, dealt in turn
+ * to the ordered stage; killing it mid-record must not lose a MARK. */
+static int triple(pf_ctx *ctx, const void *rec, size_t len, void *arg)
+{
+    (void)arg;
+    (void)len;
+    uint64_t v;
+    memcpy(&v, rec, sizeof v);
+    for (uint64_t k = 0; k < 3; k++) {
+        uint64_t out = v * 3 + k;
+        int rc = pf_emit(ctx, &out, sizeof out);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
 TEST_TIMEOUT(chaos_ordered_stage_keeps_order_and_every_record, 300)
 {
-    uint64_t n = 400000;
-    const char *const victims[] = {"pf:ord/", "pf:nums/", NULL};
+    uint64_t n = 150000;
+    const char *const victims[] = {"pf:ord/", "pf:nums/", "pf:fan/", NULL};
     struct chaos *c = shared_alloc(sizeof *c);
     pf_pipeline *p = pf_pipeline_new();
     pf_source(p, "nums", numbers, &n);
+    pf_stage_add(p, "fan", triple, NULL);
     pf_stage *ord = pf_stage_add(p, "ord", slowish, NULL);
     pf_stage_workers(ord, 4);
     pf_stage_ordered(ord, 1);
     pf_stage_add(p, "check", in_order, c);
-    ASSERT_EQ(run_chaos(p, c, 3, 0, victims, 8, 5), 0);
+    ASSERT_EQ(run_chaos(p, c, 3, 0, victims, 10, 5), 0);
     ASSERT_EQ(c->order_bad, 0);
-    ASSERT_UEQ(c->records, n);
+    ASSERT_UEQ(c->records, 3 * n);
     ASSERT_GT(c->kills, 0);
+    runner_note("%d workers killed and restarted", c->kills);
     pf_pipeline_free(p);
     shared_free(c, sizeof *c);
 }
@@ -477,6 +496,39 @@ TEST(a_record_that_segfaults_the_worker_is_quarantined)
     shared_free(c, sizeof *c);
 }
 
+static int fail_on_poison(pf_ctx *ctx, const void *rec, size_t len, void *arg)
+{
+    (void)arg;
+    uint64_t v;
+    memcpy(&v, rec, sizeof v);
+    return v == POISON ? -1 : pf_emit(ctx, rec, len);
+}
+
+/* A failing function counts like a crash: retried, then quarantined -
+ * not restarted forever. */
+TEST(a_record_the_function_fails_on_is_quarantined_after_retries)
+{
+    uint64_t n = 100000;
+    struct chaos *c = shared_alloc(sizeof *c);
+    pf_pipeline *p = pf_pipeline_new();
+    pf_source(p, "nums", numbers, &n);
+    pf_stage_workers(pf_stage_add(p, "picky", fail_on_poison, NULL), 2);
+    pf_stage_add(p, "sum", sum_sink, c);
+    pf_options o;
+    pf_options_init(&o);
+    o.retries = 2;
+    o.progress = 0;
+    pf_pipeline_set_options(p, &o);
+    ASSERT_EQ(pf_run(p), PF_EPOISON);
+    ASSERT_UEQ(c->records, n - 1);
+    ASSERT_UEQ(c->hash_sum, n * (n - 1) / 2 - POISON);
+    pf_stage_stats st;
+    pf_pipeline_stage_stats(p, 1, &st);
+    ASSERT_EQ(st.total.restarts, 3);
+    pf_pipeline_free(p);
+    shared_free(c, sizeof *c);
+}
+
 TEST(without_retries_the_poison_record_fails_fast)
 {
     uint64_t n = 200000;
@@ -537,6 +589,60 @@ TEST(a_worker_stalled_on_a_record_is_killed_and_the_record_quarantined)
     ASSERT_NOT_NULL(fgets(head, sizeof head, f));
     ASSERT_STRSTR(head, "reason=\"stalled\"");
     fclose(f);
+    pf_pipeline_free(p);
+    shared_free(c, sizeof *c);
+}
+
+static int slow_sum(pf_ctx *ctx, const void *rec, size_t len, void *arg)
+{
+    usleep(200);
+    return sum_sink(ctx, rec, len, arg);
+}
+
+static uint64_t batch_sum;
+
+static int add_up(pf_ctx *ctx, const void *rec, size_t len, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    (void)len;
+    uint64_t v;
+    memcpy(&v, rec, sizeof v);
+    batch_sum += v;
+    return 0;
+}
+
+static int emit_sum(pf_ctx *ctx, void *arg)
+{
+    (void)arg;
+    uint64_t v = batch_sum;
+    batch_sum = 0;
+    return pf_emit(ctx, &v, sizeof v);
+}
+
+/* Waiting on a slow consumer, in a batch hook or idle, is not a stall. */
+TEST(a_worker_waiting_on_a_slow_consumer_is_not_stalled)
+{
+    uint64_t n = 300000;
+    struct chaos *c = shared_alloc(sizeof *c);
+    pf_pipeline *p = pf_pipeline_new();
+    pf_source(p, "nums", numbers, &n);
+    pf_stage *agg = pf_stage_add(p, "agg", add_up, NULL);
+    pf_stage_workers(agg, 2);
+    pf_stage_batch_hook(agg, emit_sum);
+    pf_stage_add(p, "sum", slow_sum, c);
+    pf_options o;
+    pf_options_init(&o);
+    o.retries = 1;
+    o.stall_ms = 100;
+    o.ring_bytes = 4096;
+    o.progress = 0;
+    pf_pipeline_set_options(p, &o);
+    ASSERT_EQ(pf_run(p), 0);
+    ASSERT_UEQ(c->hash_sum, n * (n - 1) / 2);
+    pf_stage_stats st;
+    pf_pipeline_stage_stats(p, 1, &st);
+    ASSERT_EQ(st.total.restarts, 0);
     pf_pipeline_free(p);
     shared_free(c, sizeof *c);
 }

@@ -635,3 +635,33 @@ TEST(stats_name_the_slow_stage_as_bottleneck)
     pf_pipeline_free(p);
     shared_free(sink, sizeof *sink);
 }
+
+static pf_stage *busy_stage;
+
+static void try_changes(const pf_pipeline *p, int final, void *arg)
+{
+    (void)p;
+    (void) final;
+    struct seen *s = arg;
+    pf_options o;
+    pf_options_init(&o);
+    if (pf_stage_workers(busy_stage, 3) == PF_EBUSY &&
+        pf_pipeline_set_options((pf_pipeline *)p, &o) == PF_EBUSY)
+        s->flag = 1;
+}
+
+TEST(a_running_pipeline_refuses_changes)
+{
+    struct seen *seen = shared_alloc(sizeof *seen);
+    struct gen g = {.n = 200, .lens = {10}, .nlens = 1};
+    pf_pipeline *p = pf_pipeline_new();
+    pf_source(p, "source", gen_source, &g);
+    busy_stage = pf_stage_add(p, "slow", slow_pass, NULL);
+    pf_stage_add(p, "sink", count_sink, seen);
+    pf_pipeline_on_progress(p, try_changes, seen);
+    ASSERT_EQ(pf_run(p), 0);
+    ASSERT_EQ(seen->flag, 1);
+    ASSERT_EQ(pf_stage_workers(busy_stage, 3), 0); /* allowed again */
+    pf_pipeline_free(p);
+    shared_free(seen, sizeof *seen);
+}
