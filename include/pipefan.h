@@ -11,7 +11,10 @@
  * Errors: every function returning int returns 0 (or a count) on success
  * and a negative PF_E* code on failure.  Where an errno fits, the code is
  * -errno.  The library never exits, aborts or prints on its own; messages
- * go through pf_log and a replaceable sink.
+ * go through pf_log and a replaceable sink.  The two exceptions are asked
+ * for: the progress line (pf_options.progress, by default only when stderr
+ * is a TTY) and the end-of-run table (pf_options.summary), both on fd 2.
+ * Builders and pf_pipeline_set_options return PF_EBUSY during a run.
  */
 #ifndef PIPEFAN_H
 #define PIPEFAN_H
@@ -86,7 +89,9 @@ typedef struct pf_pipeline pf_pipeline;
 typedef struct pf_stage pf_stage;
 typedef struct pf_ctx pf_ctx;
 
-/* A source: calls pf_emit for each record it makes, then returns 0. */
+/* A source: calls pf_emit for each record it makes, then returns 0.  Once
+ * the pipeline is stopping pf_emit fails; whatever the source returns
+ * then counts as a clean stop. */
 typedef int (*pf_source_fn)(pf_ctx *ctx, void *arg);
 /* A transform or sink: called once per input record; the record is
  * borrowed for the call only.  Non-zero fails the record (and, by default,
@@ -158,10 +163,11 @@ PF_EXTERN int pf_stage_distribution(pf_stage *s, int dist);
 /* Run-time options; a plain struct that may grow.  Always start from
  * pf_options_init. */
 typedef struct pf_options {
-    size_t ring_bytes;  /* bytes per queue; 0 = automatic (<= 4 MiB) */
+    size_t ring_bytes;  /* bytes per queue, a power of two <= 1 GiB;
+                           0 = automatic (<= 4 MiB) */
     size_t batch_bytes; /* publish after this many bytes; 0 = automatic */
     unsigned flush_us;  /* publish a partial batch after this long */
-    size_t max_record;  /* largest record, default 16 MiB */
+    size_t max_record;  /* largest record, default 16 MiB, <= 1 GiB */
     int serial;         /* 1 one process, 0 processes, -1 PIPEFAN_SERIAL */
     int progress;       /* 1 on, 0 off, -1 only when stderr is a TTY */
     int summary;        /* 1 log a per-stage table at the end */
@@ -187,11 +193,16 @@ PF_EXTERN int pf_pipeline_set_options(pf_pipeline *p, const pf_options *o);
 /* ---- running ------------------------------------------------------------ */
 
 /* Run the pipeline to completion.  Returns 0, or a negative PF_E* code:
- * the first builder error, PF_EWORKER when a worker died, PF_ESTAGE when a
- * stage function or hook failed, PF_EINTR after SIGINT/SIGTERM (the data
- * already in flight was drained and finish hooks ran).  Returns only after
- * every worker process has been reaped.  A pipeline may run more than
- * once. */
+ * the first builder error; PF_EBUSY if it is already running; PF_ENOMEM
+ * or PF_ESYS when shared memory, a signalfd or a fork could not be had;
+ * PF_EWORKER when a worker died; PF_ESTAGE when a stage function or hook
+ * failed; PF_EINTR after SIGINT/SIGTERM (the data already in flight was
+ * drained and finish hooks ran); with retries, PF_EPOISON when records
+ * were quarantined (the run finished without them) or a poison record
+ * failed the run, PF_EREPLAY when a worker died where its input cannot be
+ * replayed.  Returns only after every worker process has been reaped.  A
+ * pipeline may run more than once.  In serial mode there are no worker
+ * processes: signals, retries and stall_ms do not apply. */
 PF_EXTERN int pf_run(pf_pipeline *p);
 
 /* The signal that stopped the last pf_run (SIGINT, SIGTERM) or 0. */
