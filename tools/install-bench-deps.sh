@@ -4,4 +4,4 @@
 # install-deps.sh so `make check` never pulls them in.
 set -eu
 here=$(dirname "$0")
-exec "$here/install-deps.sh" hyperfine goaccess parallel gawk python3 "$@"
+exec "$here/install-deps.sh" hyperfine goaccess parallel gawk python3 time valgrind "$@"
