@@ -1,13 +1,19 @@
 #!/bin/bash
 # bench/logs.sh - pipefan logs against what users would run instead, side by
 # side in one run, on a generated combined log (page cache warm) and its
-# gzip copy: pipefan logs -j1/-j2, GoAccess (JSON output), the awk|sort|uniq
-# pipeline (one panel only) and the seeds' Python Pool of analyzers.
-# Medians of several runs (hyperfine), MB/s and ratios; peak RSS at 1 and
-# 4 GB.  Results: $OUT/results.md (docs/BENCHMARKS-logs.md keeps a copy).
+# gzip copy: pipefan logs -j1/-j2 (every panel, and the paths panel alone),
+# GoAccess (JSON output), the awk|sort|uniq pipeline (one panel only) and
+# the seeds' Python Pool of analyzers.  Medians of several runs
+# (hyperfine), MB/s and ratios; peak RSS at SIZE and BIG.  Results:
+# $OUT/results.md (docs/BENCHMARKS-logs.md keeps a copy).
 #
 #   bench/logs.sh [BUILD_DIR]       (env: SIZE=1G RUNS=5 SLOW_RUNS=2
 #                                    BIG=4G BENCH_DIR=/tmp/pipefan-bench)
+#
+# The log is tools/genlog's default site model (a fixed population of
+# 60,000 clients and 20,000 paths, each client with its own interest set),
+# so the BIG log has the distinct keys of the SIZE one: peak RSS must not
+# grow with it.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 BUILD=${1:-$HERE/../build}
@@ -19,7 +25,7 @@ RUNS=${RUNS:-5}
 SLOW_RUNS=${SLOW_RUNS:-2}
 OUT=${BENCH_DIR:-/tmp/pipefan-bench}
 mkdir -p "$OUT"
-LOG=$OUT/access-$SIZE.log
+LOG=$OUT/site-$SIZE.log
 for tool in hyperfine goaccess python3 gzip; do
     command -v $tool >/dev/null || { echo "bench/logs.sh: needs $tool" >&2; exit 1; }
 done
@@ -28,12 +34,14 @@ done
 [ -s "$LOG.gz" ] || gzip -6 -c "$LOG" >"$LOG.gz"
 BYTES=$(stat -c %s "$LOG")
 cat "$LOG" "$LOG.gz" >/dev/null # warm the page cache
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 
 export PIPEFAN_LOG=error
 PF="$P logs --json --no-progress"
 hyperfine --style basic --warmup 1 --runs "$RUNS" --export-json "$OUT/plain.json" \
     -n "pipefan logs -j1" "$PF -j1 $LOG >/dev/null" \
     -n "pipefan logs -j2" "$PF -j2 $LOG >/dev/null" \
+    -n "pipefan logs -j2 --panels paths" "$PF -j2 --panels paths $LOG >/dev/null" \
     -n "awk|sort|uniq -c (paths only)" "LC_ALL=C awk '{print \$7}' $LOG | LC_ALL=C sort | uniq -c | sort -rn >/dev/null"
 hyperfine --style basic --runs "$SLOW_RUNS" --export-json "$OUT/plain-slow.json" \
     -n "python Pool of analyzers -j2" "python3 $HERE/py_logs.py -j 2 $LOG >/dev/null" \
@@ -45,19 +53,32 @@ hyperfine --style basic --warmup 1 --runs "$RUNS" --export-json "$OUT/gzip.json"
 hyperfine --style basic --runs "$SLOW_RUNS" --export-json "$OUT/gzip-slow.json" \
     -n "zcat | goaccess (.gz)" "zcat $LOG.gz | goaccess - --log-format=COMBINED --no-global-config -o $OUT/goaccess-gz.json >/dev/null 2>&1"
 
-# peak RSS (the largest process of the run) at SIZE and BIG
-rss() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; }
-BIGLOG=$OUT/access-$BIG.log
+# peak RSS (the largest process of the run) at SIZE and BIG, median of 3
+rss() {
+    for _ in 1 2 3; do /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; done |
+        sort -n | sed -n 2p
+}
+BIGLOG=$OUT/site-$BIG.log
 [ -s "$BIGLOG" ] || "$G" --size "$BIG" --seed 2 -o "$BIGLOG"
 RSS1=$(rss $PF -j2 "$LOG")
-RSS4=$(rss $PF -j2 "$BIGLOG")
 cat "$BIGLOG" >/dev/null
+RSS4=$(rss $PF -j2 "$BIGLOG")
 T4=$( { /usr/bin/time -f %e $PF -j2 "$BIGLOG" >/dev/null; } 2>&1 | tail -1)
+BIGBYTES=$(stat -c %s "$BIGLOG")
+DISTINCT=$(for f in "$LOG" "$BIGLOG"; do
+    $PF -j2 --top 0 --panels totals,paths "$f" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+print("%d/%d/%d" % (d["totals"]["unique_clients"], d["totals"]["unique_paths"],
+                    sum(p["clients"] for p in d["paths"])))'
+done | paste -sd' ')
 rm -f "$BIGLOG"
+LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 
-python3 - "$OUT" "$BYTES" "$RSS1" "$RSS4" "$SIZE" "$BIG" "$T4" <<'PY' | tee "$OUT/results.md"
+python3 - "$OUT" "$BYTES" "$RSS1" "$RSS4" "$SIZE" "$BIG" "$T4" "$BIGBYTES" "$DISTINCT" "$LOAD0" "$LOAD1" <<'PY' | tee "$OUT/results.md"
 import json, sys, os
-out, nbytes, rss1, rss4, size, big, t4 = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], sys.argv[6], float(sys.argv[7])
+out, nbytes, rss1, rss4, size, big, t4, bigbytes = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], sys.argv[6], float(sys.argv[7]), int(sys.argv[8])
+distinct, load0, load1 = sys.argv[9].split(), sys.argv[10], sys.argv[11]
 def load(name):
     p = os.path.join(out, name)
     return json.load(open(p))["results"] if os.path.exists(p) else []
@@ -72,13 +93,17 @@ def table(rows, ref_name, title):
         mbs = nbytes / r["median"] / 1e6
         print(f"| {r['command']} | {r['median']:.2f} | {r['min']:.2f} | {r['max']:.2f} | {mbs:.0f} | {r['median'] / ref:.1f} |")
 print(f"Input: generated combined log, {nbytes / 1e9:.2f} GB ({size}), page cache warm; MB/s of uncompressed bytes.")
+print(f"Load average (1, 5, 15 min) before: {load0}; after: {load1}.")
 table(plain, "pipefan logs -j2", "Plain input")
 table(gz, "pipefan logs -j2 (.gz)", "gzip input")
 m = {r["command"]: r["median"] for r in plain + gz}
-print("\n### Ratios\n")
-print(f"- 2 workers vs 1: {m['pipefan logs -j1'] / m['pipefan logs -j2']:.2f}x (plain), {m['pipefan logs -j1 (.gz)'] / m['pipefan logs -j2 (.gz)']:.2f}x (gzip)")
-print(f"- vs GoAccess: {m['goaccess --log-format=COMBINED (JSON)'] / m['pipefan logs -j2']:.1f}x; vs awk|sort|uniq: {m['awk|sort|uniq -c (paths only)'] / m['pipefan logs -j2']:.1f}x; vs Python Pool: {m['python Pool of analyzers -j2'] / m['pipefan logs -j2']:.1f}x")
-print(f"- gzip, per worker vs zcat: {m['zcat >/dev/null'] / m['pipefan logs -j1 (.gz)']:.2f}x zcat's speed with one worker")
-print(f"\n### Peak RSS (largest process, pipefan logs -j2)\n")
-print(f"| input | peak RSS |\n|---|---:|\n| {size} | {rss1 / 1024:.0f} MiB |\n| {big} | {rss4 / 1024:.0f} MiB ({t4:.1f} s) |")
+print("\n### Ratios (medians)\n")
+print(f"- 2 workers vs 1: {m['pipefan logs -j1'] / m['pipefan logs -j2']:.2f}x (plain), {m['pipefan logs -j1 (.gz)'] / m['pipefan logs -j2 (.gz)']:.2f}x (gzip, one file: one worker decodes it)")
+print(f"- vs GoAccess: {m['goaccess --log-format=COMBINED (JSON)'] / m['pipefan logs -j2']:.1f}x; vs Python Pool: {m['python Pool of analyzers -j2'] / m['pipefan logs -j2']:.1f}x")
+print(f"- vs awk|sort|uniq: {m['awk|sort|uniq -c (paths only)'] / m['pipefan logs -j2']:.1f}x (every panel), {m['awk|sort|uniq -c (paths only)'] / m['pipefan logs -j2 --panels paths']:.1f}x (--panels paths)")
+print(f"- gzip, one worker vs zcat: {m['zcat >/dev/null'] / m['pipefan logs -j1 (.gz)']:.2f}x zcat's speed")
+print(f"\n### Peak RSS (largest process, pipefan logs -j2, median of 3)\n")
+print("| input | bytes | distinct clients / paths / (path, client) pairs | peak RSS |\n|---|---:|---|---:|")
+print(f"| {size} | {nbytes / 1e9:.2f} GB | {distinct[0]} | {rss1 / 1024:.0f} MiB |")
+print(f"| {big} | {bigbytes / 1e9:.2f} GB | {distinct[1]} | {rss4 / 1024:.0f} MiB ({t4:.1f} s) |")
 PY

@@ -419,7 +419,8 @@ int lg_set_add(lg_set64 *s, uint64_t v, uint64_t h)
     }
     s->slots[i] = v;
     s->n++;
-    if (s->n * 2 > s->mask + 1 && set_grow(s) < 0)
+    /* up to 3/4 full: 8 values share a line, so probes stay short */
+    if (s->n * 4 > (s->mask + 1) * 3 && set_grow(s) < 0)
         return -ENOMEM;
     return 1;
 }
