@@ -40,7 +40,7 @@ struct pf_ctx {
     uint64_t *tseen;     /* [nout]: consumer's tail at the last batch */
     uint64_t *tmoved;    /* [nout]: when that tail last moved, 0 unknown */
     int cur;             /* output ring being filled */
-    int rec_cur; /* cur when the record in progress began */
+    int rec_cur;         /* cur when the record in progress began */
     int dist;            /* enum pf_dist */
     int deal;            /* next stage ordered: deal batches strictly */
     int deal_open;       /* records written since the last MARK */

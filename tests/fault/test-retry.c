@@ -481,10 +481,11 @@ TEST(a_record_that_segfaults_the_worker_is_quarantined)
     char head[256];
     ASSERT_NOT_NULL(fgets(head, sizeof head, f));
     ASSERT_STRSTR(head, "PFDL1 stage=crashy ");
-    /* ASan catches the SIGSEGV itself and exits with status 1. */
-    ASSERT_STRSTR(head, RUNNER_ASAN
-                            ? "reason=\"exited with status 1\""
-                            : "reason=\"killed by signal 11 (SIGSEGV)\"");
+    /* Under ASan the SIGSEGV is sometimes caught by ASan itself, which
+     * then exits with status 1. */
+    if (strstr(head, "reason=\"killed by signal 11 (SIGSEGV)\"") == NULL &&
+        !(RUNNER_ASAN && strstr(head, "reason=\"exited with status 1\"")))
+        FAIL("unexpected dead-letter header: %s", head);
     ASSERT_STRSTR(head, "bytes=8\n");
     uint64_t v = 0;
     ASSERT_EQ(fread(&v, 1, sizeof v, f), sizeof v);
