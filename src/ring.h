@@ -124,12 +124,6 @@ static inline int pf__rw_publish(pf__rw *w)
     return 1;
 }
 
-/* Bytes written but not yet published. */
-static inline uint64_t pf__rw_pending(const pf__rw *w)
-{
-    return w->wpos - w->pub;
-}
-
 /* Bytes in flight: published or written, not yet committed (cached). */
 static inline uint64_t pf__rw_used(const pf__rw *w)
 {

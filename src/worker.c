@@ -51,6 +51,8 @@ static _Noreturn void worker_fail(pf_ctx *ctx, int err)
     atomic_store(&ctx->me->t_end, pf__now_ns());
     atomic_store(&ctx->me->state, PF__W_FAILED);
     fflush(NULL);
+    /* The status is informative only (the supervisor reads state and
+     * error): 70 for a failing stage function or hook, 71 otherwise. */
     _exit(PF_ESTAGE == err ? 70 : 71);
 }
 
@@ -234,8 +236,6 @@ static void take_large(pf_ctx *ctx, int r, pf__frame f)
     call(ctx, ctx->big, size);
 }
 
-/* Process up to a batch of frames from ring r; returns how many.  With
- * at_mark, stops after a MARK and sets *marked. */
 /* Whether the record at the read position of ring r is the poison record
  * the supervisor told this worker to skip (it is in the dead-letter file
  * already). */
@@ -249,8 +249,20 @@ static int is_poison(pf_ctx *ctx, int r)
                ctx->in[r].rpos;
 }
 
-static void run_hook(pf_ctx *ctx, pf_hook_fn fn, const char *what);
+/* Run a hook; a failure ends the worker. */
+static void run_hook(pf_ctx *ctx, pf_hook_fn fn, const char *what)
+{
+    if (fn == NULL)
+        return;
+    int rc = fn(ctx, ctx->st->arg);
+    if (rc != 0) {
+        pf_log(ctx, PF_LOG_ERROR, "%s hook returned %d", what, rc);
+        worker_fail(ctx, PF_ESTAGE);
+    }
+}
 
+/* Process up to a batch of frames from ring r; returns how many.  With
+ * at_mark, stops after a MARK and sets *marked. */
 static int consume(pf_ctx *ctx, int r, int at_mark, int *marked)
 {
     pf__rr *rd = &ctx->in[r];
@@ -447,18 +459,6 @@ static void txn_roll_forward(pf_pipeline *p, struct pf__run *run, int s, int w)
             &run->rings[run->ring_first[s - 1] + t->in_ring * D + w];
         if (atomic_load(&r->tail) < t->in_tail)
             atomic_store(&r->tail, t->in_tail);
-    }
-}
-
-/* Run a hook; a failure ends the worker. */
-static void run_hook(pf_ctx *ctx, pf_hook_fn fn, const char *what)
-{
-    if (fn == NULL)
-        return;
-    int rc = fn(ctx, ctx->st->arg);
-    if (rc != 0) {
-        pf_log(ctx, PF_LOG_ERROR, "%s hook returned %d", what, rc);
-        worker_fail(ctx, PF_ESTAGE);
     }
 }
 

@@ -22,13 +22,6 @@ static uint64_t one_second(void)
     return (uint64_t)(1e9 * runner_timeout_scale());
 }
 
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* Pid of the child of ppid named comm exactly, or 0. */
 static pid_t find_child(pid_t ppid, const char *comm)
 {

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "pipefan.h"
 #include "runner.h"
@@ -64,6 +65,14 @@ static inline int children_named(pid_t ppid, const char *prefix, pid_t *out,
     if (d != NULL)
         closedir(d);
     return n;
+}
+
+/* Monotonic time in nanoseconds. */
+static inline uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /* Record i of a generated stream: length from the cycle, bytes from i. */

@@ -434,13 +434,6 @@ TEST(keyed_routing_sends_each_key_to_one_worker)
 /* ---- latency, names, errors, stats ----------------------------------------
  */
 
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static int trickle(pf_ctx *ctx, void *arg)
 {
     (void)arg;
