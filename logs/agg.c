@@ -226,6 +226,7 @@ static void tab_destroy(lg_tab *t)
     free(t->ents);
     free(t->pos);
     free(t->touched);
+    free(t->cnt);
 }
 
 /* Forget every key, keeping the memory. */
@@ -858,6 +859,11 @@ static void fold_counts(const lg_tab *t)
         t->ents[i].hits += s->hits;
         t->ents[i].bytes += s->bytes;
         s->hits = s->bytes = 0;
+    }
+    for (size_t i = 0; i < t->cnt_n && i < t->n; i++) {
+        t->ents[i].hits += t->cnt[i].hits;
+        t->ents[i].bytes += t->cnt[i].bytes;
+        t->cnt[i].hits = t->cnt[i].bytes = 0;
     }
 }
 

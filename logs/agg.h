@@ -63,6 +63,11 @@ enum lg_tab_id {
  * when a log has ever more distinct keys (unique query strings). */
 #define LG_DICT_MAX_KEYS (2u << 20)
 
+/* A hit count and a byte count. */
+typedef struct lg_status_cnt {
+    uint64_t hits, bytes;
+} lg_status_cnt;
+
 /* One distinct key of a table, by id (ids are dense, in insertion order).
  * HOURS and DAYS keys are 8-byte signed bucket numbers (hours or days since
  * the epoch, as logged).  hits and bytes are the counts merged from
@@ -104,6 +109,10 @@ typedef struct lg_tab {
     size_t sent;      /* ids [0, sent) are known to the sink */
     uint32_t last_id; /* one-entry cache of the last key, or UINT32_MAX */
     lg_arena *arena;  /* the keys */
+    /* sink: merged counts by id, dense and small (16 bytes an id), so a
+     * merge's random adds stay in cache; cnt_n ids */
+    lg_status_cnt *cnt;
+    size_t cnt_n;
 } lg_tab;
 
 /* A set of 64-bit values (path id, client id pairs), never 0. */
@@ -132,10 +141,6 @@ typedef struct lg_file_stat {
     int err; /* 0, or the negative error that ended reading */
     char errmsg[LG_ERR_TEXT];
 } lg_file_stat;
-
-typedef struct lg_status_cnt {
-    uint64_t hits, bytes;
-} lg_status_cnt;
 
 /* What the sink knows of one feed: its next partial number and, per
  * table, the map from the feed's dictionary ids to the sink's ids. */
