@@ -918,9 +918,10 @@ static int cmp_bucket(const void *pa, const void *pb)
     return x < y ? -1 : x > y;
 }
 
-const lg_ent **lg_agg_sorted(const lg_agg *a, int id, size_t *n)
+const lg_ent **lg_agg_ranked(const lg_agg *a, int id, size_t k, size_t *n)
 {
     const lg_tab *t = &a->tab[id];
+    int buckets = id == LG_TAB_HOURS || id == LG_TAB_DAYS;
     *n = 0;
     if (!t->n)
         return NULL;
@@ -930,8 +931,30 @@ const lg_ent **lg_agg_sorted(const lg_agg *a, int id, size_t *n)
     fold_counts(t);
     for (size_t i = 0; i < t->n; i++)
         v[i] = &t->ents[i];
-    qsort(v, t->n, sizeof *v,
-          (id == LG_TAB_HOURS || id == LG_TAB_DAYS) ? cmp_bucket : cmp_hits);
     *n = t->n;
+    if (buckets || k == 0 || k >= t->n / 8) {
+        qsort(v, t->n, sizeof *v, buckets ? cmp_bucket : cmp_hits);
+        return v;
+    }
+    /* Only the first k must be in order (the rows shown): keep v[0..k)
+     * as the best k so far, sorted, and insert each better entry. */
+    qsort(v, k, sizeof *v, cmp_hits);
+    for (size_t i = k; i < t->n; i++) {
+        const lg_ent *e = v[i];
+        if (cmp_hits(&e, &v[k - 1]) >= 0)
+            continue;
+        size_t at = k - 1;
+        v[i] = v[k - 1];
+        while (at > 0 && cmp_hits(&e, &v[at - 1]) < 0) {
+            v[at] = v[at - 1];
+            at--;
+        }
+        v[at] = e;
+    }
     return v;
+}
+
+const lg_ent **lg_agg_sorted(const lg_agg *a, int id, size_t *n)
+{
+    return lg_agg_ranked(a, id, 0, n);
 }

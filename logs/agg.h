@@ -272,6 +272,11 @@ void lg_agg_finalize(lg_agg *a);
  * (caller frees), NULL with *n = 0 when empty or out of memory. */
 const lg_ent **lg_agg_sorted(const lg_agg *a, int id, size_t *n);
 
+/* The same, with only the first k entries (0 = all) in that order and the
+ * rest after them in no order: what a report of the top k needs, at a
+ * fraction of a full sort's cost.  HOURS and DAYS are always sorted. */
+const lg_ent **lg_agg_ranked(const lg_agg *a, int id, size_t k, size_t *n);
+
 /* Decode the bucket number of an HOURS or DAYS entry. */
 int64_t lg_ent_bucket(const lg_ent *e);
 

@@ -79,11 +79,15 @@ int lg_report_build(lg_report *r, const lg_job *job, const lg_agg *agg)
     for (int id = 0; id < LG_TAB_COUNT; id++) {
         if (!agg->tab[id].n)
             continue;
-        r->rows[id] = lg_agg_sorted(agg, id, &r->nrows[id]);
+        /* ranked panels show their first --top rows: only those need
+         * order (methods and protocols show every row) */
+        size_t k = id == LG_TAB_METHODS || id == LG_TAB_PROTOCOLS ? 0 : r->top;
+        r->rows[id] = lg_agg_ranked(agg, id, k, &r->nrows[id]);
         if (!r->rows[id])
             goto nomem;
     }
-    if ((lg_report_has(r, LG_PANEL_COUNTRIES) || lg_report_has(r, LG_PANEL_CLIENTS)) &&
+    if ((lg_report_has(r, LG_PANEL_COUNTRIES) ||
+         lg_report_has(r, LG_PANEL_CLIENTS)) &&
         build_countries(r) < 0)
         goto nomem;
     r->format_desc = NULL;
@@ -143,7 +147,8 @@ void lg_bucket_text(int id, int64_t bucket, char buf[32])
     }
 }
 
-/* ---- escaping ------------------------------------------------------------- */
+/* ---- escaping -------------------------------------------------------------
+ */
 
 size_t lg_utf8_len(const unsigned char *p, size_t n)
 {
@@ -195,12 +200,28 @@ void lg_json_str(FILE *f, const char *s, size_t n)
         }
         unsigned c = *p;
         switch (c) {
-        case '"': fputs("\\\"", f); p++; continue;
-        case '\\': fputs("\\\\", f); p++; continue;
-        case '\n': fputs("\\n", f); p++; continue;
-        case '\r': fputs("\\r", f); p++; continue;
-        case '\t': fputs("\\t", f); p++; continue;
-        default: break;
+        case '"':
+            fputs("\\\"", f);
+            p++;
+            continue;
+        case '\\':
+            fputs("\\\\", f);
+            p++;
+            continue;
+        case '\n':
+            fputs("\\n", f);
+            p++;
+            continue;
+        case '\r':
+            fputs("\\r", f);
+            p++;
+            continue;
+        case '\t':
+            fputs("\\t", f);
+            p++;
+            continue;
+        default:
+            break;
         }
         if (c < 0x20 || c == 0x7f) {
             fprintf(f, "\\u%04x", c);
@@ -221,7 +242,8 @@ void lg_json_str(FILE *f, const char *s, size_t n)
 
 /* Columns of one character at p (valid UTF-8 of length k), escaped or not:
  * control characters become 4-column \xHH. */
-static int term_piece(const unsigned char *p, size_t left, char *out, size_t *outn)
+static int term_piece(const unsigned char *p, size_t left, char *out,
+                      size_t *outn)
 {
     unsigned c = p[0];
     if (c >= 0x20 && c < 0x7f) {

@@ -274,3 +274,33 @@ TEST(batches_of_two_feeds_and_a_restart_merge_to_the_whole)
     lg_agg_free(f1);
     lg_agg_free(dst);
 }
+
+/* lg_agg_ranked puts the first k entries in the full sort's order, for
+ * every k, with ties broken the same way. */
+TEST(ranked_top_k_is_the_head_of_the_full_sort)
+{
+    lg_agg *a = lg_agg_new(1, ALL_TABS, 0);
+    char p[32];
+    for (int i = 0; i < 3000; i++) {
+        lg_rec r;
+        memset(&r, 0, sizeof r);
+        r.client = S("1.1.1.1");
+        r.ts = LG_NO_TIME;
+        r.status = 200;
+        r.bytes = (uint64_t)(i % 7);
+        snprintf(p, sizeof p, "/p%d", (i * 7919) % 997);
+        for (int rep = 0; rep <= (i * 31) % 5; rep++)
+            ASSERT_EQ(lg_agg_add(a, &r, S(p), 0), 0);
+    }
+    size_t n, m;
+    const lg_ent **full = lg_agg_sorted(a, LG_TAB_PATHS, &n);
+    for (size_t k = 1; k < 60; k += 7) {
+        const lg_ent **top = lg_agg_ranked(a, LG_TAB_PATHS, k, &m);
+        ASSERT_UEQ(m, n);
+        for (size_t i = 0; i < k; i++)
+            ASSERT(top[i] == full[i]);
+        free(top);
+    }
+    free(full);
+    lg_agg_free(a);
+}
