@@ -53,12 +53,33 @@ static int emit_chunk(pf_ctx *ctx, const lg_chunk *c, const void *data,
     return rc < 0 ? rc : 1;
 }
 
+/* Plain bytes not yet cut into chunks, over every input. */
+static uint64_t plain_left;
+
+/* The size of the next chunk.  With an automatic size, the last chunks
+ * shrink (to a quarter of each worker's share of what is left, down to
+ * LG_CHUNK_MIN), so the workers finish together rather than one of them
+ * counting a last big chunk alone. */
+static uint64_t next_chunk(const lg_job *job)
+{
+    uint64_t c = job->chunk_size;
+    if (job->cfg->chunk_size)
+        return c;
+    uint64_t share =
+        plain_left / (4 * (uint64_t)(job->cfg->jobs > 0 ? job->cfg->jobs : 1));
+    if (share < c)
+        c = share > LG_CHUNK_MIN ? share : LG_CHUNK_MIN;
+    return c;
+}
+
 /* Cut a plain file into line-aligned ranges. */
 static int split_plain(pf_ctx *ctx, lg_job *job, uint32_t i)
 {
     const lg_input *in = &job->in.v[i];
-    lg_chunk c = {.magic = LG_CHUNK_MAGIC, .kind = LG_CHUNK_RANGE,
-                  .fmt = job->file_fmt[i], .file = i};
+    lg_chunk c = {.magic = LG_CHUNK_MAGIC,
+                  .kind = LG_CHUNK_RANGE,
+                  .fmt = job->file_fmt[i],
+                  .file = i};
     uint64_t off = 0, size = in->size;
     int rc = 1;
     int fd = open(in->path, O_RDONLY | O_CLOEXEC);
@@ -69,7 +90,7 @@ static int split_plain(pf_ctx *ctx, lg_job *job, uint32_t i)
         return emit_chunk(ctx, &c, NULL, 0, NULL);
     }
     while (off < size && rc > 0) {
-        uint64_t end = off + job->chunk_size;
+        uint64_t end = off + next_chunk(job);
         if (end >= size) {
             end = size;
         } else {
@@ -79,6 +100,7 @@ static int split_plain(pf_ctx *ctx, lg_job *job, uint32_t i)
         c.offset = off;
         c.length = end - off;
         rc = emit_chunk(ctx, &c, NULL, 0, NULL);
+        plain_left -= plain_left < end - off ? plain_left : end - off;
         off = end;
     }
     close(fd);
@@ -107,8 +129,11 @@ static int split_stdin(pf_ctx *ctx, lg_job *job, uint32_t i)
     const char *p;
     size_t n;
     int rc, got;
-    lg_chunk c = {.magic = LG_CHUNK_MAGIC, .kind = LG_CHUNK_DATA,
-                  .fmt = job->file_fmt[i], .file = i, .line = 1};
+    lg_chunk c = {.magic = LG_CHUNK_MAGIC,
+                  .kind = LG_CHUNK_DATA,
+                  .fmt = job->file_fmt[i],
+                  .file = i,
+                  .line = 1};
 
     while (nhead < sizeof head) {
         ssize_t k = read(0, head + nhead, sizeof head - nhead);
@@ -188,9 +213,15 @@ int lg_split_source(pf_ctx *ctx, void *arg)
             order[nc++] = i;
     sort_job = job;
     qsort(order, nc, sizeof *order, cmp_comp);
+    plain_left = 0;
+    for (uint32_t i = 0; i < n; i++)
+        if (!job->in.v[i].is_stdin && job->in.v[i].comp == LG_COMP_NONE)
+            plain_left += job->in.v[i].size;
     for (size_t k = 0; k < nc && rc > 0; k++) {
-        lg_chunk c = {.magic = LG_CHUNK_MAGIC, .kind = LG_CHUNK_FILE,
-                      .fmt = job->file_fmt[order[k]], .file = order[k]};
+        lg_chunk c = {.magic = LG_CHUNK_MAGIC,
+                      .kind = LG_CHUNK_FILE,
+                      .fmt = job->file_fmt[order[k]],
+                      .file = order[k]};
         rc = emit_chunk(ctx, &c, NULL, 0, NULL);
     }
     for (uint32_t i = 0; i < n && rc > 0; i++) {
