@@ -18,9 +18,11 @@ static const struct cli_cmd {
     int (*fn)(int argc, char **argv);
     const char *summary;
 } commands[] = {
-    {"logs", cli_cmd_logs, "analyse web access logs (plain, .gz, .zst) in parallel"},
+    {"logs", cli_cmd_logs,
+     "analyse web access logs (plain, .gz, .zst) in parallel"},
 #ifdef CLI_HAVE_RUN
-    {"run", cli_cmd_run, "run a pipeline of shell commands with per-stage fan-out"},
+    {"run", cli_cmd_run,
+     "run a pipeline of shell commands with per-stage fan-out"},
 #endif
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
@@ -39,7 +41,9 @@ static void version(void)
 {
     printf("pipefan %s (libpipefan %s)\n", PF_VERSION_STRING, pf_version());
     printf("features: gzip=%s zstd=%s pcre2=%s geoip=%s libdeflate=%s\n",
-           HAVE_ISAL ? "isa-l" : HAVE_ZLIB ? "zlib" : "no",
+           HAVE_ISAL   ? "isa-l"
+           : HAVE_ZLIB ? "zlib"
+                       : "no",
            HAVE_ZSTD ? "yes" : "no", HAVE_PCRE2 ? "yes" : "no",
            HAVE_MAXMINDDB ? "yes" : "no", HAVE_LIBDEFLATE ? "yes" : "no");
 }
@@ -51,7 +55,8 @@ int main(int argc, char **argv)
         return CLI_EXIT_USAGE;
     }
     const char *cmd = argv[1];
-    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
+        strcmp(cmd, "help") == 0) {
         usage(stdout);
         return CLI_EXIT_OK;
     }

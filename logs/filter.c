@@ -21,19 +21,19 @@
 typedef struct lg_cidr {
     uint8_t addr[16]; /* IPv4 in the first 4 bytes */
     uint8_t v6;
-    uint8_t plen;     /* prefix length in bits */
+    uint8_t plen; /* prefix length in bits */
 } lg_cidr;
 
 typedef struct lg_regex {
     pcre2_code *code;
-    int jit;          /* JIT compilation succeeded: use pcre2_jit_match */
+    int jit; /* JIT compilation succeeded: use pcre2_jit_match */
 } lg_regex;
 
 struct lg_filter {
     int empty;
     int has_since, has_until;
-    int64_t since;           /* keep ts >= since */
-    int64_t until;           /* keep ts < until */
+    int64_t since; /* keep ts >= since */
+    int64_t until; /* keep ts < until */
     int has_status;
     uint8_t status_ok[1000];
     lg_regex *inc, *exc;
@@ -62,9 +62,10 @@ static int ferr(char *err, size_t errlen, const char *fmt, ...)
 /* ---- static assets ---- */
 
 static const char *const static_exts[] = {
-    "css", "js", "mjs", "map", "png", "jpg", "jpeg", "gif", "ico", "svg",
-    "svgz", "webp", "avif", "bmp", "tif", "tiff", "woff", "woff2", "ttf",
-    "otf", "eot", "swf", "mp4", "webm", "mp3", "ogg", "wav", "flac",
+    "css", "js",   "mjs",  "map",   "png",  "jpg",  "jpeg",
+    "gif", "ico",  "svg",  "svgz",  "webp", "avif", "bmp",
+    "tif", "tiff", "woff", "woff2", "ttf",  "otf",  "eot",
+    "swf", "mp4",  "webm", "mp3",   "ogg",  "wav",  "flac",
 };
 
 lg_str lg_path_strip_query(lg_str t)
@@ -111,7 +112,8 @@ static int parse_addr(const char *s, size_t n, uint8_t out[16])
         return inet_pton(AF_INET, buf, out) == 1 ? 4 : 0;
     if (inet_pton(AF_INET6, buf, out) != 1)
         return 0;
-    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    static const uint8_t mapped[12] = {0, 0, 0, 0, 0,    0,
+                                       0, 0, 0, 0, 0xff, 0xff};
     if (memcmp(out, mapped, 12) == 0) {
         memmove(out, out + 12, 4);
         return 4;
@@ -227,8 +229,8 @@ static int compile_regexes(const char *const *pats, size_t n, lg_regex **out,
         if (!rx[i].code) {
             PCRE2_UCHAR msg[160];
             pcre2_get_error_message(ec, msg, sizeof msg);
-            return ferr(err, errlen, "%s '%s': %s at offset %zu", opt,
-                        pats[i], (const char *)msg, (size_t)eo);
+            return ferr(err, errlen, "%s '%s': %s at offset %zu", opt, pats[i],
+                        (const char *)msg, (size_t)eo);
         }
         rx[i].jit = pcre2_jit_compile(rx[i].code, PCRE2_JIT_COMPLETE) == 0;
     }
@@ -245,12 +247,14 @@ static void free_regexes(lg_regex *rx, size_t n)
 }
 
 /* Does any regex match the subject? */
-static int any_match(const lg_regex *rx, size_t n, lg_str s, pcre2_match_data *md)
+static int any_match(const lg_regex *rx, size_t n, lg_str s,
+                     pcre2_match_data *md)
 {
     PCRE2_SPTR subj = (PCRE2_SPTR)(s.n ? s.p : "");
     for (size_t i = 0; i < n; i++) {
-        int rc = rx[i].jit ? pcre2_jit_match(rx[i].code, subj, s.n, 0, 0, md, NULL)
-                           : pcre2_match(rx[i].code, subj, s.n, 0, 0, md, NULL);
+        int rc = rx[i].jit
+                     ? pcre2_jit_match(rx[i].code, subj, s.n, 0, 0, md, NULL)
+                     : pcre2_match(rx[i].code, subj, s.n, 0, 0, md, NULL);
         if (rc >= 0)
             return 1;
     }
@@ -270,7 +274,8 @@ void lg_filter_free(lg_filter *f)
     free(f);
 }
 
-int lg_filter_new(const lg_filter_opts *o, lg_filter **out, char *err, size_t errlen)
+int lg_filter_new(const lg_filter_opts *o, lg_filter **out, char *err,
+                  size_t errlen)
 {
     int rc;
     *out = NULL;
@@ -283,8 +288,10 @@ int lg_filter_new(const lg_filter_opts *o, lg_filter **out, char *err, size_t er
         int64_t prec;
         if (lg_time_parse_iso(o->since, strlen(o->since), o->tz_off, &f->since,
                               NULL, &prec) < 0) {
-            rc = ferr(err, errlen, "--since '%s': not an ISO-8601 time "
-                                   "(e.g. 2015-05-19T14:00:00+02:00)", o->since);
+            rc = ferr(err, errlen,
+                      "--since '%s': not an ISO-8601 time "
+                      "(e.g. 2015-05-19T14:00:00+02:00)",
+                      o->since);
             goto fail;
         }
         f->has_since = 1;
@@ -293,8 +300,10 @@ int lg_filter_new(const lg_filter_opts *o, lg_filter **out, char *err, size_t er
         int64_t prec;
         if (lg_time_parse_iso(o->until, strlen(o->until), o->tz_off, &f->until,
                               NULL, &prec) < 0) {
-            rc = ferr(err, errlen, "--until '%s': not an ISO-8601 time "
-                                   "(e.g. 2015-05-19T14:00:00+02:00)", o->until);
+            rc = ferr(err, errlen,
+                      "--until '%s': not an ISO-8601 time "
+                      "(e.g. 2015-05-19T14:00:00+02:00)",
+                      o->until);
             goto fail;
         }
         f->until += prec; /* inclusive at the precision written */
@@ -302,17 +311,21 @@ int lg_filter_new(const lg_filter_opts *o, lg_filter **out, char *err, size_t er
     }
     for (size_t i = 0; i < o->n_status; i++) {
         if (parse_status_list(o->status[i], f->status_ok) < 0) {
-            rc = ferr(err, errlen, "--status '%s': expected codes like 404, "
-                                   "5xx or 200-299, comma separated", o->status[i]);
+            rc = ferr(err, errlen,
+                      "--status '%s': expected codes like 404, "
+                      "5xx or 200-299, comma separated",
+                      o->status[i]);
             goto fail;
         }
         f->has_status = 1;
     }
-    rc = compile_regexes(o->include, o->n_include, &f->inc, "--include", err, errlen);
+    rc = compile_regexes(o->include, o->n_include, &f->inc, "--include", err,
+                         errlen);
     f->n_inc = o->n_include;
     if (rc)
         goto fail;
-    rc = compile_regexes(o->exclude, o->n_exclude, &f->exc, "--exclude", err, errlen);
+    rc = compile_regexes(o->exclude, o->n_exclude, &f->exc, "--exclude", err,
+                         errlen);
     f->n_exc = o->n_exclude;
     if (rc)
         goto fail;
@@ -331,9 +344,11 @@ int lg_filter_new(const lg_filter_opts *o, lg_filter **out, char *err, size_t er
         }
         for (size_t i = 0; i < o->n_clients; i++)
             if (parse_cidr(o->clients[i], &f->cidrs[i]) < 0) {
-                rc = ferr(err, errlen, "--client '%s': expected an IPv4 or "
-                                       "IPv6 address or CIDR (10.0.0.0/8, "
-                                       "2001:db8::/32)", o->clients[i]);
+                rc = ferr(err, errlen,
+                          "--client '%s': expected an IPv4 or "
+                          "IPv6 address or CIDR (10.0.0.0/8, "
+                          "2001:db8::/32)",
+                          o->clients[i]);
                 goto fail;
             }
         f->n_cidrs = o->n_clients;
@@ -375,9 +390,11 @@ int lg_filter_match(lg_filter *f, const lg_rec *r)
     }
     if (f->exclude_static && lg_path_is_static(r->target))
         return 0;
-    if (f->n_inc && (r->target.n == 0 || !any_match(f->inc, f->n_inc, r->target, f->md)))
+    if (f->n_inc &&
+        (r->target.n == 0 || !any_match(f->inc, f->n_inc, r->target, f->md)))
         return 0;
-    if (f->n_exc && r->target.n && any_match(f->exc, f->n_exc, r->target, f->md))
+    if (f->n_exc && r->target.n &&
+        any_match(f->exc, f->n_exc, r->target, f->md))
         return 0;
     return 1;
 }

@@ -26,8 +26,8 @@ typedef struct lg_filter_opts {
      * --until "2015-05-19 14:00" through 14:00:59. NULL = unbounded. */
     const char *since;
     const char *until;
-    int32_t tz_off;       /* zone for since/until written without an offset,
-                             seconds east of UTC (0 = UTC) */
+    int32_t tz_off; /* zone for since/until written without an offset,
+                       seconds east of UTC (0 = UTC) */
     /* --status: comma list of 404, 5xx, 200-299; may be repeated. */
     const char *const *status;
     size_t n_status;
@@ -57,7 +57,8 @@ typedef struct lg_filter_opts {
  * lg_filter_free), -EINVAL with a message in err (err may be NULL;
  * NUL-terminated, errlen bytes) naming the bad option and value (regex
  * errors include the PCRE2 message and offset), or -ENOMEM. */
-int lg_filter_new(const lg_filter_opts *o, lg_filter **out, char *err, size_t errlen);
+int lg_filter_new(const lg_filter_opts *o, lg_filter **out, char *err,
+                  size_t errlen);
 
 /* Free a filter. Accepts NULL. */
 void lg_filter_free(lg_filter *f);

@@ -45,18 +45,18 @@ typedef struct lg_item {
 } lg_item;
 
 enum lg_engine {
-    LG_ENGINE_NCSA,    /* the tolerant built-in parser */
-    LG_ENGINE_ITEMS,   /* the user-format interpreter */
+    LG_ENGINE_NCSA,  /* the tolerant built-in parser */
+    LG_ENGINE_ITEMS, /* the user-format interpreter */
 };
 
 struct lg_format {
-    int engine;       /* enum lg_engine */
-    int builtin;      /* static storage: lg_format_free does nothing */
+    int engine;  /* enum lg_engine */
+    int builtin; /* static storage: lg_format_free does nothing */
     const char *name;
     const char *spec;
-    unsigned fields;  /* LG_FIELD_* */
-    int has_client;   /* an LG_F_CLIENT item exists (LG_F_XFF then ignored) */
-    int has_body;     /* an LG_F_BYTES item exists (LG_F_BYTES_SENT ignored) */
+    unsigned fields; /* LG_FIELD_* */
+    int has_client;  /* an LG_F_CLIENT item exists (LG_F_XFF then ignored) */
+    int has_body;    /* an LG_F_BYTES item exists (LG_F_BYTES_SENT ignored) */
     int n_items;
     lg_item *items;
 };

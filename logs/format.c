@@ -16,13 +16,13 @@
 
 #include "format-int.h"
 
-#define NCSA_FIELDS                                                        \
-    (LG_FIELD_CLIENT | LG_FIELD_VHOST | LG_FIELD_USER | LG_FIELD_TIME |    \
+#define NCSA_FIELDS                                                            \
+    (LG_FIELD_CLIENT | LG_FIELD_VHOST | LG_FIELD_USER | LG_FIELD_TIME |        \
      LG_FIELD_REQUEST | LG_FIELD_STATUS | LG_FIELD_BYTES)
 
 static const struct lg_format builtins[] = {
-    {LG_ENGINE_NCSA, 1, "common", "%h %l %u %t \"%r\" %>s %b", NCSA_FIELDS,
-     1, 1, 0, NULL},
+    {LG_ENGINE_NCSA, 1, "common", "%h %l %u %t \"%r\" %>s %b", NCSA_FIELDS, 1,
+     1, 0, NULL},
     {LG_ENGINE_NCSA, 1, "combined",
      "%h %l %u %t \"%r\" %>s %b \"%{Referer}i\" \"%{User-Agent}i\"",
      NCSA_FIELDS | LG_FIELD_REFERER | LG_FIELD_AGENT, 1, 1, 0, NULL},
@@ -36,8 +36,11 @@ static const struct lg_format builtins[] = {
 static const struct {
     const char *alias, *name;
 } aliases[] = {
-    {"clf", "common"}, {"ncsa", "common"}, {"nginx", "combined"},
-    {"main", "combined"}, {"common_vhost", "vhost_common"},
+    {"clf", "common"},
+    {"ncsa", "common"},
+    {"nginx", "combined"},
+    {"main", "combined"},
+    {"common_vhost", "vhost_common"},
 };
 
 const lg_format *lg_format_builtin(const char *name)
@@ -115,10 +118,8 @@ static const struct {
     const char *name;
     enum lg_fld fld;
 } apache_headers[] = {
-    {"Referer", LG_F_REFERER},
-    {"User-Agent", LG_F_AGENT},
-    {"Host", LG_F_VHOST},
-    {"X-Forwarded-For", LG_F_XFF},
+    {"Referer", LG_F_REFERER}, {"User-Agent", LG_F_AGENT},
+    {"Host", LG_F_VHOST},      {"X-Forwarded-For", LG_F_XFF},
     {"X-Real-IP", LG_F_XFF},
 };
 
@@ -165,8 +166,9 @@ static void add_lit(comp *c, char ch)
 static int add_field(comp *c, enum lg_fld fld, const char *what, int wlen)
 {
     if (c->n > 0 && c->items[c->n - 1].is_field)
-        return fail(c, "field '%.*s' directly follows another field: "
-                       "put a literal (such as a space) between them",
+        return fail(c,
+                    "field '%.*s' directly follows another field: "
+                    "put a literal (such as a space) between them",
                     wlen, what);
     lg_item *it = &c->items[c->n++];
     memset(it, 0, sizeof *it);
@@ -262,20 +264,51 @@ static int compile_apache(comp *c, const char *s)
         i++;
         enum lg_fld fld = LG_F_SKIP;
         switch (d) {
-        case 'h': case 'a': fld = arg ? LG_F_SKIP : LG_F_CLIENT; break;
-        case 'l': fld = LG_F_IDENT; break;
-        case 'u': fld = LG_F_USER; break;
-        case 't': fld = arg ? LG_F_SKIP : LG_F_TIME_CLF; break;
-        case 'r': fld = LG_F_REQUEST; break;
-        case 'm': fld = LG_F_METHOD; break;
-        case 'U': fld = LG_F_TARGET; break;
-        case 'H': fld = LG_F_PROTOCOL; break;
-        case 's': fld = LG_F_STATUS; break;
-        case 'b': case 'B': fld = LG_F_BYTES; break;
-        case 'O': fld = LG_F_BYTES_SENT; break;
-        case 'v': case 'V': fld = LG_F_VHOST; break;
-        case 'D': fld = LG_F_RT_USEC; break;
-        case 'T': fld = arg ? LG_F_SKIP : LG_F_RT_ISEC; break;
+        case 'h':
+        case 'a':
+            fld = arg ? LG_F_SKIP : LG_F_CLIENT;
+            break;
+        case 'l':
+            fld = LG_F_IDENT;
+            break;
+        case 'u':
+            fld = LG_F_USER;
+            break;
+        case 't':
+            fld = arg ? LG_F_SKIP : LG_F_TIME_CLF;
+            break;
+        case 'r':
+            fld = LG_F_REQUEST;
+            break;
+        case 'm':
+            fld = LG_F_METHOD;
+            break;
+        case 'U':
+            fld = LG_F_TARGET;
+            break;
+        case 'H':
+            fld = LG_F_PROTOCOL;
+            break;
+        case 's':
+            fld = LG_F_STATUS;
+            break;
+        case 'b':
+        case 'B':
+            fld = LG_F_BYTES;
+            break;
+        case 'O':
+            fld = LG_F_BYTES_SENT;
+            break;
+        case 'v':
+        case 'V':
+            fld = LG_F_VHOST;
+            break;
+        case 'D':
+            fld = LG_F_RT_USEC;
+            break;
+        case 'T':
+            fld = arg ? LG_F_SKIP : LG_F_RT_ISEC;
+            break;
         case 'i':
             for (size_t k = 0;
                  arg && k < sizeof apache_headers / sizeof apache_headers[0];
@@ -345,9 +378,14 @@ static int finish(comp *c, lg_format *f)
             it->quoted = a->lit[a->len - 1] == '"' && b->lit[0] == '"';
         }
         switch (it->fld) {
-        case LG_F_CLIENT: f->has_client = 1; break;
-        case LG_F_BYTES: f->has_body = 1; break;
-        default: break;
+        case LG_F_CLIENT:
+            f->has_client = 1;
+            break;
+        case LG_F_BYTES:
+            f->has_body = 1;
+            break;
+        default:
+            break;
         }
     }
     if (nfields == 0)
@@ -359,25 +397,55 @@ static int finish(comp *c, lg_format *f)
         unsigned bit = 0;
         int req = 0;
         switch ((enum lg_fld)it->fld) {
-        case LG_F_CLIENT: bit = LG_FIELD_CLIENT; req = 1; break;
+        case LG_F_CLIENT:
+            bit = LG_FIELD_CLIENT;
+            req = 1;
+            break;
         case LG_F_XFF:
             bit = f->has_client ? 0 : LG_FIELD_CLIENT;
             req = !f->has_client;
             break;
-        case LG_F_USER: bit = LG_FIELD_USER; break;
-        case LG_F_VHOST: bit = LG_FIELD_VHOST; break;
-        case LG_F_TIME_CLF: case LG_F_TIME_ISO: case LG_F_TIME_MSEC:
-            bit = LG_FIELD_TIME; req = 1; break;
-        case LG_F_REQUEST: case LG_F_METHOD: case LG_F_TARGET:
-            bit = LG_FIELD_REQUEST; req = 1; break;
-        case LG_F_STATUS: bit = LG_FIELD_STATUS; req = 1; break;
-        case LG_F_BYTES: bit = LG_FIELD_BYTES; break;
-        case LG_F_BYTES_SENT: bit = f->has_body ? 0 : LG_FIELD_BYTES; break;
-        case LG_F_REFERER: bit = LG_FIELD_REFERER; break;
-        case LG_F_AGENT: bit = LG_FIELD_AGENT; break;
-        case LG_F_RT_SEC: case LG_F_RT_USEC: case LG_F_RT_ISEC:
-            bit = LG_FIELD_REQ_TIME; break;
-        default: break;
+        case LG_F_USER:
+            bit = LG_FIELD_USER;
+            break;
+        case LG_F_VHOST:
+            bit = LG_FIELD_VHOST;
+            break;
+        case LG_F_TIME_CLF:
+        case LG_F_TIME_ISO:
+        case LG_F_TIME_MSEC:
+            bit = LG_FIELD_TIME;
+            req = 1;
+            break;
+        case LG_F_REQUEST:
+        case LG_F_METHOD:
+        case LG_F_TARGET:
+            bit = LG_FIELD_REQUEST;
+            req = 1;
+            break;
+        case LG_F_STATUS:
+            bit = LG_FIELD_STATUS;
+            req = 1;
+            break;
+        case LG_F_BYTES:
+            bit = LG_FIELD_BYTES;
+            break;
+        case LG_F_BYTES_SENT:
+            bit = f->has_body ? 0 : LG_FIELD_BYTES;
+            break;
+        case LG_F_REFERER:
+            bit = LG_FIELD_REFERER;
+            break;
+        case LG_F_AGENT:
+            bit = LG_FIELD_AGENT;
+            break;
+        case LG_F_RT_SEC:
+        case LG_F_RT_USEC:
+        case LG_F_RT_ISEC:
+            bit = LG_FIELD_REQ_TIME;
+            break;
+        default:
+            break;
         }
         f->fields |= bit;
         if (req)
@@ -388,7 +456,8 @@ static int finish(comp *c, lg_format *f)
     return 0;
 }
 
-int lg_format_compile(const char *spec, lg_format **out, char *err, size_t errlen)
+int lg_format_compile(const char *spec, lg_format **out, char *err,
+                      size_t errlen)
 {
     comp c = {.err = err, .errlen = errlen};
     if (err && errlen)

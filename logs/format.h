@@ -13,21 +13,20 @@
  *    user agent. They differ in name (reported to the user) and in which
  *    layout lg_detect() picks them for.
  *        "common"          %h %l %u %t "%r" %>s %b
- *        "combined"        %h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i"
- *                          (also nginx's default "main"/"combined")
- *        "vhost_combined"  %v:%p %h %l %u %t "%r" %>s %O "%{Referer}i" "%{User-Agent}i"
- *        "vhost_common"    %v %h %l %u %t "%r" %>s %b
- *    Aliases: "clf" and "ncsa" = common, "nginx" and "main" = combined.
+ *        "combined"        %h %l %u %t "%r" %>s %b "%{Referer}i"
+ * "%{User-Agent}i" (also nginx's default "main"/"combined") "vhost_combined"
+ * %v:%p %h %l %u %t "%r" %>s %O "%{Referer}i" "%{User-Agent}i" "vhost_common"
+ * %v %h %l %u %t "%r" %>s %b Aliases: "clf" and "ncsa" = common, "nginx" and
+ * "main" = combined.
  *
  *  - user formats, compiled from a string written the nginx log_format way
- *        $remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"
- *    or the Apache LogFormat way
- *        %h %l %u %t \"%r\" %>s %b \"%{Referer}i\" \"%{User-agent}i\"
- *    (the Apache style is chosen when the string contains '%' and no '$').
- *    Text between fields must match literally (a single space in the
- *    format matches one or more spaces). Unknown $variables / %directives
- *    become skipped fields. User formats are parsed strictly: a line that
- *    does not match is LG_BAD_FORMAT (parse.h).
+ *        $remote_addr - $remote_user [$time_local] "$request" $status
+ * $body_bytes_sent "$http_referer" "$http_user_agent" or the Apache LogFormat
+ * way %h %l %u %t \"%r\" %>s %b \"%{Referer}i\" \"%{User-agent}i\" (the Apache
+ * style is chosen when the string contains '%' and no '$'). Text between fields
+ * must match literally (a single space in the format matches one or more
+ * spaces). Unknown $variables / %directives become skipped fields. User formats
+ * are parsed strictly: a line that does not match is LG_BAD_FORMAT (parse.h).
  *    Known nginx variables: $remote_addr $http_x_forwarded_for (client),
  *    $remote_user, $time_local, $time_iso8601, $msec, $request,
  *    $request_method, $request_uri, $uri, $server_protocol, $status,
@@ -52,7 +51,8 @@ typedef struct lg_format lg_format;
  * spec (empty, unterminated ${ or %{, two adjacent fields with nothing
  * between them, no field at all), -ENOMEM. "auto" is not a format: the
  * caller runs lg_detect() for it. */
-int lg_format_compile(const char *spec, lg_format **out, char *err, size_t errlen);
+int lg_format_compile(const char *spec, lg_format **out, char *err,
+                      size_t errlen);
 
 /* Free a compiled format. Accepts NULL; does nothing for built-ins. */
 void lg_format_free(lg_format *f);
@@ -70,15 +70,15 @@ const char *lg_format_spec(const lg_format *f);
 
 /* Non-zero when the format can produce the field; lets the aggregator skip
  * panels the format cannot fill. `field` is one of LG_FIELD_*. */
-#define LG_FIELD_CLIENT   (1u << 0)
-#define LG_FIELD_VHOST    (1u << 1)
-#define LG_FIELD_USER     (1u << 2)
-#define LG_FIELD_TIME     (1u << 3)
-#define LG_FIELD_REQUEST  (1u << 4) /* request or method/target */
-#define LG_FIELD_STATUS   (1u << 5)
-#define LG_FIELD_BYTES    (1u << 6)
-#define LG_FIELD_REFERER  (1u << 7)
-#define LG_FIELD_AGENT    (1u << 8)
+#define LG_FIELD_CLIENT (1u << 0)
+#define LG_FIELD_VHOST (1u << 1)
+#define LG_FIELD_USER (1u << 2)
+#define LG_FIELD_TIME (1u << 3)
+#define LG_FIELD_REQUEST (1u << 4) /* request or method/target */
+#define LG_FIELD_STATUS (1u << 5)
+#define LG_FIELD_BYTES (1u << 6)
+#define LG_FIELD_REFERER (1u << 7)
+#define LG_FIELD_AGENT (1u << 8)
 #define LG_FIELD_REQ_TIME (1u << 9)
 unsigned lg_format_fields(const lg_format *f);
 

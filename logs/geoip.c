@@ -27,7 +27,7 @@ typedef struct cache_ent {
     uint64_t hash;    /* 0 = empty slot */
     uint32_t key_off; /* into keys */
     uint8_t key_len;
-    char cc[3];       /* "" when unknown */
+    char cc[3]; /* "" when unknown */
 } cache_ent;
 
 struct lg_geoip {
@@ -75,7 +75,8 @@ int lg_geoip_open(const char *path, lg_geoip **out, char *err, size_t errlen)
         if (env && *env) {
             path = env;
         } else {
-            for (size_t i = 0; i < sizeof default_paths / sizeof default_paths[0]; i++)
+            for (size_t i = 0;
+                 i < sizeof default_paths / sizeof default_paths[0]; i++)
                 if (access(default_paths[i], R_OK) == 0) {
                     path = default_paths[i];
                     break;

@@ -83,8 +83,8 @@ int lg_have_zstd(void)
 
 /* ---- file lists --------------------------------------------------------- */
 
-static int inputs_push(lg_inputs *in, const char *path, int is_stdin,
-                       char *err, size_t errlen)
+static int inputs_push(lg_inputs *in, const char *path, int is_stdin, char *err,
+                       size_t errlen)
 {
     lg_input v = {0};
     if (in->n == in->cap) {
@@ -225,7 +225,7 @@ void lg_inputs_free(lg_inputs *in)
 struct lg_stream {
     int fd;
     int comp;
-    int seq;           /* read(2) instead of pread(2) */
+    int seq;            /* read(2) instead of pread(2) */
     unsigned char *pre; /* plain seq: bytes to hand out first */
     size_t pre_pos, pre_len;
     int done;          /* clean end seen */
@@ -236,7 +236,7 @@ struct lg_stream {
     unsigned char *in;
     size_t in_pos, in_len;
     int in_eof;
-    int member_done;   /* gzip: between members */
+    int member_done; /* gzip: between members */
     z_stream z;
     int z_init;
 #if HAVE_ISAL
@@ -244,17 +244,21 @@ struct lg_stream {
 #endif
 #if HAVE_ZSTD
     ZSTD_DStream *zs;
-    size_t zs_hint;    /* last ZSTD_decompressStream result: 0 = frame end */
+    size_t zs_hint; /* last ZSTD_decompressStream result: 0 = frame end */
 #endif
 };
 
 const char *lg_stream_strerror(int err)
 {
     switch (err) {
-    case LG_ETRUNC: return "compressed data is truncated";
-    case LG_ECORRUPT: return "compressed data is corrupt";
-    case LG_ENOSUPP: return "compression not supported by this build";
-    default: return strerror(-err);
+    case LG_ETRUNC:
+        return "compressed data is truncated";
+    case LG_ECORRUPT:
+        return "compressed data is corrupt";
+    case LG_ENOSUPP:
+        return "compression not supported by this build";
+    default:
+        return strerror(-err);
     }
 }
 

@@ -52,9 +52,9 @@ int lg_have_zstd(void);
 
 /* One input. */
 typedef struct lg_input {
-    char *path;      /* owned; "-" for stdin */
-    uint64_t size;   /* bytes on disk at expansion time; 0 for stdin */
-    int comp;        /* LG_COMP_* */
+    char *path;    /* owned; "-" for stdin */
+    uint64_t size; /* bytes on disk at expansion time; 0 for stdin */
+    int comp;      /* LG_COMP_* */
     int is_stdin;
 } lg_input;
 
@@ -117,16 +117,16 @@ const char *lg_stream_strerror(int err);
  * block holding only its first `cap` bytes with long_line set (it is then
  * one line, longer than any parser accepts), and the rest is skipped. */
 typedef struct lg_reader {
-    lg_stream *s;    /* borrowed */
+    lg_stream *s; /* borrowed */
     char *buf;
-    size_t cap;      /* buffer size */
-    size_t start;    /* next byte not yet handed out */
-    size_t end;      /* bytes in buf */
-    int eof;         /* stream ended (cleanly or not) */
-    int err;         /* the stream's error, once seen */
-    int skipping;    /* inside the rest of a too-long line */
-    int long_line;   /* the last block is a too-long line's head */
-    uint64_t base;   /* stream offset of buf[0] */
+    size_t cap;         /* buffer size */
+    size_t start;       /* next byte not yet handed out */
+    size_t end;         /* bytes in buf */
+    int eof;            /* stream ended (cleanly or not) */
+    int err;            /* the stream's error, once seen */
+    int skipping;       /* inside the rest of a too-long line */
+    int long_line;      /* the last block is a too-long line's head */
+    uint64_t base;      /* stream offset of buf[0] */
     uint64_t block_off; /* stream offset of the last block handed out */
 } lg_reader;
 

@@ -48,8 +48,9 @@ int lg_merge_partial(pf_ctx *ctx, const void *rec, size_t len, void *arg)
     lg_job *job = arg;
     int rc = lg_agg_merge(job->sink->agg, rec, len);
     if (rc < 0) {
-        pf_log(ctx, PF_LOG_ERROR, "merge: bad partial aggregate (%zu bytes): %s",
-               len, rc == -ENOMEM ? "out of memory" : "invalid");
+        pf_log(ctx, PF_LOG_ERROR,
+               "merge: bad partial aggregate (%zu bytes): %s", len,
+               rc == -ENOMEM ? "out of memory" : "invalid");
         return rc;
     }
     job->sink->partials++;
@@ -57,19 +58,22 @@ int lg_merge_partial(pf_ctx *ctx, const void *rec, size_t len, void *arg)
 }
 
 /* Newlines in bytes [0, upto) of a plain file, or -1. */
-static int64_t count_newlines(int fd, uint64_t from, uint64_t upto, int64_t have)
+static int64_t count_newlines(int fd, uint64_t from, uint64_t upto,
+                              int64_t have)
 {
     static char buf[1 << 16];
     uint64_t pos = from;
     int64_t n = have;
     while (pos < upto) {
-        size_t want = upto - pos < sizeof buf ? (size_t)(upto - pos) : sizeof buf;
+        size_t want =
+            upto - pos < sizeof buf ? (size_t)(upto - pos) : sizeof buf;
         ssize_t r = pread(fd, buf, want, (off_t)pos);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
             return -1;
-        for (const char *p = buf, *end = buf + r; (p = memchr(p, '\n', (size_t)(end - p))); p++)
+        for (const char *p = buf, *end = buf + r;
+             (p = memchr(p, '\n', (size_t)(end - p))); p++)
             n++;
         pos += (uint64_t)r;
     }
@@ -96,7 +100,8 @@ static void resolve_lines(const lg_job *job, lg_agg *a)
                 }
             if (!next)
                 break;
-            if (fd < 0 && (fd = open(job->in.v[f].path, O_RDONLY | O_CLOEXEC)) < 0)
+            if (fd < 0 &&
+                (fd = open(job->in.v[f].path, O_RDONLY | O_CLOEXEC)) < 0)
                 nl = -1;
             if (nl >= 0) {
                 nl = count_newlines(fd, pos, next->line_base, nl);
@@ -161,15 +166,16 @@ int lg_merge_finish(pf_ctx *ctx, void *arg)
         rc = lg_render_json(&rep, f);
         break;
     case LG_OUT_CSV:
-        rc = lg_render_csv(&rep, f, cfg->csv_target ? cfg->csv_target : "paths", err,
-                           sizeof err);
+        rc = lg_render_csv(&rep, f, cfg->csv_target ? cfg->csv_target : "paths",
+                           err, sizeof err);
         break;
     default: {
         int color = cfg->color;
         if (color < 0)
             color = isatty(job->out_fd) && !getenv("NO_COLOR");
-        int width = cfg->width ? cfg->width
-                    : isatty(job->out_fd) ? term_width(job->out_fd) : 100;
+        int width = cfg->width            ? cfg->width
+                    : isatty(job->out_fd) ? term_width(job->out_fd)
+                                          : 100;
         rc = lg_render_text(&rep, f, color, width);
         break;
     }

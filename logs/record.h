@@ -25,33 +25,36 @@ typedef struct lg_str {
 #define LG_NO_TIME INT64_MIN
 
 /* lg_rec.flags bits. */
-#define LG_REC_SALVAGED (1u << 0) /* line ended early (e.g. unterminated
-                                     final quote) after all required fields
+#define LG_REC_SALVAGED                                                        \
+    (1u << 0)                     /* line ended early (e.g. unterminated       \
+                                     final quote) after all required fields    \
                                      parsed; later fields are partial/absent */
-#define LG_REC_NO_BYTES (1u << 1) /* bytes field was "-" or absent: bytes = 0 */
-#define LG_REC_NO_TZ    (1u << 2) /* time had no zone ("[31/Jan/2015:14:29:44 ]"):
-                                     taken as UTC, tz_off = 0 */
+#define LG_REC_NO_BYTES (1u << 1) /* bytes field was "-" or absent: bytes = 0  \
+                                   */
+#define LG_REC_NO_TZ                                                           \
+    (1u << 2) /* time had no zone ("[31/Jan/2015:14:29:44 ]"):                 \
+                 taken as UTC, tz_off = 0 */
 
 typedef struct lg_rec {
-    lg_str client;      /* remote address as logged: IPv4, IPv6 or hostname */
-    lg_str vhost;       /* virtual host, a trailing ":port" removed; often absent */
-    lg_str ident;       /* RFC 1413 identity, almost always absent */
-    lg_str user;        /* authenticated user */
-    int64_t ts;         /* seconds since the epoch, UTC; LG_NO_TIME if absent */
-    int32_t tz_off;     /* seconds east of UTC, as logged (+0200 -> 7200) */
-    uint32_t flags;     /* LG_REC_* */
-    lg_str request;     /* the whole request field as logged, without quotes;
-                           absent for "" and present as "-" for a bare "-" */
-    lg_str method;      /* "GET"...; absent unless the request starts with
-                           an upper-case word ([A-Z][A-Z_-]*, <= 32 bytes):
-                           "-", "", TLS bytes, "batman" have no method */
-    lg_str target;      /* request target as logged, query string included;
-                           use lg_path_strip_query() (filter.h) for the path */
-    lg_str protocol;    /* "HTTP/1.1"...; present only if it starts with "HTTP/" */
-    int status;         /* 100..999; 0 when the format has no status */
-    uint64_t bytes;     /* response bytes (body bytes when logged); 0 for "-" */
-    lg_str referer;     /* absent for "-" and "" */
-    lg_str agent;       /* User-Agent; absent for "-" and "" */
+    lg_str client;  /* remote address as logged: IPv4, IPv6 or hostname */
+    lg_str vhost;   /* virtual host, a trailing ":port" removed; often absent */
+    lg_str ident;   /* RFC 1413 identity, almost always absent */
+    lg_str user;    /* authenticated user */
+    int64_t ts;     /* seconds since the epoch, UTC; LG_NO_TIME if absent */
+    int32_t tz_off; /* seconds east of UTC, as logged (+0200 -> 7200) */
+    uint32_t flags; /* LG_REC_* */
+    lg_str request; /* the whole request field as logged, without quotes;
+                       absent for "" and present as "-" for a bare "-" */
+    lg_str method;  /* "GET"...; absent unless the request starts with
+                       an upper-case word ([A-Z][A-Z_-]*, <= 32 bytes):
+                       "-", "", TLS bytes, "batman" have no method */
+    lg_str target;  /* request target as logged, query string included;
+                       use lg_path_strip_query() (filter.h) for the path */
+    lg_str protocol; /* "HTTP/1.1"...; present only if it starts with "HTTP/" */
+    int status;      /* 100..999; 0 when the format has no status */
+    uint64_t bytes;  /* response bytes (body bytes when logged); 0 for "-" */
+    lg_str referer;  /* absent for "-" and "" */
+    lg_str agent;    /* User-Agent; absent for "-" and "" */
     int64_t req_time_us; /* request duration in microseconds ($request_time,
                             %D, %T); -1 when not logged */
 } lg_rec;

@@ -16,32 +16,52 @@
 static int panel_table(int panel)
 {
     switch (panel) {
-    case LG_PANEL_METHODS: return LG_TAB_METHODS;
-    case LG_PANEL_PROTOCOLS: return LG_TAB_PROTOCOLS;
-    case LG_PANEL_PATHS: return LG_TAB_PATHS;
-    case LG_PANEL_CLIENTS: return LG_TAB_CLIENTS;
-    case LG_PANEL_REFERRERS: return LG_TAB_REFERRERS;
-    case LG_PANEL_AGENTS: return LG_TAB_AGENTS;
-    case LG_PANEL_NOT_FOUND: return LG_TAB_NOT_FOUND;
-    case LG_PANEL_VHOSTS: return LG_TAB_VHOSTS;
-    case LG_PANEL_HOURS: return LG_TAB_HOURS;
-    case LG_PANEL_DAYS: return LG_TAB_DAYS;
-    default: return -1;
+    case LG_PANEL_METHODS:
+        return LG_TAB_METHODS;
+    case LG_PANEL_PROTOCOLS:
+        return LG_TAB_PROTOCOLS;
+    case LG_PANEL_PATHS:
+        return LG_TAB_PATHS;
+    case LG_PANEL_CLIENTS:
+        return LG_TAB_CLIENTS;
+    case LG_PANEL_REFERRERS:
+        return LG_TAB_REFERRERS;
+    case LG_PANEL_AGENTS:
+        return LG_TAB_AGENTS;
+    case LG_PANEL_NOT_FOUND:
+        return LG_TAB_NOT_FOUND;
+    case LG_PANEL_VHOSTS:
+        return LG_TAB_VHOSTS;
+    case LG_PANEL_HOURS:
+        return LG_TAB_HOURS;
+    case LG_PANEL_DAYS:
+        return LG_TAB_DAYS;
+    default:
+        return -1;
     }
 }
 
 static const char *key_name(int id)
 {
     switch (id) {
-    case LG_TAB_METHODS: return "method";
-    case LG_TAB_PROTOCOLS: return "protocol";
-    case LG_TAB_CLIENTS: return "client";
-    case LG_TAB_REFERRERS: return "referrer";
-    case LG_TAB_AGENTS: return "agent";
-    case LG_TAB_VHOSTS: return "vhost";
-    case LG_TAB_HOURS: return "hour";
-    case LG_TAB_DAYS: return "day";
-    default: return "path";
+    case LG_TAB_METHODS:
+        return "method";
+    case LG_TAB_PROTOCOLS:
+        return "protocol";
+    case LG_TAB_CLIENTS:
+        return "client";
+    case LG_TAB_REFERRERS:
+        return "referrer";
+    case LG_TAB_AGENTS:
+        return "agent";
+    case LG_TAB_VHOSTS:
+        return "vhost";
+    case LG_TAB_HOURS:
+        return "hour";
+    case LG_TAB_DAYS:
+        return "day";
+    default:
+        return "path";
     }
 }
 
@@ -84,9 +104,11 @@ static void write_panel(const lg_report *r, int panel, FILE *f)
     switch (panel) {
     case LG_PANEL_TOTALS:
         fputs("key,value" EOL, f);
-        fprintf(f, "requests,%" PRIu64 EOL "bad_lines,%" PRIu64 EOL "bytes,%" PRIu64 EOL
-                   "unique_clients,%" PRIu64 EOL "unique_paths,%zu" EOL "lines,%" PRIu64 EOL
-                   "ignored_lines,%" PRIu64 EOL "filtered,%" PRIu64 EOL "first,",
+        fprintf(f,
+                "requests,%" PRIu64 EOL "bad_lines,%" PRIu64 EOL
+                "bytes,%" PRIu64 EOL "unique_clients,%" PRIu64 EOL
+                "unique_paths,%zu" EOL "lines,%" PRIu64 EOL
+                "ignored_lines,%" PRIu64 EOL "filtered,%" PRIu64 EOL "first,",
                 a->requests, a->bad_lines, a->bytes, r->unique_clients,
                 a->tab[LG_TAB_PATHS].n, a->lines, a->ignored, a->filtered);
         time_cell(f, a->first_ts, a->first_off);
@@ -107,8 +129,9 @@ static void write_panel(const lg_report *r, int panel, FILE *f)
             n = r->top;
         fputs("country,hits,bytes,clients" EOL, f);
         for (size_t i = 0; i < n; i++)
-            fprintf(f, "%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 EOL, r->countries[i].code,
-                    r->countries[i].hits, r->countries[i].bytes, r->countries[i].clients);
+            fprintf(f, "%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 EOL,
+                    r->countries[i].code, r->countries[i].hits,
+                    r->countries[i].bytes, r->countries[i].clients);
         break;
     }
     case LG_PANEL_BAD:
@@ -125,8 +148,8 @@ static void write_panel(const lg_report *r, int panel, FILE *f)
             const lg_format *fm = r->job->fmts[r->job->file_fmt[i]];
             lg_csv_str(f, in->path, strlen(in->path));
             fprintf(f, ",%s,%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",",
-                    fm ? lg_format_name(fm) : "", lg_comp_name(in->comp), fs->lines,
-                    fs->requests, fs->bad);
+                    fm ? lg_format_name(fm) : "", lg_comp_name(in->comp),
+                    fs->lines, fs->requests, fs->bad);
             lg_csv_str(f, fs->errmsg, strlen(fs->errmsg));
             fputs(EOL, f);
         }

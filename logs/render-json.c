@@ -36,7 +36,8 @@ static void ranked(FILE *f, const lg_report *r, int id, const char *name)
         const lg_ent *e = r->rows[id][i];
         fprintf(f, "%s\n    {\"%s\": ", i ? "," : "", name);
         lg_json_str(f, e->key, e->klen);
-        fprintf(f, ", \"hits\": %" PRIu64 ", \"bytes\": %" PRIu64, e->hits, e->bytes);
+        fprintf(f, ", \"hits\": %" PRIu64 ", \"bytes\": %" PRIu64, e->hits,
+                e->bytes);
         if (id == LG_TAB_PATHS && r->agg->track_pairs)
             fprintf(f, ", \"clients\": %" PRIu32, e->aux);
         if (id == LG_TAB_CLIENTS) {
@@ -60,7 +61,9 @@ static void buckets(FILE *f, const lg_report *r, int id, const char *name)
     for (size_t i = 0; i < n; i++) {
         const lg_ent *e = r->rows[id][i];
         lg_bucket_text(id, lg_ent_bucket(e), buf);
-        fprintf(f, "%s\n    {\"%s\": \"%s\", \"hits\": %" PRIu64 ", \"bytes\": %" PRIu64 "}",
+        fprintf(f,
+                "%s\n    {\"%s\": \"%s\", \"hits\": %" PRIu64
+                ", \"bytes\": %" PRIu64 "}",
                 i ? "," : "", name, buf, e->hits, e->bytes);
     }
     fputs(n ? "\n  ]" : "]", f);
@@ -81,13 +84,14 @@ int lg_render_json(const lg_report *r, FILE *f)
         /* distinct paths are known only when the paths table was filled */
         char paths[48] = "";
         if (a->tabs_on & (1u << LG_TAB_PATHS))
-            snprintf(paths, sizeof paths, ", \"unique_paths\": %zu", a->tab[LG_TAB_PATHS].n);
+            snprintf(paths, sizeof paths, ", \"unique_paths\": %zu",
+                     a->tab[LG_TAB_PATHS].n);
         key(f, &first, "totals");
-        fprintf(f, "{\"requests\": %" PRIu64 ", \"bad_lines\": %" PRIu64
-                   ", \"bytes\": %" PRIu64 ", \"unique_clients\": %" PRIu64
-                   "%s, \"lines\": %" PRIu64
-                   ", \"ignored_lines\": %" PRIu64 ", \"filtered\": %" PRIu64
-                   ", \"first\": ",
+        fprintf(f,
+                "{\"requests\": %" PRIu64 ", \"bad_lines\": %" PRIu64
+                ", \"bytes\": %" PRIu64 ", \"unique_clients\": %" PRIu64
+                "%s, \"lines\": %" PRIu64 ", \"ignored_lines\": %" PRIu64
+                ", \"filtered\": %" PRIu64 ", \"first\": ",
                 a->requests, a->bad_lines, a->bytes, r->unique_clients, paths,
                 a->lines, a->ignored, a->filtered);
         time_or_null(f, a->first_ts, a->first_off);
@@ -96,7 +100,8 @@ int lg_render_json(const lg_report *r, FILE *f)
         uint64_t ferr = 0;
         for (size_t i = 0; i < a->nfiles; i++)
             ferr += a->files[i].err != 0;
-        fprintf(f, ", \"files\": %zu, \"file_errors\": %" PRIu64 "}", a->nfiles, ferr);
+        fprintf(f, ", \"files\": %zu, \"file_errors\": %" PRIu64 "}", a->nfiles,
+                ferr);
     }
     if (lg_report_has(r, LG_PANEL_STATUS)) {
         int n = 0;
@@ -105,7 +110,8 @@ int lg_render_json(const lg_report *r, FILE *f)
         fputc('{', f);
         for (int c = 0; c < 1000; c++)
             if (a->status[c].hits) {
-                fprintf(f, "%s\"%d\": %" PRIu64, n++ ? ", " : "", c, a->status[c].hits);
+                fprintf(f, "%s\"%d\": %" PRIu64, n++ ? ", " : "", c,
+                        a->status[c].hits);
                 cls[c / 100] += a->status[c].hits;
             }
         fputc('}', f);
@@ -146,8 +152,9 @@ int lg_render_json(const lg_report *r, FILE *f)
                 fprintf(f, "\"%s\"", c->code);
             else
                 fputs("null", f);
-            fprintf(f, ", \"hits\": %" PRIu64 ", \"bytes\": %" PRIu64
-                       ", \"clients\": %" PRIu64 "}",
+            fprintf(f,
+                    ", \"hits\": %" PRIu64 ", \"bytes\": %" PRIu64
+                    ", \"clients\": %" PRIu64 "}",
                     c->hits, c->bytes, c->clients);
         }
         fputs(n ? "\n  ]" : "]", f);
@@ -182,7 +189,8 @@ int lg_render_json(const lg_report *r, FILE *f)
         fputc('{', f);
         for (int b = 1; b < LG_BAD_COUNT; b++)
             if (a->bad[b])
-                fprintf(f, "%s\"%s\": %" PRIu64, n++ ? ", " : "", lg_bad_name(b), a->bad[b]);
+                fprintf(f, "%s\"%s\": %" PRIu64, n++ ? ", " : "",
+                        lg_bad_name(b), a->bad[b]);
         fputc('}', f);
         key(f, &first, "bad_samples");
         fputc('[', f);
@@ -191,8 +199,8 @@ int lg_render_json(const lg_report *r, FILE *f)
             for (int k = 0; k < a->nsamples[b]; k++) {
                 const lg_sample *s = &a->samples[b][k];
                 const char *path = job->in.v[s->file].path;
-                fprintf(f, "%s\n    {\"reason\": \"%s\", \"file\": ", n++ ? "," : "",
-                        lg_bad_name(b));
+                fprintf(f, "%s\n    {\"reason\": \"%s\", \"file\": ",
+                        n++ ? "," : "", lg_bad_name(b));
                 lg_json_str(f, path, strlen(path));
                 fprintf(f, ", \"line\": %" PRIu64 ", \"text\": ", s->line);
                 lg_json_str(f, s->text, s->text_len);
@@ -209,10 +217,12 @@ int lg_render_json(const lg_report *r, FILE *f)
             const lg_format *fm = job->fmts[job->file_fmt[i]];
             fprintf(f, "%s\n    {\"path\": ", i ? "," : "");
             lg_json_str(f, in->path, strlen(in->path));
-            fprintf(f, ", \"format\": \"%s\", \"compression\": \"%s\", \"lines\": %" PRIu64
-                       ", \"requests\": %" PRIu64 ", \"bad_lines\": %" PRIu64 ", \"error\": ",
-                    fm ? lg_format_name(fm) : "?", lg_comp_name(in->comp), fs->lines,
-                    fs->requests, fs->bad);
+            fprintf(f,
+                    ", \"format\": \"%s\", \"compression\": \"%s\", \"lines\": "
+                    "%" PRIu64 ", \"requests\": %" PRIu64
+                    ", \"bad_lines\": %" PRIu64 ", \"error\": ",
+                    fm ? lg_format_name(fm) : "?", lg_comp_name(in->comp),
+                    fs->lines, fs->requests, fs->bad);
             if (fs->err)
                 lg_json_str(f, fs->errmsg, strlen(fs->errmsg));
             else

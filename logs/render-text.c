@@ -23,9 +23,18 @@ typedef struct tctx {
     int width;
 } tctx;
 
-static const char *c_head(const tctx *t) { return t->color ? "\033[1;36m" : ""; }
-static const char *c_dim(const tctx *t) { return t->color ? "\033[2m" : ""; }
-static const char *c_off(const tctx *t) { return t->color ? "\033[0m" : ""; }
+static const char *c_head(const tctx *t)
+{
+    return t->color ? "\033[1;36m" : "";
+}
+static const char *c_dim(const tctx *t)
+{
+    return t->color ? "\033[2m" : "";
+}
+static const char *c_off(const tctx *t)
+{
+    return t->color ? "\033[0m" : "";
+}
 
 /* "1,234,567" */
 static void fmt_count(uint64_t v, char *buf, size_t cap)
@@ -58,14 +67,16 @@ static void fmt_bytes(uint64_t v, char *buf, size_t cap)
 
 static void fmt_pct(uint64_t part, uint64_t whole, char *buf, size_t cap)
 {
-    snprintf(buf, cap, "%.1f%%", whole ? 100.0 * (double)part / (double)whole : 0.0);
+    snprintf(buf, cap, "%.1f%%",
+             whole ? 100.0 * (double)part / (double)whole : 0.0);
 }
 
 static void title(const tctx *t, const char *name, size_t shown, size_t total)
 {
     fprintf(t->f, "\n%s%s%s", c_head(t), name, c_off(t));
     if (total > shown)
-        fprintf(t->f, " %s(top %zu of %zu)%s", c_dim(t), shown, total, c_off(t));
+        fprintf(t->f, " %s(top %zu of %zu)%s", c_dim(t), shown, total,
+                c_off(t));
     fputc('\n', t->f);
 }
 
@@ -135,7 +146,9 @@ static void ranked(const tctx *t, const lg_report *r, int id, const char *name,
     tb.head[tb.ncols++] = "hits";
     tb.head[tb.ncols++] = "%";
     tb.head[tb.ncols++] = "bytes";
-    int extra = id == LG_TAB_PATHS && a->track_pairs ? 1 : id == LG_TAB_CLIENTS && r->client_cc ? 2 : 0;
+    int extra = id == LG_TAB_PATHS && a->track_pairs   ? 1
+                : id == LG_TAB_CLIENTS && r->client_cc ? 2
+                                                       : 0;
     if (extra == 1)
         tb.head[tb.ncols++] = "clients";
     for (size_t i = 0; i < n; i++) {
@@ -183,11 +196,15 @@ static void totals(const tctx *t, const lg_report *r)
     fmt_count(a->ignored, v[6], 48);
     fmt_count(a->filtered, v[7], 48);
     title(t, "Totals", 0, 0);
-    fprintf(t->f, "  %-15s %14s    %-15s %14s\n", "requests", v[0], "unique clients", v[1]);
-    fprintf(t->f, "  %-15s %14s    %-15s %14s\n", "bytes", v[2], "unique paths", v[3]);
-    fprintf(t->f, "  %-15s %14s    %-15s %14s\n", "bad lines", v[4], "lines read", v[5]);
+    fprintf(t->f, "  %-15s %14s    %-15s %14s\n", "requests", v[0],
+            "unique clients", v[1]);
+    fprintf(t->f, "  %-15s %14s    %-15s %14s\n", "bytes", v[2], "unique paths",
+            v[3]);
+    fprintf(t->f, "  %-15s %14s    %-15s %14s\n", "bad lines", v[4],
+            "lines read", v[5]);
     if (a->ignored || a->filtered)
-        fprintf(t->f, "  %-15s %14s    %-15s %14s\n", "ignored lines", v[6], "filtered out", v[7]);
+        fprintf(t->f, "  %-15s %14s    %-15s %14s\n", "ignored lines", v[6],
+                "filtered out", v[7]);
     fprintf(t->f, "  %-15s %s\n  %-15s %s\n", "first", first, "last", last);
     if (ferr)
         fprintf(t->f, "  %-15s %14" PRIu64 "\n", "file errors", ferr);
@@ -198,7 +215,8 @@ static void status(const tctx *t, const lg_report *r)
     const lg_agg *a = r->agg;
     uint64_t cls[10] = {0};
     title(t, "Status codes", 0, 0);
-    fprintf(t->f, "%s  %-6s %12s %7s %12s%s\n", c_dim(t), "code", "hits", "%", "bytes", c_off(t));
+    fprintf(t->f, "%s  %-6s %12s %7s %12s%s\n", c_dim(t), "code", "hits", "%",
+            "bytes", c_off(t));
     for (int c = 0; c < 1000; c++) {
         char h[32], p[32], b[32];
         if (!a->status[c].hits)
@@ -207,8 +225,11 @@ static void status(const tctx *t, const lg_report *r)
         fmt_count(a->status[c].hits, h, sizeof h);
         fmt_pct(a->status[c].hits, a->requests, p, sizeof p);
         fmt_bytes(a->status[c].bytes, b, sizeof b);
-        const char *col = !t->color ? "" : c >= 500 ? "\033[31m" : c >= 400 ? "\033[33m"
-                                         : c >= 300 ? "\033[36m" : "\033[32m";
+        const char *col = !t->color  ? ""
+                          : c >= 500 ? "\033[31m"
+                          : c >= 400 ? "\033[33m"
+                          : c >= 300 ? "\033[36m"
+                                     : "\033[32m";
         fprintf(t->f, "  %s%-6d%s %12s %7s %12s\n", col, c, c_off(t), h, p, b);
     }
     fputs("  classes:", t->f);
@@ -276,11 +297,12 @@ static void countries(const tctx *t, const lg_report *r)
         n = r->top;
     title(t, "Countries", n, r->ncountries);
     if (!r->job->geoip) {
-        fprintf(t->f, "  %s(no GeoIP database: use --geoip-db FILE.mmdb)%s\n", c_dim(t), c_off(t));
+        fprintf(t->f, "  %s(no GeoIP database: use --geoip-db FILE.mmdb)%s\n",
+                c_dim(t), c_off(t));
         return;
     }
-    fprintf(t->f, "%s  %-8s %12s %7s %12s %10s%s\n", c_dim(t), "country", "hits", "%",
-            "bytes", "clients", c_off(t));
+    fprintf(t->f, "%s  %-8s %12s %7s %12s %10s%s\n", c_dim(t), "country",
+            "hits", "%", "bytes", "clients", c_off(t));
     for (size_t i = 0; i < n; i++) {
         const lg_country *c = &r->countries[i];
         char h[32], p[32], b[32], cl[32];
@@ -288,7 +310,8 @@ static void countries(const tctx *t, const lg_report *r)
         fmt_pct(c->hits, r->agg->requests, p, sizeof p);
         fmt_bytes(c->bytes, b, sizeof b);
         fmt_count(c->clients, cl, sizeof cl);
-        fprintf(t->f, "  %-8s %12s %7s %12s %10s\n", c->code[0] ? c->code : "--", h, p, b, cl);
+        fprintf(t->f, "  %-8s %12s %7s %12s %10s\n",
+                c->code[0] ? c->code : "--", h, p, b, cl);
     }
 }
 
@@ -308,23 +331,25 @@ static void bad(const tctx *t, const lg_report *r)
                 lg_bad_describe(b), c_off(t));
         for (int k = 0; k < a->nsamples[b]; k++) {
             const lg_sample *s = &a->samples[b][k];
-            int w = fprintf(t->f, "      %s:%" PRIu64 ": ", r->job->in.v[s->file].path, s->line);
-            lg_term_str(t->f, s->text, s->text_len, t->width - w > 20 ? t->width - w : 20);
+            int w = fprintf(t->f, "      %s:%" PRIu64 ": ",
+                            r->job->in.v[s->file].path, s->line);
+            lg_term_str(t->f, s->text, s->text_len,
+                        t->width - w > 20 ? t->width - w : 20);
             fputc('\n', t->f);
         }
     }
     for (size_t i = 0; i < a->nfiles; i++)
         if (a->files[i].err)
-            fprintf(t->f, "  %serror%s %s: %s\n", t->color ? "\033[31m" : "", c_off(t),
-                    r->job->in.v[i].path, a->files[i].errmsg);
+            fprintf(t->f, "  %serror%s %s: %s\n", t->color ? "\033[31m" : "",
+                    c_off(t), r->job->in.v[i].path, a->files[i].errmsg);
 }
 
 static void files(const tctx *t, const lg_report *r)
 {
     const lg_agg *a = r->agg;
     title(t, "Files", 0, 0);
-    fprintf(t->f, "%s  %12s %12s %10s  %-14s %-5s %s%s\n", c_dim(t), "lines", "requests",
-            "bad", "format", "comp", "path", c_off(t));
+    fprintf(t->f, "%s  %12s %12s %10s  %-14s %-5s %s%s\n", c_dim(t), "lines",
+            "requests", "bad", "format", "comp", "path", c_off(t));
     for (size_t i = 0; i < a->nfiles; i++) {
         const lg_file_stat *fs = &a->files[i];
         const lg_format *fm = r->job->fmts[r->job->file_fmt[i]];
@@ -332,10 +357,12 @@ static void files(const tctx *t, const lg_report *r)
         fmt_count(fs->lines, l, sizeof l);
         fmt_count(fs->requests, q, sizeof q);
         fmt_count(fs->bad, b, sizeof b);
-        fprintf(t->f, "  %12s %12s %10s  %-14s %-5s ", l, q, b, fm ? lg_format_name(fm) : "?",
+        fprintf(t->f, "  %12s %12s %10s  %-14s %-5s ", l, q, b,
+                fm ? lg_format_name(fm) : "?",
                 lg_comp_name(r->job->in.v[i].comp));
         const char *p = r->job->in.v[i].path;
-        lg_term_str(t->f, p, strlen(p), t->width - 64 > 20 ? t->width - 64 : 20);
+        lg_term_str(t->f, p, strlen(p),
+                    t->width - 64 > 20 ? t->width - 64 : 20);
         fputc('\n', t->f);
     }
 }
@@ -345,8 +372,9 @@ int lg_render_text(const lg_report *r, FILE *f, int color, int width)
     tctx t = {f, color, width > 40 ? width : 40};
     char sz[32];
     fmt_bytes(r->job->in.total_bytes, sz, sizeof sz);
-    fprintf(f, "%spipefan logs%s  %zu input%s, %s, format %s\n", c_head(&t), c_off(&t),
-            r->job->in.n, r->job->in.n == 1 ? "" : "s", sz, r->format_desc);
+    fprintf(f, "%spipefan logs%s  %zu input%s, %s, format %s\n", c_head(&t),
+            c_off(&t), r->job->in.n, r->job->in.n == 1 ? "" : "s", sz,
+            r->format_desc);
     if (lg_report_has(r, LG_PANEL_TOTALS))
         totals(&t, r);
     if (lg_report_has(r, LG_PANEL_STATUS))

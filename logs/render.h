@@ -17,22 +17,22 @@
 #include "job.h"
 
 typedef struct lg_country {
-    char code[3];        /* ISO 3166-1 alpha-2, "" = unknown */
+    char code[3]; /* ISO 3166-1 alpha-2, "" = unknown */
     uint64_t hits, bytes, clients;
 } lg_country;
 
 typedef struct lg_report {
     const lg_job *job;
     const lg_agg *agg;
-    unsigned panels;                  /* 1u << LG_PANEL_* to show */
-    size_t top;                       /* rows per ranked panel; 0 = all */
+    unsigned panels;                   /* 1u << LG_PANEL_* to show */
+    size_t top;                        /* rows per ranked panel; 0 = all */
     const lg_ent **rows[LG_TAB_COUNT]; /* every entry, display order */
     size_t nrows[LG_TAB_COUNT];
-    char (*client_cc)[3];             /* per CLIENTS entry index, or NULL */
-    lg_country *countries;            /* sorted by hits, or NULL */
+    char (*client_cc)[3];  /* per CLIENTS entry index, or NULL */
+    lg_country *countries; /* sorted by hits, or NULL */
     size_t ncountries;
     uint64_t unique_clients;
-    const char *format_desc;          /* "combined", "mixed"... */
+    const char *format_desc; /* "combined", "mixed"... */
 } lg_report;
 
 /* Build the report from a finalised aggregate.  0 or -ENOMEM. */
@@ -51,8 +51,8 @@ int lg_render_text(const lg_report *r, FILE *out, int color, int width);
 int lg_render_json(const lg_report *r, FILE *out);
 /* target: a panel name (that panel to out), or a directory (created if
  * missing) that gets one <panel>.csv per shown panel. */
-int lg_render_csv(const lg_report *r, FILE *out, const char *target,
-                  char *err, size_t errlen);
+int lg_render_csv(const lg_report *r, FILE *out, const char *target, char *err,
+                  size_t errlen);
 
 /* ---- escaping helpers ---------------------------------------------------- */
 

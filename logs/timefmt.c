@@ -16,9 +16,9 @@ int64_t lg_days_from_civil(int64_t y, int m, int d)
 {
     y -= m <= 2;
     int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;                              /* 0..399 */
+    int64_t yoe = y - era * 400;                                  /* 0..399 */
     int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1; /* 0..365 */
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;       /* 0..146096 */
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy; /* 0..146096 */
     return era * 146097 + doe - 719468;
 }
 
@@ -64,24 +64,37 @@ static int month_of(const char *s)
              c2 = (unsigned char)s[2] | 0x20;
     switch (c0) {
     case 'J':
-        if (c1 == 'a' && c2 == 'n') return 1;
-        if (c1 == 'u' && c2 == 'n') return 6;
-        if (c1 == 'u' && c2 == 'l') return 7;
+        if (c1 == 'a' && c2 == 'n')
+            return 1;
+        if (c1 == 'u' && c2 == 'n')
+            return 6;
+        if (c1 == 'u' && c2 == 'l')
+            return 7;
         return 0;
-    case 'F': return c1 == 'e' && c2 == 'b' ? 2 : 0;
+    case 'F':
+        return c1 == 'e' && c2 == 'b' ? 2 : 0;
     case 'M':
-        if (c1 == 'a' && c2 == 'r') return 3;
-        if (c1 == 'a' && c2 == 'y') return 5;
+        if (c1 == 'a' && c2 == 'r')
+            return 3;
+        if (c1 == 'a' && c2 == 'y')
+            return 5;
         return 0;
     case 'A':
-        if (c1 == 'p' && c2 == 'r') return 4;
-        if (c1 == 'u' && c2 == 'g') return 8;
+        if (c1 == 'p' && c2 == 'r')
+            return 4;
+        if (c1 == 'u' && c2 == 'g')
+            return 8;
         return 0;
-    case 'S': return c1 == 'e' && c2 == 'p' ? 9 : 0;
-    case 'O': return c1 == 'c' && c2 == 't' ? 10 : 0;
-    case 'N': return c1 == 'o' && c2 == 'v' ? 11 : 0;
-    case 'D': return c1 == 'e' && c2 == 'c' ? 12 : 0;
-    default: return 0;
+    case 'S':
+        return c1 == 'e' && c2 == 'p' ? 9 : 0;
+    case 'O':
+        return c1 == 'c' && c2 == 't' ? 10 : 0;
+    case 'N':
+        return c1 == 'o' && c2 == 'v' ? 11 : 0;
+    case 'D':
+        return c1 == 'e' && c2 == 'c' ? 12 : 0;
+    default:
+        return 0;
     }
 }
 

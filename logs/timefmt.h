@@ -17,8 +17,8 @@ int64_t lg_days_from_civil(int64_t y, int m, int d);
 void lg_civil_from_days(int64_t days, int64_t *y, int *m, int *d);
 
 /* Parse the CLF time "10/Oct/2000:13:55:36 -0700" (the text between the
- * brackets: 20 bytes, 21 with an empty zone, 26, or 27 for "+01:00"). Stores UTC
- * seconds in *ts and the offset in *off (seconds east of UTC). Returns 0,
+ * brackets: 20 bytes, 21 with an empty zone, 26, or 27 for "+01:00"). Stores
+ * UTC seconds in *ts and the offset in *off (seconds east of UTC). Returns 0,
  * 1 when the zone was empty (*off = 0, time taken as UTC), or -1 when
  * malformed (bad month name, day 32, hour 24, zone +2500...). Caches the
  * last date seen per thread, so lines of the same day cost a compare. */
@@ -44,9 +44,9 @@ int lg_time_format_iso(int64_t ts, int32_t off, int utc_z, char buf[32]);
 /* Broken-down local time for bucketing (traffic per hour/day). */
 typedef struct lg_tm {
     int64_t year;
-    int mon, mday;       /* 1..12, 1..31 */
+    int mon, mday; /* 1..12, 1..31 */
     int hour, min, sec;
-    int wday;            /* 0 = Sunday */
+    int wday; /* 0 = Sunday */
 } lg_tm;
 
 /* ts + off seconds broken down (off = the line's tz_off gives the time

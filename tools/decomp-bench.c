@@ -97,7 +97,8 @@ static size_t run_deflate(const unsigned char *in, size_t n)
     unsigned char *big = malloc(isize);
     struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
     size_t got = 0;
-    if (libdeflate_gzip_decompress(d, in, n, big, isize, &got) != LIBDEFLATE_SUCCESS)
+    if (libdeflate_gzip_decompress(d, in, n, big, isize, &got) !=
+        LIBDEFLATE_SUCCESS)
         got = 0;
     libdeflate_free_decompressor(d);
     free(big);

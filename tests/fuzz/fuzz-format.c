@@ -49,11 +49,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (rc < 0 || rc >= LG_BAD_COUNT)
             abort();
         if (rc == LG_OK) {
-            const lg_str *all[] = {&r.client, &r.vhost, &r.ident, &r.user,
-                                   &r.request, &r.method, &r.target,
-                                   &r.protocol, &r.referer, &r.agent};
+            const lg_str *all[] = {
+                &r.client, &r.vhost,  &r.ident,    &r.user,    &r.request,
+                &r.method, &r.target, &r.protocol, &r.referer, &r.agent};
             for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
-                if (all[i]->n && (all[i]->p < line || all[i]->p + all[i]->n > line + n))
+                if (all[i]->n &&
+                    (all[i]->p < line || all[i]->p + all[i]->n > line + n))
                     abort();
             if (r.status != 0 && (r.status < 100 || r.status > 999))
                 abort();

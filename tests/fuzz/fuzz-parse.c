@@ -21,8 +21,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static const char *const user_specs[] = {
     "$remote_addr - $remote_user [$time_local] \"$request\" $status "
     "$body_bytes_sent \"$http_referer\" \"$http_user_agent\"",
-    "$host:$server_port $remote_addr [$time_iso8601] \"$request_method $request_uri "
-    "$server_protocol\" $status $bytes_sent $request_time \"$http_x_forwarded_for\"",
+    "$host:$server_port $remote_addr [$time_iso8601] \"$request_method "
+    "$request_uri "
+    "$server_protocol\" $status $bytes_sent $request_time "
+    "\"$http_x_forwarded_for\"",
     "%v %h %l %u %t \\\"%r\\\" %>s %b %D \\\"%{User-Agent}i\\\"",
     "$msec $remote_addr $status $body_bytes_sent",
 };
@@ -47,9 +49,16 @@ static void setup(void)
     static const char *const cl[] = {"10.0.0.0/8", "2001:db8::/32", "::1"};
     static const char *const inc[] = {"^/", "\\.php"};
     static const char *const exc[] = {"(?i)wp-admin"};
-    lg_filter_opts o = {.since = "2000-01-01", .until = "2030-01-01T00:00+02:00",
-                        .status = st, .n_status = 1, .clients = cl, .n_clients = 3,
-                        .include = inc, .n_include = 2, .exclude = exc, .n_exclude = 1,
+    lg_filter_opts o = {.since = "2000-01-01",
+                        .until = "2030-01-01T00:00+02:00",
+                        .status = st,
+                        .n_status = 1,
+                        .clients = cl,
+                        .n_clients = 3,
+                        .include = inc,
+                        .n_include = 2,
+                        .exclude = exc,
+                        .n_exclude = 1,
                         .exclude_static = 1};
     if (lg_filter_new(&o, &filter, NULL, 0) != 0)
         abort();
@@ -64,7 +73,7 @@ static void check_str(lg_str s, const char *b, const char *e)
 
 static void check_rec(const lg_rec *r, const char *b, const char *e)
 {
-    const lg_str *all[] = {&r->client, &r->vhost, &r->ident, &r->user,
+    const lg_str *all[] = {&r->client,  &r->vhost,  &r->ident,  &r->user,
                            &r->request, &r->method, &r->target, &r->protocol,
                            &r->referer, &r->agent};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)

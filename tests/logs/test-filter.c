@@ -11,7 +11,8 @@
 #include "../../logs/parse.h"
 
 /* A record with just the fields filters look at. */
-static lg_rec rec(const char *client, int64_t ts, int status, const char *target)
+static lg_rec rec(const char *client, int64_t ts, int status,
+                  const char *target)
 {
     lg_rec r;
     memset(&r, 0, sizeof r);
@@ -45,7 +46,8 @@ static void expect_error(const lg_filter_opts *o, const char *what)
         FAIL("expected -EINVAL with '%s', got %d '%s'", what, rc, err);
 }
 
-static int keeps(lg_filter *f, const char *client, int64_t ts, int status, const char *target)
+static int keeps(lg_filter *f, const char *client, int64_t ts, int status,
+                 const char *target)
 {
     lg_rec r = rec(client, ts, status, target);
     return lg_filter_match(f, &r);
@@ -77,7 +79,8 @@ TEST(status_codes_classes_ranges_and_lists)
             FAIL("status %d kept", no[i]);
     lg_filter_free(f);
 
-    const char *bad[] = {"", "abc", "5x", "6xxx", "299-200", "99", "1000", "200-", "404,"};
+    const char *bad[] = {"",   "abc",  "5x",   "6xxx", "299-200",
+                         "99", "1000", "200-", "404,"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         lg_filter_opts ob = {.status = &bad[i], .n_status = 1};
         expect_error(&ob, "--status");
@@ -86,7 +89,8 @@ TEST(status_codes_classes_ranges_and_lists)
 
 TEST(client_cidr_ipv4_edges)
 {
-    const char *c[] = {"10.0.0.0/8", "192.168.1.128/25", "203.0.113.7", "172.16.5.9/12"};
+    const char *c[] = {"10.0.0.0/8", "192.168.1.128/25", "203.0.113.7",
+                       "172.16.5.9/12"};
     lg_filter_opts o = {.clients = c, .n_clients = 4};
     lg_filter *f = make(&o);
     ASSERT(keeps(f, "10.0.0.0", 0, 200, "/"));
@@ -98,7 +102,8 @@ TEST(client_cidr_ipv4_edges)
     ASSERT(!keeps(f, "192.168.1.127", 0, 200, "/"));
     ASSERT(keeps(f, "203.0.113.7", 0, 200, "/"));
     ASSERT(!keeps(f, "203.0.113.8", 0, 200, "/"));
-    ASSERT(keeps(f, "172.31.255.255", 0, 200, "/")); /* host bits in the CIDR ignored */
+    ASSERT(keeps(f, "172.31.255.255", 0, 200,
+                 "/")); /* host bits in the CIDR ignored */
     ASSERT(!keeps(f, "172.32.0.0", 0, 200, "/"));
     ASSERT(keeps(f, "::ffff:10.1.2.3", 0, 200, "/")); /* IPv4-mapped */
     ASSERT(!keeps(f, "2001:db8::1", 0, 200, "/"));
@@ -137,8 +142,9 @@ TEST(client_cidr_ipv6_edges)
     ASSERT(!keeps(f, "1.2.3.4", 0, 200, "/"));
     lg_filter_free(f);
 
-    const char *bad[] = {"10.0.0.0/33", "::/129", "10.0.0/8", "nothost", "1.2.3.4/", "/8",
-                         "1.2.3.4/8x", "2001:db8:::/32"};
+    const char *bad[] = {"10.0.0.0/33", "::/129",        "10.0.0/8",
+                         "nothost",     "1.2.3.4/",      "/8",
+                         "1.2.3.4/8x",  "2001:db8:::/32"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         lg_filter_opts ob = {.clients = &bad[i], .n_clients = 1};
         expect_error(&ob, "--client");
@@ -149,17 +155,20 @@ TEST(since_until_with_offsets_and_precision)
 {
     /* 2015-05-19T12:00:00Z = 1432036800 */
     int64_t noon = 1432036800;
-    lg_filter_opts o = {.since = "2015-05-19T14:00:00+02:00", .until = "2015-05-19T13:00Z"};
+    lg_filter_opts o = {.since = "2015-05-19T14:00:00+02:00",
+                        .until = "2015-05-19T13:00Z"};
     lg_filter *f = make(&o);
     ASSERT(!keeps(f, "x", noon - 1, 200, "/"));
     ASSERT(keeps(f, "x", noon, 200, "/"));
-    ASSERT(keeps(f, "x", noon + 3659, 200, "/")); /* 13:00:59 is inside "13:00" */
+    ASSERT(
+        keeps(f, "x", noon + 3659, 200, "/")); /* 13:00:59 is inside "13:00" */
     ASSERT(!keeps(f, "x", noon + 3660, 200, "/"));
     ASSERT(!keeps(f, "x", LG_NO_TIME, 200, "/"));
     lg_filter_free(f);
 
     /* a date until includes the whole day; no offset = opts.tz_off */
-    lg_filter_opts od = {.since = "2015-05-19", .until = "2015-05-19", .tz_off = -7 * 3600};
+    lg_filter_opts od = {
+        .since = "2015-05-19", .until = "2015-05-19", .tz_off = -7 * 3600};
     f = make(&od);
     int64_t start = 1431993600 + 7 * 3600; /* 2015-05-19T00:00-07:00 */
     ASSERT(!keeps(f, "x", start - 1, 200, "/"));
@@ -184,11 +193,13 @@ TEST(include_exclude_regexes)
 {
     const char *inc[] = {"^/blog/", "\\.php$"};
     const char *exc[] = {"(?i)/wp-admin", "feed"};
-    lg_filter_opts o = {.include = inc, .n_include = 2, .exclude = exc, .n_exclude = 2};
+    lg_filter_opts o = {
+        .include = inc, .n_include = 2, .exclude = exc, .n_exclude = 2};
     lg_filter *f = make(&o);
     ASSERT(keeps(f, "x", 0, 200, "/blog/a"));
     ASSERT(keeps(f, "x", 0, 200, "/index.php"));
-    ASSERT(!keeps(f, "x", 0, 200, "/index.php?x")); /* the query is part of the subject */
+    ASSERT(!keeps(f, "x", 0, 200,
+                  "/index.php?x")); /* the query is part of the subject */
     ASSERT(!keeps(f, "x", 0, 200, "/other"));
     ASSERT(!keeps(f, "x", 0, 200, "/blog/feed"));
     ASSERT(!keeps(f, "x", 0, 200, "/blog/WP-Admin/x.php"));
@@ -215,7 +226,8 @@ TEST(include_exclude_regexes)
     const char *bad[] = {"(unclosed"};
     lg_filter_opts ob = {.include = bad, .n_include = 1};
     expect_error(&ob, "--include '(unclosed'");
-    lg_filter_opts ob2 = {.exclude = (const char *[]){"a", "[z-a]"}, .n_exclude = 2};
+    lg_filter_opts ob2 = {.exclude = (const char *[]){"a", "[z-a]"},
+                          .n_exclude = 2};
     expect_error(&ob2, "--exclude '[z-a]'");
 }
 
@@ -223,10 +235,12 @@ TEST(static_assets_and_strip_query)
 {
     lg_filter_opts o = {.exclude_static = 1};
     lg_filter *f = make(&o);
-    const char *stat[] = {"/style2.css", "/a/b.JS", "/img/x.png?v=3", "/f.woff2#x",
-                          "/favicon.ico", "/m.js.map", "/v.webm"};
-    const char *dyn[] = {"/", "/blog/", "/x.php", "/css", "/a.css/", "/index.html",
-                         "/doc.pdf", "/?f=a.css", "/x.tar.gz", ""};
+    const char *stat[] = {"/style2.css", "/a/b.JS",      "/img/x.png?v=3",
+                          "/f.woff2#x",  "/favicon.ico", "/m.js.map",
+                          "/v.webm"};
+    const char *dyn[] = {
+        "/",           "/blog/",   "/x.php",    "/css",      "/a.css/",
+        "/index.html", "/doc.pdf", "/?f=a.css", "/x.tar.gz", ""};
     for (size_t i = 0; i < sizeof stat / sizeof stat[0]; i++)
         if (keeps(f, "x", 0, 200, stat[i]))
             FAIL("%s kept", stat[i]);
@@ -252,8 +266,13 @@ TEST(combined_filters_and_use_after_fork)
     const char *st[] = {"2xx"};
     const char *cl[] = {"10.0.0.0/8"};
     const char *inc[] = {"^/api/"};
-    lg_filter_opts o = {.status = st, .n_status = 1, .clients = cl, .n_clients = 1,
-                        .include = inc, .n_include = 1, .since = "2015-01-01"};
+    lg_filter_opts o = {.status = st,
+                        .n_status = 1,
+                        .clients = cl,
+                        .n_clients = 1,
+                        .include = inc,
+                        .n_include = 1,
+                        .since = "2015-01-01"};
     lg_filter *f = make(&o);
     /* each child process uses its own copy of the filter made before fork */
     pid_t kids[3];
@@ -263,7 +282,8 @@ TEST(combined_filters_and_use_after_fork)
         if (kids[i] == 0) {
             int ok = 1;
             for (int k = 0; k < 10000; k++) {
-                ok &= keeps(f, "10.1.2.3", 1432036800, 200 + k % 100, "/api/x") == 1;
+                ok &= keeps(f, "10.1.2.3", 1432036800, 200 + k % 100,
+                            "/api/x") == 1;
                 ok &= keeps(f, "11.1.2.3", 1432036800, 200, "/api/x") == 0;
                 ok &= keeps(f, "10.1.2.3", 1432036800, 404, "/api/x") == 0;
                 ok &= keeps(f, "10.1.2.3", 1432036800, 200, "/web/x") == 0;

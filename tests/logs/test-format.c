@@ -10,7 +10,7 @@
 #include "../../logs/parse.h"
 
 #define NGINX_COMBINED                                                         \
-    "$remote_addr - $remote_user [$time_local] \"$request\" $status "         \
+    "$remote_addr - $remote_user [$time_local] \"$request\" $status "          \
     "$body_bytes_sent \"$http_referer\" \"$http_user_agent\""
 
 #define APACHE_COMBINED                                                        \
@@ -37,7 +37,8 @@ static lg_format *compile_ok(const char *spec)
 }
 
 /* Parse from an exactly-sized heap copy (no NUL after the line). */
-static int parse_exact(const lg_format *f, const char *line, lg_rec *r, char **keep)
+static int parse_exact(const lg_format *f, const char *line, lg_rec *r,
+                       char **keep)
 {
     size_t n = strlen(line);
     char *copy = malloc(n ? n : 1);
@@ -48,22 +49,27 @@ static int parse_exact(const lg_format *f, const char *line, lg_rec *r, char **k
 }
 
 static const char *const combined_lines[] = {
-    ("127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] \"GET /a.gif?x=1 HTTP/1.0\" 200 2326 "
-     "\"http://www.example.com/start.html\" \"Mozilla/4.08 [en] (Win98; I ;Nav)\""),
+    ("127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] \"GET /a.gif?x=1 "
+     "HTTP/1.0\" 200 2326 "
+     "\"http://www.example.com/start.html\" \"Mozilla/4.08 [en] (Win98; I "
+     ";Nav)\""),
     "2001:db8::1 - - [10/Oct/2000:13:55:36 +0000] \"\" 400 0 \"-\" \"-\"",
-    "1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] \"GET /q\\\"x HTTP/1.1\" 404 - \"\" \"a \\\"b\\\"\"",
-    "10.1.1.1 - - [10/Oct/2000:13:55:36 +0000] \"GET / HTTP/1.1\" 200 7 \"-\" \"cut off",
+    "1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] \"GET /q\\\"x HTTP/1.1\" 404 - "
+    "\"\" \"a \\\"b\\\"\"",
+    "10.1.1.1 - - [10/Oct/2000:13:55:36 +0000] \"GET / HTTP/1.1\" 200 7 \"-\" "
+    "\"cut off",
 };
 
 /* Two records hold the same field values. */
 static void assert_same(const lg_rec *a, const lg_rec *b, const char *what)
 {
-    const lg_str *sa[] = {&a->client, &a->user, &a->request, &a->method,
+    const lg_str *sa[] = {&a->client, &a->user,     &a->request, &a->method,
                           &a->target, &a->protocol, &a->referer, &a->agent};
-    const lg_str *sb[] = {&b->client, &b->user, &b->request, &b->method,
+    const lg_str *sb[] = {&b->client, &b->user,     &b->request, &b->method,
                           &b->target, &b->protocol, &b->referer, &b->agent};
     for (size_t i = 0; i < sizeof sa / sizeof sa[0]; i++)
-        if (sa[i]->n != sb[i]->n || (sa[i]->n && memcmp(sa[i]->p, sb[i]->p, sa[i]->n)))
+        if (sa[i]->n != sb[i]->n ||
+            (sa[i]->n && memcmp(sa[i]->p, sb[i]->p, sa[i]->n)))
             FAIL("%s: string field %zu differs: \"%.*s\" vs \"%.*s\"", what, i,
                  (int)sa[i]->n, sa[i]->n ? sa[i]->p : "", (int)sb[i]->n,
                  sb[i]->n ? sb[i]->p : "");
@@ -76,15 +82,18 @@ static void assert_same(const lg_rec *a, const lg_rec *b, const char *what)
 
 TEST(nginx_and_apache_combined_agree_with_builtin)
 {
-    lg_format *ng = compile_ok(NGINX_COMBINED), *ap = compile_ok(APACHE_COMBINED);
+    lg_format *ng = compile_ok(NGINX_COMBINED),
+              *ap = compile_ok(APACHE_COMBINED);
     ASSERT_STREQ(lg_format_name(ng), "custom");
     ASSERT_STREQ(lg_format_spec(ng), NGINX_COMBINED);
     /* the built-ins also read an optional leading vhost */
     ASSERT_UEQ(lg_format_fields(ng),
-               lg_format_fields(lg_format_builtin("combined")) & ~LG_FIELD_VHOST);
+               lg_format_fields(lg_format_builtin("combined")) &
+                   ~LG_FIELD_VHOST);
     ASSERT_UEQ(lg_format_fields(ap), lg_format_fields(ng));
     const lg_format *fs[3] = {lg_format_builtin("combined"), ng, ap};
-    for (size_t i = 0; i < sizeof combined_lines / sizeof combined_lines[0]; i++) {
+    for (size_t i = 0; i < sizeof combined_lines / sizeof combined_lines[0];
+         i++) {
         lg_rec r[3];
         char *k[3];
         for (int j = 0; j < 3; j++)
@@ -105,8 +114,12 @@ TEST(nginx_conf_quoting_is_concatenated)
                               "    '\"$request\" $status $body_bytes_sent'");
     lg_rec r;
     char *k;
-    ASSERT_EQ(parse_exact(f, "1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] \"GET / HTTP/1.1\" 200 5",
-                          &r, &k), LG_OK);
+    ASSERT_EQ(
+        parse_exact(
+            f,
+            "1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] \"GET / HTTP/1.1\" 200 5",
+            &r, &k),
+        LG_OK);
     ASSERT_UEQ(r.bytes, 5);
     free(k);
     lg_format_free(f);
@@ -114,17 +127,23 @@ TEST(nginx_conf_quoting_is_concatenated)
 
 TEST(nginx_extended_variables)
 {
-    lg_format *f = compile_ok("$remote_addr $host [$time_iso8601] \"$request\" $status "
-                              "$body_bytes_sent $bytes_sent $request_time \"$http_user_agent\" "
-                              "${upstream_addr}x");
-    unsigned want = LG_FIELD_CLIENT | LG_FIELD_VHOST | LG_FIELD_TIME | LG_FIELD_REQUEST |
-                    LG_FIELD_STATUS | LG_FIELD_BYTES | LG_FIELD_REQ_TIME | LG_FIELD_AGENT;
+    lg_format *f = compile_ok(
+        "$remote_addr $host [$time_iso8601] \"$request\" $status "
+        "$body_bytes_sent $bytes_sent $request_time \"$http_user_agent\" "
+        "${upstream_addr}x");
+    unsigned want = LG_FIELD_CLIENT | LG_FIELD_VHOST | LG_FIELD_TIME |
+                    LG_FIELD_REQUEST | LG_FIELD_STATUS | LG_FIELD_BYTES |
+                    LG_FIELD_REQ_TIME | LG_FIELD_AGENT;
     ASSERT_UEQ(lg_format_fields(f), want);
     lg_rec r;
     char *k;
-    ASSERT_EQ(parse_exact(f, "1.2.3.4 example.com:8080 [2015-05-17T10:05:03+02:00] "
-                             "\"POST /api?x HTTP/2.0\" 201 12 345 0.123 \"ua 1\" "
-                             "10.0.0.1:80x", &r, &k), LG_OK);
+    ASSERT_EQ(
+        parse_exact(f,
+                    "1.2.3.4 example.com:8080 [2015-05-17T10:05:03+02:00] "
+                    "\"POST /api?x HTTP/2.0\" 201 12 345 0.123 \"ua 1\" "
+                    "10.0.0.1:80x",
+                    &r, &k),
+        LG_OK);
     ASSERT_LGSTR(r.client, "1.2.3.4");
     ASSERT_LGSTR(r.vhost, "example.com");
     ASSERT_EQ(r.ts, 1431849903);
@@ -137,25 +156,41 @@ TEST(nginx_extended_variables)
     ASSERT_LGSTR(r.agent, "ua 1");
     free(k);
     /* "-" request time is absent, a malformed one is a format error */
-    ASSERT_EQ(parse_exact(f, "1.2.3.4 h [2015-05-17T10:05:03Z] \"GET / HTTP/1.1\" 200 1 2 - "
-                             "\"u\" -x", &r, &k), LG_OK);
+    ASSERT_EQ(
+        parse_exact(
+            f,
+            "1.2.3.4 h [2015-05-17T10:05:03Z] \"GET / HTTP/1.1\" 200 1 2 - "
+            "\"u\" -x",
+            &r, &k),
+        LG_OK);
     ASSERT_EQ(r.req_time_us, -1);
     free(k);
-    ASSERT_EQ(parse_exact(f, "1.2.3.4 h [2015-05-17T10:05:03Z] \"GET / HTTP/1.1\" 200 1 2 0.1s "
-                             "\"u\" -x", &r, &k), LG_BAD_FORMAT);
+    ASSERT_EQ(
+        parse_exact(
+            f,
+            "1.2.3.4 h [2015-05-17T10:05:03Z] \"GET / HTTP/1.1\" 200 1 2 0.1s "
+            "\"u\" -x",
+            &r, &k),
+        LG_BAD_FORMAT);
     free(k);
-    ASSERT_EQ(parse_exact(f, "1.2.3.4 h [2015-05-17] \"GET / HTTP/1.1\" 200 1 2 0.1 "
-                             "\"u\" -x", &r, &k), LG_BAD_TIME);
+    ASSERT_EQ(
+        parse_exact(f,
+                    "1.2.3.4 h [2015-05-17] \"GET / HTTP/1.1\" 200 1 2 0.1 "
+                    "\"u\" -x",
+                    &r, &k),
+        LG_BAD_TIME);
     free(k);
     lg_format_free(f);
 }
 
 TEST(msec_time_and_split_request_fields)
 {
-    lg_format *f = compile_ok("$msec $request_method $request_uri $server_protocol $status");
+    lg_format *f = compile_ok(
+        "$msec $request_method $request_uri $server_protocol $status");
     lg_rec r;
     char *k;
-    ASSERT_EQ(parse_exact(f, "1431849903.999 GET /x?y HTTP/1.1 200", &r, &k), LG_OK);
+    ASSERT_EQ(parse_exact(f, "1431849903.999 GET /x?y HTTP/1.1 200", &r, &k),
+              LG_OK);
     ASSERT_EQ(r.ts, 1431849903);
     ASSERT_LGSTR(r.method, "GET");
     ASSERT_LGSTR(r.target, "/x?y");
@@ -167,17 +202,27 @@ TEST(msec_time_and_split_request_fields)
 
 TEST(forwarded_for_is_the_client_without_remote_addr)
 {
-    lg_format *f = compile_ok("\"$http_x_forwarded_for\" [$time_local] \"$request\" $status");
+    lg_format *f = compile_ok(
+        "\"$http_x_forwarded_for\" [$time_local] \"$request\" $status");
     lg_rec r;
     char *k;
-    ASSERT_EQ(parse_exact(f, "\"203.0.113.9, 10.0.0.1\" [10/Oct/2000:13:55:36 +0000] "
-                             "\"GET / HTTP/1.1\" 200", &r, &k), LG_OK);
+    ASSERT_EQ(
+        parse_exact(f,
+                    "\"203.0.113.9, 10.0.0.1\" [10/Oct/2000:13:55:36 +0000] "
+                    "\"GET / HTTP/1.1\" 200",
+                    &r, &k),
+        LG_OK);
     ASSERT_LGSTR(r.client, "203.0.113.9");
     free(k);
     lg_format_free(f);
-    f = compile_ok("$remote_addr \"$http_x_forwarded_for\" [$time_local] \"$request\" $status");
-    ASSERT_EQ(parse_exact(f, "10.0.0.1 \"203.0.113.9\" [10/Oct/2000:13:55:36 +0000] "
-                             "\"GET / HTTP/1.1\" 200", &r, &k), LG_OK);
+    f = compile_ok("$remote_addr \"$http_x_forwarded_for\" [$time_local] "
+                   "\"$request\" $status");
+    ASSERT_EQ(
+        parse_exact(f,
+                    "10.0.0.1 \"203.0.113.9\" [10/Oct/2000:13:55:36 +0000] "
+                    "\"GET / HTTP/1.1\" 200",
+                    &r, &k),
+        LG_OK);
     ASSERT_LGSTR(r.client, "10.0.0.1");
     free(k);
     lg_format_free(f);
@@ -185,11 +230,16 @@ TEST(forwarded_for_is_the_client_without_remote_addr)
 
 TEST(apache_directives)
 {
-    lg_format *f = compile_ok("%v %a %l %u %t \"%m %U%q %H\" %s %B %D %T %{X-Thing}i %%");
+    lg_format *f =
+        compile_ok("%v %a %l %u %t \"%m %U%q %H\" %s %B %D %T %{X-Thing}i %%");
     lg_rec r;
     char *k;
-    ASSERT_EQ(parse_exact(f, "www.x.org 1.2.3.4 - bob [10/Oct/2000:13:55:36 -0700] "
-                             "\"GET /p?q HTTP/1.1\" 200 99 1500 0 thing %", &r, &k), LG_OK);
+    ASSERT_EQ(
+        parse_exact(f,
+                    "www.x.org 1.2.3.4 - bob [10/Oct/2000:13:55:36 -0700] "
+                    "\"GET /p?q HTTP/1.1\" 200 99 1500 0 thing %",
+                    &r, &k),
+        LG_OK);
     ASSERT_LGSTR(r.vhost, "www.x.org");
     ASSERT_LGSTR(r.user, "bob");
     ASSERT_LGSTR(r.method, "GET");
@@ -201,7 +251,8 @@ TEST(apache_directives)
     free(k);
     lg_format_free(f);
     f = compile_ok("%h %{%d/%b/%Y}t \"%r\" %>s %O");
-    ASSERT_UEQ(lg_format_fields(f) & LG_FIELD_TIME, 0); /* custom %{}t is skipped */
+    ASSERT_UEQ(lg_format_fields(f) & LG_FIELD_TIME,
+               0); /* custom %{}t is skipped */
     ASSERT_UEQ(lg_format_fields(f) & LG_FIELD_BYTES, LG_FIELD_BYTES);
     lg_format_free(f);
 }
@@ -212,50 +263,91 @@ TEST(strict_matching_and_salvage_in_user_formats)
     lg_rec r;
     char *k;
     /* literal mismatch */
-    ASSERT_EQ(parse_exact(f, "1.2.3.4 x - [10/Oct/2000:13:55:36 +0000] \"GET / HTTP/1.1\" 200 5 "
-                             "\"-\" \"-\"", &r, &k), LG_BAD_FORMAT);
+    ASSERT_EQ(
+        parse_exact(
+            f,
+            "1.2.3.4 x - [10/Oct/2000:13:55:36 +0000] \"GET / HTTP/1.1\" 200 5 "
+            "\"-\" \"-\"",
+            &r, &k),
+        LG_BAD_FORMAT);
     free(k);
     /* extra text after the last field */
-    ASSERT_EQ(parse_exact(f, "1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] \"GET / HTTP/1.1\" 200 5 "
-                             "\"-\" \"-\" extra", &r, &k), LG_BAD_FORMAT);
+    ASSERT_EQ(
+        parse_exact(
+            f,
+            "1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] \"GET / HTTP/1.1\" 200 5 "
+            "\"-\" \"-\" extra",
+            &r, &k),
+        LG_BAD_FORMAT);
     free(k);
     /* ends after the status: required fields are in, so it is kept */
-    ASSERT_EQ(parse_exact(f, "1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] \"GET / HTTP/1.1\" 200",
-                          &r, &k), LG_OK);
+    ASSERT_EQ(
+        parse_exact(
+            f,
+            "1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] \"GET / HTTP/1.1\" 200",
+            &r, &k),
+        LG_OK);
     ASSERT(r.flags & LG_REC_SALVAGED);
     free(k);
     /* ends inside the time: truncated */
-    ASSERT_EQ(parse_exact(f, "1.2.3.4 - - [10/Oct/2000:13", &r, &k), LG_BAD_TIME);
+    ASSERT_EQ(parse_exact(f, "1.2.3.4 - - [10/Oct/2000:13", &r, &k),
+              LG_BAD_TIME);
     free(k);
     ASSERT_EQ(parse_exact(f, "1.2.3.4 - -", &r, &k), LG_BAD_TRUNCATED);
     free(k);
-    ASSERT_EQ(parse_exact(f, "1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] \"GET / HTTP/1.1 200 5",
-                          &r, &k), LG_BAD_REQUEST);
+    ASSERT_EQ(
+        parse_exact(
+            f,
+            "1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] \"GET / HTTP/1.1 200 5",
+            &r, &k),
+        LG_BAD_REQUEST);
     free(k);
-    ASSERT_EQ(parse_exact(f, "1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] \"GET / HTTP/1.1\" abc 5 "
-                             "\"-\" \"-\"", &r, &k), LG_BAD_STATUS);
+    ASSERT_EQ(
+        parse_exact(
+            f,
+            "1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] \"GET / HTTP/1.1\" abc 5 "
+            "\"-\" \"-\"",
+            &r, &k),
+        LG_BAD_STATUS);
     free(k);
-    ASSERT_EQ(parse_exact(f, "1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] \"GET / HTTP/1.1\" 200 5x "
-                             "\"-\" \"-\"", &r, &k), LG_BAD_BYTES);
+    ASSERT_EQ(parse_exact(f,
+                          "1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] \"GET / "
+                          "HTTP/1.1\" 200 5x "
+                          "\"-\" \"-\"",
+                          &r, &k),
+              LG_BAD_BYTES);
     free(k);
-    ASSERT_EQ(parse_exact(f, "bad\"client - - [10/Oct/2000:13:55:36 +0000] \"GET / HTTP/1.1\" "
-                             "200 5 \"-\" \"-\"", &r, &k), LG_BAD_CLIENT);
+    ASSERT_EQ(
+        parse_exact(
+            f,
+            "bad\"client - - [10/Oct/2000:13:55:36 +0000] \"GET / HTTP/1.1\" "
+            "200 5 \"-\" \"-\"",
+            &r, &k),
+        LG_BAD_CLIENT);
     free(k);
-    ASSERT_EQ(parse_exact(f, "2021/12/01 13:53:33 [error] 31#31: *46 x", &r, &k), LG_BAD_ERROR_LOG);
+    ASSERT_EQ(
+        parse_exact(f, "2021/12/01 13:53:33 [error] 31#31: *46 x", &r, &k),
+        LG_BAD_ERROR_LOG);
     free(k);
     /* several spaces where the format has one */
-    ASSERT_EQ(parse_exact(f, "1.2.3.4  -  - [10/Oct/2000:13:55:36 +0000]  \"GET / HTTP/1.1\" 200 5 "
-                             "\"-\" \"-\"", &r, &k), LG_OK);
+    ASSERT_EQ(parse_exact(f,
+                          "1.2.3.4  -  - [10/Oct/2000:13:55:36 +0000]  \"GET / "
+                          "HTTP/1.1\" 200 5 "
+                          "\"-\" \"-\"",
+                          &r, &k),
+              LG_OK);
     free(k);
     lg_format_free(f);
 }
 
 TEST(every_prefix_is_safe_with_user_format)
 {
-    lg_format *f = compile_ok("$host:$server_port $remote_addr - $remote_user [$time_local] "
-                              "\"$request\" $status $body_bytes_sent \"$http_referer\" "
-                              "\"$http_user_agent\" $request_time");
-    const char *line = "x.org:443 ::1 - u [10/Oct/2000:13:55:36 -0700] \"GET /a\\\"b HTTP/1.1\" "
+    lg_format *f = compile_ok(
+        "$host:$server_port $remote_addr - $remote_user [$time_local] "
+        "\"$request\" $status $body_bytes_sent \"$http_referer\" "
+        "\"$http_user_agent\" $request_time");
+    const char *line = "x.org:443 ::1 - u [10/Oct/2000:13:55:36 -0700] \"GET "
+                       "/a\\\"b HTTP/1.1\" "
                        "200 9 \"r\" \"a\\\"g\" 0.5";
     size_t n = strlen(line);
     lg_rec r;
@@ -299,11 +391,14 @@ TEST(compile_errors_are_reported)
         char err[256] = "";
         int rc = lg_format_compile(bad[i].spec, &f, err, sizeof err);
         if (rc != -22 || f != NULL || !strstr(err, bad[i].msg))
-            FAIL("'%s': rc %d, err '%s', wanted '%s'", bad[i].spec, rc, err, bad[i].msg);
+            FAIL("'%s': rc %d, err '%s', wanted '%s'", bad[i].spec, rc, err,
+                 bad[i].msg);
     }
     lg_format *f;
-    ASSERT_EQ(lg_format_compile("%h %x", &f, NULL, 0), -22 * 0); /* unknown letters: skipped */
+    ASSERT_EQ(lg_format_compile("%h %x", &f, NULL, 0),
+              -22 * 0); /* unknown letters: skipped */
     lg_format_free(f);
-    ASSERT_EQ(lg_format_compile("$a$", &f, NULL, 0), 0); /* a lone '$' is text */
+    ASSERT_EQ(lg_format_compile("$a$", &f, NULL, 0),
+              0); /* a lone '$' is text */
     lg_format_free(f);
 }

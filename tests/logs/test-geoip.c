@@ -18,7 +18,8 @@ static const char *test_db(void)
     if (!root || !*root)
         SKIP("PIPEFAN_SOURCE_ROOT is not set");
     snprintf(path, sizeof path,
-             "%s/../shared/realdata/geoip-test-mmdb/GeoLite2-Country-Test.mmdb", root);
+             "%s/../shared/realdata/geoip-test-mmdb/GeoLite2-Country-Test.mmdb",
+             root);
     if (access(path, R_OK) != 0)
         SKIP("%s is not available", path);
     return path;
