@@ -24,16 +24,15 @@ typedef struct lg_str {
 /* ts value when the line carries no time. */
 #define LG_NO_TIME INT64_MIN
 
-/* lg_rec.flags bits. */
-#define LG_REC_SALVAGED                                                        \
-    (1u << 0)                     /* line ended early (e.g. unterminated       \
-                                     final quote) after all required fields    \
-                                     parsed; later fields are partial/absent */
-#define LG_REC_NO_BYTES (1u << 1) /* bytes field was "-" or absent: bytes = 0  \
-                                   */
-#define LG_REC_NO_TZ                                                           \
-    (1u << 2) /* time had no zone ("[31/Jan/2015:14:29:44 ]"):                 \
-                 taken as UTC, tz_off = 0 */
+/* lg_rec.flags bits.
+ * SALVAGED: the line ended early (e.g. an unterminated final quote) after
+ *   all required fields parsed; later fields are partial or absent.
+ * NO_BYTES: the bytes field was "-" or absent (bytes = 0).
+ * NO_TZ: the time had no zone ("[31/Jan/2015:14:29:44 ]"): taken as UTC,
+ *   tz_off = 0. */
+#define LG_REC_SALVAGED (1u << 0)
+#define LG_REC_NO_BYTES (1u << 1)
+#define LG_REC_NO_TZ (1u << 2)
 
 typedef struct lg_rec {
     lg_str client;  /* remote address as logged: IPv4, IPv6 or hostname */
