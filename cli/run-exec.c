@@ -120,8 +120,11 @@ static int is_failure(struct run_worker *w, int status)
 {
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
         return 0;
-    if (w->torn || atomic_load(&w->cfg->sh->out_closed))
-        return 0; /* we cut it off */
+    /* We cut it off - also when the output thread closed its stdout
+     * because the stages after it ended, before teardown() ran. */
+    if (w->torn || atomic_load(&w->cfg->sh->out_closed) ||
+        run_useless(w->cfg, w->st->feeds))
+        return 0;
     if (pf_stopping(w->ctx) && WIFSIGNALED(status) &&
         (WTERMSIG(status) == SIGINT || WTERMSIG(status) == SIGTERM))
         return 0; /* ^C reached the whole process group */

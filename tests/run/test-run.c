@@ -1111,6 +1111,10 @@ static size_t chaos_bytes(void)
 }
 
 /*
+ * (--retries 10 with 10 kills: random kills that land on the same block
+ * more than --retries times would rightly quarantine it; with more
+ * retries than kills that cannot happen, so the test cannot flake.)
+ *
  * The chaos test of issue 5 for pipefan run: with --retries, 10 random
  * kill -9 of worker processes during each run, 3 seeds; the output equals
  * the crash-free run's and the serial shell's - byte for byte with -k,
@@ -1181,14 +1185,14 @@ TEST_TIMEOUT(chaos_kill_9_of_two_block_stages_from_a_pipe_loses_nothing, 400)
     const char *args[] = {"--block",
                           "1M",
                           "--retries",
-                          "5",
+                          "10",
                           "-j",
                           "3",
                           "sleep 0.02; awk '{print length($0), $0}'",
                           "--block",
                           "256k",
                           "--retries",
-                          "5",
+                          "10",
                           "-j",
                           "2",
                           "sed 's/e/E/g'",
@@ -1203,7 +1207,7 @@ TEST_TIMEOUT(chaos_kill_9_with_keep_order_is_byte_identical, 400)
                           "--block",
                           "1M",
                           "--retries",
-                          "5",
+                          "10",
                           "-j",
                           "3",
                           "sleep 0.03; tr a-z A-Z | awk '{print length($0), "
@@ -1221,14 +1225,14 @@ TEST_TIMEOUT(chaos_kill_9_in_two_stages_and_their_relays, 400)
                           "--block",
                           "1M",
                           "--retries",
-                          "5",
+                          "10",
                           "-j",
                           "3",
                           "awk '{print length($0), $0}'",
                           "--block",
                           "512k",
                           "--retries",
-                          "5",
+                          "10",
                           "-j",
                           "2",
                           "sed 's/a/A/g'",
