@@ -4,6 +4,10 @@
 #ifndef CLI_H
 #define CLI_H
 
+#include <string.h>
+
+#include "pipefan.h"
+
 /* Exit codes of the pipefan command (documented in docs/LOGS.md). */
 #define CLI_EXIT_OK 0        /* done, every input line was understood */
 #define CLI_EXIT_FATAL 1     /* nothing useful done: no input, runtime error */
@@ -12,6 +16,17 @@
 #define CLI_EXIT_STRICT 4    /* --strict stopped at a bad line: no report */
 #define CLI_EXIT_SIGINT 130  /* stopped by SIGINT (128 + 2) */
 #define CLI_EXIT_SIGTERM 143 /* stopped by SIGTERM (128 + 15) */
+
+/* The value of --poison: PF_POISON_SKIP or PF_POISON_FAIL (pipefan.h),
+ * or -1 for anything else. */
+static inline int cli_poison_policy(const char *arg)
+{
+    if (strcmp(arg, "skip") == 0)
+        return PF_POISON_SKIP;
+    if (strcmp(arg, "fail") == 0)
+        return PF_POISON_FAIL;
+    return -1;
+}
 
 /* Subcommands: argv[0] is the subcommand's name.  Return an exit code. */
 int cli_cmd_logs(int argc, char **argv);

@@ -410,11 +410,8 @@ int cli_cmd_logs(int argc, char **argv)
             break;
         }
         case OPT_POISON:
-            if (strcmp(optarg, "skip") == 0)
-                cfg.poison = PF_POISON_SKIP;
-            else if (strcmp(optarg, "fail") == 0)
-                cfg.poison = PF_POISON_FAIL;
-            else
+            cfg.poison = cli_poison_policy(optarg);
+            if (cfg.poison < 0)
                 return usage_error("--poison: expected skip or fail, got '%s'",
                                    optarg);
             break;
