@@ -127,12 +127,20 @@ pf_stage *pf_stage_add(pf_pipeline *p, const char *name, pf_record_fn fn,
     return s;
 }
 
-int pf_stage_workers(pf_stage *s, int n)
+/* 0 when stage s may be changed now: PF_EINVAL for NULL, PF_EBUSY while
+ * its pipeline runs (the run uses the stage as it was). */
+static int stage_editable(const pf_stage *s)
 {
     if (s == NULL)
         return PF_EINVAL;
-    if (s->p->running)
-        return PF_EBUSY; /* the run uses the stage as it was */
+    return s->p->running ? PF_EBUSY : 0;
+}
+
+int pf_stage_workers(pf_stage *s, int n)
+{
+    int err = stage_editable(s);
+    if (err != 0)
+        return err;
     if (n < 1 || n > PF_MAX_WORKERS)
         return sticky(s->p, PF_EINVAL);
     s->workers = n;
@@ -141,10 +149,9 @@ int pf_stage_workers(pf_stage *s, int n)
 
 int pf_stage_hooks(pf_stage *s, pf_hook_fn init, pf_hook_fn finish)
 {
-    if (s == NULL)
-        return PF_EINVAL;
-    if (s->p->running)
-        return PF_EBUSY; /* the run uses the stage as it was */
+    int err = stage_editable(s);
+    if (err != 0)
+        return err;
     s->init = init;
     s->finish = finish;
     return 0;
@@ -152,20 +159,18 @@ int pf_stage_hooks(pf_stage *s, pf_hook_fn init, pf_hook_fn finish)
 
 int pf_stage_restartable(pf_stage *s, int restartable)
 {
-    if (s == NULL)
-        return PF_EINVAL;
-    if (s->p->running)
-        return PF_EBUSY; /* the run uses the stage as it was */
+    int err = stage_editable(s);
+    if (err != 0)
+        return err;
     s->restartable = restartable != 0;
     return 0;
 }
 
 int pf_stage_batch_hook(pf_stage *s, pf_hook_fn fn)
 {
-    if (s == NULL)
-        return PF_EINVAL;
-    if (s->p->running)
-        return PF_EBUSY; /* the run uses the stage as it was */
+    int err = stage_editable(s);
+    if (err != 0)
+        return err;
     if (s->index == 0 && fn != NULL)
         return sticky(s->p, PF_EINVAL); /* a source has no input batches */
     s->batch = fn;
@@ -184,10 +189,9 @@ int pf__stage_restartable(const pf_pipeline *p, int s)
 
 int pf_stage_ordered(pf_stage *s, int ordered)
 {
-    if (s == NULL)
-        return PF_EINVAL;
-    if (s->p->running)
-        return PF_EBUSY; /* the run uses the stage as it was */
+    int err = stage_editable(s);
+    if (err != 0)
+        return err;
     if (s->index == 0 && ordered)
         return sticky(s->p, PF_EINVAL); /* a source has no input order */
     s->ordered = ordered != 0;
@@ -196,10 +200,9 @@ int pf_stage_ordered(pf_stage *s, int ordered)
 
 int pf_stage_distribution(pf_stage *s, int dist)
 {
-    if (s == NULL)
-        return PF_EINVAL;
-    if (s->p->running)
-        return PF_EBUSY; /* the run uses the stage as it was */
+    int err = stage_editable(s);
+    if (err != 0)
+        return err;
     if (dist != PF_DIST_ROUND_ROBIN && dist != PF_DIST_LEAST_LOADED)
         return sticky(s->p, PF_EINVAL);
     s->dist = dist;
