@@ -329,9 +329,16 @@ int run_out_added(struct run_out *o, size_t n)
         o->whole = o->len;
         o->unterm = 0;
     }
+    const struct run_config *cfg = o->st->cfg;
     size_t old = o->len;
     o->len += n;
-    size_t w = run_whole(o->st->cfg, d + old, n);
+    if (cfg->framing == RUN_FIXED) {
+        /* The buffer starts on a record boundary: whole records are
+         * counted from there, not from where this read began. */
+        o->whole = o->len - o->len % cfg->fixed;
+        return 0;
+    }
+    size_t w = run_whole(cfg, d + old, n);
     if (w > 0)
         o->whole = old + w;
     return 0;
@@ -388,7 +395,11 @@ int run_out_flush(struct run_out *o, int all)
                 break;
             if (left > st->out_target) {
                 n = st->out_target;
-                if (cfg->framing != RUN_FIXED) {
+                if (cfg->framing == RUN_FIXED) {
+                    n -= n % cfg->fixed;
+                    if (n == 0)
+                        n = cfg->fixed < left ? cfg->fixed : left;
+                } else {
                     const char *p =
                         memchr(d + off + n - 1, cfg->delim, left - (n - 1));
                     n = p != NULL ? (size_t)(p - (char *)(d + off)) + 1 : left;

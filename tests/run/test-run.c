@@ -417,6 +417,21 @@ TEST(binary_fixed_size_blocks)
     ASSERT_EQ(run_pf(a2, &in, &got), 0);
     same_records(&got, &ref, 0, 4096);
     runner_output_free(&got);
+    /* Records whose size is not a divisor of the pipe's page-sized
+     * reads: output is re-cut on record ends, not on read ends. */
+    const char *a3[] = {"--fixed", "1000", "-j",  "2", "cat",
+                        "-j",      "2",    "cat", NULL};
+    struct buf in3 = {.p = in.p, .n = 299 * 1000};
+    struct runner_output ref3 = {.out = in3.p, .out_len = in3.n};
+    ASSERT_EQ(run_pf(a3, &in3, &got), 0);
+    same_records(&got, &ref3, 0, 1000);
+    runner_output_free(&got);
+    /* A block size that is not a multiple of the record size. */
+    const char *a4[] = {"--fixed", "4096",    "-j", "2",   "cat",
+                        "-k",      "--block", "7k", "cat", NULL};
+    ASSERT_EQ(run_pf(a4, &in, &got), 0);
+    same_records(&got, &ref, 0, 4096);
+    runner_output_free(&got);
     /* A short last block stays as it is when order is kept. */
     buf_add(&in, "tail", 4);
     ref.out = in.p;
