@@ -3,7 +3,8 @@
 # (`make bench` calls it after building): bench/runtime.sh (libpipefan
 # against a pipe and Python's multiprocessing.Queue, peak RSS, callgrind),
 # then bench/logs.sh and bench/run-cmd.sh when they exist.  Each writes its
-# results into docs/BENCHMARKS.md and prints them.  A failing benchmark is
+# results into docs/BENCHMARKS.md and prints them.  Last, the lookup example
+# (an I/O-bound stage) with 1 and 12 workers: it fails below a 6x speed-up.  A failing benchmark is
 # reported and the others still run; the exit status is 1 if any failed.
 set -u
 
@@ -25,4 +26,12 @@ for name in runtime logs run-cmd; do
         status=1
     fi
 done
+lookup="$build/examples/lookup"
+if [ -x "$lookup" ]; then
+    echo "== examples/lookup 240 6" >&2
+    "$lookup" 240 6 || {
+        echo "run.sh: 12 lookup workers were not 6x faster than 1" >&2
+        status=1
+    }
+fi
 exit "$status"
