@@ -31,6 +31,15 @@
 #include <time.h>
 #include <unistd.h>
 
+/* valgrind's client requests, when the header is installed (it comes with
+ * valgrind, which make check-valgrind installs). */
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#define RUNNER_HAVE_VALGRIND_H 1
+#endif
+#endif
+
 #if RUNNER_ASAN
 /* From the sanitizer runtime: non-zero when leaks were found (and printed
  * on stderr). */
@@ -96,6 +105,15 @@ const char *runner_test_name(void)
 double runner_timeout_scale(void)
 {
     return timeout_scale;
+}
+
+int runner_under_valgrind(void)
+{
+#ifdef RUNNER_HAVE_VALGRIND_H
+    return RUNNING_ON_VALGRIND ? 1 : 0;
+#else
+    return 0;
+#endif
 }
 
 /* ---- messages and verdicts from inside a test --------------------------- */

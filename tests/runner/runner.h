@@ -117,6 +117,9 @@ const char *runner_test_name(void);
 
 /* The timeout scale in force (RUNNER_TIMEOUT_SCALE, default 1). */
 double runner_timeout_scale(void);
+/* 1 when this process runs under valgrind (which replaces malloc, so a
+ * test that interposes malloc itself must skip), else 0. */
+int runner_under_valgrind(void);
 
 /* Print a diagnostic line into the TAP output of the running test (shown
  * whether it passes or fails). */
