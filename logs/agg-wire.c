@@ -8,8 +8,12 @@
  *   has_time [first_ts first_off last_ts last_off]
  *   LG_BAD_COUNT bad[]...   nsamples (reason file offset line_base line
  * text)... nstatus (code hits bytes)...   nfiles (index lines requests bad err
- * msg)... ntables (table base ndefs key... ntouched (id hits bytes)...)...
- *   npairs (path id, client id)...
+ * msg)... ntables (table base ndefs key... ntouched COUNT...)...
+ *   npairs PAIR...
+ *
+ * except the bulk, fixed-width little-endian so the sink adds counts
+ * without decoding: a COUNT is u32 id, u64 hits, u64 bytes (20 bytes), a
+ * PAIR is u32 path id, u32 client id.
  *
  * Ids are the feed's dictionary ids: a table's defs are the keys of ids
  * base, base+1, ... (base = the ids the sink already has for this feed).
@@ -20,8 +24,10 @@
 
 #include "agg.h"
 
-#define AGG_MAGIC "LGA2"
-#define AGG_VERSION 2
+#define AGG_MAGIC "LGA3"
+#define AGG_VERSION 3
+#define COUNT_BYTES 20 /* u32 id, u64 hits, u64 bytes */
+#define PAIR_BYTES 8   /* u32 path id, u32 client id */
 #define MAX_FEEDS 65536
 
 int lg_buf_reserve(lg_buf *b, size_t more)
@@ -66,6 +72,18 @@ static inline uint64_t zig(int64_t v)
 static inline int64_t unzig(uint64_t v)
 {
     return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+}
+
+static inline void put_u32(lg_buf *b, uint32_t v)
+{
+    memcpy(b->p + b->n, &v, 4);
+    b->n += 4;
+}
+
+static inline void put_u64(lg_buf *b, uint64_t v)
+{
+    memcpy(b->p + b->n, &v, 8);
+    b->n += 8;
 }
 
 static inline void put_bytes(lg_buf *b, const void *p, size_t n)
@@ -152,7 +170,7 @@ static int put_table(lg_tab *t, int id, lg_buf *out)
     for (size_t i = t->sent; i < t->n; i++)
         keys += t->ents[i].klen;
     if (lg_buf_reserve(out, 40 + keys + 10 * (t->n - t->sent) +
-                                25 * t->ntouched) < 0)
+                                COUNT_BYTES * t->ntouched) < 0)
         return -ENOMEM;
     put_var(out, (uint64_t)id);
     put_var(out, t->sent);
@@ -164,9 +182,9 @@ static int put_table(lg_tab *t, int id, lg_buf *out)
         if (k + AHEAD < t->ntouched)
             __builtin_prefetch(lg_tab_slot(t, t->touched[k + AHEAD]), 1);
         lg_slot *s = lg_tab_slot(t, t->touched[k]);
-        put_var(out, t->touched[k]);
-        put_var(out, s->hits);
-        put_var(out, s->bytes);
+        put_u32(out, t->touched[k]);
+        put_u64(out, s->hits);
+        put_u64(out, s->bytes);
         s->hits = s->bytes = 0;
     }
     t->ntouched = 0;
@@ -188,12 +206,12 @@ int lg_agg_serialize(lg_agg *a, lg_buf *out)
         if ((t->n > t->sent || t->ntouched) && put_table(t, id, out) < 0)
             return -ENOMEM;
     }
-    if (lg_buf_reserve(out, 10 + 10 * a->nnew) < 0)
+    if (lg_buf_reserve(out, 10 + PAIR_BYTES * a->nnew) < 0)
         return -ENOMEM;
     put_var(out, a->nnew);
     for (size_t k = 0; k < a->nnew; k++) {
-        put_var(out, (a->newpairs[k] >> 32) - 1);
-        put_var(out, (uint32_t)a->newpairs[k] - 1);
+        put_u32(out, (uint32_t)(a->newpairs[k] >> 32) - 1);
+        put_u32(out, (uint32_t)a->newpairs[k] - 1);
     }
     return 0;
 }
@@ -367,7 +385,7 @@ static int merge_table(lg_agg *dst, lg_feed *fd, rd *r)
             return -ENOMEM;
     }
     uint64_t nt = get_var(r);
-    if (r->bad || nt > (uint64_t)(r->end - r->p))
+    if (r->bad || nt > (uint64_t)(r->end - r->p) / COUNT_BYTES)
         return -EINVAL;
     if (t->cnt_n < t->n) {
         size_t cap = t->cap;
@@ -385,22 +403,25 @@ static int merge_table(lg_agg *dst, lg_feed *fd, rd *r)
         RUN = 64
     };
     const uint32_t *map = fd->map[id];
+    const unsigned char *c = r->p;
     uint32_t sid[RUN];
-    uint64_t hb[RUN][2];
+    r->p += nt * COUNT_BYTES;
     for (uint64_t k = 0; k < nt; k += RUN) {
         int m = nt - k < RUN ? (int)(nt - k) : RUN;
         for (int j = 0; j < m; j++) {
-            uint64_t lid = get_var(r);
-            hb[j][0] = get_var(r);
-            hb[j][1] = get_var(r);
-            if (r->bad || lid >= fd->n[id])
+            uint32_t lid;
+            memcpy(&lid, c + (size_t)j * COUNT_BYTES, 4);
+            if (lid >= fd->n[id])
                 return -EINVAL;
             sid[j] = map[lid];
             __builtin_prefetch(&t->cnt[sid[j]], 1);
         }
-        for (int j = 0; j < m; j++) {
-            t->cnt[sid[j]].hits += hb[j][0];
-            t->cnt[sid[j]].bytes += hb[j][1];
+        for (int j = 0; j < m; j++, c += COUNT_BYTES) {
+            uint64_t hits, bytes;
+            memcpy(&hits, c + 4, 8);
+            memcpy(&bytes, c + 12, 8);
+            t->cnt[sid[j]].hits += hits;
+            t->cnt[sid[j]].bytes += bytes;
         }
     }
     return 0;
@@ -414,7 +435,7 @@ static int merge_pairs(lg_agg *dst, lg_feed *fd, rd *r)
         AHEAD = 8
     };
     uint64_t np = get_var(r);
-    if (r->bad || np > (uint64_t)(r->end - r->p) / 2)
+    if (r->bad || np > (uint64_t)(r->end - r->p) / PAIR_BYTES)
         return -EINVAL;
     if (np > dst->newcap) {
         uint64_t *v = realloc(dst->newpairs, np * sizeof *v);
@@ -425,9 +446,13 @@ static int merge_pairs(lg_agg *dst, lg_feed *fd, rd *r)
     }
     uint64_t *v = dst->newpairs; /* the sink's scratch */
     const uint32_t *mp = fd->map[LG_TAB_PATHS], *mc = fd->map[LG_TAB_CLIENTS];
-    for (uint64_t k = 0; k < np; k++) {
-        uint64_t pi = get_var(r), ci = get_var(r);
-        if (r->bad || pi >= fd->n[LG_TAB_PATHS] || ci >= fd->n[LG_TAB_CLIENTS])
+    uint32_t npaths = (uint32_t)fd->n[LG_TAB_PATHS],
+             nclients = (uint32_t)fd->n[LG_TAB_CLIENTS];
+    for (uint64_t k = 0; k < np; k++, r->p += PAIR_BYTES) {
+        uint32_t pi, ci;
+        memcpy(&pi, r->p, 4);
+        memcpy(&ci, r->p + 4, 4);
+        if (pi >= npaths || ci >= nclients)
             return -EINVAL;
         v[k] = ((uint64_t)mp[pi] + 1) << 32 | ((uint64_t)mc[ci] + 1);
     }
