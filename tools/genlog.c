@@ -133,6 +133,16 @@ static void pool_alloc(pool *p, size_t n)
     p->n = n;
     p->s = xmalloc(n * sizeof *p->s);
     p->len = xmalloc(n * sizeof *p->len);
+    p->cdf = NULL;
+}
+
+static void pool_free(pool *p)
+{
+    for (size_t i = 0; i < p->n; i++)
+        free(p->s[i]);
+    free(p->s);
+    free(p->len);
+    free(p->cdf);
 }
 
 static void pool_set(pool *p, size_t i, const char *s)
@@ -657,5 +667,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "lines=%llu good=%llu bad=%llu bytes=%llu\n",
                 (unsigned long long)n, (unsigned long long)(n - nbad),
                 (unsigned long long)nbad, (unsigned long long)total);
+    pool_free(&paths);
+    pool_free(&clients);
+    pool_free(&refs);
+    pool_free(&agents);
+    free(ss.first);
+    free(ss.n);
+    free(ss.agent);
+    free(ss.paths);
     return 0;
 }
