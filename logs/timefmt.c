@@ -2,8 +2,8 @@
  *
  * The CLF parser is on the per-line hot path: it reads fixed positions,
  * never calls the C library's time functions (they consult the zone
- * database and take locks) and remembers the last date it converted, since
- * consecutive lines almost always share a day.
+ * database and take locks) and remembers the last date and hour it
+ * converted, since consecutive lines almost always share them.
  */
 #include "timefmt.h"
 
@@ -135,11 +135,39 @@ static int zone_hhmm(const char *s, int32_t *off)
     return 0;
 }
 
+/* The last "dd/Mon/yyyy:hh" and " +hhmm" converted by this thread, as
+ * loaded by clf_hour_key, and their time: one compare for the next line of
+ * the same hour, which is most lines of a busy log. */
+static _Thread_local uint64_t clf_hkey[3];
+static _Thread_local int clf_hvalid;
+static _Thread_local int64_t clf_hbase; /* UTC of hh:00:00 */
+static _Thread_local int32_t clf_hzone;
+
+static void clf_hour_key(const char *s, uint64_t k[3])
+{
+    k[2] = 0;
+    memcpy(&k[0], s, 8);      /* "10/Oct/2" */
+    memcpy(&k[1], s + 6, 8);  /* "/2000:13" */
+    memcpy(&k[2], s + 20, 6); /* " -0700" */
+}
+
 int lg_time_parse_clf(const char *s, size_t n, int64_t *ts, int32_t *off)
 {
     /* 10/Oct/2000:13:55:36 -0700
      * 0         1         2
      * 012345678901234567890123456 */
+    if (n == 26 && clf_hvalid && s[14] == ':' && s[17] == ':') {
+        uint64_t k[3];
+        clf_hour_key(s, k);
+        if (k[0] == clf_hkey[0] && k[1] == clf_hkey[1] && k[2] == clf_hkey[2]) {
+            int mi = dig2(s + 15), sec = dig2(s + 18);
+            if (mi < 0 || sec < 0 || mi > 59 || sec > 60)
+                return -1;
+            *ts = clf_hbase + mi * 60 + sec;
+            *off = clf_hzone;
+            return 0;
+        }
+    }
     if (n < 20)
         return -1;
     int64_t days = clf_date(s);
@@ -154,6 +182,10 @@ int lg_time_parse_clf(const char *s, size_t n, int64_t *ts, int32_t *off)
     if (n == 26) {
         if (s[20] != ' ' || zone_hhmm(s + 21, &z) < 0)
             return -1;
+        clf_hour_key(s, clf_hkey);
+        clf_hbase = days * 86400 + h * 3600 - z;
+        clf_hzone = z;
+        clf_hvalid = 1;
     } else if (n == 27 && s[20] == ' ' && s[24] == ':') {
         char hhmm[5] = {s[21], s[22], s[23], s[25], s[26]}; /* "+01:00" */
         if (zone_hhmm(hhmm, &z) < 0)

@@ -510,6 +510,46 @@ TEST(bad_names_are_stable)
 
 /* ---- time ---- */
 
+/* The parser remembers the last hour and zone: every neighbour of a
+ * remembered time must still give its own value. */
+TEST(clf_time_of_the_same_hour_and_its_neighbours)
+{
+    static const struct {
+        const char *s;
+        int64_t ts;
+        int32_t off;
+    } seq[] = {
+        {"17/Oct/2023:05:57:49 +1100", 1697482669, 39600},
+        {"17/Oct/2023:05:58:00 +1100", 1697482680, 39600},
+        {"17/Oct/2023:05:00:00 +1100", 1697479200, 39600},
+        {"17/Oct/2023:05:00:00 +1000", 1697482800, 36000},  /* zone */
+        {"17/Oct/2023:05:00:00 -1000", 1697554800, -36000}, /* sign */
+        {"17/Oct/2023:06:00:00 -1000", 1697558400, -36000}, /* hour */
+        {"18/Oct/2023:06:00:00 -1000", 1697644800, -36000}, /* day */
+        {"18/Oct/2024:06:00:00 -1000", 1729267200, -36000}, /* year */
+        {"18/Oct/2024:06:59:60 -1000", 1729270800, -36000}, /* leap s */
+    };
+    for (size_t i = 0; i < sizeof seq / sizeof seq[0]; i++) {
+        int64_t ts = 0;
+        int32_t off = 1;
+        ASSERT_EQ(lg_time_parse_clf(seq[i].s, 26, &ts, &off), 0);
+        if (ts != seq[i].ts || off != seq[i].off)
+            FAIL("%s: %lld %d, want %lld %d", seq[i].s, (long long)ts, off,
+                 (long long)seq[i].ts, seq[i].off);
+    }
+    /* Bad minutes and seconds after a remembered hour still fail. */
+    int64_t ts;
+    int32_t off;
+    ASSERT_EQ(lg_time_parse_clf("18/Oct/2024:06:60:00 -1000", 26, &ts, &off),
+              -1);
+    ASSERT_EQ(lg_time_parse_clf("18/Oct/2024:06:00:61 -1000", 26, &ts, &off),
+              -1);
+    ASSERT_EQ(lg_time_parse_clf("18/Oct/2024:06:0x:00 -1000", 26, &ts, &off),
+              -1);
+    ASSERT_EQ(lg_time_parse_clf("18/Oct/2024:06-00:00 -1000", 26, &ts, &off),
+              -1);
+}
+
 TEST(clf_time_offsets_and_calendar)
 {
     int64_t ts;
