@@ -30,8 +30,6 @@ static inline int cli_poison_policy(const char *arg)
 
 /* Subcommands: argv[0] is the subcommand's name.  Return an exit code. */
 int cli_cmd_logs(int argc, char **argv);
-#ifdef CLI_HAVE_RUN
 int cli_cmd_run(int argc, char **argv);
-#endif
 
 #endif

@@ -20,10 +20,8 @@ static const struct cli_cmd {
 } commands[] = {
     {"logs", cli_cmd_logs,
      "analyse web access logs (plain, .gz, .zst) in parallel"},
-#ifdef CLI_HAVE_RUN
     {"run", cli_cmd_run,
      "run a pipeline of shell commands with per-stage fan-out"},
-#endif
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
