@@ -3,7 +3,7 @@
 # (issue 5): with --retries, every killed worker is restarted, replays the
 # batch it had not committed, and the JSON is byte-identical to a run
 # without crashes; without --retries, one kill fails the run with a clear
-# error.  Every run is bounded by `timeout`, so a hang fails the test.
+# error.  Every run is bounded by a watchdog, so a hang fails the test.
 #
 # Input: a 500 MB combined log from genlog (about 3 s to write on the
 # 2-core CI VM; CHAOS_SIZE overrides it), given twice on the command line
@@ -15,12 +15,26 @@
 # row and be quarantined as poison, which is right but not this test.  The
 # reference run uses the default chunk size: the JSON must not depend on
 # it.
+#
+# Under valgrind (make check-valgrind sets RUNNER_TIMEOUT_SCALE to 20) the
+# same runs use a 16 MB log and 256 KiB chunks: every pipefan process runs
+# under memcheck, as pipefan is started by this script (not by timeout(1),
+# which valgrind would run natively, and its children with it).
 . "$(dirname "$0")/lib.sh" "$@"
 
+SCALE=${RUNNER_TIMEOUT_SCALE:-1}
 SIZE=${CHAOS_SIZE:-500M}
+CHUNK=2M
+STALL=0.1 # far less than counting the whole log as one chunk takes
+if [ "${SCALE%.*}" -ge 10 ]; then
+    SIZE=${CHAOS_SIZE:-16M}
+    CHUNK=256K
+    STALL=2
+fi
+LIMIT=300 # seconds per run: far above a normal run, so only a hang hits it
+[ "${SCALE%.*}" -lt 10 ] || LIMIT=900
 SEEDS=${CHAOS_SEEDS:-"1 2 3"}
 KILLS=10
-LIMIT=300 # seconds per run: far above a normal run, so only a hang hits it
 
 LOG=$TMP/chaos.log
 "$GENLOG" --size "$SIZE" --seed 5 --bad 0.0001 -o "$LOG"
@@ -41,16 +55,36 @@ children_of() {
     done
 }
 
+# start OUT ERR ARGS...: run pipefan ARGS in the background (pid PF_PID),
+# stdin from $IN (default /dev/null), stdout to OUT, stderr to ERR, and a
+# watchdog that SIGKILLs it after
+# LIMIT seconds (a subshell waiting in the read builtin on a FIFO no one
+# writes: one process, stopped by one kill).  finish then waits for
+# pipefan, sets rc (137 after the watchdog) and stops the watchdog.
+mkfifo "$TMP/never"
+start() {
+    local out=$1 err=$2
+    shift 2
+    "$PIPEFAN" "$@" <"${IN:-/dev/null}" >"$out" 2>"$err" &
+    PF_PID=$!
+    { read -r -t "$LIMIT" <>"$TMP/never"; kill -9 "$PF_PID"; } \
+        </dev/null >/dev/null 2>&1 &
+    WD_PID=$!
+}
+finish() {
+    wait "$PF_PID"
+    rc=$?
+    kill "$WD_PID" 2>/dev/null
+    wait "$WD_PID" 2>/dev/null
+}
+
 # kill_loop N: SIGKILL a random pf:parse/* worker N times, 10-40 ms apart,
-# while pipefan (the child of `timeout`, pid $PF_PID) runs; prints how many
-# kills were made.
+# while pipefan (pid $PF_PID) runs; prints how many kills were made.
 kill_loop() {
-    local n=0 pids victim pf=
+    local n=0 pids victim
     while [ $n -lt "$1" ] && kill -0 "$PF_PID" 2>/dev/null; do
-        [ -n "$pf" ] || pf=$(children_of "$PF_PID" pipefan)
         sleep "0.0$((RANDOM % 4 + 1))"
-        [ -n "$pf" ] || continue
-        pids=($(children_of "$pf" pf:parse/))
+        pids=($(children_of "$PF_PID" pf:parse/))
         [ ${#pids[@]} -gt 0 ] || continue
         echo "${pids[@]}" >>"$TMP/seen"
         victim=${pids[RANDOM % ${#pids[@]}]}
@@ -60,18 +94,16 @@ kill_loop() {
 }
 
 # the reference: no crash
-timeout $LIMIT "$PIPEFAN" logs --json --top 50 -j 2 "$LOG" "$LOG" >"$TMP/ref.json" 2>"$TMP/ref.err"
-rc=$?
+start "$TMP/ref.json" "$TMP/ref.err" logs --json --top 50 -j 2 "$LOG" "$LOG"
+finish
 tap $((rc == 3 ? 0 : 1)) "crash-free reference run (exit 3: some bad lines)" "exit $rc: $(head -c 400 "$TMP/ref.err")"
 
 for seed in $SEEDS; do
     RANDOM=$seed
-    timeout $LIMIT "$PIPEFAN" logs --json --top 50 --retries 5 -j 2 --chunk-size 2M "$LOG" "$LOG" \
-        >"$TMP/chaos.json" 2>"$TMP/chaos.err" &
-    PF_PID=$!
+    start "$TMP/chaos.json" "$TMP/chaos.err" \
+        logs --json --top 50 --retries 5 -j 2 --chunk-size $CHUNK "$LOG" "$LOG"
     kills=$(kill_loop $KILLS)
-    wait $PF_PID
-    rc=$?
+    finish
     tap $((rc == 3 ? 0 : 1)) "seed $seed: $kills kills, run finished (exit 3)" \
         "exit $rc: $(head -c 600 "$TMP/chaos.err")"
     tap $((kills == KILLS ? 0 : 1)) "seed $seed: $KILLS workers killed during the run" \
@@ -89,12 +121,10 @@ for seed in $SEEDS; do
 done
 
 # without --retries: the first kill fails the run fast, with a clear error
-timeout $LIMIT "$PIPEFAN" logs --json -j 2 "$LOG" >"$TMP/ff.json" 2>"$TMP/ff.err" &
-PF_PID=$!
+start "$TMP/ff.json" "$TMP/ff.err" logs --json -j 2 "$LOG"
 RANDOM=7
 kills=$(kill_loop 1)
-wait $PF_PID
-rc=$?
+finish
 tap $((kills == 1 && rc == 1 ? 0 : 1)) "--retries 0: a killed worker fails the run (exit 1)" \
     "kills $kills, exit $rc: $(head -c 600 "$TMP/ff.err")"
 check "--retries 0: the error names the stage and the signal" \
@@ -104,13 +134,13 @@ check "--retries 0: the run failure is reported" \
 check "--retries 0: no report on stdout" test ! -s "$TMP/ff.json"
 
 # a stdin source cannot be replayed, but parse workers still can
-cat "$LOG" "$LOG" | timeout $LIMIT "$PIPEFAN" logs --json --top 50 --retries 5 -j 2 - \
-    >"$TMP/stdin.json" 2>"$TMP/stdin.err" &
-PF_PID=$!
+mkfifo "$TMP/fifo"
+cat "$LOG" "$LOG" >"$TMP/fifo" &
+IN=$TMP/fifo start "$TMP/stdin.json" "$TMP/stdin.err" \
+    logs --json --top 50 --retries 5 -j 2 -
 RANDOM=11
 kills=$(kill_loop 3)
-wait $PF_PID
-rc=$?
+finish
 json_sans_files "$TMP/ref.json" "$TMP/r1.json"
 json_sans_files "$TMP/stdin.json" "$TMP/r2.json" 2>/dev/null
 tap $((rc == 3 ? 0 : 1)) "stdin with $kills kills: run finished (exit 3)" \
@@ -124,9 +154,9 @@ check "stdin with kills: same counts as the crash-free run" cmp "$TMP/r1.json" "
 other=$TMP/other.log
 head -n 1000 "$LOG" >"$other"
 : >"$TMP/dead"
-timeout $LIMIT "$PIPEFAN" logs --json --retries 1 --stall-timeout 0.1 --dead-letter "$TMP/dead" \
-    -j 1 --chunk-size 1G "$LOG" "$other" >"$TMP/poison.json" 2>"$TMP/poison.err"
-rc=$?
+start "$TMP/poison.json" "$TMP/poison.err" logs --json --retries 1 \
+    --stall-timeout $STALL --dead-letter "$TMP/dead" -j 1 --chunk-size 1G "$LOG" "$other"
+finish
 tap $((rc == 5 ? 0 : 1)) "a chunk that stalled its worker twice with --retries 1: quarantined, exit 5" \
     "exit $rc: $(head -c 600 "$TMP/poison.err")"
 check "the dead-letter file holds the chunk's descriptor" \
@@ -135,9 +165,11 @@ check "stderr names the chunk that was not counted" \
     grep -q "quarantined, not counted: $LOG bytes 0-" "$TMP/poison.err"
 check "the report counts the other input only" pyjson "$TMP/poison.json" \
     "d['totals']['lines'] == 1000"
-expect_exit "the same with --poison fail: the run fails (exit 1)" 1 \
-    timeout $LIMIT "$PIPEFAN" logs --json --retries 1 --stall-timeout 0.1 --poison fail \
-    -j 1 --chunk-size 1G "$LOG" "$other"
+start "$TMP/pf.json" "$TMP/pf.err" logs --json --retries 1 --stall-timeout $STALL \
+    --poison fail -j 1 --chunk-size 1G "$LOG" "$other"
+finish
+tap $((rc == 1 ? 0 : 1)) "the same with --poison fail: the run fails (exit 1)" \
+    "exit $rc: $(head -c 600 "$TMP/pf.err")"
 
 # no worker seen during the runs outlived them
 left=0
