@@ -56,26 +56,19 @@ children_of() {
 }
 
 # start OUT ERR ARGS...: run pipefan ARGS in the background (pid PF_PID),
-# stdin from $IN (default /dev/null), stdout to OUT, stderr to ERR, and a
-# watchdog that SIGKILLs it after
-# LIMIT seconds (a subshell waiting in the read builtin on a FIFO no one
-# writes: one process, stopped by one kill).  finish then waits for
-# pipefan, sets rc (137 after the watchdog) and stops the watchdog.
-mkfifo "$TMP/never"
+# stdin from $IN (default /dev/null), stdout to OUT, stderr to ERR, killed
+# after LIMIT seconds.  finish then waits for it and sets rc.
 start() {
     local out=$1 err=$2
     shift 2
     "$PIPEFAN" "$@" <"${IN:-/dev/null}" >"$out" 2>"$err" &
     PF_PID=$!
-    { read -r -t "$LIMIT" <>"$TMP/never"; kill -9 "$PF_PID"; } \
-        </dev/null >/dev/null 2>&1 &
-    WD_PID=$!
+    watch "$PF_PID" "$LIMIT"
 }
 finish() {
     wait "$PF_PID"
     rc=$?
-    kill "$WD_PID" 2>/dev/null
-    wait "$WD_PID" 2>/dev/null
+    unwatch
 }
 
 # kill_loop N: SIGKILL a random pf:parse/* worker N times, 10-40 ms apart,

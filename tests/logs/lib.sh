@@ -13,6 +13,36 @@ unset PIPEFAN_SERIAL NO_COLOR
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/pipefan-logs-test.XXXXXX")
 trap '[ -n "${KEEP_TMP:-}" ] || rm -rf "$TMP"' EXIT
 
+# watch PID SECS: SIGKILL PID after SECS seconds unless unwatch comes
+# first.  The watchdog is one subshell waiting in the read builtin on a
+# FIFO no one writes, so one kill stops it.  (Not timeout(1): under make
+# check-valgrind a system binary runs natively, and so would pipefan
+# beneath it.)
+mkfifo "$TMP/never"
+watch() {
+    { read -r -t "$2" <>"$TMP/never"; kill -9 "$1"; } </dev/null >/dev/null 2>&1 &
+    WD_PID=$!
+}
+unwatch() {
+    kill "$WD_PID" 2>/dev/null
+    wait "$WD_PID" 2>/dev/null
+}
+
+# bounded SECS CMD...: run CMD (stdin from $IN, default /dev/null), killed
+# after SECS seconds times RUNNER_TIMEOUT_SCALE; its exit status (137 when
+# killed).
+bounded() {
+    local secs=$1 pid rc
+    shift
+    "$@" <"${IN:-/dev/null}" &
+    pid=$!
+    watch "$pid" "$((secs * ${RUNNER_TIMEOUT_SCALE:-1}))"
+    wait "$pid"
+    rc=$?
+    unwatch
+    return $rc
+}
+
 T_N=0
 T_FAIL=0
 
