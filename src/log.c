@@ -87,8 +87,7 @@ void pf__log_set_ident(const char *stage, int worker)
         snprintf(ident, sizeof ident, "%s[%d]", stage, worker);
 }
 
-/* Write all of buf, retrying on EINTR and short writes. */
-static void write_all(int fd, const char *buf, size_t len)
+void pf__write_all(int fd, const char *buf, size_t len)
 {
     while (len > 0) {
         ssize_t n = write(fd, buf, len);
@@ -138,7 +137,7 @@ void pf_logv(pf_ctx *ctx, int level, const char *fmt, va_list ap)
     if (log_sink != NULL)
         log_sink(level, line, used, log_sink_arg);
     else
-        write_all(log_fd, line, used);
+        pf__write_all(log_fd, line, used);
     errno = saved_errno;
 }
 

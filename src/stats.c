@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "pipeline.h"
 
 int pf_pipeline_worker_stats(const pf_pipeline *p, int i, int w,
@@ -81,17 +82,6 @@ static void human(char *buf, size_t n, double v, const char *unit)
     snprintf(buf, n, i ? "%.2f%s%s" : "%.0f%s%s", v, pre[i], unit);
 }
 
-static void write_str(int fd, const char *s, size_t len)
-{
-    while (len > 0) {
-        ssize_t w = write(fd, s, len);
-        if (w <= 0)
-            return;
-        s += w;
-        len -= (size_t)w;
-    }
-}
-
 int pf_pipeline_write_summary(const pf_pipeline *p, int fd)
 {
     if (p == NULL)
@@ -101,7 +91,7 @@ int pf_pipeline_write_summary(const pf_pipeline *p, int fd)
                      "%-16s %7s %12s %12s %10s %10s %6s %6s %6s\n", "stage",
                      "workers", "records in", "records out", "bytes in",
                      "bytes out", "busy", "w-in", "w-out");
-    write_str(fd, line, (size_t)n);
+    pf__write_all(fd, line, (size_t)n);
     for (int i = 0; i < p->nstages; i++) {
         pf_stage_stats st;
         pf_pipeline_stage_stats(p, i, &st);
@@ -120,7 +110,7 @@ int pf_pipeline_write_summary(const pf_pipeline *p, int fd)
             (double)st.total.ns_busy / d, (double)st.total.ns_wait_in / d,
             (double)st.total.ns_wait_out / d,
             i == p->bottleneck ? "  <- bottleneck" : "");
-        write_str(fd, line, (size_t)n);
+        pf__write_all(fd, line, (size_t)n);
     }
     return 0;
 }
@@ -132,18 +122,18 @@ int pf_pipeline_write_stats_json(const pf_pipeline *p, int fd)
     char buf[768];
     int n = snprintf(buf, sizeof buf, "{\"bottleneck\":%d,\"stages\":[",
                      p->bottleneck);
-    write_str(fd, buf, (size_t)n);
+    pf__write_all(fd, buf, (size_t)n);
     for (int i = 0; i < p->nstages; i++) {
         pf_stage_stats st;
         pf_pipeline_stage_stats(p, i, &st);
         n = snprintf(buf, sizeof buf, "%s{\"name\":\"", i ? "," : "");
-        write_str(fd, buf, (size_t)n);
+        pf__write_all(fd, buf, (size_t)n);
         /* Stage names are the program's own; escape quotes anyway. */
         for (const char *c = st.name; *c; c++) {
             if (*c == '"' || *c == '\\')
-                write_str(fd, "\\", 1);
+                pf__write_all(fd, "\\", 1);
             if ((unsigned char)*c >= 0x20)
-                write_str(fd, c, 1);
+                pf__write_all(fd, c, 1);
         }
         n = snprintf(buf, sizeof buf,
                      "\",\"workers\":%d,\"records_in\":%llu,"
@@ -159,16 +149,16 @@ int pf_pipeline_write_stats_json(const pf_pipeline *p, int fd)
                      (unsigned long long)st.total.ns_wait_in,
                      (unsigned long long)st.total.ns_wait_out,
                      st.total.restarts);
-        write_str(fd, buf, (size_t)n);
+        pf__write_all(fd, buf, (size_t)n);
     }
-    write_str(fd, "]}\n", 3);
+    pf__write_all(fd, "]}\n", 3);
     return 0;
 }
 
 void pf__progress_draw(const pf_pipeline *p, uint64_t elapsed_ns, int final)
 {
     if (final) {
-        write_str(2, "\r\033[K", 4);
+        pf__write_all(2, "\r\033[K", 4);
         return;
     }
     char line[512];
@@ -193,5 +183,5 @@ void pf__progress_draw(const pf_pipeline *p, uint64_t elapsed_ns, int final)
                                  " | %.12s x%d %s rec %s", st.name, st.workers,
                                  rec, rate);
     }
-    write_str(2, line, used < sizeof line ? used : sizeof line - 1);
+    pf__write_all(2, line, used < sizeof line ? used : sizeof line - 1);
 }
