@@ -30,6 +30,7 @@ for t in fuzz-parse fuzz-format; do
     corpus=$dir/corpus-$t
     mkdir -p "$corpus"
     extra=()
+    [ "$t" = fuzz-parse ] && extra=(tests/fuzz/corpus-parse)
     [ "$t" = fuzz-format ] && extra=(tests/fuzz/corpus-format)
     log=$dir/$t.log
     if "$dir/tests/fuzz/$t" -max_total_time="$secs" -timeout=10 \
