@@ -7,14 +7,13 @@
  * by finishing its work - non-zero exit, early exit, a signal - stops the
  * run: the other workers are SIGKILLed at once and pf_run returns
  * PF_EWORKER (or the error the worker reported, e.g. PF_ESTAGE).  With
- * retries, a restartable worker is forked again on the same rings and
- * replays what it had not committed (txn.h); a record that fails it more
- * than retries times is quarantined in the dead-letter file and skipped.
+ * retries, retry.c decides: a restartable worker is forked again on the
+ * same rings and replays what it had not committed (txn.h); a record that
+ * fails it more than retries times is quarantined and skipped.
  * Workers die with the supervisor (PR_SET_PDEATHSIG), and the shared region is
  * a memfd mapping that the kernel frees with its last user.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,7 +21,6 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
-#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,6 +28,7 @@
 #include "ctx.h"
 #include "futex.h"
 #include "pipeline.h"
+#include "supervisor.h"
 #include "txn.h"
 
 #define RING_BUDGET (256u << 20) /* all rings together, automatic sizing */
@@ -143,8 +142,8 @@ static void run_release(struct pf__run *run)
 }
 
 /* Stage and worker index of worker id g. */
-static void worker_of(const struct pf__run *run, int nstages, int g, int *s,
-                      int *w)
+void pf__worker_of(const struct pf__run *run, int nstages, int g, int *s,
+                   int *w)
 {
     int i = 0;
     while (i + 1 < nstages && run->first[i + 1] <= g)
@@ -207,7 +206,7 @@ static int judge_exit(pf_pipeline *p, struct pf__run *run, int g, int status,
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && state == PF__W_DONE)
         return 0;
     int s, w;
-    worker_of(run, p->nstages, g, &s, &w);
+    pf__worker_of(run, p->nstages, g, &s, &w);
     const char *name = p->stages[s]->name;
     pid_t pid = run->pids[g];
     int level = aborted ? PF_LOG_DEBUG : PF_LOG_ERROR;
@@ -238,32 +237,7 @@ static int judge_exit(pf_pipeline *p, struct pf__run *run, int g, int status,
     return PF_EWORKER;
 }
 
-/* What the supervisor remembers of each worker's failures. */
-struct failure {
-    int32_t ring;   /* ring of the record in progress; -2: none */
-    uint64_t pos;   /* its position, or the worker's beats */
-    int count;      /* failures at that same point */
-    uint64_t beats; /* stall watch: last beats seen ... */
-    uint64_t since; /* ... and since when */
-    int stalled;    /* we killed it for stalling */
-};
-
-/* The supervisor's state while watching. */
-struct watch {
-    pf_pipeline *p;
-    struct pf__run *run;
-    int alive;            /* forked, not yet reaped */
-    int err;              /* first failure */
-    int nsignals;         /* SIGINT/SIGTERM seen */
-    int aborted;          /* everyone was SIGKILLed */
-    struct failure *fail; /* [nworkers], with retries or a stall limit */
-    int sfd;
-    sigset_t host_mask;
-    int dl_fd; /* dead-letter file, -1 until needed */
-    uint64_t quarantined;
-};
-
-static void fail_fast(struct watch *wa, int err)
+void pf__fail_fast(struct pf__watch *wa, int err)
 {
     if (wa->err == 0)
         wa->err = err;
@@ -273,65 +247,8 @@ static void fail_fast(struct watch *wa, int err)
     }
 }
 
-/* How a worker ended, in words, for logs and the dead-letter file. */
-static void describe(char *buf, size_t n, int status, int state,
-                     const struct failure *f)
-{
-    if (f != NULL && f->stalled)
-        snprintf(buf, n, "stalled");
-    else if (state == PF__W_FAILED)
-        snprintf(buf, n, "stage function failed");
-    else if (WIFSIGNALED(status))
-        snprintf(buf, n, "killed by signal %d (SIG%s)", WTERMSIG(status),
-                 sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(WTERMSIG(status))
-                                                : "?");
-    else
-        snprintf(buf, n, "exited with status %d", WEXITSTATUS(status));
-}
-
-/* Append one entry to the dead-letter file: a header line, the record's
- * bytes, a newline (format in docs/RELIABILITY.md). */
-static int dead_letter(struct watch *wa, int s, int w, pid_t pid,
-                       const char *reason, const unsigned char *rec,
-                       uint32_t len)
-{
-    const char *path = wa->p->opts.dead_letter;
-    if (path == NULL) {
-        pf_log(NULL, PF_LOG_WARN,
-               "stage %s worker %d: skipping a %u-byte "
-               "poison record (%s; no dead-letter file given)",
-               wa->p->stages[s]->name, w, len, reason);
-        return 0;
-    }
-    if (wa->dl_fd < 0) {
-        wa->dl_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-        if (wa->dl_fd < 0) {
-            pf_log(NULL, PF_LOG_ERROR, "dead-letter file %s: %s", path,
-                   strerror(errno));
-            return PF_EIO;
-        }
-    }
-    char head[256];
-    int n = snprintf(head, sizeof head,
-                     "PFDL1 stage=%s worker=%d pid=%d reason=\"%s\" "
-                     "bytes=%u\n",
-                     wa->p->stages[s]->name, w, (int)pid, reason, len);
-    if (n < 0 || (size_t)n >= sizeof head) {
-        n = (int)sizeof head - 1; /* a very long stage name: cut */
-        head[n - 1] = '\n';
-    }
-    struct iovec iov[3] = {
-        {head, (size_t)n}, {(void *)rec, len}, {(void *)"\n", 1}};
-    ssize_t want = n + (ssize_t)len + 1;
-    if (writev(wa->dl_fd, iov, 3) != want) {
-        pf_log(NULL, PF_LOG_ERROR, "dead-letter file %s: short write", path);
-        return PF_EIO;
-    }
-    return 0;
-}
-
 /* Fork worker w of stage s again after a crash; 0 or an error. */
-static int respawn(struct watch *wa, int g, int s, int w)
+int pf__respawn(struct pf__watch *wa, int g, int s, int w)
 {
     struct pf__run *run = wa->run;
     struct pf__wctl *c = &run->wctl[g];
@@ -363,132 +280,8 @@ static int respawn(struct watch *wa, int g, int s, int w)
     return 0;
 }
 
-/* A worker died with retries allowed: restart it, quarantining the
- * record it keeps failing on.  Returns 0 (restarted) or the run's error. */
-static int try_restart(struct watch *wa, int g, int status, int err)
-{
-    pf_pipeline *p = wa->p;
-    struct pf__run *run = wa->run;
-    struct pf__wctl *c = &run->wctl[g];
-    struct failure *f = &wa->fail[g];
-    int s, w;
-    worker_of(run, p->nstages, g, &s, &w);
-    const char *name = p->stages[s]->name;
-    pid_t pid = -run->pids[g];
-    char why[96];
-    describe(why, sizeof why, status, (int)atomic_load(&c->state), f);
-
-    if (!pf__stage_restartable(p, s)) {
-        pf_log(NULL, PF_LOG_ERROR,
-               "stage %s worker %d (pid %d) %s; not "
-               "restarted: %s",
-               name, w, (int)pid, why,
-               s == p->nstages - 1 ? "a sink's effects cannot be rolled back"
-                                   : "the stage keeps state (finish hook)");
-        return err;
-    }
-    if (atomic_load(&c->unsafe)) {
-        pf_log(NULL, PF_LOG_ERROR,
-               "stage %s worker %d (pid %d) %s while its "
-               "output was published past its last commit (a record's "
-               "output larger than a queue); its input cannot be replayed",
-               name, w, (int)pid, why);
-        return PF_EREPLAY;
-    }
-    /* Where it failed: the record in progress (ring, position), a
-     * source's count of records, or else its heartbeat count. */
-    int32_t ring = atomic_load(&c->in_call) ? atomic_load(&c->cur_ring) : -2;
-    uint64_t pos =
-        ring >= 0 ? atomic_load(&c->cur_pos) : atomic_load(&c->beats);
-    if (s == 0) {
-        ring = -1;
-        pos = atomic_load(&c->cur_pos);
-    } else if (ring < 0) {
-        /* Outside a record (a hook): progress is a commit made. */
-        ring = -2;
-        pos = atomic_load(&c->txn_seq);
-    }
-    if (f->ring == ring && f->pos == pos) {
-        f->count++;
-    } else {
-        f->ring = ring;
-        f->pos = pos;
-        f->count = 1;
-    }
-    if (f->count > p->opts.retries) {
-        if (ring < 0) {
-            pf_log(NULL, PF_LOG_ERROR,
-                   "stage %s worker %d (pid %d) %s %d "
-                   "times without progress; giving up",
-                   name, w, (int)pid, why, f->count);
-            return err;
-        }
-        /* The record in progress failed the worker every time: poison. */
-        struct pf__ring *r = &run->rings[run->ring_first[s - 1] +
-                                         ring * p->stages[s]->workers + w];
-        const unsigned char *fr =
-            run->base + r->data_off + (pos & (r->size - 1));
-        uint32_t len, flags;
-        memcpy(&len, fr, 4);
-        memcpy(&flags, fr + 4, 4);
-        if (p->opts.poison == PF_POISON_FAIL || flags != 0) {
-            pf_log(NULL, PF_LOG_ERROR,
-                   "stage %s worker %d: a record failed "
-                   "it %d times (%s); failing the run",
-                   name, w, f->count, why);
-            return PF_EPOISON;
-        }
-        int dl = dead_letter(wa, s, w, pid, why, fr + PF__FRAME_HDR, len);
-        if (dl != 0)
-            return dl;
-        atomic_store(&c->skip_pos, pos);
-        atomic_store(&c->skip_ring, ring);
-        atomic_fetch_add(&c->quarantined, 1);
-        wa->quarantined++;
-        f->count = 0;
-        pf_log(NULL, PF_LOG_WARN,
-               "stage %s worker %d: quarantined a %u-byte "
-               "record that failed it %d times (%s)",
-               name, w, len, p->opts.retries + 1, why);
-    }
-    pf_log(NULL, PF_LOG_WARN,
-           "stage %s worker %d (pid %d) %s; restarting "
-           "it to replay its uncommitted input",
-           name, w, (int)pid, why);
-    return respawn(wa, g, s, w);
-}
-
-/* Kill workers stuck in one call longer than the stall limit. */
-static void check_stalls(struct watch *wa)
-{
-    struct pf__run *run = wa->run;
-    uint64_t limit = (uint64_t)wa->p->opts.stall_ms * 1000000u;
-    uint64_t now = pf__now_ns();
-    for (int g = 0; g < run->nworkers; g++) {
-        struct pf__wctl *c = &run->wctl[g];
-        struct failure *f = &wa->fail[g];
-        uint64_t beats = atomic_load(&c->beats);
-        if (run->pids[g] <= 0 || f->stalled)
-            continue;
-        if (!atomic_load(&c->in_call) || beats != f->beats) {
-            f->beats = beats;
-            f->since = now;
-        } else if (now - f->since > limit) {
-            int s, w;
-            worker_of(run, wa->p->nstages, g, &s, &w);
-            pf_log(NULL, PF_LOG_WARN,
-                   "stage %s worker %d (pid %d) made no "
-                   "progress for %u ms: killing it",
-                   wa->p->stages[s]->name, w, (int)run->pids[g],
-                   wa->p->opts.stall_ms);
-            f->stalled = 1;
-            kill(run->pids[g], SIGKILL);
-        }
-    }
-}
-
 /* Reap every worker that has ended; judge each. */
-static void reap(struct watch *wa)
+static void reap(struct pf__watch *wa)
 {
     struct pf__run *run = wa->run;
     for (int g = 0; g < run->nworkers && wa->alive > 0; g++) {
@@ -506,14 +299,14 @@ static void reap(struct watch *wa)
         run->pids[g] = -run->pids[g]; /* reaped; keep the pid for stats */
         wa->alive--;
         if (err != 0 && retry)
-            err = try_restart(wa, g, status, err);
+            err = pf__try_restart(wa, g, status, err);
         if (err != 0 && !wa->aborted)
-            fail_fast(wa, err);
+            pf__fail_fast(wa, err);
     }
 }
 
 /* Handle the signals read from the signalfd. */
-static void on_signals(struct watch *wa, int sfd)
+static void on_signals(struct pf__watch *wa, int sfd)
 {
     struct signalfd_siginfo si;
     while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
@@ -531,7 +324,7 @@ static void on_signals(struct watch *wa, int sfd)
         } else {
             pf_log(NULL, PF_LOG_WARN, "SIG%s again: killing every worker",
                    sigabbrev_np(sig));
-            fail_fast(wa, PF_EINTR);
+            pf__fail_fast(wa, PF_EINTR);
         }
     }
 }
@@ -572,7 +365,7 @@ int pf__run_processes(pf_pipeline *p)
         goto restore_signals;
     }
 
-    struct watch wa = {
+    struct pf__watch wa = {
         .p = p, .run = &run, .sfd = sfd, .dl_fd = -1, .host_mask = host_mask};
     if (run.track) {
         wa.fail = calloc((size_t)run.nworkers, sizeof *wa.fail);
@@ -596,8 +389,9 @@ int pf__run_processes(pf_pipeline *p)
             if (pid < 0) {
                 pf_log(NULL, PF_LOG_ERROR, "fork for stage %s worker %d: %s",
                        p->stages[s]->name, w, strerror(errno));
-                fail_fast(&wa, errno == ENOMEM || errno == EAGAIN ? PF_ENOMEM
-                                                                  : PF_ESYS);
+                pf__fail_fast(&wa, errno == ENOMEM || errno == EAGAIN
+                                       ? PF_ENOMEM
+                                       : PF_ESYS);
                 break;
             }
             run.pids[run.first[s] + w] = pid;
@@ -620,7 +414,7 @@ int pf__run_processes(pf_pipeline *p)
         on_signals(&wa, sfd);
         reap(&wa);
         if (p->opts.stall_ms > 0 && !wa.aborted)
-            check_stalls(&wa);
+            pf__check_stalls(&wa);
         uint64_t now = pf__now_ns();
         if ((progress || p->progress) &&
             now - last_tick >= TICK_MS * 1000000ull && wa.alive > 0) {

@@ -1,0 +1,60 @@
+/*
+ * supervisor.h - the supervisor's state while it watches the workers,
+ * shared by supervisor.c (layout, fork, signals, reaping) and retry.c (the
+ * failure policy when retries or a stall limit are set: restart, replay,
+ * quarantine, stall watch).
+ */
+#ifndef PF_SUPERVISOR_H
+#define PF_SUPERVISOR_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "ctx.h"
+#include "pipeline.h"
+
+/* What the supervisor remembers of each worker's failures. */
+struct pf__failure {
+    int32_t ring;   /* ring of the record in progress; -2: none */
+    uint64_t pos;   /* its position, or the worker's beats */
+    int count;      /* failures at that same point */
+    uint64_t beats; /* stall watch: last beats seen ... */
+    uint64_t since; /* ... and since when */
+    int stalled;    /* we killed it for stalling */
+};
+
+/* The supervisor's state while it watches the workers. */
+struct pf__watch {
+    pf_pipeline *p;
+    struct pf__run *run;
+    int alive;                /* forked, not yet reaped */
+    int err;                  /* first failure */
+    int nsignals;             /* SIGINT/SIGTERM seen */
+    int aborted;              /* everyone was SIGKILLed */
+    struct pf__failure *fail; /* [nworkers], with retries or a stall limit */
+    int sfd;
+    sigset_t host_mask;
+    int dl_fd; /* dead-letter file, -1 until needed */
+    uint64_t quarantined;
+};
+
+/* Stage s and worker index w of worker id g. */
+void pf__worker_of(const struct pf__run *run, int nstages, int g, int *s,
+                   int *w);
+
+/* Record the run's first error and SIGKILL every worker (once). */
+void pf__fail_fast(struct pf__watch *wa, int err);
+
+/* Fork worker w of stage s (id g) again after a crash; 0 or an error. */
+int pf__respawn(struct pf__watch *wa, int g, int s, int w);
+
+/* retry.c: a worker died with retries allowed; restart it, quarantining
+ * the record it keeps failing on.  Returns 0 (restarted) or the run's
+ * error. */
+int pf__try_restart(struct pf__watch *wa, int g, int status, int err);
+
+/* retry.c: SIGKILL workers stuck in one call longer than the stall
+ * limit (reaping then handles them as crashes). */
+void pf__check_stalls(struct pf__watch *wa);
+
+#endif
