@@ -83,7 +83,7 @@ struct run_worker {
     pthread_t thr;
     int thr_on;
     int thr_out;   /* it owns proc.out_fd */
-    int thr_watch; /* it watches proc.pidfd */
+    int thr_watch; /* it watches for the command's end */
     int wake_fd;   /* eventfd: stop watching */
 };
 
@@ -294,7 +294,9 @@ static int drain_all(struct run_worker *w)
 }
 
 /* Companion thread: write the command's output to stdout as it comes
- * (last stage), and mark the command dead once it ends (first stage). */
+ * (last stage), and mark the command dead once it ends (first stage): by
+ * its pidfd, or where there is none (kernels before 5.3, valgrind) by
+ * looking every POLL_MS. */
 static void *companion(void *arg)
 {
     struct run_worker *w = arg;
@@ -307,7 +309,7 @@ static void *companion(void *arg)
             io = n;
             fds[n++] = (struct pollfd){.fd = w->proc.out_fd, .events = POLLIN};
         }
-        if (watching) {
+        if (watching && w->proc.pidfd >= 0) {
             ip = n;
             fds[n++] = (struct pollfd){.fd = w->proc.pidfd, .events = POLLIN};
         }
@@ -315,6 +317,10 @@ static void *companion(void *arg)
             break;
         if (poll(fds, (nfds_t)n, POLL_MS) < 0 && errno != EINTR)
             break;
+        if (watching && ip < 0 && run_exited_nowait(&w->proc)) {
+            mark_dead(w);
+            watching = 0;
+        }
         if (fds[0].revents) {
             uint64_t v;
             if (read(w->wake_fd, &v, sizeof v) < 0)
@@ -341,7 +347,7 @@ static void *companion(void *arg)
 static int thread_start(struct run_worker *w)
 {
     w->thr_out = w->st->to_stdout;
-    w->thr_watch = w->st->num == 1 && w->proc.pidfd >= 0;
+    w->thr_watch = w->st->num == 1;
     if (!w->thr_out && !w->thr_watch)
         return 0;
     w->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

@@ -296,6 +296,9 @@ int run_spawn(const char *cmd, const struct run_env *env, struct run_proc *p);
 void run_reap(struct run_proc *p);
 /* Wait up to ms milliseconds for the command to end; 1 if it has. */
 int run_ended(struct run_proc *p, int ms);
+/* 1 when p's command has ended (or was reaped already), without reaping
+ * it: safe from another thread than the one that reaps. */
+int run_exited_nowait(const struct run_proc *p);
 /* "exited with status 3", "killed by signal 9 (SIGKILL)". */
 void run_status_text(int status, char *buf, size_t n);
 /* Close fd if open and set it to -1. */
