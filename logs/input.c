@@ -163,7 +163,8 @@ static int add_dir(lg_inputs *in, const char *dir, char *err, size_t errlen)
         }
         names[n++] = full;
     }
-    qsort(names, n, sizeof *names, cmp_str);
+    if (n > 1)
+        qsort(names, n, sizeof *names, cmp_str);
     for (size_t i = 0; i < n && rc >= 0; i++) {
         rc = inputs_push(in, names[i], 0, err, errlen);
         added += rc > 0;
@@ -230,6 +231,7 @@ struct lg_stream {
     size_t pre_pos, pre_len;
     int done;          /* clean end seen */
     int err;           /* sticky error */
+    int pend;          /* error met after output, for the next read */
     uint64_t off, end; /* plain: next offset and end of the range */
     uint64_t consumed;
     /* compressed input buffer */
@@ -245,6 +247,7 @@ struct lg_stream {
 #if HAVE_ZSTD
     ZSTD_DStream *zs;
     size_t zs_hint; /* last ZSTD_decompressStream result: 0 = frame end */
+    int zs_full;    /* the last call filled the output: flush first */
 #endif
 };
 
@@ -296,7 +299,7 @@ int lg_stream_open(lg_stream **out, int fd, int comp, uint64_t off,
         s->zs = ZSTD_createDStream();
         if (!s->zs)
             goto nomem;
-        ZSTD_initDStream(s->zs);
+        s->zs_hint = ZSTD_initDStream(s->zs); /* nonzero: a frame is due */
 #else
         lg_stream_close(s);
         return LG_ENOSUPP;
@@ -328,10 +331,12 @@ int lg_stream_open_seq(lg_stream **out, int fd, int comp, const void *prefix,
             lg_stream_close(s);
             return -ENOMEM;
         }
-        memcpy(s->pre, prefix, nprefix);
+        if (nprefix > 0) /* prefix may be NULL when empty */
+            memcpy(s->pre, prefix, nprefix);
         s->pre_len = nprefix;
     } else {
-        memcpy(s->in, prefix, nprefix);
+        if (nprefix > 0)
+            memcpy(s->in, prefix, nprefix);
         s->in_len = nprefix;
         s->consumed = nprefix;
     }
@@ -401,6 +406,16 @@ static int gzip_next_member(lg_stream *s)
     }
 }
 
+/* A decoder met err after making `made` bytes of this read: hand those
+ * out now (the lines before a corrupt spot count) and the error next. */
+static ssize_t made_then(lg_stream *s, size_t made, int err)
+{
+    if (made == 0)
+        return err;
+    s->pend = err;
+    return (ssize_t)made;
+}
+
 static ssize_t read_zlib(lg_stream *s, void *buf, size_t cap)
 {
     s->z.next_out = buf;
@@ -425,7 +440,7 @@ static ssize_t read_zlib(lg_stream *s, void *buf, size_t cap)
         if (zr == Z_STREAM_END)
             s->member_done = 1;
         else if (zr != Z_OK && zr != Z_BUF_ERROR)
-            return LG_ECORRUPT;
+            return made_then(s, cap - s->z.avail_out, LG_ECORRUPT);
         else if (at_end && s->z.avail_out == cap)
             return LG_ETRUNC;
     }
@@ -456,7 +471,7 @@ static ssize_t read_isal(lg_stream *s, void *buf, size_t cap)
         int ir = isal_inflate(st);
         s->in_pos = s->in_len - st->avail_in;
         if (ir != ISAL_DECOMP_OK)
-            return LG_ECORRUPT;
+            return made_then(s, cap - st->avail_out, LG_ECORRUPT);
         if (st->block_state == ISAL_BLOCK_FINISH)
             s->member_done = 1;
         else if (at_end && st->avail_out == cap)
@@ -467,22 +482,41 @@ static ssize_t read_isal(lg_stream *s, void *buf, size_t cap)
 #endif
 
 #if HAVE_ZSTD
+/* libzstd does not say how much a call that fails had written, so each
+ * call gets only the input the decoder asked for (one block, or the
+ * checksum), and output the decoder still holds is flushed by a call
+ * without input: a corrupt block or a bad checksum then costs none of
+ * the output of the blocks before it. */
 static ssize_t read_zstd(lg_stream *s, void *buf, size_t cap)
 {
     ZSTD_outBuffer ob = {buf, cap, 0};
-    while (ob.pos == 0) {
+    if (s->zs_full) {
+        ZSTD_inBuffer none = {s->in, 0, 0};
+        size_t zr = ZSTD_decompressStream(s->zs, &ob, &none);
+        if (ZSTD_isError(zr))
+            return LG_ECORRUPT;
+        s->zs_full = ob.pos == cap;
+        if (ob.pos > 0)
+            return (ssize_t)ob.pos;
+    }
+    while (ob.pos == 0 || (ob.pos < cap && s->in_pos < s->in_len)) {
         int rc = fill_in(s);
         if (rc < 0)
             return rc;
         int at_end = s->in_pos == s->in_len;
-        ZSTD_inBuffer ib = {s->in + s->in_pos, s->in_len - s->in_pos, 0};
+        size_t avail = s->in_len - s->in_pos, before = ob.pos;
+        /* after a frame's end the next frame's size is unknown: its
+         * header's first bytes tell the decoder what to ask for */
+        size_t want = s->zs_hint ? s->zs_hint : 5;
+        ZSTD_inBuffer ib = {s->in + s->in_pos, avail < want ? avail : want, 0};
         size_t zr = ZSTD_decompressStream(s->zs, &ob, &ib);
         s->in_pos += ib.pos;
         if (ZSTD_isError(zr))
-            return LG_ECORRUPT;
+            return made_then(s, before, LG_ECORRUPT);
+        s->zs_full = ob.pos == cap;
         /* an empty call after a frame asks for the next frame's header:
          * only calls that moved data tell whether a frame is open */
-        if (!at_end || ob.pos)
+        if (!at_end || ob.pos > before)
             s->zs_hint = zr;
         if (at_end && ob.pos == 0) {
             /* input over: clean only at a frame boundary */
@@ -501,6 +535,10 @@ ssize_t lg_stream_read(lg_stream *s, void *buf, size_t cap)
     ssize_t r;
     if (s->err)
         return s->err;
+    if (s->pend) {
+        s->err = s->pend;
+        return s->err;
+    }
     if (s->done || cap == 0)
         return 0;
     if (cap > 1u << 30)

@@ -92,7 +92,8 @@ int lg_stream_open(lg_stream **out, int fd, int comp, uint64_t off,
 /* Open a sequential stream over fd (a pipe or stdin): reads with read(2)
  * from the current position, after first handing out (or, compressed,
  * decoding) the nprefix bytes at prefix (copied), which the caller already
- * read to sniff the compression.  Same results as lg_stream_open. */
+ * read to sniff the compression (prefix may be NULL when nprefix is 0).
+ * Same results as lg_stream_open. */
 int lg_stream_open_seq(lg_stream **out, int fd, int comp, const void *prefix,
                        size_t nprefix);
 
