@@ -17,7 +17,7 @@
 # it.
 #
 # Under valgrind (make check-valgrind sets RUNNER_TIMEOUT_SCALE to 20) the
-# same runs use a 16 MB log and 256 KiB chunks: every pipefan process runs
+# same runs use a 64 MB log and 256 KiB chunks: every pipefan process runs
 # under memcheck, as pipefan is started by this script (not by timeout(1),
 # which valgrind would run natively, and its children with it).
 . "$(dirname "$0")/lib.sh" "$@"
@@ -27,7 +27,7 @@ SIZE=${CHAOS_SIZE:-500M}
 CHUNK=2M
 STALL=0.1 # far less than counting the whole log as one chunk takes
 if [ "${SCALE%.*}" -ge 10 ]; then
-    SIZE=${CHAOS_SIZE:-16M}
+    SIZE=${CHAOS_SIZE:-64M}
     CHUNK=256K
     STALL=2
 fi
@@ -134,8 +134,8 @@ IN=$TMP/fifo start "$TMP/stdin.json" "$TMP/stdin.err" \
 RANDOM=11
 kills=$(kill_loop 3)
 finish
-json_sans_files "$TMP/ref.json" "$TMP/r1.json"
-json_sans_files "$TMP/stdin.json" "$TMP/r2.json" 2>/dev/null
+json_sans_files "$TMP/ref.json" "$TMP/r1.json" lines
+json_sans_files "$TMP/stdin.json" "$TMP/r2.json" lines 2>/dev/null
 tap $((rc == 3 ? 0 : 1)) "stdin with $kills kills: run finished (exit 3)" \
     "exit $rc: $(head -c 600 "$TMP/stdin.err")"
 check "stdin with kills: same counts as the crash-free run" cmp "$TMP/r1.json" "$TMP/r2.json"

@@ -94,9 +94,11 @@ sys.exit(0 if ok else 1)
 PY
 }
 
-# json_sans_files IN OUT: the JSON without what names the inputs (the
-# "files" panel, totals.files, the file of each bad-line sample), for
-# comparing runs over different copies of the same data.
+# json_sans_files IN OUT [lines]: the JSON without what names the inputs
+# (the "files" panel, totals.files, the file of each bad-line sample), for
+# comparing runs over different copies of the same data; with "lines",
+# without the samples' line numbers too (files given one after the other
+# on stdin number their lines on from the first).
 json_sans_files() {
     python3 -c '
 import json, sys
@@ -105,8 +107,10 @@ d.pop("files", None)
 d.get("totals", {}).pop("files", None)
 for s in d.get("bad_samples", []):
     s.pop("file", None)
+    if sys.argv[3] == "lines":
+        s.pop("line", None)
 json.dump(d, open(sys.argv[2], "w"), indent=1, sort_keys=True)
-' "$1" "$2"
+' "$1" "$2" "${3:-}"
 }
 
 done_testing() {
