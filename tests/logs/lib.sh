@@ -29,14 +29,15 @@ unwatch() {
 }
 
 # bounded SECS CMD...: run CMD (stdin from $IN, default /dev/null), killed
-# after SECS seconds times RUNNER_TIMEOUT_SCALE; its exit status (137 when
-# killed).
+# after SECS seconds times RUNNER_TIMEOUT_SCALE (its whole part); its exit
+# status (137 when killed).
 bounded() {
-    local secs=$1 pid rc
+    local secs=$1 scale=${RUNNER_TIMEOUT_SCALE:-1} pid rc
     shift
+    scale=${scale%.*}
     "$@" <"${IN:-/dev/null}" &
     pid=$!
-    watch "$pid" "$((secs * ${RUNNER_TIMEOUT_SCALE:-1}))"
+    watch "$pid" "$((secs * ${scale:-1}))"
     wait "$pid"
     rc=$?
     unwatch
