@@ -4,6 +4,8 @@
 #ifndef CLI_H
 #define CLI_H
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "pipefan.h"
@@ -26,6 +28,20 @@ static inline int cli_poison_policy(const char *arg)
     if (strcmp(arg, "fail") == 0)
         return PF_POISON_FAIL;
     return -1;
+}
+
+/* The value of --stall-timeout, "2.5" seconds, in milliseconds: more
+ * than 0 and at most a day (shorter than 1 ms counts as 1 ms); -1 for
+ * anything else. */
+static inline long cli_stall_ms(const char *arg)
+{
+    char *end;
+    errno = 0;
+    double sec = strtod(arg, &end);
+    if (errno || end == arg || *end || !(sec > 0 && sec <= 86400))
+        return -1;
+    long ms = (long)(sec * 1000 + 0.5);
+    return ms < 1 ? 1 : ms;
 }
 
 /* Subcommands: argv[0] is the subcommand's name.  Return an exit code. */

@@ -230,17 +230,6 @@ enum {
     OPT_DEADLETTER,
 };
 
-/* "2.5" seconds -> milliseconds, 1 ms .. 1 day; -1 on error. */
-static long parse_seconds(const char *s)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !(v >= 0.001 && v <= 86400))
-        return -1;
-    return (long)(v * 1000 + 0.5);
-}
-
 int cli_cmd_logs(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -402,7 +391,7 @@ int cli_cmd_logs(int argc, char **argv)
                                    optarg);
             break;
         case OPT_STALL: {
-            long ms = parse_seconds(optarg);
+            long ms = cli_stall_ms(optarg);
             if (ms < 0)
                 return usage_error(
                     "--stall-timeout: expected seconds > 0, got '%s'", optarg);

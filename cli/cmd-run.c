@@ -757,14 +757,12 @@ int cli_cmd_run(int argc, char **argv)
                                    optarg);
             break;
         case OPT_STALL: {
-            char *end;
-            errno = 0;
-            double sec = strtod(optarg, &end);
-            if (errno || end == optarg || *end || !(sec > 0) || sec > 1e6)
+            long ms = cli_stall_ms(optarg);
+            if (ms < 0)
                 return usage_error("--stall-timeout: expected seconds > 0, "
                                    "got '%s'",
                                    optarg);
-            cfg.stall_ms = sec * 1e3 < 1 ? 1 : (unsigned)(sec * 1e3);
+            cfg.stall_ms = (unsigned)ms;
             break;
         }
         case OPT_POISON:
