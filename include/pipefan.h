@@ -160,6 +160,18 @@ enum pf_dist {
  * worker whose queue is full).  pf_emit_key overrides it per record. */
 PF_EXTERN int pf_stage_distribution(pf_stage *s, int dist);
 
+/* Let at most n records (1..PF_PREFETCH_MAX; 0 = no limit, the default)
+ * wait for each worker of stage s: a record counts from when it is
+ * published until the worker commits it, so with 1 a worker is handed its
+ * next record only once it has finished the last, and an upstream stage
+ * gives each record to whichever worker is free first.  For records that
+ * are small but slow to process - work descriptors - where the queue's
+ * bytes would otherwise let one worker be handed many.  Unkeyed records
+ * then go to a worker with room (dealing and keys still choose the worker;
+ * they wait for it).  Serial mode ignores it. */
+#define PF_PREFETCH_MAX 64
+PF_EXTERN int pf_stage_prefetch(pf_stage *s, int n);
+
 /* Run-time options; a plain struct that may grow.  Always start from
  * pf_options_init. */
 typedef struct pf_options {

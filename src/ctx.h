@@ -13,6 +13,13 @@
 #include "pipeline.h"
 #include "ring.h"
 
+/* Where the last records written to one output ring end, for the next
+ * stage's prefetch limit (pf_stage_prefetch). */
+struct pf__slots {
+    uint64_t n;                    /* whole records written */
+    uint64_t end[PF_PREFETCH_MAX]; /* record i ends at end[i % MAX] */
+};
+
 struct pf_ctx {
     pf_pipeline *p;
     pf_stage *st;
@@ -39,6 +46,8 @@ struct pf_ctx {
     uint64_t *blim;      /* [nout]: adaptive batch size, bytes */
     uint64_t *tseen;     /* [nout]: consumer's tail at the last batch */
     uint64_t *tmoved;    /* [nout]: when that tail last moved, 0 unknown */
+    int prefetch;        /* the next stage's limit, 0 = none */
+    struct pf__slots *slots; /* [nout] when prefetch > 0 */
     int cur;             /* output ring being filled */
     int rec_cur;         /* cur when the record in progress began */
     int dist;            /* enum pf_dist */

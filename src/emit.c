@@ -162,11 +162,10 @@ static int space_or_stuck(pf_ctx *ctx, int d, size_t len)
     return ctx->txn && w->wpos != w->pub && w->tail >= w->pub;
 }
 
-/* Block until ring d has room for len bytes: publish what is pending,
- * spin briefly, then sleep until a consumer commits.  With commits, if the
- * only thing in the way is this worker's own unpublished output, publish
- * it past the commit rather than wait forever. */
-static void wait_space(pf_ctx *ctx, int d, size_t len)
+/* Block until ready(ctx, d, len) holds: publish what is pending, spin
+ * briefly, then sleep until a consumer commits (commits wake us). */
+static void block_out(pf_ctx *ctx, int (*ready)(pf_ctx *, int, size_t), int d,
+                      size_t len)
 {
     pf__publish_all(ctx);
     uint32_t was_in_call = 0; /* waiting is not being stuck in user code */
@@ -175,31 +174,108 @@ static void wait_space(pf_ctx *ctx, int d, size_t len)
                                                memory_order_relaxed);
     uint64_t t0 = pf__now_ns();
     for (;;) {
-        int ready = 0;
-        for (int i = 0; i < PF__SPIN_TRIES && !ready; i++) {
-            ready = space_or_stuck(ctx, d, len);
+        int ok = 0;
+        for (int i = 0; i < PF__SPIN_TRIES && !ok; i++) {
+            ok = ready(ctx, d, len);
             pf__cpu_relax();
         }
-        if (!ready) {
-            struct pf__wctl *me = ctx->me;
-            uint32_t seq = atomic_load(&me->out_seq);
-            atomic_store(&me->out_sleep, 1);
-            atomic_thread_fence(memory_order_seq_cst);
-            if (!space_or_stuck(ctx, d, len)) {
-                pf__push_stats(ctx);
-                pf__futex_wait(&me->out_seq, seq, PF__SLEEP_NS);
-            }
-            atomic_store(&me->out_sleep, 0);
-            continue;
-        }
-        if (ring_fits(ctx, d, len))
+        if (ok)
             break;
-        unsafe_publish(ctx, d);
+        struct pf__wctl *me = ctx->me;
+        uint32_t seq = atomic_load(&me->out_seq);
+        atomic_store(&me->out_sleep, 1);
+        atomic_thread_fence(memory_order_seq_cst);
+        if (!ready(ctx, d, len)) {
+            pf__push_stats(ctx);
+            pf__futex_wait(&me->out_seq, seq, PF__SLEEP_NS);
+        }
+        atomic_store(&me->out_sleep, 0);
     }
     ctx->wait_out += pf__now_ns() - t0;
     if (ctx->track)
         atomic_store_explicit(&ctx->me->in_call, was_in_call,
                               memory_order_relaxed);
+}
+
+/* Block until ring d has room for len bytes.  With commits, if the only
+ * thing in the way is this worker's own unpublished output, publish it
+ * past the commit rather than wait forever. */
+static void wait_space(pf_ctx *ctx, int d, size_t len)
+{
+    for (;;) {
+        block_out(ctx, space_or_stuck, d, len);
+        if (ring_fits(ctx, d, len))
+            return;
+        unsafe_publish(ctx, d);
+    }
+}
+
+/* ---- the prefetch limit (pf_stage_prefetch) ---------------------------- */
+
+/* Whether ring d may take one more record: the record written prefetch
+ * records ago has been committed - or is not published yet, since the
+ * consumer cannot commit what it cannot see and waiting would not end. */
+static int slot_free(pf_ctx *ctx, int d)
+{
+    uint64_t lim = (uint64_t)ctx->prefetch;
+    if (lim == 0 || ctx->slots[d].n < lim)
+        return 1;
+    const struct pf__slots *sl = &ctx->slots[d];
+    uint64_t end = sl->end[(sl->n - lim) % PF_PREFETCH_MAX];
+    pf__rw *w = &ctx->out[d];
+    if (w->tail >= end || end > w->pub)
+        return 1;
+    w->tail = atomic_load_explicit(&w->r->tail, memory_order_acquire);
+    return w->tail >= end;
+}
+
+/* A whole record now ends at ring d's write position. */
+static inline void note_record_end(pf_ctx *ctx, int d)
+{
+    if (ctx->prefetch > 0) {
+        struct pf__slots *sl = &ctx->slots[d];
+        sl->end[sl->n++ % PF_PREFETCH_MAX] = ctx->out[d].wpos;
+    }
+}
+
+/* The first ring from d on with a free slot, or -1. */
+static int find_slot(pf_ctx *ctx, int d)
+{
+    for (int k = 0; k < ctx->nout; k++) {
+        int c = (d + k) % ctx->nout;
+        if (slot_free(ctx, c))
+            return c;
+    }
+    return -1;
+}
+
+static int slot_at(pf_ctx *ctx, int d, size_t len)
+{
+    (void)len;
+    return slot_free(ctx, d);
+}
+
+static int slot_anywhere(pf_ctx *ctx, int d, size_t len)
+{
+    (void)len;
+    return find_slot(ctx, d) >= 0;
+}
+
+/* The ring a new record goes to: d once it has a free slot, or, when the
+ * record may go anywhere, the first ring that has one. */
+static int wait_slot(pf_ctx *ctx, int d, int anywhere)
+{
+    if (!anywhere) {
+        if (!slot_free(ctx, d))
+            block_out(ctx, slot_at, d, 0);
+        return d;
+    }
+    int e = find_slot(ctx, d);
+    if (e < 0) {
+        block_out(ctx, slot_anywhere, d, 0);
+        e = find_slot(ctx, d);
+    }
+    return e;
 }
 
 /* Reserve a frame in ring d, waiting as long as needed. */
@@ -317,6 +393,7 @@ static inline void wrote(pf_ctx *ctx, int d, size_t len)
     if (ctx->source_rec) /* complete: later commits include it */
         source_done(ctx);
     pf__rw_done(&ctx->out[d]);
+    note_record_end(ctx, d);
     mark_dirty(ctx, d);
     if (ctx->deal)
         ctx->deal_open = 1;
@@ -366,6 +443,7 @@ static void put_large(pf_ctx *ctx, int d, const unsigned char *rec, size_t len)
     ctx->bout += len;
     if (ctx->source_rec)
         source_done(ctx);
+    note_record_end(ctx, d);
     if (ctx->deal)
         ctx->deal_open = 1;
     end_batch(ctx, d);
@@ -376,6 +454,13 @@ static void put_large(pf_ctx *ctx, int d, const unsigned char *rec, size_t len)
 static int put_record(pf_ctx *ctx, int d, const void *rec, size_t len,
                       int may_switch)
 {
+    if (ctx->prefetch > 0 && !slot_free(ctx, d)) {
+        int e = wait_slot(ctx, d, may_switch && ctx->nout > 1);
+        if (e != d) {
+            publish_ring(ctx, d);
+            ctx->cur = d = e;
+        }
+    }
     if (len > ctx->frag_max) {
         put_large(ctx, d, rec, len);
         return 0;
@@ -392,7 +477,7 @@ static int put_record(pf_ctx *ctx, int d, const void *rec, size_t len,
             int e = -1;
             for (int k = 1; k < ctx->nout && e < 0; k++) {
                 int c = (d + k) % ctx->nout;
-                if (ring_fits(ctx, c, len))
+                if (slot_free(ctx, c) && ring_fits(ctx, c, len))
                     e = c;
             }
             if (e >= 0) {

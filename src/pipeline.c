@@ -209,6 +209,17 @@ int pf_stage_distribution(pf_stage *s, int dist)
     return 0;
 }
 
+int pf_stage_prefetch(pf_stage *s, int n)
+{
+    int err = stage_editable(s);
+    if (err != 0)
+        return err;
+    if (n < 0 || n > PF_PREFETCH_MAX || (n > 0 && s->index == 0))
+        return sticky(s->p, PF_EINVAL); /* a source has no input */
+    s->prefetch = n;
+    return 0;
+}
+
 int pf_pipeline_set_options(pf_pipeline *p, const pf_options *o)
 {
     if (p == NULL || o == NULL)

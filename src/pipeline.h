@@ -23,7 +23,8 @@ struct pf_stage {
     int restartable; /* 1, 0, or -1: restartable unless it has finish */
     int workers;     /* 1..PF_MAX_WORKERS */
     int ordered;
-    int dist; /* enum pf_dist of the edge leaving this stage */
+    int dist;     /* enum pf_dist of the edge leaving this stage */
+    int prefetch; /* records that may wait per worker, 0 = no limit */
 };
 
 /* A run in process mode: the shared region and where things are in it.

@@ -414,6 +414,10 @@ static int ctx_setup(pf_ctx *ctx, pf_pipeline *p, struct pf__run *run, int s,
             ctx->bstart[d] = ctx->tseen[d] = ctx->out[d].wpos;
             ctx->blim[d] = PF__MIN_BATCH;
         }
+        ctx->prefetch = p->stages[s + 1]->prefetch;
+        if (ctx->prefetch > 0 &&
+            (ctx->slots = calloc((size_t)D, sizeof *ctx->slots)) == NULL)
+            return PF_ENOMEM;
         ctx->deal = p->stages[s + 1]->ordered;
         /* Start workers at different rings so they spread at once. */
         ctx->cur = ctx->deal ? 0 : w % D;

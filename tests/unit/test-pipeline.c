@@ -69,6 +69,7 @@ struct shape {
     size_t ring_bytes;
     int dist;
     int serial;
+    int prefetch; /* for every stage but the source */
 };
 
 /* Build source -> stages -> sink for a shape. */
@@ -90,6 +91,7 @@ static pf_pipeline *build(struct gen *g, const struct shape *sh,
         ASSERT_NOT_NULL(s);
         ASSERT_EQ(pf_stage_workers(s, sh->workers[i] ? sh->workers[i] : 1), 0);
         ASSERT_EQ(pf_stage_distribution(s, sh->dist), 0);
+        ASSERT_EQ(pf_stage_prefetch(s, sh->prefetch), 0);
         if (last)
             ASSERT_EQ(pf_stage_hooks(s, NULL, mark_finished), 0);
     }
@@ -202,6 +204,94 @@ TEST(least_loaded_distribution_delivers_everything)
     check_run(&g, &sh);
 }
 
+TEST(prefetch_limits_deliver_everything)
+{
+    /* 3 MiB records travel as fragments of a 64 KiB ring */
+    struct gen g = {.n = 3000, .lens = {8, 700, 3u << 20, 40}, .nlens = 4};
+    struct shape one = {.stages = 3,
+                        .workers = {1, 4, 1},
+                        .ring_bytes = 65536,
+                        .dist = PF_DIST_LEAST_LOADED,
+                        .prefetch = 1};
+    check_run(&g, &one);
+    struct gen small = {.n = 200000, .lens = {16, 100}, .nlens = 2};
+    struct shape wide = {
+        .stages = 4, .workers = {3, 16, 5, 2}, .prefetch = PF_PREFETCH_MAX};
+    check_run(&small, &wide);
+    wide.prefetch = 2;
+    check_run(&small, &wide);
+}
+
+TEST(prefetch_takes_values_in_range)
+{
+    pf_pipeline *p = pf_pipeline_new();
+    pf_stage *src = pf_source(p, "source", gen_source, NULL);
+    pf_stage *mid = pf_stage_add(p, "mid", pass, NULL);
+    ASSERT_EQ(pf_stage_prefetch(mid, 0), 0);
+    ASSERT_EQ(pf_stage_prefetch(mid, PF_PREFETCH_MAX), 0);
+    ASSERT_EQ(pf_stage_prefetch(mid, PF_PREFETCH_MAX + 1), PF_EINVAL);
+    pf_pipeline_free(p);
+    p = pf_pipeline_new();
+    mid = pf_stage_add(p, "mid", pass, NULL);
+    ASSERT_EQ(pf_stage_prefetch(mid, -1), PF_EINVAL);
+    pf_pipeline_free(p);
+    p = pf_pipeline_new();
+    src = pf_source(p, "source", gen_source, NULL);
+    ASSERT_EQ(pf_stage_prefetch(src, 1), PF_EINVAL); /* no input */
+    pf_pipeline_free(p);
+}
+
+static int seq_source(pf_ctx *ctx, void *arg);
+
+/* Worker 0 of this stage takes 10 ms a record, the others 0.2 ms; each
+ * worker counts what it was given. */
+static int slow_first(pf_ctx *ctx, const void *rec, size_t len, void *arg)
+{
+    uint64_t *by_worker = arg;
+    int w = pf_worker_index(ctx);
+    usleep(w == 0 ? 10000 : 200);
+    __atomic_fetch_add(&by_worker[w], 1, __ATOMIC_RELAXED);
+    return pf_emit(ctx, rec, len);
+}
+
+/* How many of n records the slow worker of two was handed. */
+static uint64_t slow_share(uint64_t n, int prefetch)
+{
+    uint64_t *by_worker = shared_alloc(2 * sizeof *by_worker);
+    struct seen *seen = shared_alloc(sizeof *seen);
+    pf_pipeline *p = pf_pipeline_new();
+    pf_stage *src = pf_source(p, "numbers", seq_source, &n);
+    ASSERT_EQ(pf_stage_distribution(src, PF_DIST_LEAST_LOADED), 0);
+    pf_stage *mid = pf_stage_add(p, "uneven", slow_first, by_worker);
+    ASSERT_EQ(pf_stage_workers(mid, 2), 0);
+    ASSERT_EQ(pf_stage_prefetch(mid, prefetch), 0);
+    pf_stage_add(p, "sink", count_sink, seen);
+    pf_options o;
+    pf_options_init(&o);
+    o.batch_bytes = 64; /* hand records out one by one */
+    o.progress = 0;
+    pf_pipeline_set_options(p, &o);
+    ASSERT_EQ(pf_run(p), 0);
+    ASSERT_UEQ(seen->records, n);
+    ASSERT_UEQ(by_worker[0] + by_worker[1], n);
+    uint64_t slow = by_worker[0];
+    pf_pipeline_free(p);
+    shared_free(seen, sizeof *seen);
+    shared_free(by_worker, 2 * sizeof *by_worker);
+    return slow;
+}
+
+TEST(prefetch_one_hands_records_to_the_free_worker)
+{
+    /* Unlimited, the source deals 100 descriptors at once, about half to
+     * the slow worker (0.5 s); with one record each, the fast worker
+     * takes nearly all of them while the slow one sleeps. */
+    uint64_t unlimited = slow_share(100, 0);
+    uint64_t limited = slow_share(100, 1);
+    ASSERT_UGE(unlimited, 30);
+    ASSERT_ULE(limited, 20);
+}
+
 TEST(serial_mode_gives_the_same_result)
 {
     struct gen g = {.n = 5000, .lens = {0, 100, 70000}, .nlens = 3};
@@ -297,6 +387,7 @@ TEST(ordered_output_with_uneven_worker_speeds)
         pf_stage *mid = pf_stage_add(p, "uneven", uneven, NULL);
         ASSERT_EQ(pf_stage_workers(mid, workers), 0);
         ASSERT_EQ(pf_stage_ordered(mid, 1), 0);
+        ASSERT_EQ(pf_stage_prefetch(mid, workers == 1 ? 0 : 2), 0);
         pf_stage_add(p, "check", in_order, seen);
         pf_options o;
         pf_options_init(&o);
