@@ -315,9 +315,10 @@ int lg_logs_run(const lg_config *cfg, char *const *files, int nfiles,
     pf_stage *sink = pf_stage_add(p, "merge", lg_merge_partial, job);
     pf_stage_distribution(src, PF_DIST_LEAST_LOADED);
     pf_stage_workers(parse, cfg->jobs > 0 ? cfg->jobs : 1);
-    /* a worker gets its next chunk when it has finished the last one, so
-     * the workers finish together whatever each chunk costs */
-    pf_stage_prefetch(parse, 1);
+    /* a worker holds the chunk it counts and the next one, no more, so
+     * the workers finish within a chunk of each other whatever each
+     * chunk costs (the source deals descriptors by the hundred else) */
+    pf_stage_prefetch(parse, 2);
     /* parse workers keep nothing across batches: restartable */
     pf_stage_hooks(parse, lg_scan_init, NULL);
     pf_stage_batch_hook(parse, lg_scan_batch);
