@@ -42,20 +42,20 @@ struct pf_ctx {
     int *dirty; /* output rings written since the last flush */
     unsigned char *is_dirty;
     int ndirty;
-    uint64_t *bstart;    /* [nout]: where the open batch began */
-    uint64_t *blim;      /* [nout]: adaptive batch size, bytes */
-    uint64_t *tseen;     /* [nout]: consumer's tail at the last batch */
-    uint64_t *tmoved;    /* [nout]: when that tail last moved, 0 unknown */
-    int prefetch;        /* the next stage's limit, 0 = none */
+    uint64_t *bstart;        /* [nout]: where the open batch began */
+    uint64_t *blim;          /* [nout]: adaptive batch size, bytes */
+    uint64_t *tseen;         /* [nout]: consumer's tail at the last batch */
+    uint64_t *tmoved;        /* [nout]: when that tail last moved, 0 unknown */
+    int prefetch;            /* the next stage's limit, 0 = none */
     struct pf__slots *slots; /* [nout] when prefetch > 0 */
-    int cur;             /* output ring being filled */
-    int rec_cur;         /* cur when the record in progress began */
-    int dist;            /* enum pf_dist */
-    int deal;            /* next stage ordered: deal batches strictly */
-    int deal_open;       /* records written since the last MARK */
-    int mark_follow;     /* ordered stage: a MARK out per MARK in */
-    int collect;         /* previous stage ordered: read rings in turn */
-    uint64_t pend_since; /* coarse time of the oldest unpublished byte */
+    int cur;                 /* output ring being filled */
+    int rec_cur;             /* cur when the record in progress began */
+    int dist;                /* enum pf_dist */
+    int deal;                /* next stage ordered: deal batches strictly */
+    int deal_open;           /* records written since the last MARK */
+    int mark_follow;         /* ordered stage: a MARK out per MARK in */
+    int collect;             /* previous stage ordered: read rings in turn */
+    uint64_t pend_since;     /* coarse time of the oldest unpublished byte */
     size_t frag_max;
     unsigned char *big; /* reassembly of fragmented records */
     size_t big_cap;
