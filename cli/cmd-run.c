@@ -337,8 +337,8 @@ static void print_plan(const struct run_config *cfg, FILE *f)
     }
     static const char *const halt[] = {
         [RUN_HALT_NOW] = "now: the first failed command stops the run",
-        [RUN_HALT_SOON] = "soon: after a failed command, the input stops and "
-                          "running commands finish",
+        [RUN_HALT_SOON] = ("soon: after a failed command, the input stops "
+                           "and running commands finish"),
         [RUN_HALT_NEVER] = "never: failures are reported at the end",
     };
     fprintf(f, "halt:    %s\n", halt[cfg->halt]);

@@ -221,7 +221,9 @@ int lg_time_parse_iso(const char *s, size_t n, int32_t def_off, int64_t *ts,
                       int32_t *off, int64_t *prec)
 {
     size_t i = 0;
-    int y, m, d, h = 0, mi = 0, sec = 0;
+    /* y, m, d start at 0 only because gcc -O3 cannot see that digits()
+     * sets them before they are read */
+    int y = 0, m = 0, d = 0, h = 0, mi = 0, sec = 0;
     int64_t p = 86400;
     if (digits(s, n, &i, 4, &y) || i >= n || s[i++] != '-' ||
         digits(s, n, &i, 2, &m) || i >= n || s[i++] != '-' ||
