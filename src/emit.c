@@ -261,20 +261,17 @@ static int slot_anywhere(pf_ctx *ctx, int d, size_t len)
     return find_slot(ctx, d) >= 0;
 }
 
-/* The ring a new record goes to: d once it has a free slot, or, when the
- * record may go anywhere, the first ring that has one. */
+/* Ring d has no free slot: the ring a new record goes to once one has -
+ * d itself, or, when the record may go anywhere, the first ring with one. */
 static int wait_slot(pf_ctx *ctx, int d, int anywhere)
 {
     if (!anywhere) {
-        if (!slot_free(ctx, d))
-            block_out(ctx, slot_at, d, 0);
+        block_out(ctx, slot_at, d, 0);
         return d;
     }
-    int e = find_slot(ctx, d);
-    if (e < 0) {
+    int e;
+    while ((e = find_slot(ctx, d)) < 0)
         block_out(ctx, slot_anywhere, d, 0);
-        e = find_slot(ctx, d);
-    }
     return e;
 }
 
