@@ -3,8 +3,11 @@
 # side in one run, on a generated combined log (page cache warm) and its
 # gzip copy: pipefan logs -j1/-j2 (every panel, and the paths panel alone),
 # GoAccess (JSON output), the awk|sort|uniq pipeline (one panel only) and
-# the seeds' Python Pool of analyzers.  Medians of several runs
-# (hyperfine), MB/s and ratios; peak RSS at SIZE and BIG.  Results:
+# the seeds' Python Pool of analyzers.  Medians of several runs, MB/s and
+# ratios; peak RSS at SIZE and BIG.  The fast commands run in interleaved
+# rounds (bench/interleave.py: each round runs each once), so a drifting
+# machine slows them alike; the slow ones (GoAccess, Python, whose ratios
+# are tens) run with hyperfine.  Results:
 # $OUT/results.md (docs/BENCHMARKS-logs.md keeps a copy).
 #
 #   bench/logs.sh [BUILD_DIR]       (env: SIZE=1G RUNS=5 SLOW_RUNS=2
@@ -38,7 +41,8 @@ LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 
 export PIPEFAN_LOG=error
 PF="$P logs --json --no-progress"
-hyperfine --style basic --warmup 1 --runs "$RUNS" --export-json "$OUT/plain.json" \
+ILV="python3 $HERE/interleave.py"
+$ILV --warmup 1 --runs "$RUNS" --export-json "$OUT/plain.json" \
     -n "pipefan logs -j1" "$PF -j1 $LOG >/dev/null" \
     -n "pipefan logs -j2" "$PF -j2 $LOG >/dev/null" \
     -n "pipefan logs -j2 --panels paths" "$PF -j2 --panels paths $LOG >/dev/null" \
@@ -46,7 +50,7 @@ hyperfine --style basic --warmup 1 --runs "$RUNS" --export-json "$OUT/plain.json
 hyperfine --style basic --runs "$SLOW_RUNS" --export-json "$OUT/plain-slow.json" \
     -n "python Pool of analyzers -j2" "python3 $HERE/py_logs.py -j 2 $LOG >/dev/null" \
     -n "goaccess --log-format=COMBINED (JSON)" "goaccess $LOG --log-format=COMBINED --no-global-config -o $OUT/goaccess.json >/dev/null 2>&1"
-hyperfine --style basic --warmup 1 --runs "$RUNS" --export-json "$OUT/gzip.json" \
+$ILV --warmup 1 --runs "$RUNS" --export-json "$OUT/gzip.json" \
     -n "pipefan logs -j1 (.gz)" "$PF -j1 $LOG.gz >/dev/null" \
     -n "pipefan logs -j2 (.gz)" "$PF -j2 $LOG.gz >/dev/null" \
     -n "zcat >/dev/null" "zcat $LOG.gz >/dev/null"
