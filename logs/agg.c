@@ -851,10 +851,13 @@ void lg_agg_file_error(lg_agg *a, uint32_t file, int err, const char *msg)
  */
 
 /* Fold the counts made here (in the slots) into the entries, which hold
- * the merged ones; idempotent. */
+ * the merged ones; idempotent.  Only ids in touched[] can have counts in
+ * their slots (count lists an id at its first hit; whatever zeroes a
+ * batch's slots empties the list), so a table with none - the sink's -
+ * skips the slots, which it would read in random order. */
 static void fold_counts(const lg_tab *t)
 {
-    for (size_t i = 0; i < t->n; i++) {
+    for (size_t i = 0; t->ntouched && i < t->n; i++) {
         lg_slot *s = lg_tab_slot(t, (uint32_t)i);
         t->ents[i].hits += s->hits;
         t->ents[i].bytes += s->bytes;
