@@ -116,6 +116,30 @@ TEST(counts_one_aggregate_exactly)
     lg_agg_free(a);
 }
 
+/* Counts made in the slots reach the entries however often they are
+ * folded (ranking folds), and counts made after a fold are not lost. */
+TEST(counting_after_a_ranking_keeps_every_hit)
+{
+    lg_agg *a = lg_agg_new(1, ALL_TABS, 1);
+    size_t n;
+    fill(a, 0, 40);
+    free(lg_agg_sorted(a, LG_TAB_CLIENTS, &n));
+    free(lg_agg_sorted(a, LG_TAB_CLIENTS, &n));
+    fill(a, 40, 100);
+    lg_agg_finalize(a);
+    const lg_ent **v = lg_agg_sorted(a, LG_TAB_CLIENTS, &n);
+    uint64_t hits = 0, bytes = 0;
+    for (size_t i = 0; i < n; i++) {
+        hits += v[i]->hits;
+        bytes += v[i]->bytes;
+    }
+    free(v);
+    ASSERT_UEQ(n, 7);
+    ASSERT_UEQ(hits, 100);
+    ASSERT_UEQ(bytes, 10 * (99 * 100 / 2)); /* record i has i * 10 bytes */
+    lg_agg_free(a);
+}
+
 TEST(merged_partials_equal_the_whole_for_any_split)
 {
     int whole[] = {0, 1000};
