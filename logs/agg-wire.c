@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "agg.h"
+#include "mem.h"
 
 #define AGG_MAGIC "LGA3"
 #define AGG_VERSION 3
@@ -37,7 +38,7 @@ int lg_buf_reserve(lg_buf *b, size_t more)
     size_t cap = b->cap ? b->cap : 4096;
     while (cap - b->n < more)
         cap *= 2;
-    unsigned char *np = realloc(b->p, cap);
+    unsigned char *np = lg_mem_grow(b->p, b->cap, cap);
     if (!np)
         return -ENOMEM;
     b->p = np;
@@ -47,7 +48,7 @@ int lg_buf_reserve(lg_buf *b, size_t more)
 
 void lg_buf_free(lg_buf *b)
 {
-    free(b->p);
+    lg_mem_free(b->p, b->cap);
     memset(b, 0, sizeof *b);
 }
 
@@ -278,7 +279,8 @@ static int map_push(lg_feed *fd, int id, uint32_t v)
 {
     if (fd->n[id] == fd->cap[id]) {
         size_t cap = fd->cap[id] ? fd->cap[id] * 2 : 256;
-        uint32_t *nm = realloc(fd->map[id], cap * sizeof *nm);
+        uint32_t *nm = lg_mem_grow(fd->map[id], fd->cap[id] * sizeof *nm,
+                                   cap * sizeof *nm);
         if (!nm)
             return -ENOMEM;
         fd->map[id] = nm;
@@ -389,10 +391,10 @@ static int merge_table(lg_agg *dst, lg_feed *fd, rd *r)
         return -EINVAL;
     if (t->cnt_n < t->n) {
         size_t cap = t->cap;
-        lg_status_cnt *nc = realloc(t->cnt, cap * sizeof *nc);
+        lg_status_cnt *nc =
+            lg_mem_grow(t->cnt, t->cnt_n * sizeof *nc, cap * sizeof *nc);
         if (!nc)
             return -ENOMEM;
-        memset(nc + t->cnt_n, 0, (cap - t->cnt_n) * sizeof *nc);
         t->cnt = nc;
         t->cnt_n = cap;
     }
@@ -438,7 +440,8 @@ static int merge_pairs(lg_agg *dst, lg_feed *fd, rd *r)
     if (r->bad || np > (uint64_t)(r->end - r->p) / PAIR_BYTES)
         return -EINVAL;
     if (np > dst->newcap) {
-        uint64_t *v = realloc(dst->newpairs, np * sizeof *v);
+        uint64_t *v =
+            lg_mem_grow(dst->newpairs, dst->newcap * sizeof *v, np * sizeof *v);
         if (!v)
             return -ENOMEM;
         dst->newpairs = v;

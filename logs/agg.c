@@ -5,16 +5,18 @@
 #include "agg.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
+
+#include "mem.h"
 
 /* ---- arena ----------------------------------------------------------------
  */
 
 /* Each table has its own arena, so the keys of a small table (agents,
- * referrers) stay together in a few cache-friendly pages.  Blocks grow
- * from 16 KiB to 1 MiB. */
+ * referrers) stay together in a few cache-friendly pages.  Blocks, from
+ * mem.h, grow from 16 KiB to 1 MiB. */
 #define ARENA_BLOCK (1u << 20)
 #define ARENA_FIRST (16u << 10)
 
@@ -29,6 +31,8 @@ struct arena_blk {
     char data[];
 };
 
+#define BLK_HEAD offsetof(struct arena_blk, data)
+
 /* Copy n bytes into the arena; NULL when out of memory. */
 static const char *arena_copy(lg_arena *ar, const void *p, size_t n)
 {
@@ -36,16 +40,17 @@ static const char *arena_copy(lg_arena *ar, const void *p, size_t n)
     if (!b || b->cap - b->used < n) {
         if (ar->next < ARENA_FIRST)
             ar->next = ARENA_FIRST;
-        size_t cap = n > ar->next / 4 ? n : ar->next;
-        if (cap == ar->next && ar->next < ARENA_BLOCK)
+        int own = n > ar->next / 4; /* a big key gets a block of its own */
+        size_t size = own ? lg_mem_size(BLK_HEAD + n) : ar->next;
+        if (!own && ar->next < ARENA_BLOCK)
             ar->next *= 2;
-        struct arena_blk *nb = malloc(sizeof *nb + cap);
+        struct arena_blk *nb = size ? lg_mem_alloc(size) : NULL;
         if (!nb)
             return NULL;
         nb->used = 0;
-        nb->cap = cap;
-        if (cap == n && b) {
-            /* a big key gets its own block, behind the current one */
+        nb->cap = size - BLK_HEAD;
+        if (own && b) {
+            /* behind the current block, which keeps taking small keys */
             nb->next = b->next;
             b->next = nb;
         } else {
@@ -61,6 +66,11 @@ static const char *arena_copy(lg_arena *ar, const void *p, size_t n)
     return d;
 }
 
+static void blk_free(struct arena_blk *b)
+{
+    lg_mem_free(b, BLK_HEAD + b->cap);
+}
+
 /* Forget every key but keep the newest block for reuse. */
 static void arena_reset(lg_arena *ar)
 {
@@ -69,7 +79,7 @@ static void arena_reset(lg_arena *ar)
         return;
     for (struct arena_blk *b = keep->next, *nx; b; b = nx) {
         nx = b->next;
-        free(b);
+        blk_free(b);
     }
     keep->next = NULL;
     keep->used = 0;
@@ -81,7 +91,7 @@ static void arena_free(lg_arena *ar)
         return;
     for (struct arena_blk *b = ar->head, *nx; b; b = nx) {
         nx = b->next;
-        free(b);
+        blk_free(b);
     }
     free(ar);
 }
@@ -155,52 +165,6 @@ uint64_t lg_hash(const void *key, size_t len)
     return mix(s1 ^ len, mix(a ^ s1, b ^ seed) ^ s2);
 }
 
-/* ---- memory for big tables -------------------------------------------------
- *
- * A table probed at random is mostly TLB misses once it spans thousands of
- * 4 KiB pages (a 60,000-client table is 8 MiB): from 2 MiB up, tables are
- * mapped on their own and asked for transparent huge pages.  Sizes are
- * powers of two, so the size tells the free which way it was made.
- */
-
-#define HUGE_MIN ((size_t)2 << 20)
-
-/* n zeroed bytes, 64-byte aligned; NULL when out of memory. */
-static void *zalloc_big(size_t n)
-{
-    if (n >= HUGE_MIN) {
-        /* over-allocate to align to 2 MiB, give the slack back */
-        size_t len = n + HUGE_MIN;
-        char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (p == MAP_FAILED)
-            return NULL;
-        size_t head =
-            (HUGE_MIN - ((uintptr_t)p & (HUGE_MIN - 1))) & (HUGE_MIN - 1);
-        if (head)
-            munmap(p, head);
-        if (HUGE_MIN - head)
-            munmap(p + head + n, HUGE_MIN - head);
-        madvise(p + head, n, MADV_HUGEPAGE);
-        return p + head;
-    }
-    void *p = NULL;
-    if (posix_memalign(&p, 64, n) != 0)
-        return NULL;
-    /* touching fresh pages in order once is cheaper than faulting them in
-     * at random on the first probes */
-    memset(p, 0, n);
-    return p;
-}
-
-static void free_big(void *p, size_t n)
-{
-    if (p && n >= HUGE_MIN)
-        munmap(p, n);
-    else
-        free(p);
-}
-
 /* ---- tables ---------------------------------------------------------------
  */
 
@@ -209,7 +173,7 @@ static void free_big(void *p, size_t n)
 static int tab_init(lg_tab *t)
 {
     memset(t, 0, sizeof *t);
-    t->slots = zalloc_big(TAB_MIN_SLOTS * sizeof *t->slots);
+    t->slots = lg_mem_alloc(TAB_MIN_SLOTS * sizeof *t->slots);
     t->arena = calloc(1, sizeof *t->arena);
     if (!t->slots || !t->arena)
         return -ENOMEM;
@@ -222,11 +186,11 @@ static void tab_destroy(lg_tab *t)
 {
     arena_free(t->arena);
     if (t->slots)
-        free_big(t->slots, (t->mask + 1) * sizeof *t->slots);
-    free(t->ents);
-    free(t->pos);
-    free(t->touched);
-    free(t->cnt);
+        lg_mem_free(t->slots, (t->mask + 1) * sizeof *t->slots);
+    lg_mem_free(t->ents, t->cap * sizeof *t->ents);
+    lg_mem_free(t->pos, t->cap * sizeof *t->pos);
+    lg_mem_free(t->touched, t->cap * sizeof *t->touched);
+    lg_mem_free(t->cnt, t->cnt_n * sizeof *t->cnt);
 }
 
 /* Forget every key, keeping the memory. */
@@ -242,7 +206,7 @@ static void tab_clear(lg_tab *t)
 static int tab_grow(lg_tab *t)
 {
     size_t nslots = (t->mask + 1) * 2, nmask = nslots - 1;
-    lg_slot *ns = zalloc_big(nslots * sizeof *ns);
+    lg_slot *ns = lg_mem_alloc(nslots * sizeof *ns);
     if (!ns)
         return -ENOMEM;
     for (size_t i = 0; i <= t->mask; i++) {
@@ -255,7 +219,7 @@ static int tab_grow(lg_tab *t)
         ns[j] = *s;
         t->pos[s->idp1 - 1] = (uint32_t)j;
     }
-    free_big(t->slots, (t->mask + 1) * sizeof *t->slots);
+    lg_mem_free(t->slots, (t->mask + 1) * sizeof *t->slots);
     t->slots = ns;
     t->mask = nmask;
     return 0;
@@ -265,15 +229,16 @@ static int tab_grow(lg_tab *t)
 static int tab_reserve(lg_tab *t)
 {
     size_t cap = t->cap ? t->cap * 2 : 64;
-    lg_ent *ne = realloc(t->ents, cap * sizeof *ne);
+    lg_ent *ne = lg_mem_grow(t->ents, t->cap * sizeof *ne, cap * sizeof *ne);
     if (!ne)
         return -ENOMEM;
     t->ents = ne;
-    uint32_t *np = realloc(t->pos, cap * sizeof *np);
+    uint32_t *np = lg_mem_grow(t->pos, t->cap * sizeof *np, cap * sizeof *np);
     if (!np)
         return -ENOMEM;
     t->pos = np;
-    uint32_t *nt = realloc(t->touched, cap * sizeof *nt);
+    uint32_t *nt =
+        lg_mem_grow(t->touched, t->cap * sizeof *nt, cap * sizeof *nt);
     if (!nt)
         return -ENOMEM;
     t->touched = nt;
@@ -383,7 +348,7 @@ long lg_tab_upsert(lg_tab *t, const void *key, size_t klen, uint64_t hash)
 
 static int set_init(lg_set64 *s, size_t slots)
 {
-    s->slots = zalloc_big(slots * sizeof *s->slots);
+    s->slots = lg_mem_alloc(slots * sizeof *s->slots);
     s->mask = slots - 1;
     s->n = 0;
     return s->slots ? 0 : -ENOMEM;
@@ -392,7 +357,7 @@ static int set_init(lg_set64 *s, size_t slots)
 static int set_grow(lg_set64 *s)
 {
     size_t nslots = (s->mask + 1) * 2;
-    uint64_t *ns = zalloc_big(nslots * sizeof *ns);
+    uint64_t *ns = lg_mem_alloc(nslots * sizeof *ns);
     if (!ns)
         return -ENOMEM;
     for (size_t i = 0; i <= s->mask; i++) {
@@ -404,7 +369,7 @@ static int set_grow(lg_set64 *s)
             j = (j + 1) & (nslots - 1);
         ns[j] = v;
     }
-    free_big(s->slots, (s->mask + 1) * sizeof *s->slots);
+    lg_mem_free(s->slots, (s->mask + 1) * sizeof *s->slots);
     s->slots = ns;
     s->mask = nslots - 1;
     return 0;
@@ -461,13 +426,15 @@ void lg_agg_free(lg_agg *a)
     for (int i = 0; i < LG_TAB_COUNT; i++)
         tab_destroy(&a->tab[i]);
     if (a->pairs.slots)
-        free_big(a->pairs.slots, (a->pairs.mask + 1) * sizeof *a->pairs.slots);
-    free(a->newpairs);
+        lg_mem_free(a->pairs.slots,
+                    (a->pairs.mask + 1) * sizeof *a->pairs.slots);
+    lg_mem_free(a->newpairs, a->newcap * sizeof *a->newpairs);
     for (size_t f = 0; f < a->nfeeds; f++) {
         if (!a->feeds[f])
             continue;
         for (int i = 0; i < LG_TAB_COUNT; i++)
-            free(a->feeds[f]->map[i]);
+            lg_mem_free(a->feeds[f]->map[i],
+                        a->feeds[f]->cap[i] * sizeof *a->feeds[f]->map[i]);
         free(a->feeds[f]);
     }
     free(a->feeds);
@@ -644,7 +611,8 @@ static int new_pair(lg_agg *a, uint64_t v)
 {
     if (a->nnew == a->newcap) {
         size_t cap = a->newcap ? a->newcap * 2 : 1024;
-        uint64_t *np = realloc(a->newpairs, cap * sizeof *np);
+        uint64_t *np =
+            lg_mem_grow(a->newpairs, a->newcap * sizeof *np, cap * sizeof *np);
         if (!np)
             return -ENOMEM;
         a->newpairs = np;
