@@ -429,43 +429,39 @@ static int merge_table(lg_agg *dst, lg_feed *fd, rd *r)
     return 0;
 }
 
-/* The new pairs of a partial, in the sink's ids.  Decoded first, so that
- * each set slot can be prefetched a few pairs ahead. */
+/* The new pairs of a partial, in the sink's ids.  Decoded a run at a
+ * time, so that each set slot can be prefetched a few pairs ahead. */
 static int merge_pairs(lg_agg *dst, lg_feed *fd, rd *r)
 {
     enum {
-        AHEAD = 8
+        AHEAD = 8,
+        RUN = 512
     };
     uint64_t np = get_var(r);
     if (r->bad || np > (uint64_t)(r->end - r->p) / PAIR_BYTES)
         return -EINVAL;
-    if (np > dst->newcap) {
-        uint64_t *v =
-            lg_mem_grow(dst->newpairs, dst->newcap * sizeof *v, np * sizeof *v);
-        if (!v)
-            return -ENOMEM;
-        dst->newpairs = v;
-        dst->newcap = np;
-    }
-    uint64_t *v = dst->newpairs; /* the sink's scratch */
     const uint32_t *mp = fd->map[LG_TAB_PATHS], *mc = fd->map[LG_TAB_CLIENTS];
     uint32_t npaths = (uint32_t)fd->n[LG_TAB_PATHS],
              nclients = (uint32_t)fd->n[LG_TAB_CLIENTS];
-    for (uint64_t k = 0; k < np; k++, r->p += PAIR_BYTES) {
-        uint32_t pi, ci;
-        memcpy(&pi, r->p, 4);
-        memcpy(&ci, r->p + 4, 4);
-        if (pi >= npaths || ci >= nclients)
-            return -EINVAL;
-        v[k] = ((uint64_t)mp[pi] + 1) << 32 | ((uint64_t)mc[ci] + 1);
-    }
-    for (uint64_t k = 0; k < np; k++) {
-        if (k + AHEAD < np)
-            __builtin_prefetch(
-                &dst->pairs.slots[lg_hash64(v[k + AHEAD]) & dst->pairs.mask],
-                1);
-        if (lg_set_add(&dst->pairs, v[k], lg_hash64(v[k])) < 0)
-            return -ENOMEM;
+    uint64_t v[RUN];
+    for (uint64_t k = 0; k < np; k += RUN) {
+        int m = np - k < RUN ? (int)(np - k) : RUN;
+        for (int j = 0; j < m; j++, r->p += PAIR_BYTES) {
+            uint32_t pi, ci;
+            memcpy(&pi, r->p, 4);
+            memcpy(&ci, r->p + 4, 4);
+            if (pi >= npaths || ci >= nclients)
+                return -EINVAL;
+            v[j] = ((uint64_t)mp[pi] + 1) << 32 | ((uint64_t)mc[ci] + 1);
+        }
+        for (int j = 0; j < m; j++) {
+            if (j + AHEAD < m)
+                __builtin_prefetch(&dst->pairs.slots[lg_hash64(v[j + AHEAD]) &
+                                                     dst->pairs.mask],
+                                   1);
+            if (lg_set_add(&dst->pairs, v[j], lg_hash64(v[j])) < 0)
+                return -ENOMEM;
+        }
     }
     return 0;
 }
