@@ -170,14 +170,19 @@ uint64_t lg_hash(const void *key, size_t len)
 
 #define TAB_MIN_SLOTS 64
 
-static int tab_init(lg_tab *t)
+static int tab_init(lg_tab *t, int sink)
 {
     memset(t, 0, sizeof *t);
-    t->slots = lg_mem_alloc(TAB_MIN_SLOTS * sizeof *t->slots);
+    if (sink) {
+        t->index = lg_mem_alloc(TAB_MIN_SLOTS * sizeof *t->index);
+        t->imask = TAB_MIN_SLOTS - 1;
+    } else {
+        t->slots = lg_mem_alloc(TAB_MIN_SLOTS * sizeof *t->slots);
+        t->mask = TAB_MIN_SLOTS - 1;
+    }
     t->arena = calloc(1, sizeof *t->arena);
-    if (!t->slots || !t->arena)
+    if (!(t->slots || t->index) || !t->arena)
         return -ENOMEM;
-    t->mask = TAB_MIN_SLOTS - 1;
     t->last_id = UINT32_MAX;
     return 0;
 }
@@ -187,6 +192,8 @@ static void tab_destroy(lg_tab *t)
     arena_free(t->arena);
     if (t->slots)
         lg_mem_free(t->slots, (t->mask + 1) * sizeof *t->slots);
+    if (t->index)
+        lg_mem_free(t->index, (t->imask + 1) * sizeof *t->index);
     lg_mem_free(t->ents, t->cap * sizeof *t->ents);
     lg_mem_free(t->pos, t->cap * sizeof *t->pos);
     lg_mem_free(t->touched, t->cap * sizeof *t->touched);
@@ -196,8 +203,10 @@ static void tab_destroy(lg_tab *t)
 /* Forget every key, keeping the memory. */
 static void tab_clear(lg_tab *t)
 {
-    if (t->n)
+    if (t->n && t->slots)
         memset(t->slots, 0, (t->mask + 1) * sizeof *t->slots);
+    if (t->n && t->index)
+        memset(t->index, 0, (t->imask + 1) * sizeof *t->index);
     t->n = t->ntouched = t->sent = 0;
     t->last_id = UINT32_MAX;
     arena_reset(t->arena);
@@ -225,7 +234,7 @@ static int tab_grow(lg_tab *t)
     return 0;
 }
 
-/* Room for one more id in ents, pos and touched. */
+/* Room for one more id in ents and, with slots, pos and touched. */
 static int tab_reserve(lg_tab *t)
 {
     size_t cap = t->cap ? t->cap * 2 : 64;
@@ -233,17 +242,41 @@ static int tab_reserve(lg_tab *t)
     if (!ne)
         return -ENOMEM;
     t->ents = ne;
-    uint32_t *np = lg_mem_grow(t->pos, t->cap * sizeof *np, cap * sizeof *np);
-    if (!np)
-        return -ENOMEM;
-    t->pos = np;
-    uint32_t *nt =
-        lg_mem_grow(t->touched, t->cap * sizeof *nt, cap * sizeof *nt);
-    if (!nt)
-        return -ENOMEM;
-    t->touched = nt;
+    if (t->slots) {
+        uint32_t *np =
+            lg_mem_grow(t->pos, t->cap * sizeof *np, cap * sizeof *np);
+        if (!np)
+            return -ENOMEM;
+        t->pos = np;
+        uint32_t *nt =
+            lg_mem_grow(t->touched, t->cap * sizeof *nt, cap * sizeof *nt);
+        if (!nt)
+            return -ENOMEM;
+        t->touched = nt;
+    }
     t->cap = cap;
     return 0;
+}
+
+/* A new id for key (hash h), its entry made and the key copied to the
+ * arena; -ENOMEM. */
+static long new_ent(lg_tab *t, const char *key, size_t n, uint64_t h)
+{
+    if (t->n == t->cap && tab_reserve(t) < 0)
+        return -ENOMEM;
+    if (t->n >= UINT32_MAX - 1 || n > UINT32_MAX)
+        return -ENOMEM;
+    const char *k = arena_copy(t->arena, key, n);
+    if (!k)
+        return -ENOMEM;
+    uint32_t id = (uint32_t)t->n++;
+    lg_ent *e = &t->ents[id];
+    e->key = k;
+    e->klen = (uint32_t)n;
+    e->aux = 0;
+    e->hash = h;
+    e->hits = e->bytes = 0;
+    return id;
 }
 
 /* Key equality without a call: overlapping 8-byte words up to 24 bytes,
@@ -308,25 +341,14 @@ static inline lg_slot *tab_find(const lg_tab *t, const char *key, size_t n,
 static long tab_insert(lg_tab *t, lg_slot *s, const char *key, size_t n,
                        uint64_t h)
 {
-    if (t->n == t->cap && tab_reserve(t) < 0)
-        return -ENOMEM;
-    if (t->n >= UINT32_MAX - 1 || n > UINT32_MAX)
-        return -ENOMEM;
-    const char *k = arena_copy(t->arena, key, n);
-    if (!k)
-        return -ENOMEM;
-    uint32_t id = (uint32_t)t->n++;
-    lg_ent *e = &t->ents[id];
-    e->key = k;
-    e->klen = (uint32_t)n;
-    e->aux = 0;
-    e->hash = h;
-    e->hits = e->bytes = 0;
+    long id = new_ent(t, key, n, h);
+    if (id < 0)
+        return id;
     s->hash = h;
     s->klen = (uint32_t)n;
-    s->idp1 = id + 1;
+    s->idp1 = (uint32_t)id + 1;
     s->hits = s->bytes = 0;
-    s->key = k;
+    s->key = t->ents[id].key;
     memset(s->pre, 0, sizeof s->pre);
     memcpy(s->pre, key, n < LG_SLOT_INLINE ? n : LG_SLOT_INLINE);
     t->pos[id] = (uint32_t)(s - t->slots);
@@ -335,8 +357,60 @@ static long tab_insert(lg_tab *t, lg_slot *s, const char *key, size_t n,
     return id;
 }
 
+/* ---- the sink's index ------------------------------------------------------
+ *
+ * A sink looks a key up only when a feed defines it, and counts by id in
+ * its dense counters: no 64-byte slots, just ids found through an index
+ * kept at most half full.  Its entries carry the top half of the hash,
+ * so a probe reads an entry only when that matches.
+ */
+
+static inline uint64_t ix_entry(uint64_t h, uint32_t id)
+{
+    return (h & 0xffffffff00000000ULL) | ((uint64_t)id + 1);
+}
+
+static int index_grow(lg_tab *t)
+{
+    size_t nslots = (t->imask + 1) * 2, nmask = nslots - 1;
+    uint64_t *ix = lg_mem_alloc(nslots * sizeof *ix);
+    if (!ix)
+        return -ENOMEM;
+    for (size_t id = 0; id < t->n; id++) {
+        uint64_t h = t->ents[id].hash;
+        size_t j = (size_t)h & nmask;
+        while (ix[j])
+            j = (j + 1) & nmask;
+        ix[j] = ix_entry(h, (uint32_t)id);
+    }
+    lg_mem_free(t->index, (t->imask + 1) * sizeof *t->index);
+    t->index = ix;
+    t->imask = nmask;
+    return 0;
+}
+
+static long index_upsert(lg_tab *t, const char *key, size_t n, uint64_t h)
+{
+    size_t i = (size_t)h & t->imask;
+    for (uint64_t v; (v = t->index[i]) != 0; i = (i + 1) & t->imask) {
+        const lg_ent *e = &t->ents[(uint32_t)v - 1];
+        if ((v >> 32) == (h >> 32) && e->hash == h && e->klen == n &&
+            key_eq(e->key, key, n))
+            return (long)(uint32_t)v - 1;
+    }
+    long id = new_ent(t, key, n, h);
+    if (id < 0)
+        return id;
+    t->index[i] = ix_entry(h, (uint32_t)id);
+    if (t->n * 2 > t->imask + 1 && index_grow(t) < 0)
+        return -ENOMEM;
+    return id;
+}
+
 long lg_tab_upsert(lg_tab *t, const void *key, size_t klen, uint64_t hash)
 {
+    if (t->index)
+        return index_upsert(t, key, klen, hash);
     lg_slot *s = tab_find(t, key, klen, hash);
     if (s->idp1)
         return (long)s->idp1 - 1;
@@ -394,11 +468,13 @@ int lg_set_add(lg_set64 *s, uint64_t v, uint64_t h)
 /* ---- the aggregate --------------------------------------------------------
  */
 
-lg_agg *lg_agg_new(size_t nfiles, unsigned tabs_on, int track_pairs)
+static lg_agg *agg_new(size_t nfiles, unsigned tabs_on, int track_pairs,
+                       int sink)
 {
     lg_agg *a = calloc(1, sizeof *a);
     if (!a)
         return NULL;
+    a->sink = sink;
     a->files = calloc(nfiles ? nfiles : 1, sizeof *a->files);
     if (!a->files)
         goto fail;
@@ -406,7 +482,7 @@ lg_agg *lg_agg_new(size_t nfiles, unsigned tabs_on, int track_pairs)
     a->tabs_on = tabs_on | (1u << LG_TAB_CLIENTS);
     a->track_pairs = track_pairs && (tabs_on & (1u << LG_TAB_PATHS));
     for (int i = 0; i < LG_TAB_COUNT; i++)
-        if (tab_init(&a->tab[i]) < 0)
+        if (tab_init(&a->tab[i], sink) < 0)
             goto fail;
     if (set_init(&a->pairs, 1024) < 0)
         goto fail;
@@ -417,6 +493,16 @@ lg_agg *lg_agg_new(size_t nfiles, unsigned tabs_on, int track_pairs)
 fail:
     lg_agg_free(a);
     return NULL;
+}
+
+lg_agg *lg_agg_new(size_t nfiles, unsigned tabs_on, int track_pairs)
+{
+    return agg_new(nfiles, tabs_on, track_pairs, 0);
+}
+
+lg_agg *lg_agg_new_sink(size_t nfiles, unsigned tabs_on, int track_pairs)
+{
+    return agg_new(nfiles, tabs_on, track_pairs, 1);
 }
 
 void lg_agg_free(lg_agg *a)
@@ -724,6 +810,8 @@ int lg_agg_add_block(lg_agg *a, const lg_rec *r, const lg_str *path, int n,
         P = 8
     };
     blk b;
+    if (a->sink)
+        return -EINVAL;
     b.a = a;
     b.r = r;
     b.path = path;

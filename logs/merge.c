@@ -33,8 +33,8 @@ int lg_merge_init(pf_ctx *ctx, void *arg)
     job->sink = calloc(1, sizeof *job->sink);
     if (!job->sink)
         return -ENOMEM;
-    job->sink->agg = lg_agg_new(job->in.n, job->tabs_on,
-                                (job->panels & (1u << LG_PANEL_PATHS)) != 0);
+    job->sink->agg = lg_agg_new_sink(
+        job->in.n, job->tabs_on, (job->panels & (1u << LG_PANEL_PATHS)) != 0);
     if (!job->sink->agg) {
         free(job->sink);
         job->sink = NULL;
