@@ -909,8 +909,9 @@ void lg_agg_file_error(lg_agg *a, uint32_t file, int err, const char *msg)
 /* Fold the counts made here (in the slots) into the entries, which hold
  * the merged ones; idempotent.  Only ids in touched[] can have counts in
  * their slots (count lists an id at its first hit; whatever zeroes a
- * batch's slots empties the list), so a table with none - the sink's -
- * skips the slots, which it would read in random order. */
+ * batch's slots empties the list), so a table with none skips the
+ * slots, which it would read in random order.  A sink's tables have no
+ * slots at all (they count in cnt), and always none. */
 static void fold_counts(const lg_tab *t)
 {
     for (size_t i = 0; t->ntouched && i < t->n; i++) {
