@@ -429,39 +429,49 @@ static int merge_table(lg_agg *dst, lg_feed *fd, rd *r)
     return 0;
 }
 
-/* The new pairs of a partial, in the sink's ids.  Decoded a run at a
- * time, so that each set slot can be prefetched a few pairs ahead. */
-static int merge_pairs(lg_agg *dst, lg_feed *fd, rd *r)
+/* Decode n pairs of a partial into v, in the sink's ids. */
+static int decode_pairs(const lg_feed *fd, rd *r, uint64_t *v, size_t n)
 {
-    enum {
-        AHEAD = 8,
-        RUN = 512
-    };
-    uint64_t np = get_var(r);
-    if (r->bad || np > (uint64_t)(r->end - r->p) / PAIR_BYTES)
-        return -EINVAL;
     const uint32_t *mp = fd->map[LG_TAB_PATHS], *mc = fd->map[LG_TAB_CLIENTS];
     uint32_t npaths = (uint32_t)fd->n[LG_TAB_PATHS],
              nclients = (uint32_t)fd->n[LG_TAB_CLIENTS];
+    for (size_t j = 0; j < n; j++, r->p += PAIR_BYTES) {
+        uint32_t pi, ci;
+        memcpy(&pi, r->p, 4);
+        memcpy(&ci, r->p + 4, 4);
+        if (pi >= npaths || ci >= nclients)
+            return -EINVAL;
+        v[j] = ((uint64_t)mp[pi] + 1) << 32 | ((uint64_t)mc[ci] + 1);
+    }
+    return 0;
+}
+
+/* The new pairs of a partial: on the sink's list when it has one and
+ * there is room (agg.h), else into its set a run at a time. */
+static int merge_pairs(lg_agg *dst, lg_feed *fd, rd *r)
+{
+    enum { RUN = 512 };
+    uint64_t np = get_var(r);
+    if (r->bad || np > (uint64_t)(r->end - r->p) / PAIR_BYTES)
+        return -EINVAL;
+    if (dst->clients_top && dst->npend + np > dst->pend_max &&
+        lg__agg_unite_pending(dst) < 0)
+        return -ENOMEM;
+    if (dst->clients_top && np <= dst->pend_max) {
+        if (lg__agg_pend_reserve(dst, np) < 0)
+            return -ENOMEM;
+        if (decode_pairs(fd, r, dst->pend + dst->npend, np) < 0)
+            return -EINVAL;
+        dst->npend += np;
+        return 0;
+    }
     uint64_t v[RUN];
     for (uint64_t k = 0; k < np; k += RUN) {
-        int m = np - k < RUN ? (int)(np - k) : RUN;
-        for (int j = 0; j < m; j++, r->p += PAIR_BYTES) {
-            uint32_t pi, ci;
-            memcpy(&pi, r->p, 4);
-            memcpy(&ci, r->p + 4, 4);
-            if (pi >= npaths || ci >= nclients)
-                return -EINVAL;
-            v[j] = ((uint64_t)mp[pi] + 1) << 32 | ((uint64_t)mc[ci] + 1);
-        }
-        for (int j = 0; j < m; j++) {
-            if (j + AHEAD < m)
-                __builtin_prefetch(&dst->pairs.slots[lg_hash64(v[j + AHEAD]) &
-                                                     dst->pairs.mask],
-                                   1);
-            if (lg_set_add(&dst->pairs, v[j], lg_hash64(v[j])) < 0)
-                return -ENOMEM;
-        }
+        size_t m = np - k < RUN ? (size_t)(np - k) : RUN;
+        if (decode_pairs(fd, r, v, m) < 0)
+            return -EINVAL;
+        if (lg__set_unite(&dst->pairs, v, m) < 0)
+            return -ENOMEM;
     }
     return 0;
 }

@@ -465,16 +465,54 @@ int lg_set_add(lg_set64 *s, uint64_t v, uint64_t h)
     return 1;
 }
 
+int lg__set_unite(lg_set64 *s, const uint64_t *v, size_t n)
+{
+    enum { AHEAD = 8 };
+    for (size_t j = 0; j < n; j++) {
+        if (j + AHEAD < n)
+            __builtin_prefetch(&s->slots[lg_hash64(v[j + AHEAD]) & s->mask],
+                               1);
+        if (lg_set_add(s, v[j], lg_hash64(v[j])) < 0)
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+int lg__agg_pend_reserve(lg_agg *a, size_t n)
+{
+    if (a->pendcap - a->npend >= n)
+        return 0;
+    size_t cap = a->pendcap ? a->pendcap : 4096;
+    while (cap - a->npend < n)
+        cap *= 2;
+    uint64_t *np =
+        lg_mem_grow(a->pend, a->pendcap * sizeof *np, cap * sizeof *np);
+    if (!np)
+        return -ENOMEM;
+    a->pend = np;
+    a->pendcap = cap;
+    return 0;
+}
+
+int lg__agg_unite_pending(lg_agg *a)
+{
+    int rc = lg__set_unite(&a->pairs, a->pend, a->npend);
+    a->npend = 0;
+    return rc;
+}
+
 /* ---- the aggregate --------------------------------------------------------
  */
 
 static lg_agg *agg_new(size_t nfiles, unsigned tabs_on, int track_pairs,
-                       int sink)
+                       int sink, size_t clients_top)
 {
     lg_agg *a = calloc(1, sizeof *a);
     if (!a)
         return NULL;
     a->sink = sink;
+    a->clients_top = clients_top;
+    a->pend_max = LG_PEND_MAX;
     a->files = calloc(nfiles ? nfiles : 1, sizeof *a->files);
     if (!a->files)
         goto fail;
@@ -497,12 +535,13 @@ fail:
 
 lg_agg *lg_agg_new(size_t nfiles, unsigned tabs_on, int track_pairs)
 {
-    return agg_new(nfiles, tabs_on, track_pairs, 0);
+    return agg_new(nfiles, tabs_on, track_pairs, 0, 0);
 }
 
-lg_agg *lg_agg_new_sink(size_t nfiles, unsigned tabs_on, int track_pairs)
+lg_agg *lg_agg_new_sink(size_t nfiles, unsigned tabs_on, int track_pairs,
+                        size_t clients_top)
 {
-    return agg_new(nfiles, tabs_on, track_pairs, 1);
+    return agg_new(nfiles, tabs_on, track_pairs, 1, clients_top);
 }
 
 void lg_agg_free(lg_agg *a)
@@ -515,6 +554,7 @@ void lg_agg_free(lg_agg *a)
         lg_mem_free(a->pairs.slots,
                     (a->pairs.mask + 1) * sizeof *a->pairs.slots);
     lg_mem_free(a->newpairs, a->newcap * sizeof *a->newpairs);
+    lg_mem_free(a->pend, a->pendcap * sizeof *a->pend);
     for (size_t f = 0; f < a->nfeeds; f++) {
         if (!a->feeds[f])
             continue;
@@ -927,7 +967,41 @@ static void fold_counts(const lg_tab *t)
     }
 }
 
-void lg_agg_finalize(lg_agg *a)
+/* Count the distinct clients of the first clients_top paths in ranked
+ * order: those of the set's pairs, and those of the pending pairs that
+ * the set did not hold yet, which join it. */
+static int count_top_clients(lg_agg *a)
+{
+    lg_tab *t = &a->tab[LG_TAB_PATHS];
+    size_t n;
+    const lg_ent **v = lg_agg_ranked(a, LG_TAB_PATHS, a->clients_top, &n);
+    uint8_t *want = calloc(t->n, 1);
+    int rc = 0;
+    if (!v || !want) {
+        free(v);
+        free(want);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < a->clients_top && i < n; i++)
+        want[v[i] - t->ents] = 1;
+    free(v);
+    for (size_t i = 0; a->pairs.n && i <= a->pairs.mask; i++) {
+        uint64_t p = a->pairs.slots[i];
+        if (p && want[(p >> 32) - 1])
+            t->ents[(p >> 32) - 1].aux++;
+    }
+    for (size_t i = 0; i < a->npend && rc >= 0; i++) {
+        uint64_t p = a->pend[i];
+        if (want[(p >> 32) - 1] &&
+            (rc = lg_set_add(&a->pairs, p, lg_hash64(p))) == 1)
+            t->ents[(p >> 32) - 1].aux++;
+    }
+    a->npend = 0;
+    free(want);
+    return rc < 0 ? rc : 0;
+}
+
+int lg_agg_finalize(lg_agg *a)
 {
     for (int id = 0; id < LG_TAB_COUNT; id++) {
         lg_tab *t = &a->tab[id];
@@ -936,11 +1010,16 @@ void lg_agg_finalize(lg_agg *a)
             t->ents[i].aux = 0;
     }
     lg_tab *t = &a->tab[LG_TAB_PATHS];
+    if (a->clients_top && a->clients_top < t->n)
+        return count_top_clients(a);
+    if (a->npend && lg__agg_unite_pending(a) < 0)
+        return -ENOMEM;
     for (size_t i = 0; i <= a->pairs.mask; i++) {
         uint64_t v = a->pairs.slots[i];
         if (v && (v >> 32) - 1 < t->n)
             t->ents[(v >> 32) - 1].aux++;
     }
+    return 0;
 }
 
 int64_t lg_ent_bucket(const lg_ent *e)

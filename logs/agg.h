@@ -21,6 +21,10 @@
  *
  * (path, client) pairs, behind the exact paths[].clients, are a set: a
  * worker sends each pair once per dictionary, and the sink unites them.
+ * A report shows the clients of its top paths only, so a sink told how
+ * many (clients_top) keeps the pairs in a list as they come and, once the
+ * ranking is known, unites just the pairs of those paths: one sequential
+ * pass instead of a random probe of a big set for every pair.
  *
  * Tables are open-addressing hash tables of 64-byte slots: the hash,
  * the counters, the key's length and its first 24 bytes share one cache
@@ -163,6 +167,11 @@ typedef struct lg_agg {
     int track_pairs; /* keep (path, client) pairs for paths[].clients */
     lg_tab tab[LG_TAB_COUNT];
     lg_set64 pairs;     /* ((path id + 1) << 32) | (client id + 1) */
+    /* sink with clients_top > 0: merged pairs not yet in the set, united
+     * when there are more than pend_max of them or by lg_agg_finalize */
+    size_t clients_top;
+    uint64_t *pend;
+    size_t npend, pendcap, pend_max;
     uint64_t *newpairs; /* worker: pairs first seen in this batch */
     size_t nnew, newcap;
     lg_status_cnt status[1000];
@@ -194,8 +203,15 @@ lg_agg *lg_agg_new(size_t nfiles, unsigned tabs_on, int track_pairs);
 /* The same for an aggregate that partials are only merged into (the
  * sink's): lg_agg_add refuses it.  It never counts in table slots, so its
  * tables find keys through an index of 8 bytes a slot instead of 64-byte
- * slots: a fraction of the memory (1 MiB, not 8, for 60,000 clients). */
-lg_agg *lg_agg_new_sink(size_t nfiles, unsigned tabs_on, int track_pairs);
+ * slots: a fraction of the memory (1 MiB, not 8, for 60,000 clients).
+ * paths[].clients (ent.aux) is counted for the first clients_top paths in
+ * ranked order, or for every path when clients_top is 0. */
+lg_agg *lg_agg_new_sink(size_t nfiles, unsigned tabs_on, int track_pairs,
+                        size_t clients_top);
+
+/* A sink unites its list of pairs into the set when it passes this many
+ * (16 MiB), so its memory stays within the set's and this. */
+#define LG_PEND_MAX ((size_t)1 << 21)
 /* Free.  Accepts NULL. */
 void lg_agg_free(lg_agg *a);
 /* Set the feed number written into this aggregate's partials (the worker
@@ -272,8 +288,9 @@ void lg_agg_forget(lg_agg *a);
 int lg_agg_merge(lg_agg *dst, const void *blob, size_t len);
 
 /* After the last merge: add the counts made here to the entries' and
- * count the paths' distinct clients (ent.aux). */
-void lg_agg_finalize(lg_agg *a);
+ * count the paths' distinct clients (ent.aux; for a sink's first
+ * clients_top paths, 0 for the others).  Returns 0 or -ENOMEM. */
+int lg_agg_finalize(lg_agg *a);
 
 /* Entries of table id sorted for display (their counts brought up to
  * date; aux needs lg_agg_finalize): hits
@@ -311,5 +328,12 @@ static inline lg_slot *lg_tab_slot(const lg_tab *t, uint32_t id)
 }
 /* Keep s among the first samples of its reason, in input order. */
 void lg__agg_keep_sample(lg_agg *a, int reason, const lg_sample *s);
+/* Add the n pair values v to set s, each slot prefetched a few values
+ * ahead.  Returns 0 or -ENOMEM. */
+int lg__set_unite(lg_set64 *s, const uint64_t *v, size_t n);
+/* Room for n more values in a's pending pairs.  Returns 0 or -ENOMEM. */
+int lg__agg_pend_reserve(lg_agg *a, size_t n);
+/* Unite a's pending pairs into its set and empty the list. */
+int lg__agg_unite_pending(lg_agg *a);
 
 #endif

@@ -33,8 +33,10 @@ int lg_merge_init(pf_ctx *ctx, void *arg)
     job->sink = calloc(1, sizeof *job->sink);
     if (!job->sink)
         return -ENOMEM;
+    /* the report shows the clients of its first --top paths only */
     job->sink->agg = lg_agg_new_sink(
-        job->in.n, job->tabs_on, (job->panels & (1u << LG_PANEL_PATHS)) != 0);
+        job->in.n, job->tabs_on, (job->panels & (1u << LG_PANEL_PATHS)) != 0,
+        job->cfg->top > 0 ? (size_t)job->cfg->top : 0);
     if (!job->sink->agg) {
         free(job->sink);
         job->sink = NULL;
@@ -145,7 +147,8 @@ int lg_merge_finish(pf_ctx *ctx, void *arg)
 
     if (atomic_load(&job->sh->strict_hit))
         goto out; /* --strict: no report */
-    lg_agg_finalize(a);
+    if ((rc = lg_agg_finalize(a)) < 0)
+        goto fail;
     resolve_lines(job, a);
     rc = lg_report_build(&rep, job, a);
     if (rc < 0)

@@ -53,7 +53,7 @@ static void fill(lg_agg *a, int from, int to)
 
 static lg_agg *merged_from(int nparts, const int *cuts)
 {
-    lg_agg *dst = lg_agg_new_sink(1, ALL_TABS, 1);
+    lg_agg *dst = lg_agg_new_sink(1, ALL_TABS, 1, 0);
     for (int k = 0; k < nparts; k++) {
         lg_agg *part = lg_agg_new(1, ALL_TABS, 1);
         lg_buf b = {0};
@@ -169,7 +169,7 @@ TEST(a_sink_indexes_thousands_of_keys_from_two_feeds)
 {
     lg_agg *whole = lg_agg_new(1, ALL_TABS, 1);
     lg_agg *f[2] = {lg_agg_new(1, ALL_TABS, 1), lg_agg_new(1, ALL_TABS, 1)};
-    lg_agg *dst = lg_agg_new_sink(1, ALL_TABS, 1);
+    lg_agg *dst = lg_agg_new_sink(1, ALL_TABS, 1, 0);
     lg_buf b = {0};
     lg_agg_set_feed(f[1], 1);
     for (int i = 0; i < 20000; i++) {
@@ -203,6 +203,79 @@ TEST(a_sink_indexes_thousands_of_keys_from_two_feeds)
     lg_agg_free(f[0]);
     lg_agg_free(f[1]);
     lg_agg_free(dst);
+}
+
+/* Partials of two feeds, 20,000 requests of 2,003 clients and 1,002
+ * paths (the squares mod 2,003, so some far more requested than others;
+ * request i and i + 2003 make the same pair, on the other feed), merged
+ * into a sink that wants the clients of its top k paths only, its list of
+ * pairs holding at most pend_max. */
+static lg_agg *top_sink(size_t k, size_t pend_max, lg_agg *whole)
+{
+    lg_agg *f[2] = {lg_agg_new(1, ALL_TABS, 1), lg_agg_new(1, ALL_TABS, 1)};
+    lg_agg *dst = lg_agg_new_sink(1, ALL_TABS, 1, k);
+    lg_buf b = {0};
+    dst->pend_max = pend_max;
+    lg_agg_set_feed(f[1], 1);
+    for (int i = 0; i < 20000; i++) {
+        char c[32], p[32];
+        lg_rec r = rec_of(i, c, p);
+        int ci = (i % 2003) * 7919 % 3001;
+        snprintf(c, sizeof c, "10.%d.%d.1", ci / 256, ci % 256);
+        snprintf(p, sizeof p, "/page/%d", (i * i) % 2003);
+        r.client = S(c);
+        r.target = S(p);
+        if (whole)
+            ASSERT_EQ(lg_agg_add(whole, &r, r.target, 0), 0);
+        ASSERT_EQ(lg_agg_add(f[i % 2], &r, r.target, 0), 0);
+        if (i % 1500 == 1499 || i == 19999)
+            for (int j = 0; j < 2; j++) {
+                b.n = 0;
+                ASSERT_EQ(lg_agg_serialize(f[j], &b), 0);
+                ASSERT_EQ(lg_agg_merge(dst, b.p, b.n), 0);
+                lg_agg_sent(f[j]);
+            }
+    }
+    ASSERT_EQ(lg_agg_finalize(dst), 0);
+    lg_buf_free(&b);
+    lg_agg_free(f[0]);
+    lg_agg_free(f[1]);
+    return dst;
+}
+
+/* A sink told to count the clients of its top k paths gets them exact,
+ * whether its list of pairs never fills, fills now and then, or is never
+ * used (pend_max 0): the ranked heads of sink and whole agree, key, hits
+ * and clients.  The paths below the top are not counted (0). */
+TEST(a_sink_counts_the_clients_of_its_top_paths)
+{
+    lg_agg *whole = lg_agg_new(1, ALL_TABS, 1);
+    const size_t ks[] = {1, 10, 200, 5000};
+    const size_t maxes[] = {LG_PEND_MAX, 700, 0};
+    size_t nw;
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 4; j++) {
+            lg_agg *dst = top_sink(ks[j], maxes[i], i + j ? NULL : whole);
+            if (i + j == 0) {
+                ASSERT_EQ(lg_agg_finalize(whole), 0);
+                ASSERT_UEQ(whole->tab[LG_TAB_PATHS].n, 1002);
+            }
+            size_t n;
+            const lg_ent **v = lg_agg_sorted(dst, LG_TAB_PATHS, &n);
+            const lg_ent **w = lg_agg_sorted(whole, LG_TAB_PATHS, &nw);
+            ASSERT_UEQ(n, nw);
+            for (size_t r = 0; r < n; r++) {
+                ASSERT_UEQ(v[r]->klen, w[r]->klen);
+                ASSERT(memcmp(v[r]->key, w[r]->key, v[r]->klen) == 0);
+                ASSERT_UEQ(v[r]->hits, w[r]->hits);
+                ASSERT_UEQ(v[r]->aux, r < ks[j] ? w[r]->aux : 0);
+            }
+            ASSERT(w[0]->aux > 1 && w[0]->aux < w[0]->hits);
+            free(v);
+            free(w);
+            lg_agg_free(dst);
+        }
+    lg_agg_free(whole);
 }
 
 TEST(merged_partials_equal_the_whole_for_any_split)
@@ -273,7 +346,7 @@ TEST(bad_samples_keep_the_first_by_input_order)
 TEST(corrupt_or_truncated_blobs_are_refused)
 {
     lg_agg *a = lg_agg_new(1, ALL_TABS, 1),
-           *d = lg_agg_new_sink(1, ALL_TABS, 1);
+           *d = lg_agg_new_sink(1, ALL_TABS, 1, 0);
     lg_buf b = {0};
     fill(a, 0, 50);
     ASSERT_EQ(lg_agg_serialize(a, &b), 0);
@@ -281,7 +354,7 @@ TEST(corrupt_or_truncated_blobs_are_refused)
         ASSERT_EQ(lg_agg_merge(d, b.p, cut), -EINVAL);
     b.p[0] ^= 1;
     ASSERT_EQ(lg_agg_merge(d, b.p, b.n), -EINVAL);
-    lg_agg *e = lg_agg_new_sink(2, ALL_TABS, 1); /* another input count */
+    lg_agg *e = lg_agg_new_sink(2, ALL_TABS, 1, 0); /* another input count */
     b.p[0] ^= 1;
     ASSERT_EQ(lg_agg_merge(e, b.p, b.n), -EINVAL);
     lg_buf_free(&b);
@@ -325,7 +398,7 @@ TEST(batches_of_two_feeds_and_a_restart_merge_to_the_whole)
     int whole[] = {0, 1000};
     lg_agg *w = merged_from(1, whole);
     lg_agg *f0 = lg_agg_new(1, ALL_TABS, 1), *f1 = lg_agg_new(1, ALL_TABS, 1);
-    lg_agg *dst = lg_agg_new_sink(1, ALL_TABS, 1);
+    lg_agg *dst = lg_agg_new_sink(1, ALL_TABS, 1, 0);
     lg_buf b = {0};
     lg_agg_set_feed(f1, 1);
     lg_agg_bad(f0, LG_BAD_TIME, 0, 5, 0, 1, "x", 1);
