@@ -68,6 +68,7 @@ typedef struct pf__rw {
     uint64_t wpos; /* end of the frames written so far */
     uint64_t pub;  /* head as last published */
     uint64_t tail; /* tail as last read */
+    uint32_t mapped; /* windows of the data area mapped in (ring.c) */
 } pf__rw;
 
 /* The consumer's private view of a ring. */
@@ -78,6 +79,7 @@ typedef struct pf__rr {
     uint64_t rpos;   /* next frame to read */
     uint64_t commit; /* tail as last committed */
     uint64_t head;   /* head as last read */
+    uint32_t mapped; /* windows of the data area mapped in (ring.c) */
 } pf__rr;
 
 /* A frame as seen by the consumer; data points into the ring. */
