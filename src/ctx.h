@@ -59,6 +59,7 @@ struct pf_ctx {
     size_t frag_max;
     unsigned char *big; /* reassembly of fragmented records */
     size_t big_cap;
+    size_t big_mapped; /* bytes of big known to be mapped in */
 
     /* Transactional mode (retries > 0), see txn.h. */
     int txn;    /* commits go through commit records */

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -167,6 +168,30 @@ static inline void check_deadline(pf_ctx *ctx)
         pf__flush_all(ctx);
 }
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+/* Map in bytes [from, to) of the reassembly buffer before they are first
+ * written: a record of megabytes would otherwise take a page fault every
+ * 4 KiB (see ring.c).  Best effort: the pages fault in anyway. */
+static void big_map_in(pf_ctx *ctx, size_t to)
+{
+    static uintptr_t page;
+    if (to <= ctx->big_mapped)
+        return;
+    if (!page) {
+        long ps = sysconf(_SC_PAGESIZE);
+        page = ps > 0 ? (uintptr_t)ps : 4096;
+    }
+    uintptr_t a =
+        ((uintptr_t)ctx->big + ctx->big_mapped + page - 1) & ~(page - 1);
+    uintptr_t e = ((uintptr_t)ctx->big + to) & ~(page - 1);
+    if (e > a)
+        (void)madvise((void *)a, e - a, MADV_POPULATE_WRITE);
+    ctx->big_mapped = to;
+}
+
 /* Reassemble a fragmented record starting at frame *f of ring r, then
  * process it.  Fragments are committed as they are copied: the record may
  * be larger than the ring. */
@@ -208,7 +233,9 @@ static void take_large(pf_ctx *ctx, int r, pf__frame f)
             }
             ctx->big = b;
             ctx->big_cap = cap;
+            ctx->big_mapped = size; /* realloc copied or moved that much */
         }
+        big_map_in(ctx, size + f.len);
         memcpy(ctx->big + size, f.data, f.len);
         size += f.len;
         int last = (f.flags & PF__F_LAST) != 0;
