@@ -377,14 +377,22 @@ static int merge_table(lg_agg *dst, lg_feed *fd, rd *r)
         ndefs > (uint64_t)(r->end - r->p))
         return -EINVAL;
     lg_tab *t = &dst->tab[id];
-    for (uint64_t i = 0; i < ndefs; i++) {
-        size_t kl;
-        const unsigned char *key = get_bytes(r, &kl);
+    enum {
+        KEYS = 64
+    };
+    for (uint64_t i = 0; i < ndefs; i += KEYS) {
+        const void *key[KEYS];
+        size_t kl[KEYS], m = ndefs - i < KEYS ? (size_t)(ndefs - i) : KEYS;
+        uint32_t ix[KEYS];
+        for (size_t j = 0; j < m; j++)
+            key[j] = get_bytes(r, &kl[j]);
         if (r->bad)
             return -EINVAL;
-        long ix = lg_tab_upsert(t, key, kl, lg_hash(key, kl));
-        if (ix < 0 || map_push(fd, (int)id, (uint32_t)ix) < 0)
+        if (lg_tab_upsert_many(t, key, kl, m, ix) < 0)
             return -ENOMEM;
+        for (size_t j = 0; j < m; j++)
+            if (map_push(fd, (int)id, ix[j]) < 0)
+                return -ENOMEM;
     }
     uint64_t nt = get_var(r);
     if (r->bad || nt > (uint64_t)(r->end - r->p) / COUNT_BYTES)

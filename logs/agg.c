@@ -417,6 +417,40 @@ long lg_tab_upsert(lg_tab *t, const void *key, size_t klen, uint64_t hash)
     return tab_insert(t, s, key, klen, hash);
 }
 
+int lg_tab_upsert_many(lg_tab *t, const void *const *keys, const size_t *lens,
+                       size_t n, uint32_t *ids)
+{
+    enum {
+        RUN = 32, /* keys hashed and their index slots prefetched at once */
+        ENT = 4,  /* entries named by those slots prefetched this far ahead */
+        KEY = 2   /* and their keys this far */
+    };
+    uint64_t h[RUN];
+    for (size_t k = 0; k < n; k += RUN) {
+        size_t m = n - k < RUN ? n - k : RUN;
+        for (size_t j = 0; j < m; j++) {
+            h[j] = lg_hash(keys[k + j], lens[k + j]);
+            if (t->index)
+                __builtin_prefetch(&t->index[h[j] & t->imask]);
+        }
+        for (size_t j = 0; j < m; j++) {
+            uint64_t v;
+            if (t->index && j + ENT < m &&
+                (v = t->index[h[j + ENT] & t->imask]) != 0)
+                __builtin_prefetch(&t->ents[(uint32_t)v - 1]);
+            if (t->index && j + KEY < m &&
+                (v = t->index[h[j + KEY] & t->imask]) != 0 &&
+                (v >> 32) == (h[j + KEY] >> 32))
+                __builtin_prefetch(t->ents[(uint32_t)v - 1].key);
+            long id = lg_tab_upsert(t, keys[k + j], lens[k + j], h[j]);
+            if (id < 0)
+                return -ENOMEM;
+            ids[k + j] = (uint32_t)id;
+        }
+    }
+    return 0;
+}
+
 /* ---- sets of pairs ---------------------------------------------------------
  */
 
@@ -467,11 +501,12 @@ int lg_set_add(lg_set64 *s, uint64_t v, uint64_t h)
 
 int lg__set_unite(lg_set64 *s, const uint64_t *v, size_t n)
 {
-    enum { AHEAD = 8 };
+    enum {
+        AHEAD = 8
+    };
     for (size_t j = 0; j < n; j++) {
         if (j + AHEAD < n)
-            __builtin_prefetch(&s->slots[lg_hash64(v[j + AHEAD]) & s->mask],
-                               1);
+            __builtin_prefetch(&s->slots[lg_hash64(v[j + AHEAD]) & s->mask], 1);
         if (lg_set_add(s, v[j], lg_hash64(v[j])) < 0)
             return -ENOMEM;
     }
@@ -513,6 +548,7 @@ static lg_agg *agg_new(size_t nfiles, unsigned tabs_on, int track_pairs,
     a->sink = sink;
     a->clients_top = clients_top;
     a->pend_max = LG_PEND_MAX;
+    a->bits_max = LG_BITS_MAX;
     a->files = calloc(nfiles ? nfiles : 1, sizeof *a->files);
     if (!a->files)
         goto fail;
@@ -968,37 +1004,74 @@ static void fold_counts(const lg_tab *t)
 }
 
 /* Count the distinct clients of the first clients_top paths in ranked
- * order: those of the set's pairs, and those of the pending pairs that
- * the set did not hold yet, which join it. */
+ * order from the pairs in the set and in the pending list.  Each such
+ * path gets a bitmap over the client ids, when those fit in
+ * TOP_BITMAPS bytes (the top 10 paths of 60,000 clients take 75 KiB,
+ * which stays in cache): a pair is then one bit test, where the set
+ * would cost a cache miss.  Else the pending pairs of those paths join
+ * the set, counted as they are new. */
+#define TOP_BITMAPS ((size_t)8 << 20)
+
 static int count_top_clients(lg_agg *a)
 {
     lg_tab *t = &a->tab[LG_TAB_PATHS];
-    size_t n;
-    const lg_ent **v = lg_agg_ranked(a, LG_TAB_PATHS, a->clients_top, &n);
-    uint8_t *want = calloc(t->n, 1);
+    size_t n, words = (a->tab[LG_TAB_CLIENTS].n + 64) / 64;
+    size_t k = a->clients_top < t->n ? a->clients_top : t->n;
+    const lg_ent **v = lg_agg_ranked(a, LG_TAB_PATHS, k, &n);
+    /* by path id: its rank + 1 among the first k, or 0 */
+    uint32_t *want = calloc(t->n, sizeof *want);
+    /* by rank + 1: distinct clients, and their bitmaps; 0 is the rest's,
+     * counted too, so that the loop over the list has no branch to
+     * mispredict */
+    uint64_t *cnt = calloc(k + 1, sizeof *cnt);
+    uint64_t *bits = (k + 1) * words * 8 <= a->bits_max
+                         ? calloc((k + 1) * words, sizeof *bits)
+                         : NULL;
     int rc = 0;
-    if (!v || !want) {
-        free(v);
-        free(want);
-        return -ENOMEM;
+    if (!v || !want || !cnt) {
+        rc = -ENOMEM;
+        goto out;
     }
-    for (size_t i = 0; i < a->clients_top && i < n; i++)
-        want[v[i] - t->ents] = 1;
-    free(v);
+    for (size_t i = 0; i < k; i++)
+        want[v[i] - t->ents] = (uint32_t)i + 1;
     for (size_t i = 0; a->pairs.n && i <= a->pairs.mask; i++) {
         uint64_t p = a->pairs.slots[i];
-        if (p && want[(p >> 32) - 1])
-            t->ents[(p >> 32) - 1].aux++;
+        uint32_t r = p ? want[(p >> 32) - 1] : 0, c = (uint32_t)p;
+        if (!r)
+            continue;
+        cnt[r]++;
+        if (bits)
+            bits[r * words + c / 64] |= (uint64_t)1 << (c % 64);
     }
-    for (size_t i = 0; i < a->npend && rc >= 0; i++) {
-        uint64_t p = a->pend[i];
-        if (want[(p >> 32) - 1] &&
-            (rc = lg_set_add(&a->pairs, p, lg_hash64(p))) == 1)
-            t->ents[(p >> 32) - 1].aux++;
+    if (bits) {
+        for (size_t i = 0; i < a->npend; i++) {
+            uint64_t p = a->pend[i];
+            uint32_t r = want[(p >> 32) - 1], c = (uint32_t)p;
+            uint64_t *w = &bits[r * words + c / 64],
+                     m = (uint64_t)1 << (c % 64);
+            cnt[r] += !(*w & m);
+            *w |= m;
+        }
+    } else {
+        for (size_t i = 0; i < a->npend; i++) {
+            uint64_t p = a->pend[i];
+            uint32_t r = want[(p >> 32) - 1];
+            if (r && (rc = lg_set_add(&a->pairs, p, lg_hash64(p))) < 0)
+                goto out;
+            if (r && rc == 1)
+                cnt[r]++;
+        }
+        a->npend = 0; /* they are in the set now */
+        rc = 0;
     }
-    a->npend = 0;
+    for (size_t i = 0; i < k; i++)
+        t->ents[v[i] - t->ents].aux = (uint32_t)cnt[i + 1];
+out:
+    free(v);
     free(want);
-    return rc < 0 ? rc : 0;
+    free(cnt);
+    free(bits);
+    return rc;
 }
 
 int lg_agg_finalize(lg_agg *a)

@@ -168,10 +168,12 @@ typedef struct lg_agg {
     lg_tab tab[LG_TAB_COUNT];
     lg_set64 pairs;     /* ((path id + 1) << 32) | (client id + 1) */
     /* sink with clients_top > 0: merged pairs not yet in the set, united
-     * when there are more than pend_max of them or by lg_agg_finalize */
+     * when there are more than pend_max of them; lg_agg_finalize counts
+     * the top paths' clients in bitmaps when they take at most bits_max
+     * bytes, else through the set */
     size_t clients_top;
     uint64_t *pend;
-    size_t npend, pendcap, pend_max;
+    size_t npend, pendcap, pend_max, bits_max;
     uint64_t *newpairs; /* worker: pairs first seen in this batch */
     size_t nnew, newcap;
     lg_status_cnt status[1000];
@@ -212,6 +214,7 @@ lg_agg *lg_agg_new_sink(size_t nfiles, unsigned tabs_on, int track_pairs,
 /* A sink unites its list of pairs into the set when it passes this many
  * (16 MiB), so its memory stays within the set's and this. */
 #define LG_PEND_MAX ((size_t)1 << 21)
+#define LG_BITS_MAX ((size_t)8 << 20)
 /* Free.  Accepts NULL. */
 void lg_agg_free(lg_agg *a);
 /* Set the feed number written into this aggregate's partials (the worker
@@ -252,6 +255,11 @@ static inline lg_file_stat *lg_agg_file(lg_agg *a, uint32_t file)
 
 /* Insert or find key in a table: its id, or -ENOMEM. */
 long lg_tab_upsert(lg_tab *t, const void *key, size_t klen, uint64_t hash);
+/* The same for n keys (lengths lens) at once, their ids to ids[]: what
+ * each lookup will read is prefetched a few keys ahead, so the cache
+ * misses of a sink learning thousands of keys overlap.  0 or -ENOMEM. */
+int lg_tab_upsert_many(lg_tab *t, const void *const *keys,
+                       const size_t *lens, size_t n, uint32_t *ids);
 
 /* The 64-bit hash used by every table. */
 uint64_t lg_hash(const void *key, size_t len);

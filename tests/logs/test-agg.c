@@ -210,12 +210,14 @@ TEST(a_sink_indexes_thousands_of_keys_from_two_feeds)
  * request i and i + 2003 make the same pair, on the other feed), merged
  * into a sink that wants the clients of its top k paths only, its list of
  * pairs holding at most pend_max. */
-static lg_agg *top_sink(size_t k, size_t pend_max, lg_agg *whole)
+static lg_agg *top_sink(size_t k, size_t pend_max, size_t bits_max,
+                        lg_agg *whole)
 {
     lg_agg *f[2] = {lg_agg_new(1, ALL_TABS, 1), lg_agg_new(1, ALL_TABS, 1)};
     lg_agg *dst = lg_agg_new_sink(1, ALL_TABS, 1, k);
     lg_buf b = {0};
     dst->pend_max = pend_max;
+    dst->bits_max = bits_max;
     lg_agg_set_feed(f[1], 1);
     for (int i = 0; i < 20000; i++) {
         char c[32], p[32];
@@ -245,17 +247,20 @@ static lg_agg *top_sink(size_t k, size_t pend_max, lg_agg *whole)
 
 /* A sink told to count the clients of its top k paths gets them exact,
  * whether its list of pairs never fills, fills now and then, or is never
- * used (pend_max 0): the ranked heads of sink and whole agree, key, hits
- * and clients.  The paths below the top are not counted (0). */
+ * used (pend_max 0), and whether it counts them in bitmaps or in the set
+ * (bits_max 0): the ranked heads of sink and whole agree, key, hits and
+ * clients.  The paths below the top are not counted (0). */
 TEST(a_sink_counts_the_clients_of_its_top_paths)
 {
     lg_agg *whole = lg_agg_new(1, ALL_TABS, 1);
     const size_t ks[] = {1, 10, 200, 5000};
     const size_t maxes[] = {LG_PEND_MAX, 700, 0};
     size_t nw;
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 6; i++)
         for (int j = 0; j < 4; j++) {
-            lg_agg *dst = top_sink(ks[j], maxes[i], i + j ? NULL : whole);
+            lg_agg *dst = top_sink(ks[j], maxes[i % 3],
+                                   i < 3 ? LG_BITS_MAX : 0,
+                                   i + j ? NULL : whole);
             if (i + j == 0) {
                 ASSERT_EQ(lg_agg_finalize(whole), 0);
                 ASSERT_UEQ(whole->tab[LG_TAB_PATHS].n, 1002);
