@@ -11,13 +11,19 @@
  * msg)... ntables (table base ndefs key... ntouched COUNT...)...
  *   npairs PAIR...
  *
- * except the bulk, fixed-width little-endian so the sink adds counts
- * without decoding: a COUNT is u32 id, u64 hits, u64 bytes (20 bytes), a
- * PAIR is u32 path id, u32 client id.
+ * A table's COUNTs are in ascending id order, so the sink walks its id
+ * map in order.  A COUNT is a tag byte, then three little-endian numbers
+ * as short as they go: the gap from the id after the last one (1-4
+ * bytes), hits (1-8) and bytes (1-8); the tag holds their lengths less
+ * one in bits 0-1, 2-4 and 5-7.  Typically 5 or 6 bytes, where fixed-
+ * width counts took 20, and the sink decodes one with three loads and
+ * no branch.  A PAIR is fixed-width little-endian: u32 path id, u32
+ * client id.
  *
  * Ids are the feed's dictionary ids: a table's defs are the keys of ids
  * base, base+1, ... (base = the ids the sink already has for this feed).
  */
+#include <endian.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,10 +31,12 @@
 #include "agg.h"
 #include "mem.h"
 
-#define AGG_MAGIC "LGA3"
-#define AGG_VERSION 3
-#define COUNT_BYTES 20 /* u32 id, u64 hits, u64 bytes */
-#define PAIR_BYTES 8   /* u32 path id, u32 client id */
+#define AGG_MAGIC "LGA4"
+#define AGG_VERSION 4
+#define COUNT_MIN 4  /* the smallest COUNT: a tag and three bytes */
+#define COUNT_MAX 21 /* the largest: 1 + 4 + 8 + 8 */
+#define LE_SLACK 8   /* a number is written and read 8 bytes at a time */
+#define PAIR_BYTES 8 /* u32 path id, u32 client id */
 #define MAX_FEEDS 65536
 
 int lg_buf_reserve(lg_buf *b, size_t more)
@@ -81,10 +89,18 @@ static inline void put_u32(lg_buf *b, uint32_t v)
     b->n += 4;
 }
 
-static inline void put_u64(lg_buf *b, uint64_t v)
+/* Bytes v needs as a little-endian number, at least 1. */
+static inline unsigned le_len(uint64_t v)
 {
-    memcpy(b->p + b->n, &v, 8);
-    b->n += 8;
+    return v ? (unsigned)(71 - __builtin_clzll(v)) / 8 : 1;
+}
+
+/* Write v's len low bytes; 8 bytes must be writable. */
+static inline void put_le(lg_buf *b, uint64_t v, unsigned len)
+{
+    uint64_t x = htole64(v);
+    memcpy(b->p + b->n, &x, 8);
+    b->n += len;
 }
 
 static inline void put_bytes(lg_buf *b, const void *p, size_t n)
@@ -171,21 +187,28 @@ static int put_table(lg_tab *t, int id, lg_buf *out)
     for (size_t i = t->sent; i < t->n; i++)
         keys += t->ents[i].klen;
     if (lg_buf_reserve(out, 40 + keys + 10 * (t->n - t->sent) +
-                                COUNT_BYTES * t->ntouched) < 0)
+                                COUNT_MAX * t->ntouched + LE_SLACK) < 0)
         return -ENOMEM;
     put_var(out, (uint64_t)id);
     put_var(out, t->sent);
     put_var(out, t->n - t->sent);
     for (size_t i = t->sent; i < t->n; i++)
         put_bytes(out, t->ents[i].key, t->ents[i].klen);
-    put_var(out, t->ntouched);
-    for (size_t k = 0; k < t->ntouched; k++) {
-        if (k + AHEAD < t->ntouched)
+    size_t nt = t->ntouched ? lg__tab_take_touched(t) : 0;
+    uint32_t next = 0;
+    put_var(out, nt);
+    for (size_t k = 0; k < nt; k++) {
+        if (k + AHEAD < nt)
             __builtin_prefetch(lg_tab_slot(t, t->touched[k + AHEAD]), 1);
         lg_slot *s = lg_tab_slot(t, t->touched[k]);
-        put_u32(out, t->touched[k]);
-        put_u64(out, s->hits);
-        put_u64(out, s->bytes);
+        uint32_t gap = t->touched[k] - next;
+        unsigned gl = le_len(gap), hl = le_len(s->hits), bl = le_len(s->bytes);
+        out->p[out->n++] =
+            (unsigned char)((gl - 1) | (hl - 1) << 2 | (bl - 1) << 5);
+        put_le(out, gap, gl);
+        put_le(out, s->hits, hl);
+        put_le(out, s->bytes, bl);
+        next = t->touched[k] + 1;
         s->hits = s->bytes = 0;
     }
     t->ntouched = 0;
@@ -255,6 +278,42 @@ static const unsigned char *get_bytes(rd *r, size_t *n)
     r->p += len;
     *n = (size_t)len;
     return p;
+}
+
+/* The len low bytes of the little-endian number at p. */
+static inline uint64_t le_at(const unsigned char *p, unsigned len, int fast)
+{
+    uint64_t v = 0;
+    if (fast) { /* 8 bytes are readable at p */
+        memcpy(&v, p, 8);
+        v = le64toh(v);
+        return len == 8 ? v : v & (((uint64_t)1 << (8 * len)) - 1);
+    }
+    for (unsigned i = len; i-- > 0;)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* A COUNT: gap, hits and bytes. */
+static inline void get_count(rd *r, uint64_t *gap, uint64_t *hits,
+                             uint64_t *bytes)
+{
+    if (r->p >= r->end) {
+        r->bad = 1;
+        return;
+    }
+    unsigned tag = *r->p, gl = (tag & 3) + 1, hl = (tag >> 2 & 7) + 1,
+             bl = (tag >> 5) + 1;
+    const unsigned char *p = r->p + 1;
+    int fast = r->end - p >= 4 + 8 + 8 + LE_SLACK;
+    if (!fast && (size_t)(r->end - p) < gl + hl + bl) {
+        r->bad = 1;
+        return;
+    }
+    *gap = le_at(p, gl, fast);
+    *hits = le_at(p + gl, hl, fast);
+    *bytes = le_at(p + gl + hl, bl, fast);
+    r->p = p + gl + hl + bl;
 }
 
 /* The sink's state for feed f (made on first use); NULL when out of
@@ -395,7 +454,7 @@ static int merge_table(lg_agg *dst, lg_feed *fd, rd *r)
                 return -ENOMEM;
     }
     uint64_t nt = get_var(r);
-    if (r->bad || nt > (uint64_t)(r->end - r->p) / COUNT_BYTES)
+    if (r->bad || nt > (uint64_t)(r->end - r->p) / COUNT_MIN)
         return -EINVAL;
     if (t->cnt_n < t->n) {
         size_t cap = t->cap;
@@ -413,25 +472,24 @@ static int merge_table(lg_agg *dst, lg_feed *fd, rd *r)
         RUN = 64
     };
     const uint32_t *map = fd->map[id];
-    const unsigned char *c = r->p;
-    uint32_t sid[RUN];
-    r->p += nt * COUNT_BYTES;
+    uint64_t next = 0, known = fd->n[id];
     for (uint64_t k = 0; k < nt; k += RUN) {
         int m = nt - k < RUN ? (int)(nt - k) : RUN;
+        uint32_t sid[RUN];
+        uint64_t hits[RUN], bytes[RUN];
         for (int j = 0; j < m; j++) {
-            uint32_t lid;
-            memcpy(&lid, c + (size_t)j * COUNT_BYTES, 4);
-            if (lid >= fd->n[id])
+            uint64_t gap = 0;
+            get_count(r, &gap, &hits[j], &bytes[j]);
+            if (r->bad || gap >= known || next + gap >= known)
                 return -EINVAL;
+            uint64_t lid = next + gap;
+            next = lid + 1;
             sid[j] = map[lid];
             __builtin_prefetch(&t->cnt[sid[j]], 1);
         }
-        for (int j = 0; j < m; j++, c += COUNT_BYTES) {
-            uint64_t hits, bytes;
-            memcpy(&hits, c + 4, 8);
-            memcpy(&bytes, c + 12, 8);
-            t->cnt[sid[j]].hits += hits;
-            t->cnt[sid[j]].bytes += bytes;
+        for (int j = 0; j < m; j++) {
+            t->cnt[sid[j]].hits += hits[j];
+            t->cnt[sid[j]].bytes += bytes[j];
         }
     }
     return 0;
@@ -458,7 +516,9 @@ static int decode_pairs(const lg_feed *fd, rd *r, uint64_t *v, size_t n)
  * there is room (agg.h), else into its set a run at a time. */
 static int merge_pairs(lg_agg *dst, lg_feed *fd, rd *r)
 {
-    enum { RUN = 512 };
+    enum {
+        RUN = 512
+    };
     uint64_t np = get_var(r);
     if (r->bad || np > (uint64_t)(r->end - r->p) / PAIR_BYTES)
         return -EINVAL;

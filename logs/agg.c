@@ -197,6 +197,7 @@ static void tab_destroy(lg_tab *t)
     lg_mem_free(t->ents, t->cap * sizeof *t->ents);
     lg_mem_free(t->pos, t->cap * sizeof *t->pos);
     lg_mem_free(t->touched, t->cap * sizeof *t->touched);
+    lg_mem_free(t->tbits, t->cap / 64 * sizeof *t->tbits);
     lg_mem_free(t->cnt, t->cnt_n * sizeof *t->cnt);
 }
 
@@ -207,6 +208,8 @@ static void tab_clear(lg_tab *t)
         memset(t->slots, 0, (t->mask + 1) * sizeof *t->slots);
     if (t->n && t->index)
         memset(t->index, 0, (t->imask + 1) * sizeof *t->index);
+    if (t->ntouched)
+        memset(t->tbits, 0, t->cap / 64 * sizeof *t->tbits);
     t->n = t->ntouched = t->sent = 0;
     t->last_id = UINT32_MAX;
     arena_reset(t->arena);
@@ -234,7 +237,8 @@ static int tab_grow(lg_tab *t)
     return 0;
 }
 
-/* Room for one more id in ents and, with slots, pos and touched. */
+/* Room for one more id in ents and, with slots, pos and touched (cap is
+ * a power of two from 64, so tbits has cap / 64 words). */
 static int tab_reserve(lg_tab *t)
 {
     size_t cap = t->cap ? t->cap * 2 : 64;
@@ -253,6 +257,11 @@ static int tab_reserve(lg_tab *t)
         if (!nt)
             return -ENOMEM;
         t->touched = nt;
+        uint64_t *nb = lg_mem_grow(t->tbits, t->cap / 64 * sizeof *nb,
+                                   cap / 64 * sizeof *nb);
+        if (!nb)
+            return -ENOMEM;
+        t->tbits = nb;
     }
     t->cap = cap;
     return 0;
@@ -634,7 +643,8 @@ void lg_agg_sent(lg_agg *a)
     int big = a->pairs.n > 4 * (size_t)LG_DICT_MAX_KEYS;
     for (int i = 0; i < LG_TAB_COUNT; i++) {
         lg_tab *t = &a->tab[i];
-        for (size_t k = 0; k < t->ntouched; k++) { /* not serialised */
+        size_t nt = t->ntouched ? lg__tab_take_touched(t) : 0;
+        for (size_t k = 0; k < nt; k++) { /* not serialised */
             lg_slot *s = lg_tab_slot(t, t->touched[k]);
             s->hits = s->bytes = 0;
         }
@@ -663,9 +673,22 @@ void lg_agg_forget(lg_agg *a)
 /* Count one hit of slot s of table t. */
 static inline void count(lg_tab *t, lg_slot *s, uint64_t bytes)
 {
-    if (s->hits++ == 0)
-        t->touched[t->ntouched++] = s->idp1 - 1;
+    if (s->hits++ == 0) {
+        uint32_t id = s->idp1 - 1;
+        t->tbits[id / 64] |= (uint64_t)1 << (id % 64);
+        t->ntouched++;
+    }
     s->bytes += bytes;
+}
+
+size_t lg__tab_take_touched(lg_tab *t)
+{
+    size_t k = 0;
+    for (size_t w = 0; k < t->ntouched && w < t->cap / 64; w++)
+        for (uint64_t b = t->tbits[w]; b; b &= b - 1)
+            t->touched[k++] = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(b));
+    memset(t->tbits, 0, (t->n + 63) / 64 * sizeof *t->tbits);
+    return k;
 }
 
 /* Find or add key (hash h) in t and count one hit; its id or -1. */
@@ -983,9 +1006,9 @@ void lg_agg_file_error(lg_agg *a, uint32_t file, int err, const char *msg)
  */
 
 /* Fold the counts made here (in the slots) into the entries, which hold
- * the merged ones; idempotent.  Only ids in touched[] can have counts in
- * their slots (count lists an id at its first hit; whatever zeroes a
- * batch's slots empties the list), so a table with none skips the
+ * the merged ones; idempotent.  Only ids marked in tbits can have counts
+ * in their slots (count marks an id at its first hit; whatever zeroes a
+ * batch's slots clears the marks), so a table with none skips the
  * slots, which it would read in random order.  A sink's tables have no
  * slots at all (they count in cnt), and always none. */
 static void fold_counts(const lg_tab *t)

@@ -107,9 +107,10 @@ typedef struct lg_tab {
     size_t mask;       /* slots - 1 */
     lg_ent *ents;      /* by id: key, length, hash, merged counts */
     uint32_t *pos;     /* by id: its slot */
-    uint32_t *touched; /* ids counted in this batch, first count order */
+    uint64_t *tbits;   /* ids counted in this batch, a bit each */
+    uint32_t *touched; /* the same ids ascending (lg__tab_take_touched) */
     size_t n, cap;     /* ids, and room in ents/pos/touched */
-    size_t ntouched;
+    size_t ntouched;  /* bits set in tbits */
     size_t sent;      /* ids [0, sent) are known to the sink */
     uint32_t last_id; /* one-entry cache of the last key, or UINT32_MAX */
     lg_arena *arena;  /* the keys */
@@ -336,6 +337,9 @@ static inline lg_slot *lg_tab_slot(const lg_tab *t, uint32_t id)
 }
 /* Keep s among the first samples of its reason, in input order. */
 void lg__agg_keep_sample(lg_agg *a, int reason, const lg_sample *s);
+/* List the ids counted in this batch in t->touched, ascending, and clear
+ * their bits; returns how many (t->ntouched, which is left as it is). */
+size_t lg__tab_take_touched(lg_tab *t);
 /* Add the n pair values v to set s, each slot prefetched a few values
  * ahead.  Returns 0 or -ENOMEM. */
 int lg__set_unite(lg_set64 *s, const uint64_t *v, size_t n);
