@@ -1160,32 +1160,37 @@ const lg_ent **lg_agg_ranked(const lg_agg *a, int id, size_t k, size_t *n)
     *n = 0;
     if (!t->n)
         return NULL;
-    const lg_ent **v = malloc(t->n * sizeof *v);
-    if (!v)
-        return NULL;
     fold_counts(t);
-    for (size_t i = 0; i < t->n; i++)
-        v[i] = &t->ents[i];
-    *n = t->n;
     if (buckets || k == 0 || k >= t->n / 8) {
+        const lg_ent **v = malloc(t->n * sizeof *v);
+        if (!v)
+            return NULL;
+        for (size_t i = 0; i < t->n; i++)
+            v[i] = &t->ents[i];
         qsort(v, t->n, sizeof *v, buckets ? cmp_bucket : cmp_hits);
+        *n = t->n;
         return v;
     }
-    /* Only the first k must be in order (the rows shown): keep v[0..k)
-     * as the best k so far, sorted, and insert each better entry. */
+    /* Only the first k are wanted: keep v[0..k) as the best k so far,
+     * sorted, and insert each better entry. */
+    const lg_ent **v = malloc(k * sizeof *v);
+    if (!v)
+        return NULL;
+    for (size_t i = 0; i < k; i++)
+        v[i] = &t->ents[i];
     qsort(v, k, sizeof *v, cmp_hits);
     for (size_t i = k; i < t->n; i++) {
-        const lg_ent *e = v[i];
+        const lg_ent *e = &t->ents[i];
         if (cmp_hits(&e, &v[k - 1]) >= 0)
             continue;
         size_t at = k - 1;
-        v[i] = v[k - 1];
         while (at > 0 && cmp_hits(&e, &v[at - 1]) < 0) {
             v[at] = v[at - 1];
             at--;
         }
         v[at] = e;
     }
+    *n = t->n;
     return v;
 }
 

@@ -309,9 +309,10 @@ int lg_agg_finalize(lg_agg *a);
  * (caller frees), NULL with *n = 0 when empty or out of memory. */
 const lg_ent **lg_agg_sorted(const lg_agg *a, int id, size_t *n);
 
-/* The same, with only the first k entries (0 = all) in that order and the
- * rest after them in no order: what a report of the top k needs, at a
- * fraction of a full sort's cost.  HOURS and DAYS are always sorted. */
+/* The same for the first k entries only (0 = all): *n is still the
+ * number of entries, but the array may hold just the first min(k, *n),
+ * what a report of the top k shows, found at a fraction of a full sort's
+ * cost and memory.  HOURS and DAYS are always sorted in full. */
 const lg_ent **lg_agg_ranked(const lg_agg *a, int id, size_t k, size_t *n);
 
 /* Decode the bucket number of an HOURS or DAYS entry. */
