@@ -80,7 +80,7 @@ rm -f "$BIGLOG"
 LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 
 python3 - "$OUT" "$BYTES" "$RSS1" "$RSS4" "$SIZE" "$BIG" "$T4" "$BIGBYTES" "$DISTINCT" "$LOAD0" "$LOAD1" <<'PY' | tee "$OUT/results.md"
-import json, sys, os
+import json, sys, os, statistics
 out, nbytes, rss1, rss4, size, big, t4, bigbytes = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], sys.argv[6], float(sys.argv[7]), int(sys.argv[8])
 distinct, load0, load1 = sys.argv[9].split(), sys.argv[10], sys.argv[11]
 def load(name):
@@ -102,7 +102,11 @@ table(plain, "pipefan logs -j2", "Plain input")
 table(gz, "pipefan logs -j2 (.gz)", "gzip input")
 m = {r["command"]: r["median"] for r in plain + gz}
 print("\n### Ratios (medians)\n")
+t = {r["command"]: r.get("times", []) for r in plain + gz}
+paired = sorted(a / b for a, b in zip(t["pipefan logs -j1"], t["pipefan logs -j2"]))
 print(f"- 2 workers vs 1: {m['pipefan logs -j1'] / m['pipefan logs -j2']:.2f}x (plain), {m['pipefan logs -j1 (.gz)'] / m['pipefan logs -j2 (.gz)']:.2f}x (gzip, one file: one worker decodes it)")
+if paired:
+    print(f"- 2 workers vs 1, round by round (each round's -j1 time over its -j2 time, which cancels a drift slower than a round): median {statistics.median(paired):.2f}x, from {paired[0]:.2f}x to {paired[-1]:.2f}x over {len(paired)} rounds")
 print(f"- vs GoAccess: {m['goaccess --log-format=COMBINED (JSON)'] / m['pipefan logs -j2']:.1f}x; vs Python Pool: {m['python Pool of analyzers -j2'] / m['pipefan logs -j2']:.1f}x")
 print(f"- vs awk|sort|uniq: {m['awk|sort|uniq -c (paths only)'] / m['pipefan logs -j2']:.1f}x (every panel), {m['awk|sort|uniq -c (paths only)'] / m['pipefan logs -j2 --panels paths']:.1f}x (--panels paths)")
 print(f"- gzip, one worker vs zcat: {m['zcat >/dev/null'] / m['pipefan logs -j1 (.gz)']:.2f}x zcat's speed")
