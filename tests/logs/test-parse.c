@@ -952,3 +952,29 @@ TEST(line_scan_finds_the_end_and_control_bytes_like_the_parser)
         }
     }
 }
+
+/* lg_line_scan stops at the first control byte wherever it sits in a long
+ * line: inside or at the edge of a 16- or 32-byte step, or in the tail
+ * after the last whole step.  A TAB does not stop it. */
+TEST(line_scan_finds_a_control_byte_anywhere)
+{
+    char line[100];
+    const char stops[] = {'\n', '\x01', '\x1f', '\r', '\t'};
+    for (size_t s = 0; s < sizeof stops; s++)
+        for (size_t at = 0; at < sizeof line; at++) {
+            int clean = -1;
+            memset(line, 'a', sizeof line);
+            line[at] = stops[s];
+            const char *le = lg_line_scan(line, line + sizeof line, &clean);
+            if (stops[s] == '\t') { /* not a stop: the line runs to the end */
+                ASSERT(le == line + sizeof line);
+                ASSERT_EQ(clean, 1);
+            } else if (stops[s] == '\n') {
+                ASSERT(le == line + at);
+                ASSERT_EQ(clean, 1);
+            } else { /* a bad byte: the line still ends at its end */
+                ASSERT(le == line + sizeof line);
+                ASSERT_EQ(clean, 0);
+            }
+        }
+}
