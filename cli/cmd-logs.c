@@ -46,7 +46,7 @@ static void usage(FILE *f)
         "  -j, --jobs N        parse workers (default: online cores)\n"
         "  --chunk-size N      bytes per plain-file chunk (default: input / (4 "
         "x jobs),\n"
-        "                      1M to 16M; K/M/G)\n"
+        "                      1M to 32M; K/M/G)\n"
         "filters:\n"
         "  --since T, --until T  ISO-8601 time window, inclusive (2015-05-19,\n"
         "                      '2015-05-19 14:00', 2015-05-19T14:00:00+02:00)\n"

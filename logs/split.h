@@ -47,7 +47,7 @@ _Static_assert(sizeof(lg_chunk) == 40, "lg_chunk is a wire format");
  * costs the sink a merge); enough of them keep every worker busy to the
  * end. */
 #define LG_CHUNK_MIN (1u << 20)
-#define LG_CHUNK_MAX (16u << 20)
+#define LG_CHUNK_MAX (32u << 20)
 /* Largest stdin data chunk. */
 #define LG_DATA_CHUNK (256u << 10)
 
