@@ -1028,12 +1028,11 @@ static void fold_counts(const lg_tab *t)
 
 /* Count the distinct clients of the first clients_top paths in ranked
  * order from the pairs in the set and in the pending list.  Each such
- * path gets a bitmap over the client ids, when those fit in
- * TOP_BITMAPS bytes (the top 10 paths of 60,000 clients take 75 KiB,
+ * path gets a bitmap over the client ids, when those fit in bits_max
+ * bytes (LG_BITS_MAX; the top 10 paths of 60,000 clients take 75 KiB,
  * which stays in cache): a pair is then one bit test, where the set
  * would cost a cache miss.  Else the pending pairs of those paths join
  * the set, counted as they are new. */
-#define TOP_BITMAPS ((size_t)8 << 20)
 
 static int count_top_clients(lg_agg *a)
 {
