@@ -32,6 +32,16 @@ typedef struct blob {
     size_t n;
 } blob;
 
+/* p, or the end of the run when an allocation failed */
+static void *must(void *p)
+{
+    if (!p) {
+        perror("sink-replay");
+        exit(1);
+    }
+    return p;
+}
+
 static double cpu_now(void)
 {
     struct timespec ts;
@@ -114,7 +124,7 @@ int main(int argc, char **argv)
     enum {
         WIN = 1 << 20
     };
-    char *buf = malloc(WIN);
+    char *buf = must(malloc(WIN));
     const lg_format *f = lg_format_builtin("combined");
     unsigned tabs = (1u << LG_TAB_COUNT) - 1;
 
@@ -122,7 +132,7 @@ int main(int argc, char **argv)
     lg_agg *w[64];
     int nchunks[64] = {0};
     for (int i = 0; i < workers; i++) {
-        w[i] = lg_agg_new(1, tabs, 1);
+        w[i] = must(lg_agg_new(1, tabs, 1));
         lg_agg_set_feed(w[i], (uint32_t)i);
     }
     blob *b = NULL;
@@ -158,9 +168,9 @@ int main(int argc, char **argv)
         tser += cpu_now() - t0;
         if (nb == cap) {
             cap = cap ? cap * 2 : 64;
-            b = realloc(b, cap * sizeof *b);
+            b = must(realloc(b, cap * sizeof *b));
         }
-        b[nb].p = malloc(out.n);
+        b[nb].p = must(malloc(out.n));
         memcpy(b[nb].p, out.p, out.n);
         b[nb++].n = out.n;
         bytes += out.n;
@@ -169,8 +179,8 @@ int main(int argc, char **argv)
         if (w[i]->requests || w[i]->lines) {
             out.n = 0;
             lg_agg_serialize(w[i], &out);
-            b = realloc(b, (nb + 1) * sizeof *b);
-            b[nb].p = malloc(out.n);
+            b = must(realloc(b, (nb + 1) * sizeof *b));
+            b[nb].p = must(malloc(out.n));
             memcpy(b[nb].p, out.p, out.n);
             b[nb++].n = out.n;
             bytes += out.n;
@@ -178,12 +188,12 @@ int main(int argc, char **argv)
     for (int i = 0; i < workers; i++)
         lg_agg_free(w[i]);
 
-    double *tm = calloc((size_t)reps, sizeof *tm),
-           *tf = calloc((size_t)reps, sizeof *tf);
+    double *tm = must(calloc((size_t)reps, sizeof *tm)),
+           *tf = must(calloc((size_t)reps, sizeof *tf));
     uint64_t requests = 0;
     for (int r = 0; r < reps; r++) {
         double t0 = cpu_now();
-        lg_agg *s = lg_agg_new_sink(1, tabs, 1, (size_t)top);
+        lg_agg *s = must(lg_agg_new_sink(1, tabs, 1, (size_t)top));
         for (size_t k = 0; k < nb; k++)
             if (lg_agg_merge(s, b[k].p, b[k].n) < 0) {
                 fprintf(stderr, "sink-replay: partial %zu refused\n", k);

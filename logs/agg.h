@@ -110,10 +110,10 @@ typedef struct lg_tab {
     uint64_t *tbits;   /* ids counted in this batch, a bit each */
     uint32_t *touched; /* the same ids ascending (lg__tab_take_touched) */
     size_t n, cap;     /* ids, and room in ents/pos/touched */
-    size_t ntouched;  /* bits set in tbits */
-    size_t sent;      /* ids [0, sent) are known to the sink */
-    uint32_t last_id; /* one-entry cache of the last key, or UINT32_MAX */
-    lg_arena *arena;  /* the keys */
+    size_t ntouched;   /* bits set in tbits */
+    size_t sent;       /* ids [0, sent) are known to the sink */
+    uint32_t last_id;  /* one-entry cache of the last key, or UINT32_MAX */
+    lg_arena *arena;   /* the keys */
     /* sink: merged counts by id, dense and small (16 bytes an id), so a
      * merge's random adds stay in cache; cnt_n ids */
     lg_status_cnt *cnt;
@@ -167,7 +167,7 @@ typedef struct lg_agg {
     unsigned tabs_on;
     int track_pairs; /* keep (path, client) pairs for paths[].clients */
     lg_tab tab[LG_TAB_COUNT];
-    lg_set64 pairs;     /* ((path id + 1) << 32) | (client id + 1) */
+    lg_set64 pairs; /* ((path id + 1) << 32) | (client id + 1) */
     /* sink with clients_top > 0: merged pairs not yet in the set, united
      * when there are more than pend_max of them; lg_agg_finalize counts
      * the top paths' clients in bitmaps when they take at most bits_max
@@ -259,8 +259,8 @@ long lg_tab_upsert(lg_tab *t, const void *key, size_t klen, uint64_t hash);
 /* The same for n keys (lengths lens) at once, their ids to ids[]: what
  * each lookup will read is prefetched a few keys ahead, so the cache
  * misses of a sink learning thousands of keys overlap.  0 or -ENOMEM. */
-int lg_tab_upsert_many(lg_tab *t, const void *const *keys,
-                       const size_t *lens, size_t n, uint32_t *ids);
+int lg_tab_upsert_many(lg_tab *t, const void *const *keys, const size_t *lens,
+                       size_t n, uint32_t *ids);
 
 /* The 64-bit hash used by every table. */
 uint64_t lg_hash(const void *key, size_t len);

@@ -142,8 +142,8 @@ int pf__rr_peek(pf__rr *rd, pf__frame *f)
         memcpy(&len, p, 4);
         memcpy(&flags, p + 4, 4);
         if (rd->mapped != ALL_MAPPED)
-            map_in(rd->data, rd->mask, &rd->mapped, at,
-                   pf__frame_size(len), MADV_POPULATE_READ);
+            map_in(rd->data, rd->mask, &rd->mapped, at, pf__frame_size(len),
+                   MADV_POPULATE_READ);
         if (flags & PF__F_PAD) {
             rd->rpos += PF__FRAME_HDR + len;
             continue;

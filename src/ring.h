@@ -65,9 +65,9 @@ typedef struct pf__rw {
     struct pf__ring *r;
     unsigned char *data;
     uint64_t mask;
-    uint64_t wpos; /* end of the frames written so far */
-    uint64_t pub;  /* head as last published */
-    uint64_t tail; /* tail as last read */
+    uint64_t wpos;   /* end of the frames written so far */
+    uint64_t pub;    /* head as last published */
+    uint64_t tail;   /* tail as last read */
     uint32_t mapped; /* windows of the data area mapped in (ring.c) */
 } pf__rw;
 

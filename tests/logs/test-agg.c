@@ -258,8 +258,7 @@ TEST(a_sink_counts_the_clients_of_its_top_paths)
     size_t nw;
     for (int i = 0; i < 6; i++)
         for (int j = 0; j < 4; j++) {
-            lg_agg *dst = top_sink(ks[j], maxes[i % 3],
-                                   i < 3 ? LG_BITS_MAX : 0,
+            lg_agg *dst = top_sink(ks[j], maxes[i % 3], i < 3 ? LG_BITS_MAX : 0,
                                    i + j ? NULL : whole);
             if (i + j == 0) {
                 ASSERT_EQ(lg_agg_finalize(whole), 0);
