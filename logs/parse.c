@@ -205,10 +205,15 @@ void lg_split_request(lg_str req, lg_str *method, lg_str *target,
         te--;
     if (t == te)
         return;
-    /* the protocol is the last word, if it looks like one */
+    /* the protocol is the last word, if it looks like one; most often
+     * it is " HTTP/d.d", found without walking back over it */
     const char *ls = te;
-    while (ls > t && ls[-1] != ' ')
-        ls--;
+    if (te - t > 9 && te[-9] == ' ' && memcmp(te - 8, "HTTP/", 5) == 0 &&
+        isdig(te[-3]) && te[-2] == '.' && isdig(te[-1]))
+        ls = te - 8;
+    else
+        while (ls > t && ls[-1] != ' ')
+            ls--;
     if (ls > t && te - ls >= 5 && memcmp(ls, "HTTP/", 5) == 0) {
         *protocol = mkstr(ls, (size_t)(te - ls));
         te = ls;

@@ -297,6 +297,13 @@ TEST(odd_requests_are_requests_without_method)
          "HTTP/1.1"},
         {"\"GET /old/style\"", "GET", "/old/style", ""},
         {"\"GET /with space/x HTTP/1.1\"", "GET", "/with space/x", "HTTP/1.1"},
+        /* the last word is the protocol only when it is a word */
+        {"\"GET /a HTTP/1 1\"", "GET", "/a HTTP/1 1", ""},
+        {"\"GET /a  HTTP/1.0\"", "GET", "/a", "HTTP/1.0"},
+        {"\"GET /aHTTP/1.1\"", "GET", "/aHTTP/1.1", ""},
+        {"\"GET HTTP/1.1\"", "GET", "HTTP/1.1", ""},
+        {"\"GET /a HTTP/1.x\"", "GET", "/a", "HTTP/1.x"},
+        {"\"GET /a HTTP/2\"", "GET", "/a", "HTTP/2"},
         {"\"\\x03\\x00\\x00/*\\xE0Cookie: mstshash=Administr\"", "", "", ""},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
