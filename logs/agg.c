@@ -522,20 +522,25 @@ int lg__set_unite(lg_set64 *s, const uint64_t *v, size_t n)
     return 0;
 }
 
+/* Room for need values in the array *v of *cap, doubling from first. */
+static int u64_reserve(uint64_t **v, size_t *cap, size_t need, size_t first)
+{
+    if (*cap >= need)
+        return 0;
+    size_t c = *cap ? *cap : first;
+    while (c < need)
+        c *= 2;
+    uint64_t *nv = lg_mem_grow(*v, *cap * sizeof *nv, c * sizeof *nv);
+    if (!nv)
+        return -ENOMEM;
+    *v = nv;
+    *cap = c;
+    return 0;
+}
+
 int lg__agg_pend_reserve(lg_agg *a, size_t n)
 {
-    if (a->pendcap - a->npend >= n)
-        return 0;
-    size_t cap = a->pendcap ? a->pendcap : 4096;
-    while (cap - a->npend < n)
-        cap *= 2;
-    uint64_t *np =
-        lg_mem_grow(a->pend, a->pendcap * sizeof *np, cap * sizeof *np);
-    if (!np)
-        return -ENOMEM;
-    a->pend = np;
-    a->pendcap = cap;
-    return 0;
+    return u64_reserve(&a->pend, &a->pendcap, a->npend + n, 4096);
 }
 
 int lg__agg_unite_pending(lg_agg *a)
@@ -794,15 +799,8 @@ static inline void prefetch_slot(const lg_tab *t, uint64_t h)
 /* Remember a pair first seen in this batch, for the partial. */
 static int new_pair(lg_agg *a, uint64_t v)
 {
-    if (a->nnew == a->newcap) {
-        size_t cap = a->newcap ? a->newcap * 2 : 1024;
-        uint64_t *np =
-            lg_mem_grow(a->newpairs, a->newcap * sizeof *np, cap * sizeof *np);
-        if (!np)
-            return -ENOMEM;
-        a->newpairs = np;
-        a->newcap = cap;
-    }
+    if (u64_reserve(&a->newpairs, &a->newcap, a->nnew + 1, 1024) < 0)
+        return -ENOMEM;
     a->newpairs[a->nnew++] = v;
     return 0;
 }
