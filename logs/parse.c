@@ -164,23 +164,28 @@ static int looks_like_error_log(const char *p, const char *e)
  * an odd run of backslashes (Apache writes \" and \\)? */
 static inline int quote_escaped(const char *open, const char *q)
 {
+    if (q == open || q[-1] != '\\')
+        return 0;
     size_t bs = 0;
     while (q - bs > open && q[-(ptrdiff_t)bs - 1] == '\\')
         bs++;
     return bs & 1;
 }
 
-/* The methods we accept: 1..32 of [A-Z_-], starting with a letter. */
-static int valid_method(const char *s, size_t n)
+/* The method at the start of [p, e): 1..32 of [A-Z_-], starting with a
+ * letter, ended by a space or by e. Returns its end, or NULL when the
+ * first word is not a method. */
+static const char *method_end(const char *p, const char *e)
 {
-    if (n == 0 || n > 32 || s[0] < 'A' || s[0] > 'Z')
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= 'A' && c <= 'Z') || c == '_' || c == '-'))
-            return 0;
-    }
-    return 1;
+    if ((unsigned char)(*p - 'A') >= 26)
+        return NULL;
+    const char *m = p + 1;
+    while (m < e && m - p <= 32 &&
+           ((unsigned char)(*m - 'A') < 26 || *m == '_' || *m == '-'))
+        m++;
+    if (m - p > 32 || (m < e && *m != ' '))
+        return NULL;
+    return m;
 }
 
 void lg_split_request(lg_str req, lg_str *method, lg_str *target,
@@ -190,14 +195,13 @@ void lg_split_request(lg_str req, lg_str *method, lg_str *target,
     const char *p = req.p, *e = req.p + req.n;
     if (req.n == 0)
         return;
-    const char *sp = memchr(p, ' ', req.n);
-    const char *mend = sp ? sp : e;
-    if (!valid_method(p, (size_t)(mend - p)))
+    const char *mend = method_end(p, e);
+    if (!mend)
         return;
     *method = mkstr(p, (size_t)(mend - p));
-    if (!sp)
+    if (mend == e)
         return;
-    const char *t = sp;
+    const char *t = mend;
     while (t < e && *t == ' ')
         t++;
     const char *te = e;
@@ -245,6 +249,18 @@ static int parse_u64(const char *p, const char *e, uint64_t *v)
     }
     *v = x;
     return 0;
+}
+
+/* The end of the run of at most 19 digits at p, its value in *v. */
+static inline const char *digits_end(const char *p, const char *e, uint64_t *v)
+{
+    const char *lim = e - p > 19 ? p + 19 : e;
+    uint64_t x = 0;
+    unsigned d;
+    for (; p < lim && (d = (unsigned char)*p - '0') < 10; p++)
+        x = x * 10 + d;
+    *v = x;
+    return p;
 }
 
 /* A status: exactly three digits, 100..999. */
@@ -426,14 +442,22 @@ static int parse_ncsa(const char *p, const char *e, lg_rec *r)
             return rc;
     }
 
-    /* [10/Oct/2000:13:55:36 -0700] */
+    /* [10/Oct/2000:13:55:36 -0700]: where the ']' most often is, then
+     * (if what is before it is not a time) the first ']' */
     size_t room = (size_t)(e - lb - 1);
-    const char *rb = memchr(lb + 1, ']', room < 32 ? room : 32);
-    if (!rb)
-        return room < 32 ? LG_BAD_TRUNCATED : LG_BAD_TIME;
-    rc = lg_time_parse_clf(lb + 1, (size_t)(rb - lb - 1), &r->ts, &r->tz_off);
-    if (rc < 0)
-        return LG_BAD_TIME;
+    const char *rb = lb + 27;
+    rc = room > 26 && *rb == ']'
+             ? lg_time_parse_clf(lb + 1, 26, &r->ts, &r->tz_off)
+             : -1;
+    if (rc < 0) {
+        rb = memchr(lb + 1, ']', room < 32 ? room : 32);
+        if (!rb)
+            return room < 32 ? LG_BAD_TRUNCATED : LG_BAD_TIME;
+        rc = lg_time_parse_clf(lb + 1, (size_t)(rb - lb - 1), &r->ts,
+                               &r->tz_off);
+        if (rc < 0)
+            return LG_BAD_TIME;
+    }
     if (rc == 1)
         r->flags |= LG_REC_NO_TZ;
 
@@ -462,8 +486,11 @@ static int parse_ncsa(const char *p, const char *e, lg_rec *r)
     if (q == e)
         return LG_BAD_TRUNCATED;
     const char *t = q;
-    while (q < e && *q != ' ')
-        q++;
+    if (e - q > 3 && q[3] == ' ') /* most statuses: three bytes, a space */
+        q += 3;
+    else
+        while (q < e && *q != ' ')
+            q++;
     r->status = parse_status(t, (size_t)(q - t));
     if (r->status < 0) {
         r->status = 0;
@@ -477,10 +504,16 @@ static int parse_ncsa(const char *p, const char *e, lg_rec *r)
         return 0;
     }
     t = q;
-    while (q < e && *q != ' ')
-        q++;
-    if (parse_bytes(t, (size_t)(q - t), r) < 0)
-        return LG_BAD_BYTES;
+    q = digits_end(q, e, &r->bytes);
+    if (q > t && (q == e || *q == ' ')) {
+        r->flags &= ~LG_REC_NO_BYTES;
+    } else { /* "-", or not a number */
+        r->bytes = 0;
+        while (q < e && *q != ' ')
+            q++;
+        if (parse_bytes(t, (size_t)(q - t), r) < 0)
+            return LG_BAD_BYTES;
+    }
 
     if (ncsa_quoted_opt(&q, e, &r->referer, r) == 0)
         ncsa_quoted_opt(&q, e, &r->agent, r);
@@ -636,7 +669,7 @@ static int store_field(const lg_format *f, enum lg_fld fld, const char *p,
         lg_split_request(r->request, &r->method, &r->target, &r->protocol);
         return 0;
     case LG_F_METHOD:
-        r->method = valid_method(p, n) ? mkstr(p, n) : mkstr(NULL, 0);
+        r->method = n && method_end(p, e) == e ? mkstr(p, n) : mkstr(NULL, 0);
         return 0;
     case LG_F_TARGET:
         r->target = opt_str(p, n);

@@ -305,6 +305,15 @@ TEST(odd_requests_are_requests_without_method)
         {"\"GET /a HTTP/1.x\"", "GET", "/a", "HTTP/1.x"},
         {"\"GET /a HTTP/2\"", "GET", "/a", "HTTP/2"},
         {"\"\\x03\\x00\\x00/*\\xE0Cookie: mstshash=Administr\"", "", "", ""},
+        /* a method is 1..32 of [A-Z_-] from a letter, then a space */
+        {"\"ABCDEFGHIJKLMNOPQRSTUVWXYZ_-ABCD /a\"",
+         "ABCDEFGHIJKLMNOPQRSTUVWXYZ_-ABCD", "/a", ""},
+        {"\"ABCDEFGHIJKLMNOPQRSTUVWXYZ_-ABCDE /a\"", "", "", ""},
+        {"\"GE1T /a\"", "", "", ""},
+        {"\"get /a\"", "", "", ""},
+        {"\"-GET /a\"", "", "", ""},
+        {"\"M-SEARCH * HTTP/1.1\"", "M-SEARCH", "*", "HTTP/1.1"},
+        {"\"GET\t/a\"", "", "", ""},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char line[512];
@@ -322,6 +331,69 @@ TEST(odd_requests_are_requests_without_method)
         ASSERT_LGSTR(r.protocol, cases[i].proto);
         free(k);
     }
+}
+
+/* The status and bytes fields after a request, each way they can end. */
+TEST(status_and_bytes_end_at_a_space_or_the_line_end)
+{
+    static const struct {
+        const char *tail;
+        int rc;
+        uint64_t bytes;
+        int no_bytes;
+    } cases[] = {
+        {"200 0", LG_OK, 0, 0},
+        {"200 1234 \"-\" \"-\"", LG_OK, 1234, 0},
+        {"200   77   \"-\" \"-\"", LG_OK, 77, 0},
+        {"200 1234567890123456789", LG_OK, 1234567890123456789u, 0},
+        {"200 12345678901234567890", LG_BAD_BYTES, 0, 0},
+        {"200 12x \"-\"", LG_BAD_BYTES, 0, 0},
+        {"200 -12", LG_BAD_BYTES, 0, 0},
+        {"200 - \"-\" \"-\"", LG_OK, 0, 1},
+        {"200", LG_OK, 0, 1},
+        {"304 5", LG_OK, 5, 0},
+        {"20 5", LG_BAD_STATUS, 0, 0},
+        {"2 0 5", LG_BAD_STATUS, 0, 0},
+        {"20x 5", LG_BAD_STATUS, 0, 0},
+        {"2000 5", LG_BAD_STATUS, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char line[256];
+        snprintf(line, sizeof line,
+                 "1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] \"GET / HTTP/1.0\" "
+                 "%s",
+                 cases[i].tail);
+        lg_rec r;
+        char *k;
+        int rc = parse_exact(lg_format_builtin("combined"), line, &r, &k);
+        free(k);
+        ASSERT_EQ(rc, cases[i].rc);
+        if (rc != LG_OK)
+            continue;
+        ASSERT_UEQ(r.bytes, cases[i].bytes);
+        ASSERT_EQ((r.flags & LG_REC_NO_BYTES) != 0, cases[i].no_bytes);
+    }
+}
+
+/* A ']' where a zoned time ends does not hide an earlier one. */
+TEST(time_ends_at_the_first_bracket)
+{
+    lg_rec r;
+    char *k;
+    ASSERT_EQ(parse_exact(lg_format_builtin("combined"),
+                          "1.2.3.4 - - [10/Oct/2000:13:55:36] ab] \"GET / "
+                          "HTTP/1.0\" 200 1",
+                          &r, &k),
+              LG_OK);
+    ASSERT(r.flags & LG_REC_NO_TZ);
+    ASSERT_LGSTR(r.vhost, "ab]");
+    free(k);
+    ASSERT_EQ(reason("1.2.3.4 - - [10/Oct/2000:13:55:3] -0700] \"GET / "
+                     "HTTP/1.0\" 200 1"),
+              LG_BAD_TIME);
+    ASSERT_EQ(reason("1.2.3.4 - - [10/Oct/2000:13:55:36 -07] \"GET / "
+                     "HTTP/1.0\" 200 1"),
+              LG_BAD_TIME);
 }
 
 TEST(dash_bytes_and_salvaged_truncated_agent)
