@@ -122,8 +122,10 @@ static inline uint64_t rd32(const unsigned char *p)
 }
 
 /* A wyhash-style hash.  Keys over 32 bytes (paths, referrers, user
- * agents) go 32 bytes a round in two independent multiply chains. */
-uint64_t lg_hash(const void *key, size_t len)
+ * agents) go 32 bytes a round in two independent multiply chains.
+ * Inlined where each line's keys are hashed. */
+static inline __attribute__((always_inline)) uint64_t hash(const void *key,
+                                                           size_t len)
 {
     static const uint64_t s0 = 0xa0761d6478bd642fULL,
                           s1 = 0xe7037ed1a0b428dbULL,
@@ -165,6 +167,11 @@ uint64_t lg_hash(const void *key, size_t len)
     return mix(s1 ^ len, mix(a ^ s1, b ^ seed) ^ s2);
 }
 
+uint64_t lg_hash(const void *key, size_t len)
+{
+    return hash(key, len);
+}
+
 /* ---- tables ---------------------------------------------------------------
  */
 
@@ -183,7 +190,7 @@ static int tab_init(lg_tab *t, int sink)
     t->arena = calloc(1, sizeof *t->arena);
     if (!(t->slots || t->index) || !t->arena)
         return -ENOMEM;
-    t->last_id = UINT32_MAX;
+    memset(t->recent, 0xff, sizeof t->recent);
     return 0;
 }
 
@@ -211,7 +218,7 @@ static void tab_clear(lg_tab *t)
     if (t->ntouched)
         memset(t->tbits, 0, t->cap / 64 * sizeof *t->tbits);
     t->n = t->ntouched = t->sent = 0;
-    t->last_id = UINT32_MAX;
+    memset(t->recent, 0xff, sizeof t->recent);
     arena_reset(t->arena);
 }
 
@@ -347,8 +354,8 @@ static inline lg_slot *tab_find(const lg_tab *t, const char *key, size_t n,
 
 /* Add key at the empty slot s: its new id, or -ENOMEM.  Keeps the table
  * at most half full, so probes stay short (slots may move). */
-static long tab_insert(lg_tab *t, lg_slot *s, const char *key, size_t n,
-                       uint64_t h)
+static __attribute__((noinline)) long
+tab_insert(lg_tab *t, lg_slot *s, const char *key, size_t n, uint64_t h)
 {
     long id = new_ent(t, key, n, h);
     if (id < 0)
@@ -575,7 +582,7 @@ static lg_agg *agg_new(size_t nfiles, unsigned tabs_on, int track_pairs,
     if (set_init(&a->pairs, 1024) < 0)
         goto fail;
     a->first_ts = a->last_ts = LG_NO_TIME;
-    a->last_hour = a->last_day = INT64_MIN;
+    a->hour_lo = a->day_lo = INT64_MIN;
     a->file_lo = UINT32_MAX;
     return a;
 fail:
@@ -672,7 +679,7 @@ void lg_agg_forget(lg_agg *a)
     a->pairs.n = 0;
     batch_clear(a);
     a->seq = 0;
-    a->last_hour = a->last_day = INT64_MIN;
+    a->hour_lo = a->day_lo = INT64_MIN;
 }
 
 /* Count one hit of slot s of table t. */
@@ -697,8 +704,8 @@ size_t lg__tab_take_touched(lg_tab *t)
 }
 
 /* Find or add key (hash h) in t and count one hit; its id or -1. */
-static inline long bump(lg_tab *t, const char *p, size_t n, uint64_t h,
-                        uint64_t bytes)
+static inline __attribute__((always_inline)) long
+bump(lg_tab *t, const char *p, size_t n, uint64_t h, uint64_t bytes)
 {
     lg_slot *s = tab_find(t, p, n, h);
     if (!s->idp1) {
@@ -711,22 +718,38 @@ static inline long bump(lg_tab *t, const char *p, size_t n, uint64_t h,
     return (long)s->idp1 - 1;
 }
 
-/* bump for tables whose keys repeat from line to line (methods,
- * protocols, virtual hosts): the last key is checked first. */
-static inline long bump_repeat(lg_tab *t, const char *p, size_t n,
-                               uint64_t bytes)
+/* bump_repeat's way when the key is not among the recent ones: it takes
+ * recent[j], the first free place or the last. */
+static __attribute__((noinline)) long
+bump_recent_miss(lg_tab *t, const char *p, size_t n, uint64_t bytes, int j)
 {
-    if (t->last_id != UINT32_MAX) {
-        lg_slot *s = lg_tab_slot(t, t->last_id);
+    long id = bump(t, p, n, hash(p, n), bytes);
+    if (id >= 0)
+        t->recent[j < LG_RECENT ? j : LG_RECENT - 1] = (uint32_t)id;
+    return id;
+}
+
+/* bump for tables with few keys that repeat from line to line (methods,
+ * protocols, virtual hosts): the recent keys are checked first, and one
+ * found moves a place forward, so that the commonest end up in front. */
+static inline __attribute__((always_inline)) long
+bump_repeat(lg_tab *t, const char *p, size_t n, uint64_t bytes)
+{
+    uint32_t *v = t->recent;
+    int j = 0;
+    for (; j < LG_RECENT && v[j] != UINT32_MAX; j++) {
+        lg_slot *s = lg_tab_slot(t, v[j]);
         if (slot_eq(s, p, n)) {
+            uint32_t id = v[j];
             count(t, s, bytes);
-            return t->last_id;
+            if (j > 0) {
+                v[j] = v[j - 1];
+                v[j - 1] = id;
+            }
+            return id;
         }
     }
-    long id = bump(t, p, n, lg_hash(p, n), bytes);
-    if (id >= 0)
-        t->last_id = (uint32_t)id;
-    return id;
+    return bump_recent_miss(t, p, n, bytes, j);
 }
 
 static inline int64_t floordiv(int64_t a, int64_t b)
@@ -735,19 +758,22 @@ static inline int64_t floordiv(int64_t a, int64_t b)
     return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
-/* Count one hit in the HOURS or DAYS bucket, with a one-entry cache. */
-static inline int bump_bucket(lg_tab *t, int64_t bucket, int64_t *last,
-                              uint32_t *last_ix, uint64_t bytes)
+/* Count one hit in the HOURS or DAYS bucket of the local time `local`,
+ * buckets `width` seconds wide. *lo and *ix cache the last bucket: its
+ * first second and its id; no division while the time stays in it. */
+static inline int bump_bucket(lg_tab *t, int64_t local, int64_t width,
+                              int64_t *lo, uint32_t *ix, uint64_t bytes)
 {
-    if (bucket != *last) {
-        long ix = lg_tab_upsert(t, &bucket, sizeof bucket,
+    if ((uint64_t)local - (uint64_t)*lo >= (uint64_t)width) {
+        int64_t bucket = floordiv(local, width);
+        long id = lg_tab_upsert(t, &bucket, sizeof bucket,
                                 lg_hash(&bucket, sizeof bucket));
-        if (ix < 0)
+        if (id < 0)
             return -ENOMEM;
-        *last = bucket;
-        *last_ix = (uint32_t)ix;
+        *lo = bucket * width;
+        *ix = (uint32_t)id;
     }
-    count(t, lg_tab_slot(t, *last_ix), bytes);
+    count(t, lg_tab_slot(t, *ix), bytes);
     return 0;
 }
 
@@ -780,12 +806,12 @@ static inline int count_scalars(lg_agg *a, const lg_rec *r, uint32_t file)
         }
         int64_t local = r->ts + r->tz_off;
         if (ON(a, LG_TAB_HOURS) &&
-            bump_bucket(&a->tab[LG_TAB_HOURS], floordiv(local, 3600),
-                        &a->last_hour, &a->last_hour_ix, by) < 0)
+            bump_bucket(&a->tab[LG_TAB_HOURS], local, 3600, &a->hour_lo,
+                        &a->hour_ix, by) < 0)
             return -ENOMEM;
         if (ON(a, LG_TAB_DAYS) &&
-            bump_bucket(&a->tab[LG_TAB_DAYS], floordiv(local, 86400),
-                        &a->last_day, &a->last_day_ix, by) < 0)
+            bump_bucket(&a->tab[LG_TAB_DAYS], local, 86400, &a->day_lo,
+                        &a->day_ix, by) < 0)
             return -ENOMEM;
     }
     return 0;
@@ -821,19 +847,19 @@ static inline void stage_hash(blk *b, int i)
 {
     const lg_rec *q = &b->r[i];
     if (q->client.n) {
-        b->hc[i] = lg_hash(q->client.p, q->client.n);
+        b->hc[i] = hash(q->client.p, q->client.n);
         prefetch_slot(b->tc, b->hc[i]);
     }
     if (b->paths && b->path[i].n) {
-        b->hp[i] = lg_hash(b->path[i].p, b->path[i].n);
+        b->hp[i] = hash(b->path[i].p, b->path[i].n);
         prefetch_slot(b->tp, b->hp[i]);
     }
     if (b->refs && q->referer.n) {
-        b->hr[i] = lg_hash(q->referer.p, q->referer.n);
+        b->hr[i] = hash(q->referer.p, q->referer.n);
         prefetch_slot(b->tr, b->hr[i]);
     }
     if (b->agents && q->agent.n) {
-        b->hg[i] = lg_hash(q->agent.p, q->agent.n);
+        b->hg[i] = hash(q->agent.p, q->agent.n);
         prefetch_slot(b->tg, b->hg[i]);
     }
 }

@@ -102,6 +102,8 @@ _Static_assert(sizeof(lg_slot) == 64, "a slot is one cache line");
 
 typedef struct lg_arena lg_arena;
 
+#define LG_RECENT 4
+
 typedef struct lg_tab {
     lg_slot *slots;
     size_t mask;       /* slots - 1 */
@@ -112,8 +114,10 @@ typedef struct lg_tab {
     size_t n, cap;     /* ids, and room in ents/pos/touched */
     size_t ntouched;   /* bits set in tbits */
     size_t sent;       /* ids [0, sent) are known to the sink */
-    uint32_t last_id;  /* one-entry cache of the last key, or UINT32_MAX */
-    lg_arena *arena;   /* the keys */
+    /* ids of a few keys seen lately, the likeliest first; UINT32_MAX for
+     * none (bump_repeat's cache, for tables with few keys) */
+    uint32_t recent[LG_RECENT];
+    lg_arena *arena; /* the keys */
     /* sink: merged counts by id, dense and small (16 bytes an id), so a
      * merge's random adds stay in cache; cnt_n ids */
     lg_status_cnt *cnt;
@@ -196,8 +200,10 @@ typedef struct lg_agg {
     lg_feed **feeds;
     size_t nfeeds;
     /* lookup caches for the hot path */
-    int64_t last_hour, last_day;
-    uint32_t last_hour_ix, last_day_ix;
+    /* the hour and day last counted: first second (INT64_MIN for none)
+     * and id */
+    int64_t hour_lo, day_lo;
+    uint32_t hour_ix, day_ix;
 } lg_agg;
 
 /* Make an empty aggregate for nfiles inputs filling the tables in

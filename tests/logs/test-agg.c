@@ -116,6 +116,68 @@ TEST(counts_one_aggregate_exactly)
     lg_agg_free(a);
 }
 
+/* The few-key tables (methods: more of them than the recent-key cache
+ * holds) and the hour and day buckets, with times going back and forth
+ * across bucket edges and before 1970, counted against a plain tally. */
+TEST(recent_keys_and_time_buckets_count_every_hit)
+{
+    static const char *const methods[] = {"GET",    "POST",  "HEAD",
+                                          "DELETE", "PATCH", "OPTIONS"};
+    static const int64_t times[] = {-86401, -3601, -3600, -1,   0,     3599,
+                                    3600,   86399, 86400, -1,   7200,  -3600,
+                                    86400,  0,     90000, 3599, -86400};
+    enum {
+        NM = 6,
+        NT = sizeof times / sizeof times[0],
+        N = 600
+    };
+    uint64_t mhits[NM] = {0};
+    lg_agg *a = lg_agg_new(1, ALL_TABS, 1);
+    for (int i = 0; i < N; i++) {
+        lg_rec r;
+        memset(&r, 0, sizeof r);
+        r.client = S("10.0.0.1");
+        r.target = S("/");
+        /* runs of one method, then a stride through all of them */
+        int m = i < 200 ? (i / 7) % NM : (i * 5) % NM;
+        mhits[m]++;
+        r.method = S(methods[m]);
+        r.protocol = S(i % 3 ? "HTTP/1.1" : "HTTP/2.0");
+        r.status = 200;
+        r.ts = times[i % NT];
+        ASSERT_EQ(lg_agg_add(a, &r, r.target, 0), 0);
+    }
+    lg_agg_finalize(a);
+    size_t n;
+    const lg_ent **v = lg_agg_sorted(a, LG_TAB_METHODS, &n);
+    ASSERT_UEQ(n, NM);
+    for (size_t i = 0; i < n; i++)
+        for (int m = 0; m < NM; m++)
+            if (v[i]->klen == strlen(methods[m]) &&
+                memcmp(v[i]->key, methods[m], v[i]->klen) == 0)
+                ASSERT_UEQ(v[i]->hits, mhits[m]);
+    free(v);
+    static const int64_t width[2] = {3600, 86400};
+    for (int w = 0; w < 2; w++) {
+        v = lg_agg_sorted(a, w ? LG_TAB_DAYS : LG_TAB_HOURS, &n);
+        uint64_t total = 0;
+        for (size_t i = 0; i < n; i++) {
+            uint64_t want = 0;
+            for (int k = 0; k < N; k++) {
+                int64_t t = times[k % NT], b = t / width[w];
+                if (t % width[w] < 0)
+                    b--;
+                want += b == lg_ent_bucket(v[i]);
+            }
+            ASSERT_UEQ(v[i]->hits, want);
+            total += v[i]->hits;
+        }
+        ASSERT_UEQ(total, N);
+        free(v);
+    }
+    lg_agg_free(a);
+}
+
 /* Counts made in the slots reach the entries however often they are
  * folded (ranking folds), and counts made after a fold are not lost. */
 TEST(counting_after_a_ranking_keeps_every_hit)
