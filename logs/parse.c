@@ -188,8 +188,8 @@ static const char *method_end(const char *p, const char *e)
     return m;
 }
 
-void lg_split_request(lg_str req, lg_str *method, lg_str *target,
-                      lg_str *protocol)
+static inline __attribute__((always_inline)) void
+split_request(lg_str req, lg_str *method, lg_str *target, lg_str *protocol)
 {
     *method = *target = *protocol = mkstr(NULL, 0);
     const char *p = req.p, *e = req.p + req.n;
@@ -225,6 +225,12 @@ void lg_split_request(lg_str req, lg_str *method, lg_str *target,
             te--;
     }
     *target = mkstr(t, (size_t)(te - t));
+}
+
+void lg_split_request(lg_str req, lg_str *method, lg_str *target,
+                      lg_str *protocol)
+{
+    split_request(req, method, target, protocol);
 }
 
 static inline const char *skip_spaces(const char *q, const char *e)
@@ -369,8 +375,8 @@ static int ncsa_prefix(const char *p, const char *lb, lg_rec *r)
 /* Read an optional quoted referer or agent at *qp into *dst. Returns 1
  * when the line ended inside the field (salvaged), 0 otherwise; 2 when
  * the next thing is not a quoted field (the rest is then ignored). */
-static int ncsa_quoted_opt(const char **qp, const char *e, lg_str *dst,
-                           lg_rec *r)
+static inline __attribute__((always_inline)) int
+ncsa_quoted_opt(const char **qp, const char *e, lg_str *dst, lg_rec *r)
 {
     const char *q = skip_spaces(*qp, e);
     if (q == e || *q != '"')
@@ -480,7 +486,7 @@ static int parse_ncsa(const char *p, const char *e, lg_rec *r)
     if (!cq)
         return LG_BAD_REQUEST;
     r->request = mkstr(q + 1, (size_t)(cq - q - 1));
-    lg_split_request(r->request, &r->method, &r->target, &r->protocol);
+    split_request(r->request, &r->method, &r->target, &r->protocol);
 
     q = skip_spaces(cq + 1, e);
     if (q == e)

@@ -137,37 +137,30 @@ static int zone_hhmm(const char *s, int32_t *off)
 
 /* The last "dd/Mon/yyyy:hh" and " +hhmm" converted by this thread, as
  * loaded by clf_hour_key, and their time: one compare for the next line of
- * the same hour, which is most lines of a busy log. */
-static _Thread_local uint64_t clf_hkey[3];
-static _Thread_local int clf_hvalid;
-static _Thread_local int64_t clf_hbase; /* UTC of hh:00:00 */
-static _Thread_local int32_t clf_hzone;
+ * the same hour, which is most lines of a busy log. (This code is linked
+ * into programs, never loaded at run time: the fast TLS model holds.) */
+#define CLF_TLS _Thread_local __attribute__((tls_model("initial-exec")))
+static CLF_TLS uint64_t clf_hkey[3];
+static CLF_TLS int clf_hvalid;
+static CLF_TLS int64_t clf_hbase; /* UTC of hh:00:00 */
+static CLF_TLS int32_t clf_hzone;
 
 static void clf_hour_key(const char *s, uint64_t k[3])
 {
-    k[2] = 0;
     memcpy(&k[0], s, 8);      /* "10/Oct/2" */
     memcpy(&k[1], s + 6, 8);  /* "/2000:13" */
-    memcpy(&k[2], s + 20, 6); /* " -0700" */
+    memcpy(&k[2], s + 18, 8); /* "36 -0700", then the seconds dropped */
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    k[2] <<= 16;
+#else
+    k[2] >>= 16;
+#endif
 }
 
-int lg_time_parse_clf(const char *s, size_t n, int64_t *ts, int32_t *off)
+/* lg_time_parse_clf for a time not in the last hour seen. */
+static __attribute__((noinline)) int clf_parse(const char *s, size_t n,
+                                               int64_t *ts, int32_t *off)
 {
-    /* 10/Oct/2000:13:55:36 -0700
-     * 0         1         2
-     * 012345678901234567890123456 */
-    if (n == 26 && clf_hvalid && s[14] == ':' && s[17] == ':') {
-        uint64_t k[3];
-        clf_hour_key(s, k);
-        if (k[0] == clf_hkey[0] && k[1] == clf_hkey[1] && k[2] == clf_hkey[2]) {
-            int mi = dig2(s + 15), sec = dig2(s + 18);
-            if (mi < 0 || sec < 0 || mi > 59 || sec > 60)
-                return -1;
-            *ts = clf_hbase + mi * 60 + sec;
-            *off = clf_hzone;
-            return 0;
-        }
-    }
     if (n < 20)
         return -1;
     int64_t days = clf_date(s);
@@ -198,6 +191,26 @@ int lg_time_parse_clf(const char *s, size_t n, int64_t *ts, int32_t *off)
     *ts = local - z;
     *off = z;
     return rc;
+}
+
+int lg_time_parse_clf(const char *s, size_t n, int64_t *ts, int32_t *off)
+{
+    /* 10/Oct/2000:13:55:36 -0700
+     * 0         1         2
+     * 012345678901234567890123456 */
+    if (n == 26 && clf_hvalid && s[14] == ':' && s[17] == ':') {
+        uint64_t k[3];
+        clf_hour_key(s, k);
+        if (k[0] == clf_hkey[0] && k[1] == clf_hkey[1] && k[2] == clf_hkey[2]) {
+            int mi = dig2(s + 15), sec = dig2(s + 18);
+            if (mi < 0 || sec < 0 || mi > 59 || sec > 60)
+                return -1;
+            *ts = clf_hbase + mi * 60 + sec;
+            *off = clf_hzone;
+            return 0;
+        }
+    }
+    return clf_parse(s, n, ts, off);
 }
 
 /* Read exactly `w` digits at s[*i] into *v. */
