@@ -148,6 +148,23 @@ void lg_mem_free(void *p, size_t n)
 
 #endif
 
+#if !SYSTEM_MEM
+/* Grow a mapped block (of s >= HUGE bytes) to ws bytes by moving its pages
+ * to the head of a new region rather than copying them: no copy, and no
+ * fresh pages touched for it. NULL when the kernel would not. */
+static void *grow_mapped(void *p, size_t s, size_t ws)
+{
+    char *q = map_huge(ws);
+    if (!q)
+        return NULL;
+    if (mremap(p, s, s, MREMAP_MAYMOVE | MREMAP_FIXED, q) == MAP_FAILED) {
+        munmap(q, ws);
+        return NULL;
+    }
+    return q;
+}
+#endif
+
 void *lg_mem_grow(void *p, size_t n, size_t want)
 {
     if (want <= n)
@@ -155,6 +172,13 @@ void *lg_mem_grow(void *p, size_t n, size_t want)
     /* a pool block is zero past what its user wrote */
     if (!SYSTEM_MEM && p && lg_mem_size(want) == lg_mem_size(n))
         return p;
+#if !SYSTEM_MEM
+    if (p && lg_mem_size(n) >= HUGE && lg_mem_size(want)) {
+        void *q = grow_mapped(p, lg_mem_size(n), lg_mem_size(want));
+        if (q)
+            return q;
+    }
+#endif
     void *q = lg_mem_alloc(want);
     if (!q)
         return NULL;

@@ -73,6 +73,29 @@ TEST(growing_keeps_the_head_and_zeroes_the_rest)
     lg_mem_free(p, n);
 }
 
+/* A block of huge pages grows by moving its pages: every byte written
+ * stays and the rest is zero. */
+TEST(growing_a_big_block_keeps_every_byte)
+{
+    size_t n = (4u << 20) + 12345;
+    unsigned char *p = lg_mem_alloc(n);
+    ASSERT(p != NULL);
+    for (size_t i = 0; i < n; i++)
+        p[i] = (unsigned char)(i % 251 + 1);
+    static const size_t steps[] = {(9u << 20) + 1, 33u << 20};
+    for (size_t k = 0; k < sizeof steps / sizeof steps[0]; k++) {
+        size_t want = steps[k];
+        p = lg_mem_grow(p, n, want);
+        ASSERT(p != NULL);
+        for (size_t i = 0; i < (4u << 20) + 12345; i++)
+            if (p[i] != (unsigned char)(i % 251 + 1))
+                FAIL("byte %zu lost growing to %zu", i, want);
+        ASSERT(all_zero(p + (4u << 20) + 12345, want - (4u << 20) - 12345));
+        n = want;
+    }
+    lg_mem_free(p, n);
+}
+
 /* Many blocks of many sizes, live at once, each filled with its own
  * byte: none may overlap another. */
 TEST(live_blocks_never_overlap)
