@@ -199,9 +199,8 @@ typedef struct lg_agg {
     /* receiving side: the feeds seen, by feed number */
     lg_feed **feeds;
     size_t nfeeds;
-    /* lookup caches for the hot path */
-    /* the hour and day last counted: first second (INT64_MIN for none)
-     * and id */
+    /* lookup caches for the hot path: the hour and day last counted,
+     * their first second (INT64_MIN for none) and id */
     int64_t hour_lo, day_lo;
     uint32_t hour_ix, day_ix;
 } lg_agg;
