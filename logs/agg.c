@@ -222,25 +222,109 @@ static void tab_clear(lg_tab *t)
     arena_reset(t->arena);
 }
 
+/* ---- doubling a table in place ------------------------------------------
+ *
+ * The tables and sets are open-addressing arrays probed linearly from
+ * hash & mask.  They double in place: the array grows by lg_mem_grow (a
+ * big one by moving its pages, so only the new half is fresh memory, and
+ * a fresh page is dear where faults are: mem.h), then each entry moves to
+ * its place under the new mask, in one pass in order.  Let `head` be the
+ * first empty slot.  Past it no entry has wrapped: each sits at or after
+ * its home, with no empty slot between, and its new home is that old home
+ * or the same slot in the new half.  Taken in order, an entry lands at or
+ * before its old slot (every slot on the way already taken and placed),
+ * or in the new half, or past the new end in the slots before `head`:
+ * never on a slot still to be taken, so no run is broken.  The entries
+ * before `head` may have wrapped from the end, so they are set aside
+ * first and put back last.
+ */
+
+typedef struct grow_spec {
+    size_t esize;                                   /* bytes a slot */
+    int (*used)(const void *e);                     /* a slot holds an entry */
+    uint64_t (*hash)(const void *e);                /* its hash */
+    void (*moved)(void *arg, size_t id, size_t at); /* or NULL */
+    size_t (*id)(const void *e);                    /* passed to moved */
+} grow_spec;
+
+/* Put entry e (a copy, not in the array) at its place under nmask. */
+static inline __attribute__((always_inline)) void
+grow_place(char *a, size_t nmask, const void *e, const grow_spec *g, void *arg)
+{
+    size_t j = (size_t)g->hash(e) & nmask;
+    while (g->used(a + j * g->esize))
+        j = (j + 1) & nmask;
+    memcpy(a + j * g->esize, e, g->esize);
+    if (g->moved)
+        g->moved(arg, g->id(e), j);
+}
+
+/* Double the array *slots of n slots (of at most 64 bytes; the array at
+ * most 3/4 full); -ENOMEM, with the table as it was. */
+static inline __attribute__((always_inline)) int
+grow_in_place(void **slots, size_t n, const grow_spec *g, void *arg)
+{
+    const size_t es = g->esize, nmask = 2 * n - 1;
+    char *a = *slots, tmp[64], spare[16 * 64];
+    size_t head = 0;
+    while (g->used(a + head * es))
+        head++;
+    char *stash = head * es <= sizeof spare ? spare : malloc(head * es);
+    if (!stash)
+        return -ENOMEM;
+    a = lg_mem_grow(a, n * es, 2 * n * es);
+    if (!a) {
+        if (stash != spare)
+            free(stash);
+        return -ENOMEM;
+    }
+    *slots = a;
+    memcpy(stash, a, head * es);
+    memset(a, 0, head * es);
+    for (size_t i = head + 1; i < n; i++) {
+        char *e = a + i * es;
+        if (!g->used(e))
+            continue;
+        memcpy(tmp, e, es);
+        memset(e, 0, es);
+        grow_place(a, nmask, tmp, g, arg);
+    }
+    for (size_t k = 0; k < head; k++)
+        grow_place(a, nmask, stash + k * es, g, arg);
+    if (stash != spare)
+        free(stash);
+    return 0;
+}
+
+static int slot_used(const void *e)
+{
+    return ((const lg_slot *)e)->idp1 != 0;
+}
+
+static uint64_t slot_hash(const void *e)
+{
+    return ((const lg_slot *)e)->hash;
+}
+
+static size_t slot_id(const void *e)
+{
+    return ((const lg_slot *)e)->idp1 - 1;
+}
+
+static void slot_moved(void *arg, size_t id, size_t at)
+{
+    ((lg_tab *)arg)->pos[id] = (uint32_t)at;
+}
+
 static int tab_grow(lg_tab *t)
 {
-    size_t nslots = (t->mask + 1) * 2, nmask = nslots - 1;
-    lg_slot *ns = lg_mem_alloc(nslots * sizeof *ns);
-    if (!ns)
+    static const grow_spec g = {sizeof(lg_slot), slot_used, slot_hash,
+                                slot_moved, slot_id};
+    void *s = t->slots;
+    if (grow_in_place(&s, t->mask + 1, &g, t) < 0)
         return -ENOMEM;
-    for (size_t i = 0; i <= t->mask; i++) {
-        const lg_slot *s = &t->slots[i];
-        if (!s->idp1)
-            continue;
-        size_t j = (size_t)s->hash & nmask;
-        while (ns[j].idp1)
-            j = (j + 1) & nmask;
-        ns[j] = *s;
-        t->pos[s->idp1 - 1] = (uint32_t)j;
-    }
-    lg_mem_free(t->slots, (t->mask + 1) * sizeof *t->slots);
-    t->slots = ns;
-    t->mask = nmask;
+    t->slots = s;
+    t->mask = t->mask * 2 + 1;
     return 0;
 }
 
@@ -478,24 +562,25 @@ static int set_init(lg_set64 *s, size_t slots)
     return s->slots ? 0 : -ENOMEM;
 }
 
+static int value_used(const void *e)
+{
+    return *(const uint64_t *)e != 0;
+}
+
+static uint64_t value_hash(const void *e)
+{
+    return lg_hash64(*(const uint64_t *)e);
+}
+
 static int set_grow(lg_set64 *s)
 {
-    size_t nslots = (s->mask + 1) * 2;
-    uint64_t *ns = lg_mem_alloc(nslots * sizeof *ns);
-    if (!ns)
+    static const grow_spec g = {sizeof(uint64_t), value_used, value_hash, NULL,
+                                NULL};
+    void *v = s->slots;
+    if (grow_in_place(&v, s->mask + 1, &g, NULL) < 0)
         return -ENOMEM;
-    for (size_t i = 0; i <= s->mask; i++) {
-        uint64_t v = s->slots[i];
-        if (!v)
-            continue;
-        size_t j = (size_t)lg_hash64(v) & (nslots - 1);
-        while (ns[j])
-            j = (j + 1) & (nslots - 1);
-        ns[j] = v;
-    }
-    lg_mem_free(s->slots, (s->mask + 1) * sizeof *s->slots);
-    s->slots = ns;
-    s->mask = nslots - 1;
+    s->slots = v;
+    s->mask = s->mask * 2 + 1;
     return 0;
 }
 

@@ -454,6 +454,83 @@ TEST(many_distinct_keys_grow_the_tables)
     lg_agg_free(a);
 }
 
+/* Tables and sets double in place (agg.c), and the hard entries are those
+ * whose home is the last slot: they wrap to the head of the array, and
+ * on doubling some stay near the old end while others go to the new one.
+ * For each size 2^b from 64 to 65,536 slots, keys and values are picked
+ * whose home is the last slot, half of them moving to the new end on the
+ * next doubling; then ordinary ones grow the table through every size.
+ * Each must still be found once, and each id's slot must hold that id. */
+static int ends_at(uint64_t h, int b, int high)
+{
+    uint64_t m = ((uint64_t)1 << (b + 1)) - 1;
+    return (h & m) == (((uint64_t)high << b) | (m >> 1));
+}
+
+TEST(tables_and_sets_grow_in_place_keeping_wrapped_entries)
+{
+    enum {
+        EACH = 3,
+        BITS = 11, /* b = 6 .. 16 */
+        WRAPPED = BITS * 2 * EACH,
+        PLAIN = 150000
+    };
+    lg_agg *a = lg_agg_new(1, ALL_TABS, 1);
+    lg_tab *t = &a->tab[LG_TAB_CLIENTS];
+    static uint64_t vw[WRAPPED];
+    static char kw[WRAPPED][24];
+    int nv = 0, nk = 0;
+    /* values above 2^63, apart from the plain ones */
+    uint64_t v = (uint64_t)1 << 63;
+    unsigned i = 0;
+    for (int b = 6; b < 6 + BITS; b++)
+        for (int high = 0; high < 2; high++)
+            for (int e = 0; e < EACH; e++) {
+                while (!ends_at(lg_hash64(v), b, high))
+                    v++;
+                vw[nv++] = v++;
+                for (;; i++) {
+                    snprintf(kw[nk], sizeof kw[nk], "w%u", i);
+                    if (ends_at(lg_hash(kw[nk], strlen(kw[nk])), b, high))
+                        break;
+                }
+                nk++, i++;
+            }
+    for (int w = 0; w < WRAPPED; w++) {
+        ASSERT_EQ(lg_set_add(&a->pairs, vw[w], lg_hash64(vw[w])), 1);
+        ASSERT(lg_tab_upsert(t, kw[w], strlen(kw[w]),
+                             lg_hash(kw[w], strlen(kw[w]))) >= 0);
+    }
+    char k[24];
+    for (int p = 0; p < PLAIN; p++) {
+        uint64_t pv = (uint64_t)p + 1;
+        ASSERT_EQ(lg_set_add(&a->pairs, pv, lg_hash64(pv)), 1);
+        snprintf(k, sizeof k, "k%d", p);
+        ASSERT(lg_tab_upsert(t, k, strlen(k), lg_hash(k, strlen(k))) >= 0);
+    }
+    ASSERT_UEQ(a->pairs.n, PLAIN + WRAPPED);
+    ASSERT_UEQ(t->n, PLAIN + WRAPPED);
+    ASSERT(a->pairs.mask + 1 >= ((size_t)2 << (6 + BITS)));
+    for (int w = 0; w < WRAPPED; w++) {
+        ASSERT_EQ(lg_set_add(&a->pairs, vw[w], lg_hash64(vw[w])), 0);
+        long id = lg_tab_upsert(t, kw[w], strlen(kw[w]),
+                                lg_hash(kw[w], strlen(kw[w])));
+        ASSERT(id >= 0 && (size_t)id == (size_t)w);
+        ASSERT_UEQ(lg_tab_slot(t, (uint32_t)id)->idp1, (uint64_t)id + 1);
+    }
+    for (int p = 0; p < PLAIN; p++) {
+        uint64_t pv = (uint64_t)p + 1;
+        ASSERT_EQ(lg_set_add(&a->pairs, pv, lg_hash64(pv)), 0);
+        snprintf(k, sizeof k, "k%d", p);
+        long id = lg_tab_upsert(t, k, strlen(k), lg_hash(k, strlen(k)));
+        ASSERT(id == WRAPPED + p);
+        ASSERT_UEQ(lg_tab_slot(t, (uint32_t)id)->idp1, (uint64_t)id + 1);
+    }
+    ASSERT_UEQ(a->pairs.n, PLAIN + WRAPPED);
+    ASSERT_UEQ(t->n, PLAIN + WRAPPED);
+    lg_agg_free(a);
+}
+
 /* A parse worker keeps one aggregate for every batch: serialise, mark
  * sent, count the next batch.  Its partials name known keys by id, and
  * must merge to the whole; a second worker (another feed) interleaves; a
