@@ -239,6 +239,9 @@ static int filter_wanted(const lg_filter_opts *o)
            o->n_exclude || o->exclude_static || o->n_clients;
 }
 
+_Static_assert(LG_DATA_CHUNK + 4096 <= LG_RING_BYTES / 2,
+               "a stdin chunk goes whole through a queue");
+
 int lg_logs_run(const lg_config *cfg, char *const *files, int nfiles,
                 lg_result *res, char *err, size_t errlen)
 {
@@ -334,6 +337,13 @@ int lg_logs_run(const lg_config *cfg, char *const *files, int nfiles,
     o.poison = cfg->poison;
     o.max_record = 1u << 30; /* a partial aggregate is one record */
     o.batch_bytes = 64;      /* descriptors are small: deal them out at once */
+    /* Queues of 1 MiB, not the automatic 4: a partial bigger than half a
+     * queue goes as fragments, which the sink joins, but each 4 KiB of a
+     * queue is a page that both sides map in (dear on a paravirtualised
+     * MMU: with 4 MiB queues a 2-worker run maps 2,000 more pages and
+     * takes 1.5-5 % longer, docs/BENCHMARKS-logs.md); a descriptor or a
+     * stdin chunk still fits whole. */
+    o.ring_bytes = LG_RING_BYTES;
     o.serial = cfg->serial;
     o.progress = 0; /* ours instead: input bytes, not records */
     o.stop_signals = 1;

@@ -50,6 +50,8 @@ _Static_assert(sizeof(lg_chunk) == 40, "lg_chunk is a wire format");
 #define LG_CHUNK_MAX (32u << 20)
 /* Largest stdin data chunk. */
 #define LG_DATA_CHUNK (256u << 10)
+/* Bytes of each queue between the stages (job.c). */
+#define LG_RING_BYTES (1u << 20)
 
 /* The source stage function; arg is the lg_job (job.h). */
 int lg_split_source(pf_ctx *ctx, void *arg);
