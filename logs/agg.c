@@ -227,16 +227,17 @@ static void tab_clear(lg_tab *t)
  * The tables and sets are open-addressing arrays probed linearly from
  * hash & mask.  They double in place: the array grows by lg_mem_grow (a
  * big one by moving its pages, so only the new half is fresh memory, and
- * a fresh page is dear where faults are: mem.h), then each entry moves to
- * its place under the new mask, in one pass in order.  Let `head` be the
- * first empty slot.  Past it no entry has wrapped: each sits at or after
- * its home, with no empty slot between, and its new home is that old home
- * or the same slot in the new half.  Taken in order, an entry lands at or
- * before its old slot (every slot on the way already taken and placed),
- * or in the new half, or past the new end in the slots before `head`:
- * never on a slot still to be taken, so no run is broken.  The entries
- * before `head` may have wrapped from the end, so they are set aside
- * first and put back last.
+ * a fresh page is dear where faults are: mem.h), then the entries are
+ * taken out one at a time, in slot order, and put back by probing from
+ * their new home (the old home, or the same slot in the new half).  The
+ * slot an entry just left is empty and comes before every slot still to
+ * be taken, and the probe - from the old home, which is at or before it,
+ * or through the new half's end and round from slot 0 - meets it before
+ * any of those: so no entry's run passes a slot still to be taken, and
+ * taking that slot later breaks none.  That needs the old home at or
+ * before the entry, which fails only for entries that wrapped from the
+ * end to the head of the array, before the first empty slot: those are
+ * set aside first and put back last, as new keys.
  */
 
 typedef struct grow_spec {
