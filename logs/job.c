@@ -340,9 +340,9 @@ int lg_logs_run(const lg_config *cfg, char *const *files, int nfiles,
     /* Queues of 1 MiB, not the automatic 4: a partial bigger than half a
      * queue goes as fragments, which the sink joins, but each 4 KiB of a
      * queue is a page that both sides map in (dear on a paravirtualised
-     * MMU: with 4 MiB queues a 2-worker run maps 2,000 more pages and
-     * takes 1.5-5 % longer, docs/BENCHMARKS-logs.md); a descriptor or a
-     * stdin chunk still fits whole. */
+     * MMU; with 4 MiB queues a 2-worker run maps 2,000 more pages, see
+     * docs/BENCHMARKS-logs.md); a descriptor or a stdin chunk still fits
+     * whole. */
     o.ring_bytes = LG_RING_BYTES;
     o.serial = cfg->serial;
     o.progress = 0; /* ours instead: input bytes, not records */
