@@ -241,11 +241,10 @@ static void tab_clear(lg_tab *t)
  */
 
 typedef struct grow_spec {
-    size_t esize;                                   /* bytes a slot */
-    int (*used)(const void *e);                     /* a slot holds an entry */
-    uint64_t (*hash)(const void *e);                /* its hash */
-    void (*moved)(void *arg, size_t id, size_t at); /* or NULL */
-    size_t (*id)(const void *e);                    /* passed to moved */
+    size_t esize;                    /* bytes a slot */
+    int (*used)(const void *e);      /* a slot holds an entry */
+    uint64_t (*hash)(const void *e); /* its hash */
+    void (*moved)(void *arg, const void *e, size_t at); /* or NULL */
 } grow_spec;
 
 /* Put entry e (a copy, not in the array) at its place under nmask. */
@@ -257,7 +256,7 @@ grow_place(char *a, size_t nmask, const void *e, const grow_spec *g, void *arg)
         j = (j + 1) & nmask;
     memcpy(a + j * g->esize, e, g->esize);
     if (g->moved)
-        g->moved(arg, g->id(e), j);
+        g->moved(arg, e, j);
 }
 
 /* Double the array *slots of n slots (of at most 64 bytes; the array at
@@ -307,20 +306,15 @@ static uint64_t slot_hash(const void *e)
     return ((const lg_slot *)e)->hash;
 }
 
-static size_t slot_id(const void *e)
+static void slot_moved(void *arg, const void *e, size_t at)
 {
-    return ((const lg_slot *)e)->idp1 - 1;
-}
-
-static void slot_moved(void *arg, size_t id, size_t at)
-{
-    ((lg_tab *)arg)->pos[id] = (uint32_t)at;
+    ((lg_tab *)arg)->pos[((const lg_slot *)e)->idp1 - 1] = (uint32_t)at;
 }
 
 static int tab_grow(lg_tab *t)
 {
     static const grow_spec g = {sizeof(lg_slot), slot_used, slot_hash,
-                                slot_moved, slot_id};
+                                slot_moved};
     void *s = t->slots;
     if (grow_in_place(&s, t->mask + 1, &g, t) < 0)
         return -ENOMEM;
@@ -575,8 +569,7 @@ static uint64_t value_hash(const void *e)
 
 static int set_grow(lg_set64 *s)
 {
-    static const grow_spec g = {sizeof(uint64_t), value_used, value_hash, NULL,
-                                NULL};
+    static const grow_spec g = {sizeof(uint64_t), value_used, value_hash, NULL};
     void *v = s->slots;
     if (grow_in_place(&v, s->mask + 1, &g, NULL) < 0)
         return -ENOMEM;
