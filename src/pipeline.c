@@ -220,6 +220,15 @@ int pf_stage_prefetch(pf_stage *s, int n)
     return 0;
 }
 
+int pf_stage_pin(pf_stage *s, int pin)
+{
+    int err = stage_editable(s);
+    if (err != 0)
+        return err;
+    s->pin = pin != 0;
+    return 0;
+}
+
 int pf_pipeline_set_options(pf_pipeline *p, const pf_options *o)
 {
     if (p == NULL || o == NULL)

@@ -25,6 +25,7 @@ struct pf_stage {
     int ordered;
     int dist;     /* enum pf_dist of the edge leaving this stage */
     int prefetch; /* records that may wait per worker, 0 = no limit */
+    int pin;      /* bind each worker to a CPU (pf_stage_pin) */
 };
 
 /* A run in process mode: the shared region and where things are in it.

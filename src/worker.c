@@ -18,6 +18,7 @@
 #include "ctx.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -493,6 +494,37 @@ static void txn_roll_forward(pf_pipeline *p, struct pf__run *run, int s, int w)
     }
 }
 
+/* Bind worker w of stage s to its CPU when the pinned stages' workers are
+ * as many as the CPUs this process may use (pf_stage_pin): the supervisor
+ * is never bound, so each worker, first or restarted, starts from the
+ * same set and picks the same CPU.  Before the worker touches its memory,
+ * which is then allocated near that CPU. */
+static void pin_worker(const pf_pipeline *p, int s, int w)
+{
+    cpu_set_t cpus;
+    int before = 0, total = 0;
+    if (!p->stages[s]->pin || sched_getaffinity(0, sizeof cpus, &cpus) != 0)
+        return;
+    for (int t = 0; t < p->nstages; t++) {
+        if (!p->stages[t]->pin)
+            continue;
+        before += t < s ? p->stages[t]->workers : 0;
+        total += p->stages[t]->workers;
+    }
+    if (total != CPU_COUNT(&cpus))
+        return;
+    for (int c = 0, k = before + w; c < CPU_SETSIZE; c++) {
+        if (CPU_ISSET(c, &cpus) && k-- == 0) {
+            CPU_ZERO(&cpus);
+            CPU_SET(c, &cpus);
+            if (sched_setaffinity(0, sizeof cpus, &cpus) != 0)
+                pf_log(NULL, PF_LOG_DEBUG, "binding to CPU %d: %s", c,
+                       strerror(errno));
+            return;
+        }
+    }
+}
+
 _Noreturn void pf__worker_main(pf_pipeline *p, struct pf__run *run, int s,
                                int w, int restart)
 {
@@ -508,6 +540,7 @@ _Noreturn void pf__worker_main(pf_pipeline *p, struct pf__run *run, int s,
     atomic_store(&me->state, PF__W_STARTING);
     if (restart && run->txn)
         txn_roll_forward(p, run, s, w);
+    pin_worker(p, s, w);
     if (ctx_setup(&ctx, p, run, s, w) != 0) {
         pf_log(NULL, PF_LOG_ERROR, "out of memory setting up the worker");
         ctx.me = me;

@@ -3,6 +3,7 @@
  * process mode (and serial mode): every record arrives intact whatever
  * the record size, worker count, stage count, distribution or order.
  */
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -290,6 +291,77 @@ TEST(prefetch_one_hands_records_to_the_free_worker)
     uint64_t limited = slow_share(100, 1);
     ASSERT_UGE(unlimited, 30);
     ASSERT_ULE(limited, 20);
+}
+
+/* The CPUs each worker of a stage may run on, recorded by its init hook:
+ * how many, and the lowest. */
+struct affinity {
+    int count[8], first[8];
+};
+
+static int record_affinity(pf_ctx *ctx, void *arg)
+{
+    struct affinity *a = arg;
+    int w = pf_worker_index(ctx);
+    cpu_set_t cpus;
+    if (w >= 8 || sched_getaffinity(0, sizeof cpus, &cpus) != 0)
+        return 0;
+    a->count[w] = CPU_COUNT(&cpus);
+    for (int c = CPU_SETSIZE - 1; c >= 0; c--)
+        if (CPU_ISSET(c, &cpus))
+            a->first[w] = c;
+    return 0;
+}
+
+/* Run a pinned stage of `workers` workers; their CPUs in *a. */
+static void run_pinned(int workers, struct affinity *a)
+{
+    uint64_t n = 50;
+    struct seen *seen = shared_alloc(sizeof *seen);
+    memset(a, 0, sizeof *a);
+    pf_pipeline *p = pf_pipeline_new();
+    pf_source(p, "numbers", seq_source, &n);
+    pf_stage *mid = pf_stage_add(p, "pinned", pass, a);
+    ASSERT_EQ(pf_stage_workers(mid, workers), 0);
+    ASSERT_EQ(pf_stage_hooks(mid, record_affinity, NULL), 0);
+    ASSERT_EQ(pf_stage_pin(mid, 1), 0);
+    pf_stage_add(p, "sink", count_sink, seen);
+    ASSERT_EQ(pf_run(p), 0);
+    ASSERT_UEQ(seen->records, n);
+    pf_pipeline_free(p);
+    shared_free(seen, sizeof *seen);
+}
+
+TEST(pinned_workers_get_a_cpu_each_only_when_they_fill_the_cpus)
+{
+    cpu_set_t all, two;
+    ASSERT_EQ(sched_getaffinity(0, sizeof all, &all), 0);
+    struct affinity *a = shared_alloc(sizeof *a);
+    if (CPU_COUNT(&all) >= 2) {
+        /* this process on two CPUs: two pinned workers take one each */
+        int c0 = -1, c1 = -1;
+        for (int c = 0; c < CPU_SETSIZE && c1 < 0; c++)
+            if (CPU_ISSET(c, &all))
+                *(c0 < 0 ? &c0 : &c1) = c;
+        CPU_ZERO(&two);
+        CPU_SET(c0, &two);
+        CPU_SET(c1, &two);
+        ASSERT_EQ(sched_setaffinity(0, sizeof two, &two), 0);
+        run_pinned(2, a);
+        ASSERT_EQ(a->count[0], 1);
+        ASSERT_EQ(a->count[1], 1);
+        ASSERT_EQ(a->first[0], c0);
+        ASSERT_EQ(a->first[1], c1);
+        /* three workers on two CPUs: left to the scheduler */
+        run_pinned(3, a);
+        for (int w = 0; w < 3; w++)
+            ASSERT_EQ(a->count[w], 2);
+        ASSERT_EQ(sched_setaffinity(0, sizeof all, &all), 0);
+    }
+    /* one worker is never bound, whatever the CPUs */
+    run_pinned(1, a);
+    ASSERT_EQ(a->count[0], CPU_COUNT(&all));
+    shared_free(a, sizeof *a);
 }
 
 TEST(serial_mode_gives_the_same_result)
