@@ -322,6 +322,10 @@ int lg_logs_run(const lg_config *cfg, char *const *files, int nfiles,
      * the workers finish within a chunk of each other whatever each
      * chunk costs (the source deals descriptors by the hundred else) */
     pf_stage_prefetch(parse, 2);
+    /* with a worker per CPU, bind each to its own: left to the scheduler,
+     * two workers were seen sharing one CPU for milliseconds while the
+     * other idled or ran the sink (docs/BENCHMARKS-logs.md) */
+    pf_stage_pin(parse, 1);
     /* parse workers keep nothing across batches: restartable */
     pf_stage_hooks(parse, lg_scan_init, NULL);
     pf_stage_batch_hook(parse, lg_scan_batch);
