@@ -176,12 +176,12 @@ PF_EXTERN int pf_stage_prefetch(pf_stage *s, int n);
  * the default, leaves them to the scheduler).  It takes effect only when
  * the workers of all stages that ask, together, are as many as the CPUs
  * the process may run on (sched_getaffinity): then worker after worker,
- * stage after stage, takes the next of those CPUs.
- * Two busy workers the scheduler has put on one CPU wait their turns
- * while another CPU runs a short-lived stage or idles; bound, they never
- * share.  With CPUs to spare a fixed placement would only stack the
- * workers of runs started side by side, so nothing is bound.  A
- * restarted worker returns to its CPU.  Serial mode ignores it. */
+ * stage after stage, takes the next of those CPUs.  Two busy workers the
+ * scheduler has put on one CPU wait their turns while another CPU runs a
+ * short-lived stage or idles; bound, they never share.  With CPUs to
+ * spare a fixed placement would only stack the workers of runs started
+ * side by side, so nothing is bound.  A restarted worker returns to its
+ * CPU.  Serial mode ignores it. */
 PF_EXTERN int pf_stage_pin(pf_stage *s, int pin);
 
 /* Run-time options; a plain struct that may grow.  Always start from
