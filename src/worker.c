@@ -497,8 +497,8 @@ static void txn_roll_forward(pf_pipeline *p, struct pf__run *run, int s, int w)
 /* Bind worker w of stage s to its CPU when the pinned stages' workers are
  * as many as the CPUs this process may use (pf_stage_pin): the supervisor
  * is never bound, so each worker, first or restarted, starts from the
- * same set and picks the same CPU.  Before the worker touches its memory,
- * which is then allocated near that CPU. */
+ * same set and picks the same CPU.  Called before the worker touches its
+ * memory, so that the memory comes from that CPU's node. */
 static void pin_worker(const pf_pipeline *p, int s, int w)
 {
     cpu_set_t cpus;

@@ -358,7 +358,8 @@ TEST(pinned_workers_get_a_cpu_each_only_when_they_fill_the_cpus)
             ASSERT_EQ(a->count[w], 2);
         ASSERT_EQ(sched_setaffinity(0, sizeof all, &all), 0);
     }
-    /* one worker is never bound, whatever the CPUs */
+    /* one worker with more CPUs than one is left alone (with one CPU,
+     * binding it would change nothing) */
     run_pinned(1, a);
     ASSERT_EQ(a->count[0], CPU_COUNT(&all));
     shared_free(a, sizeof *a);
