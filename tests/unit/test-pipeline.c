@@ -307,9 +307,12 @@ static int record_affinity(pf_ctx *ctx, void *arg)
     if (w >= 8 || sched_getaffinity(0, sizeof cpus, &cpus) != 0)
         return 0;
     a->count[w] = CPU_COUNT(&cpus);
-    for (int c = CPU_SETSIZE - 1; c >= 0; c--)
-        if (CPU_ISSET(c, &cpus))
+    for (int c = 0; c < CPU_SETSIZE; c++) {
+        if (CPU_ISSET(c, &cpus)) {
             a->first[w] = c;
+            break;
+        }
+    }
     return 0;
 }
 
