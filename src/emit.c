@@ -330,7 +330,14 @@ static void adapt_batch(pf_ctx *ctx, int d)
 }
 
 /* End the batch in ring d: MARK it when dealing, publish, pick the next
- * ring for unkeyed records. */
+ * ring for unkeyed records.
+ *
+ * A dealer's turn moves with its MARK, before the commit that publishes
+ * it: a successor resumes at the committed ring and deals its next batch
+ * there.  Were the turn to move after the commit, that ring would get two
+ * batches in a row and the collector would take them out of order.  (A
+ * successor closes the batch it resumes in; if that batch is empty, the
+ * collector takes it in its turn like any other.) */
 static void end_batch(pf_ctx *ctx, int d)
 {
     if (ctx->deal) {
@@ -339,13 +346,14 @@ static void end_batch(pf_ctx *ctx, int d)
         reserve_wait(ctx, d, 0, PF__F_MARK);
         pf__rw_done(&ctx->out[d]);
         ctx->deal_open = 0;
+        ctx->cur = (d + 1) % ctx->nout; /* a dealer's d is always cur */
     }
     adapt_batch(ctx, d);
     publish_ring(ctx, d);
     ctx->bstart[d] = ctx->out[d].wpos;
-    if (d != ctx->cur)
+    if (ctx->deal || d != ctx->cur)
         return;
-    if (ctx->dist == PF_DIST_LEAST_LOADED && !ctx->deal)
+    if (ctx->dist == PF_DIST_LEAST_LOADED)
         ctx->cur = least_loaded(ctx);
     else
         ctx->cur = (ctx->cur + 1) % ctx->nout;

@@ -415,6 +415,57 @@ TEST_TIMEOUT(chaos_ordered_stage_keeps_order_and_every_record, 300)
     shared_free(c, sizeof *c);
 }
 
+/* A source that deals batches of one record each straight to an ordered
+ * stage, and, in its first life, dies right after record die_after: its
+ * last commit then holds that record's MARK. */
+struct dealer {
+    uint64_t n, die_after;
+};
+
+static int numbers_dying_once(pf_ctx *ctx, void *arg)
+{
+    const struct dealer *d = arg;
+    for (uint64_t i = 0; i < d->n; i++) {
+        uint64_t rec[8] = {i}; /* 64 bytes: every record ends a batch */
+        int rc = pf_emit(ctx, rec, sizeof rec);
+        if (rc != 0)
+            return rc == PF_ECANCELED ? 0 : rc;
+        if (i == d->die_after && pf_worker_restarts(ctx) == 0)
+            raise(SIGKILL);
+    }
+    return 0;
+}
+
+TEST(a_dealing_source_restarted_after_a_batch_deals_the_next_ring)
+{
+    /* Killed between two records, the source must deal its next batch to
+     * the ring after the one it had closed, as the collector expects. */
+    for (uint64_t die = 0; die < 4; die++) {
+        struct dealer d = {.n = 2000, .die_after = 500 + die};
+        struct chaos *c = shared_alloc(sizeof *c);
+        pf_pipeline *p = pf_pipeline_new();
+        pf_source(p, "nums", numbers_dying_once, &d);
+        pf_stage *ord = pf_stage_add(p, "ord", pass, NULL);
+        pf_stage_workers(ord, 3);
+        pf_stage_ordered(ord, 1);
+        pf_stage_add(p, "check", in_order, c);
+        pf_options o;
+        pf_options_init(&o);
+        o.retries = 1;
+        o.batch_bytes = 64;
+        o.progress = 0;
+        ASSERT_EQ(pf_pipeline_set_options(p, &o), 0);
+        ASSERT_EQ(pf_run(p), 0);
+        pf_stage_stats st;
+        ASSERT_EQ(pf_pipeline_stage_stats(p, 0, &st), 0);
+        ASSERT_EQ((int)st.total.restarts, 1);
+        ASSERT_EQ(c->order_bad, 0);
+        ASSERT_UEQ(c->records, d.n);
+        pf_pipeline_free(p);
+        shared_free(c, sizeof *c);
+    }
+}
+
 /* ---- poison records
  * ------------------------------------------------------------ */
 
