@@ -138,6 +138,17 @@ static void reap(pid_t pid)
 
 /* Run p with retries (and ring_bytes when non-zero) while a monkey kills
  * up to kills workers matching victims; returns pf_run's result. */
+static int run_chaos_with(pf_pipeline *p, struct chaos *c, const pf_options *o,
+                          const char *const *victims, int kills, unsigned seed)
+{
+    ASSERT_EQ(pf_pipeline_set_options(p, o), 0);
+    pid_t monkey = chaos_monkey(c, victims, kills, seed);
+    int rc = pf_run(p);
+    c->done = 1;
+    reap(monkey);
+    return rc;
+}
+
 static int run_chaos(pf_pipeline *p, struct chaos *c, int retries,
                      size_t ring_bytes, const char *const *victims, int kills,
                      unsigned seed)
@@ -147,12 +158,7 @@ static int run_chaos(pf_pipeline *p, struct chaos *c, int retries,
     o.retries = retries;
     o.ring_bytes = ring_bytes;
     o.progress = 0;
-    ASSERT_EQ(pf_pipeline_set_options(p, &o), 0);
-    pid_t monkey = chaos_monkey(c, victims, kills, seed);
-    int rc = pf_run(p);
-    c->done = 1;
-    reap(monkey);
-    return rc;
+    return run_chaos_with(p, c, &o, victims, kills, seed);
 }
 
 static pf_pipeline *keyed_pipeline(struct chaos *c)
@@ -409,6 +415,33 @@ TEST_TIMEOUT(chaos_ordered_stage_keeps_order_and_every_record, 300)
     ASSERT_EQ(run_chaos(p, c, 3, 0, victims, 10, 5), 0);
     ASSERT_EQ(c->order_bad, 0);
     ASSERT_UEQ(c->records, 3 * n);
+    ASSERT_GT(c->kills, 0);
+    runner_note("%d workers killed and restarted", c->kills);
+    pf_pipeline_free(p);
+    shared_free(c, sizeof *c);
+}
+
+TEST_TIMEOUT(chaos_a_source_dealing_to_an_ordered_stage_keeps_order, 300)
+{
+    /* The source deals small batches itself and sleeps between them, so
+     * most kills find it just after a batch it closed. */
+    uint64_t n = 30000;
+    const char *const victims[] = {"pf:ord/", "pf:nums/", NULL};
+    struct chaos *c = shared_alloc(sizeof *c);
+    pf_pipeline *p = pf_pipeline_new();
+    pf_source(p, "nums", slow_numbers, &n);
+    pf_stage *ord = pf_stage_add(p, "ord", slowish, NULL);
+    pf_stage_workers(ord, 3);
+    pf_stage_ordered(ord, 1);
+    pf_stage_add(p, "check", in_order, c);
+    pf_options o;
+    pf_options_init(&o);
+    o.retries = 3;
+    o.batch_bytes = 64; /* a batch closes every four records */
+    o.progress = 0;
+    ASSERT_EQ(run_chaos_with(p, c, &o, victims, 10, 17), 0);
+    ASSERT_EQ(c->order_bad, 0);
+    ASSERT_UEQ(c->records, n);
     ASSERT_GT(c->kills, 0);
     runner_note("%d workers killed and restarted", c->kills);
     pf_pipeline_free(p);
