@@ -573,13 +573,22 @@ int pf_emit_key(pf_ctx *ctx, const void *key, size_t klen, const void *rec,
     return put_record(ctx, d, rec, len, 0);
 }
 
-/* An ordered stage passes each input MARK on, after that batch's output. */
+/* An ordered stage passes each input MARK on, after that batch's output.
+ * The caller has read past the input MARK, whose position is rec_pos.
+ * The two MARKs are committed together: while this one waits for room,
+ * the MARK is a record in progress, so a commit then stops before both -
+ * a successor that had lost the output MARK would leave the collector
+ * taking this queue's next batch as part of this one. */
 void pf__put_mark(pf_ctx *ctx)
 {
     if (ctx->nout == 0)
         return;
+    ctx->epoch++;
+    ctx->mid_record = 1;
+    ctx->rec_cur = ctx->cur;
     reserve_wait(ctx, 0, 0, PF__F_MARK);
     pf__rw_done(&ctx->out[0]);
+    ctx->mid_record = 0;
     mark_dirty(ctx, 0);
     pf__publish_all(ctx);
 }

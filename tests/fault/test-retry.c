@@ -448,6 +448,54 @@ TEST_TIMEOUT(chaos_a_source_dealing_to_an_ordered_stage_keeps_order, 300)
     shared_free(c, sizeof *c);
 }
 
+/* One record of half a 4 KiB queue per record in: the four of a batch
+ * pass through the queue two at a time, and the MARK after them waits
+ * for the collector, which is slow. */
+static int half_a_queue(pf_ctx *ctx, const void *rec, size_t len, void *arg)
+{
+    (void)arg;
+    (void)len;
+    static unsigned char half[2040];
+    memcpy(half, rec, sizeof(uint64_t));
+    return pf_emit(ctx, half, sizeof half);
+}
+
+static int slow_in_order(pf_ctx *ctx, const void *rec, size_t len, void *arg)
+{
+    usleep(100);
+    return in_order(ctx, rec, sizeof(uint64_t) <= len ? sizeof(uint64_t) : len,
+                    arg);
+}
+
+TEST_TIMEOUT(chaos_an_ordered_stage_killed_waiting_to_pass_a_mark, 300)
+{
+    /* Killed while its MARK waits for room, a worker of the ordered stage
+     * must write it again: without it the collector would take the next
+     * batch from that queue as part of this one. */
+    uint64_t n = 3000;
+    const char *const victims[] = {"pf:ord/", NULL};
+    struct chaos *c = shared_alloc(sizeof *c);
+    pf_pipeline *p = pf_pipeline_new();
+    pf_source(p, "nums", numbers, &n);
+    pf_stage *ord = pf_stage_add(p, "ord", half_a_queue, NULL);
+    pf_stage_workers(ord, 2);
+    pf_stage_ordered(ord, 1);
+    pf_stage_add(p, "check", slow_in_order, c);
+    pf_options o;
+    pf_options_init(&o);
+    o.retries = 3;
+    o.ring_bytes = 4096;
+    o.batch_bytes = 64; /* four records a batch */
+    o.progress = 0;
+    ASSERT_EQ(run_chaos_with(p, c, &o, victims, 10, 23), 0);
+    ASSERT_EQ(c->order_bad, 0);
+    ASSERT_UEQ(c->records, n);
+    ASSERT_GT(c->kills, 0);
+    runner_note("%d workers killed and restarted", c->kills);
+    pf_pipeline_free(p);
+    shared_free(c, sizeof *c);
+}
+
 /* A source that deals batches of one record each straight to an ordered
  * stage, and, in its first life, dies right after record die_after: its
  * last commit then holds that record's MARK. */
