@@ -496,6 +496,62 @@ TEST_TIMEOUT(chaos_an_ordered_stage_killed_waiting_to_pass_a_mark, 300)
     shared_free(c, sizeof *c);
 }
 
+/* Record v becomes two records, 2v and 2v + 1, each 8 bytes of value and
+ * up to 1,000 bytes of padding: a relay that deals them on collects and
+ * deals in one go. */
+static int split_two(pf_ctx *ctx, const void *rec, size_t len, void *arg)
+{
+    (void)arg;
+    (void)len;
+    static unsigned char out[1008];
+    uint64_t v;
+    memcpy(&v, rec, sizeof v);
+    for (uint64_t k = 0; k < 2; k++) {
+        uint64_t w = v * 2 + k;
+        memcpy(out, &w, sizeof w);
+        int rc = pf_emit(ctx, out, 8 + (size_t)(w * 7919 % 1000));
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+TEST_TIMEOUT(chaos_two_ordered_stages_and_the_relay_between_them, 300)
+{
+    /* The shape of pipefan run -k with two stages: every process but the
+     * last is killed at random; small batches and 16 KiB queues keep
+     * MARKs and full queues frequent. */
+    uint64_t n = 20000;
+    const char *const victims[] = {"pf:nums/", "pf:one/", "pf:relay/",
+                                   "pf:two/", NULL};
+    static const unsigned seeds[] = {31, 32, 33};
+    for (int i = 0; i < 3; i++) {
+        struct chaos *c = shared_alloc(sizeof *c);
+        pf_pipeline *p = pf_pipeline_new();
+        pf_source(p, "nums", slow_numbers, &n);
+        pf_stage *one = pf_stage_add(p, "one", split_two, NULL);
+        pf_stage_workers(one, 3);
+        pf_stage_ordered(one, 1);
+        pf_stage_add(p, "relay", pass, NULL);
+        pf_stage *two = pf_stage_add(p, "two", slowish, NULL);
+        pf_stage_workers(two, 2);
+        pf_stage_ordered(two, 1);
+        pf_stage_add(p, "check", in_order, c);
+        pf_options o;
+        pf_options_init(&o);
+        o.retries = 10;
+        o.ring_bytes = 16384;
+        o.batch_bytes = 256;
+        o.progress = 0;
+        ASSERT_EQ(run_chaos_with(p, c, &o, victims, 10, seeds[i]), 0);
+        ASSERT_EQ(c->order_bad, 0);
+        ASSERT_UEQ(c->records, 2 * n);
+        ASSERT_EQ(c->kills, 10);
+        pf_pipeline_free(p);
+        shared_free(c, sizeof *c);
+    }
+}
+
 /* A source that deals batches of one record each straight to an ordered
  * stage, and, in its first life, dies right after record die_after: its
  * last commit then holds that record's MARK. */
