@@ -136,8 +136,8 @@ static void reap(pid_t pid)
     ASSERT_EQ(waitpid(pid, &status, 0), pid);
 }
 
-/* Run p with retries (and ring_bytes when non-zero) while a monkey kills
- * up to kills workers matching victims; returns pf_run's result. */
+/* Run p with options o while a monkey kills up to kills workers matching
+ * victims; returns pf_run's result. */
 static int run_chaos_with(pf_pipeline *p, struct chaos *c, const pf_options *o,
                           const char *const *victims, int kills, unsigned seed)
 {
@@ -149,6 +149,7 @@ static int run_chaos_with(pf_pipeline *p, struct chaos *c, const pf_options *o,
     return rc;
 }
 
+/* The same with retries (and ring_bytes when non-zero). */
 static int run_chaos(pf_pipeline *p, struct chaos *c, int retries,
                      size_t ring_bytes, const char *const *victims, int kills,
                      unsigned seed)
@@ -463,8 +464,7 @@ static int half_a_queue(pf_ctx *ctx, const void *rec, size_t len, void *arg)
 static int slow_in_order(pf_ctx *ctx, const void *rec, size_t len, void *arg)
 {
     usleep(100);
-    return in_order(ctx, rec, sizeof(uint64_t) <= len ? sizeof(uint64_t) : len,
-                    arg);
+    return in_order(ctx, rec, len, arg);
 }
 
 TEST_TIMEOUT(chaos_an_ordered_stage_killed_waiting_to_pass_a_mark, 300)
@@ -520,8 +520,9 @@ TEST_TIMEOUT(chaos_two_ordered_stages_and_the_relay_between_them, 300)
 {
     /* The shape of pipefan run -k with two stages: every process but the
      * last is killed at random; small batches and 16 KiB queues keep
-     * MARKs and full queues frequent. */
-    uint64_t n = 20000;
+     * MARKs and full queues frequent.  The source's pauses alone make a
+     * run last over a second, twice what ten kills take at most. */
+    uint64_t n = 40000;
     const char *const victims[] = {"pf:nums/", "pf:one/", "pf:relay/",
                                    "pf:two/", NULL};
     static const unsigned seeds[] = {31, 32, 33};
