@@ -422,31 +422,58 @@ TEST_TIMEOUT(chaos_ordered_stage_keeps_order_and_every_record, 300)
     shared_free(c, sizeof *c);
 }
 
+/* A source of n numbers, an ordered stage of workers running fn, and a
+ * sink checking order into c. */
+static pf_pipeline *ordered_pipeline(pf_source_fn src, uint64_t *n,
+                                     pf_record_fn fn, int workers,
+                                     pf_record_fn check, struct chaos *c)
+{
+    pf_pipeline *p = pf_pipeline_new();
+    pf_source(p, "nums", src, n);
+    pf_stage *ord = pf_stage_add(p, "ord", fn, NULL);
+    pf_stage_workers(ord, workers);
+    pf_stage_ordered(ord, 1);
+    pf_stage_add(p, "check", check, c);
+    return p;
+}
+
+/* Run p, whose sink checks order into c, with retries, ring_bytes and
+ * batch_bytes (0: automatic) while ten workers matching victims are
+ * killed; check that want records came, in order; free p and c.
+ * Returns the kills made. */
+static int ordered_chaos(pf_pipeline *p, struct chaos *c, int retries,
+                         size_t ring_bytes, size_t batch_bytes,
+                         const char *const *victims, unsigned seed,
+                         uint64_t want)
+{
+    pf_options o;
+    pf_options_init(&o);
+    o.retries = retries;
+    o.ring_bytes = ring_bytes;
+    o.batch_bytes = batch_bytes;
+    o.progress = 0;
+    ASSERT_EQ(run_chaos_with(p, c, &o, victims, 10, seed), 0);
+    ASSERT_EQ(c->order_bad, 0);
+    ASSERT_UEQ(c->records, want);
+    int kills = c->kills;
+    ASSERT_GT(kills, 0);
+    runner_note("seed %u: %d workers killed and restarted", seed, kills);
+    pf_pipeline_free(p);
+    shared_free(c, sizeof *c);
+    return kills;
+}
+
 TEST_TIMEOUT(chaos_a_source_dealing_to_an_ordered_stage_keeps_order, 300)
 {
-    /* The source deals small batches itself and sleeps between them, so
-     * most kills find it just after a batch it closed. */
+    /* The source deals small batches itself (a batch closes every four
+     * records) and sleeps between them, so most kills find it just after
+     * a batch it closed. */
     uint64_t n = 30000;
     const char *const victims[] = {"pf:ord/", "pf:nums/", NULL};
     struct chaos *c = shared_alloc(sizeof *c);
-    pf_pipeline *p = pf_pipeline_new();
-    pf_source(p, "nums", slow_numbers, &n);
-    pf_stage *ord = pf_stage_add(p, "ord", slowish, NULL);
-    pf_stage_workers(ord, 3);
-    pf_stage_ordered(ord, 1);
-    pf_stage_add(p, "check", in_order, c);
-    pf_options o;
-    pf_options_init(&o);
-    o.retries = 3;
-    o.batch_bytes = 64; /* a batch closes every four records */
-    o.progress = 0;
-    ASSERT_EQ(run_chaos_with(p, c, &o, victims, 10, 17), 0);
-    ASSERT_EQ(c->order_bad, 0);
-    ASSERT_UEQ(c->records, n);
-    ASSERT_GT(c->kills, 0);
-    runner_note("%d workers killed and restarted", c->kills);
-    pf_pipeline_free(p);
-    shared_free(c, sizeof *c);
+    pf_pipeline *p =
+        ordered_pipeline(slow_numbers, &n, slowish, 3, in_order, c);
+    ordered_chaos(p, c, 3, 0, 64, victims, 17, n);
 }
 
 /* One record of half a 4 KiB queue per record in: the four of a batch
@@ -475,25 +502,9 @@ TEST_TIMEOUT(chaos_an_ordered_stage_killed_waiting_to_pass_a_mark, 300)
     uint64_t n = 3000;
     const char *const victims[] = {"pf:ord/", NULL};
     struct chaos *c = shared_alloc(sizeof *c);
-    pf_pipeline *p = pf_pipeline_new();
-    pf_source(p, "nums", numbers, &n);
-    pf_stage *ord = pf_stage_add(p, "ord", half_a_queue, NULL);
-    pf_stage_workers(ord, 2);
-    pf_stage_ordered(ord, 1);
-    pf_stage_add(p, "check", slow_in_order, c);
-    pf_options o;
-    pf_options_init(&o);
-    o.retries = 3;
-    o.ring_bytes = 4096;
-    o.batch_bytes = 64; /* four records a batch */
-    o.progress = 0;
-    ASSERT_EQ(run_chaos_with(p, c, &o, victims, 10, 23), 0);
-    ASSERT_EQ(c->order_bad, 0);
-    ASSERT_UEQ(c->records, n);
-    ASSERT_GT(c->kills, 0);
-    runner_note("%d workers killed and restarted", c->kills);
-    pf_pipeline_free(p);
-    shared_free(c, sizeof *c);
+    pf_pipeline *p =
+        ordered_pipeline(numbers, &n, half_a_queue, 2, slow_in_order, c);
+    ordered_chaos(p, c, 3, 4096, 64, victims, 23, n);
 }
 
 /* Record v becomes two records, 2v and 2v + 1, each 8 bytes of value and
@@ -538,18 +549,8 @@ TEST_TIMEOUT(chaos_two_ordered_stages_and_the_relay_between_them, 300)
         pf_stage_workers(two, 2);
         pf_stage_ordered(two, 1);
         pf_stage_add(p, "check", in_order, c);
-        pf_options o;
-        pf_options_init(&o);
-        o.retries = 10;
-        o.ring_bytes = 16384;
-        o.batch_bytes = 256;
-        o.progress = 0;
-        ASSERT_EQ(run_chaos_with(p, c, &o, victims, 10, seeds[i]), 0);
-        ASSERT_EQ(c->order_bad, 0);
-        ASSERT_UEQ(c->records, 2 * n);
-        ASSERT_EQ(c->kills, 10);
-        pf_pipeline_free(p);
-        shared_free(c, sizeof *c);
+        ASSERT_EQ(ordered_chaos(p, c, 10, 16384, 256, victims, seeds[i], 2 * n),
+                  10);
     }
 }
 
