@@ -422,14 +422,14 @@ TEST_TIMEOUT(chaos_ordered_stage_keeps_order_and_every_record, 300)
     shared_free(c, sizeof *c);
 }
 
-/* A source of n numbers, an ordered stage of workers running fn, and a
- * sink checking order into c. */
-static pf_pipeline *ordered_pipeline(pf_source_fn src, uint64_t *n,
+/* A source of numbers (src, called with src_arg), an ordered stage of
+ * workers running fn, and a sink checking order into c. */
+static pf_pipeline *ordered_pipeline(pf_source_fn src, void *src_arg,
                                      pf_record_fn fn, int workers,
                                      pf_record_fn check, struct chaos *c)
 {
     pf_pipeline *p = pf_pipeline_new();
-    pf_source(p, "nums", src, n);
+    pf_source(p, "nums", src, src_arg);
     pf_stage *ord = pf_stage_add(p, "ord", fn, NULL);
     pf_stage_workers(ord, workers);
     pf_stage_ordered(ord, 1);
@@ -582,12 +582,8 @@ TEST(a_dealing_source_restarted_after_a_batch_deals_the_next_ring)
     for (uint64_t die = 0; die < 4; die++) {
         struct dealer d = {.n = 2000, .die_after = 500 + die};
         struct chaos *c = shared_alloc(sizeof *c);
-        pf_pipeline *p = pf_pipeline_new();
-        pf_source(p, "nums", numbers_dying_once, &d);
-        pf_stage *ord = pf_stage_add(p, "ord", pass, NULL);
-        pf_stage_workers(ord, 3);
-        pf_stage_ordered(ord, 1);
-        pf_stage_add(p, "check", in_order, c);
+        pf_pipeline *p =
+            ordered_pipeline(numbers_dying_once, &d, pass, 3, in_order, c);
         pf_options o;
         pf_options_init(&o);
         o.retries = 1;
