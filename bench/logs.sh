@@ -42,8 +42,21 @@ LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 export PIPEFAN_LOG=error
 PF="$P logs --json --no-progress"
 ILV="python3 $HERE/interleave.py"
+# On a 2-CPU machine the -j2 workers are bound one to each CPU.  The
+# rounds also time -j1 with the whole run bound to each CPU (taskset, from
+# util-linux): when the host runs one vCPU slower than the other, -j2
+# cannot be twice -j1, and the results say what sharing -j1's work between
+# the two CPUs at their measured speeds would take.
+PERCPU=()
+mapfile -t CPUS < <(python3 -c 'import os; print(*sorted(os.sched_getaffinity(0)), sep="\n")')
+if [ "${#CPUS[@]}" = 2 ] && command -v taskset >/dev/null; then
+    for c in "${CPUS[@]}"; do
+        PERCPU+=(-n "pipefan logs -j1 on CPU $c" "taskset -c $c $PF -j1 $LOG >/dev/null")
+    done
+fi
 $ILV --warmup 1 --runs "$RUNS" --export-json "$OUT/plain.json" \
     -n "pipefan logs -j1" "$PF -j1 $LOG >/dev/null" \
+    ${PERCPU[@]+"${PERCPU[@]}"} \
     -n "pipefan logs -j2" "$PF -j2 $LOG >/dev/null" \
     -n "pipefan logs -j2 --panels paths" "$PF -j2 --panels paths $LOG >/dev/null" \
     -n "awk|sort|uniq -c (paths only)" "LC_ALL=C awk '{print \$7}' $LOG | LC_ALL=C sort | uniq -c | sort -rn >/dev/null"
@@ -107,6 +120,16 @@ paired = sorted(a / b for a, b in zip(t["pipefan logs -j1"], t["pipefan logs -j2
 print(f"- 2 workers vs 1: {m['pipefan logs -j1'] / m['pipefan logs -j2']:.2f}x (plain), {m['pipefan logs -j1 (.gz)'] / m['pipefan logs -j2 (.gz)']:.2f}x (gzip, one file: one worker decodes it)")
 if paired:
     print(f"- 2 workers vs 1, round by round (each round's -j1 time over its -j2 time, which cancels a drift slower than a round): median {statistics.median(paired):.2f}x, from {paired[0]:.2f}x to {paired[-1]:.2f}x over {len(paired)} rounds")
+cpu = sorted(c for c in t if c.startswith("pipefan logs -j1 on CPU"))
+if len(cpu) == 2:
+    # both CPUs each counting at their own -j1 speed, with no overhead
+    best = 1 / sum(1 / m[c] for c in cpu)
+    rounds = sorted(y * sum(1 / x for x in xs)
+                    for *xs, y in zip(*(t[c] for c in cpu), t["pipefan logs -j2"]))
+    print(f"- the host's two CPUs, -j1 bound to each (the whole run on that CPU, its sink too): "
+          f"{m[cpu[0]]:.2f} s and {m[cpu[1]]:.2f} s (the slower takes {max(m[c] for c in cpu) / min(m[c] for c in cpu):.2f}x as long); "
+          f"sharing -j1's work between them at those speeds takes {best:.3f} s, {m['pipefan logs -j1'] / best:.2f}x faster than -j1; "
+          f"-j2 took {m['pipefan logs -j2'] / best * 100:.0f} % of that time (round by round: median {statistics.median(rounds) * 100:.0f} %, from {rounds[0] * 100:.0f} to {rounds[-1] * 100:.0f} %)")
 print(f"- vs GoAccess: {m['goaccess --log-format=COMBINED (JSON)'] / m['pipefan logs -j2']:.1f}x; vs Python Pool: {m['python Pool of analyzers -j2'] / m['pipefan logs -j2']:.1f}x")
 print(f"- vs awk|sort|uniq: {m['awk|sort|uniq -c (paths only)'] / m['pipefan logs -j2']:.1f}x (every panel), {m['awk|sort|uniq -c (paths only)'] / m['pipefan logs -j2 --panels paths']:.1f}x (--panels paths)")
 print(f"- gzip, one worker vs zcat: {m['zcat >/dev/null'] / m['pipefan logs -j1 (.gz)']:.2f}x zcat's speed")
