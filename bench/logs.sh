@@ -130,6 +130,11 @@ if len(cpu) == 2:
           f"{m[cpu[0]]:.2f} s and {m[cpu[1]]:.2f} s (the slower takes {max(m[c] for c in cpu) / min(m[c] for c in cpu):.2f}x as long); "
           f"sharing -j1's work between them at those speeds takes {best:.3f} s, {m['pipefan logs -j1'] / best:.2f}x faster than -j1; "
           f"-j2 took {m['pipefan logs -j2'] / best * 100:.0f} % of that time (round by round: median {statistics.median(rounds) * 100:.0f} %, from {rounds[0] * 100:.0f} to {rounds[-1] * 100:.0f} %)")
+    f = min(cpu, key=lambda c: m[c])
+    fast = sorted(a / b for a, b in zip(t[f], t["pipefan logs -j2"]))
+    print(f"- 2 workers vs 1 worker bound to the faster CPU, {f[-5:]} (its sink and split share that CPU, a few % of a -j1 run): "
+          f"{m[f] / m['pipefan logs -j2']:.2f}x; round by round: median {statistics.median(fast):.2f}x, "
+          f"from {fast[0]:.2f}x to {fast[-1]:.2f}x")
 print(f"- vs GoAccess: {m['goaccess --log-format=COMBINED (JSON)'] / m['pipefan logs -j2']:.1f}x; vs Python Pool: {m['python Pool of analyzers -j2'] / m['pipefan logs -j2']:.1f}x")
 print(f"- vs awk|sort|uniq: {m['awk|sort|uniq -c (paths only)'] / m['pipefan logs -j2']:.1f}x (every panel), {m['awk|sort|uniq -c (paths only)'] / m['pipefan logs -j2 --panels paths']:.1f}x (--panels paths)")
 print(f"- gzip, one worker vs zcat: {m['zcat >/dev/null'] / m['pipefan logs -j1 (.gz)']:.2f}x zcat's speed")
