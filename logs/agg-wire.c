@@ -185,15 +185,17 @@ static int put_table(lg_tab *t, int id, lg_buf *out)
     };
     size_t keys = 0;
     for (size_t i = t->sent; i < t->n; i++)
-        keys += t->ents[i].klen;
+        keys += lg_tab_slot(t, (uint32_t)i)->klen;
     if (lg_buf_reserve(out, 40 + keys + 10 * (t->n - t->sent) +
                                 COUNT_MAX * t->ntouched + LE_SLACK) < 0)
         return -ENOMEM;
     put_var(out, (uint64_t)id);
     put_var(out, t->sent);
     put_var(out, t->n - t->sent);
-    for (size_t i = t->sent; i < t->n; i++)
-        put_bytes(out, t->ents[i].key, t->ents[i].klen);
+    for (size_t i = t->sent; i < t->n; i++) {
+        const lg_slot *s = lg_tab_slot(t, (uint32_t)i);
+        put_bytes(out, s->key, s->klen);
+    }
     size_t nt = t->ntouched ? lg__tab_take_touched(t) : 0;
     uint32_t next = 0;
     put_var(out, nt);

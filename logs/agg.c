@@ -201,7 +201,7 @@ static void tab_destroy(lg_tab *t)
         lg_mem_free(t->slots, (t->mask + 1) * sizeof *t->slots);
     if (t->index)
         lg_mem_free(t->index, (t->imask + 1) * sizeof *t->index);
-    lg_mem_free(t->ents, t->cap * sizeof *t->ents);
+    lg_mem_free(t->ents, t->ents_cap * sizeof *t->ents);
     lg_mem_free(t->pos, t->cap * sizeof *t->pos);
     lg_mem_free(t->touched, t->cap * sizeof *t->touched);
     lg_mem_free(t->tbits, t->cap / 64 * sizeof *t->tbits);
@@ -217,7 +217,7 @@ static void tab_clear(lg_tab *t)
         memset(t->index, 0, (t->imask + 1) * sizeof *t->index);
     if (t->ntouched)
         memset(t->tbits, 0, t->cap / 64 * sizeof *t->tbits);
-    t->n = t->ntouched = t->sent = 0;
+    t->n = t->nents = t->ntouched = t->sent = 0;
     memset(t->recent, 0xff, sizeof t->recent);
     arena_reset(t->arena);
 }
@@ -323,15 +323,28 @@ static int tab_grow(lg_tab *t)
     return 0;
 }
 
-/* Room for one more id in ents and, with slots, pos and touched (cap is
- * a power of two from 64, so tbits has cap / 64 words). */
-static int tab_reserve(lg_tab *t)
+/* Room for want entries. */
+static int ents_reserve(lg_tab *t, size_t want)
 {
-    size_t cap = t->cap ? t->cap * 2 : 64;
-    lg_ent *ne = lg_mem_grow(t->ents, t->cap * sizeof *ne, cap * sizeof *ne);
+    if (want <= t->ents_cap)
+        return 0;
+    lg_ent *ne =
+        lg_mem_grow(t->ents, t->ents_cap * sizeof *ne, want * sizeof *ne);
     if (!ne)
         return -ENOMEM;
     t->ents = ne;
+    t->ents_cap = want;
+    return 0;
+}
+
+/* Room for one more id: in ents for a sink's table, in pos, touched and
+ * tbits for one with slots (cap is a power of two from 64, so tbits has
+ * cap / 64 words). */
+static int tab_reserve(lg_tab *t)
+{
+    size_t cap = t->cap ? t->cap * 2 : 64;
+    if (t->index && ents_reserve(t, cap) < 0)
+        return -ENOMEM;
     if (t->slots) {
         uint32_t *np =
             lg_mem_grow(t->pos, t->cap * sizeof *np, cap * sizeof *np);
@@ -353,9 +366,10 @@ static int tab_reserve(lg_tab *t)
     return 0;
 }
 
-/* A new id for key (hash h), its entry made and the key copied to the
- * arena; -ENOMEM. */
-static long new_ent(lg_tab *t, const char *key, size_t n, uint64_t h)
+/* A new id for key (hash h), the key copied to the arena (to *copy, when
+ * not NULL) and, in a sink's table, its entry made; -ENOMEM. */
+static long new_id(lg_tab *t, const char *key, size_t n, uint64_t h,
+                   const char **copy)
 {
     if (t->n == t->cap && tab_reserve(t) < 0)
         return -ENOMEM;
@@ -365,12 +379,12 @@ static long new_ent(lg_tab *t, const char *key, size_t n, uint64_t h)
     if (!k)
         return -ENOMEM;
     uint32_t id = (uint32_t)t->n++;
-    lg_ent *e = &t->ents[id];
-    e->key = k;
-    e->klen = (uint32_t)n;
-    e->aux = 0;
-    e->hash = h;
-    e->hits = e->bytes = 0;
+    if (t->index) {
+        t->ents[id] = (lg_ent){.key = k, .klen = (uint32_t)n, .hash = h};
+        t->nents = t->n;
+    }
+    if (copy)
+        *copy = k;
     return id;
 }
 
@@ -436,14 +450,15 @@ static inline lg_slot *tab_find(const lg_tab *t, const char *key, size_t n,
 static __attribute__((noinline)) long
 tab_insert(lg_tab *t, lg_slot *s, const char *key, size_t n, uint64_t h)
 {
-    long id = new_ent(t, key, n, h);
+    const char *k;
+    long id = new_id(t, key, n, h, &k);
     if (id < 0)
         return id;
     s->hash = h;
     s->klen = (uint32_t)n;
     s->idp1 = (uint32_t)id + 1;
     s->hits = s->bytes = 0;
-    s->key = t->ents[id].key;
+    s->key = k;
     memset(s->pre, 0, sizeof s->pre);
     memcpy(s->pre, key, n < LG_SLOT_INLINE ? n : LG_SLOT_INLINE);
     t->pos[id] = (uint32_t)(s - t->slots);
@@ -493,7 +508,7 @@ static long index_upsert(lg_tab *t, const char *key, size_t n, uint64_t h)
             key_eq(e->key, key, n))
             return (long)(uint32_t)v - 1;
     }
-    long id = new_ent(t, key, n, h);
+    long id = new_id(t, key, n, h, NULL);
     if (id < 0)
         return id;
     t->index[i] = ix_entry(h, (uint32_t)id);
@@ -1108,14 +1123,25 @@ void lg_agg_file_error(lg_agg *a, uint32_t file, int err, const char *msg)
 /* ---- the finished aggregate ------------------------------------------------
  */
 
-/* Fold the counts made here (in the slots) into the entries, which hold
- * the merged ones; idempotent.  Only ids marked in tbits can have counts
- * in their slots (count marks an id at its first hit; whatever zeroes a
- * batch's slots clears the marks), so a table with none skips the
- * slots, which it would read in random order.  A sink's tables have no
- * slots at all (they count in cnt), and always none. */
-static void fold_counts(const lg_tab *t)
+/* Make the entries a counting table has not made yet, from the slots
+ * (a sink's table has them all), then fold the counts made here (in the
+ * slots, or a sink's in cnt) into the entries, which hold the merged
+ * ones; idempotent.  Only ids marked in tbits can have counts in their
+ * slots (count marks an id at its first hit; whatever zeroes a batch's
+ * slots clears the marks), so a table with none skips the slots, which
+ * it would read in random order.  Returns 0 or -ENOMEM. */
+static int fold_counts(lg_tab *t)
 {
+    if (t->nents < t->n) {
+        if (ents_reserve(t, t->cap) < 0)
+            return -ENOMEM;
+        for (size_t i = t->nents; i < t->n; i++) {
+            const lg_slot *s = lg_tab_slot(t, (uint32_t)i);
+            t->ents[i] =
+                (lg_ent){.key = s->key, .klen = s->klen, .hash = s->hash};
+        }
+        t->nents = t->n;
+    }
     for (size_t i = 0; t->ntouched && i < t->n; i++) {
         lg_slot *s = lg_tab_slot(t, (uint32_t)i);
         t->ents[i].hits += s->hits;
@@ -1127,6 +1153,7 @@ static void fold_counts(const lg_tab *t)
         t->ents[i].bytes += t->cnt[i].bytes;
         t->cnt[i].hits = t->cnt[i].bytes = 0;
     }
+    return 0;
 }
 
 /* Count the distinct clients of the first clients_top paths in ranked
@@ -1203,7 +1230,8 @@ int lg_agg_finalize(lg_agg *a)
 {
     for (int id = 0; id < LG_TAB_COUNT; id++) {
         lg_tab *t = &a->tab[id];
-        fold_counts(t);
+        if (fold_counts(t) < 0)
+            return -ENOMEM;
         for (size_t i = 0; i < t->n; i++)
             t->ents[i].aux = 0;
     }
@@ -1255,14 +1283,13 @@ static int cmp_bucket(const void *pa, const void *pb)
     return x < y ? -1 : x > y;
 }
 
-const lg_ent **lg_agg_ranked(const lg_agg *a, int id, size_t k, size_t *n)
+const lg_ent **lg_agg_ranked(lg_agg *a, int id, size_t k, size_t *n)
 {
-    const lg_tab *t = &a->tab[id];
+    lg_tab *t = &a->tab[id];
     int buckets = id == LG_TAB_HOURS || id == LG_TAB_DAYS;
     *n = 0;
-    if (!t->n)
+    if (!t->n || fold_counts(t) < 0)
         return NULL;
-    fold_counts(t);
     if (buckets || k == 0 || k >= t->n / 8) {
         const lg_ent **v = malloc(t->n * sizeof *v);
         if (!v)
@@ -1296,7 +1323,7 @@ const lg_ent **lg_agg_ranked(const lg_agg *a, int id, size_t k, size_t *n)
     return v;
 }
 
-const lg_ent **lg_agg_sorted(const lg_agg *a, int id, size_t *n)
+const lg_ent **lg_agg_sorted(lg_agg *a, int id, size_t *n)
 {
     return lg_agg_ranked(a, id, 0, n);
 }

@@ -106,14 +106,19 @@ typedef struct lg_arena lg_arena;
 
 typedef struct lg_tab {
     lg_slot *slots;
-    size_t mask;       /* slots - 1 */
-    lg_ent *ents;      /* by id: key, length, hash, merged counts */
-    uint32_t *pos;     /* by id: its slot */
-    uint64_t *tbits;   /* ids counted in this batch, a bit each */
-    uint32_t *touched; /* the same ids ascending (lg__tab_take_touched) */
-    size_t n, cap;     /* ids, and room in ents/pos/touched */
-    size_t ntouched;   /* bits set in tbits */
-    size_t sent;       /* ids [0, sent) are known to the sink */
+    size_t mask; /* slots - 1 */
+    /* by id: key, length, hash, merged counts.  A sink's table makes an
+     * entry with each id; a counting table (with slots, which hold all
+     * that but the merged counts) makes them only when it is ranked or
+     * finalized, so a worker that just sends partials has none */
+    lg_ent *ents;
+    size_t nents, ents_cap; /* ids [0, nents) have entries */
+    uint32_t *pos;          /* by id: its slot */
+    uint64_t *tbits;        /* ids counted in this batch, a bit each */
+    uint32_t *touched;      /* the same ids ascending (lg__tab_take_touched) */
+    size_t n, cap;          /* ids, and room in pos/touched/tbits */
+    size_t ntouched;        /* bits set in tbits */
+    size_t sent;            /* ids [0, sent) are known to the sink */
     /* ids of a few keys seen lately, the likeliest first; UINT32_MAX for
      * none (bump_repeat's cache, for tables with few keys) */
     uint32_t recent[LG_RECENT];
@@ -301,9 +306,9 @@ void lg_agg_forget(lg_agg *a);
  * hold part of it), -ENOMEM. */
 int lg_agg_merge(lg_agg *dst, const void *blob, size_t len);
 
-/* After the last merge: add the counts made here to the entries' and
- * count the paths' distinct clients (ent.aux; for a sink's first
- * clients_top paths, 0 for the others).  Returns 0 or -ENOMEM. */
+/* After the last merge: make the entries, add the counts made here to
+ * theirs and count the paths' distinct clients (ent.aux; for a sink's
+ * first clients_top paths, 0 for the others).  Returns 0 or -ENOMEM. */
 int lg_agg_finalize(lg_agg *a);
 
 /* Entries of table id sorted for display (their counts brought up to
@@ -312,13 +317,13 @@ int lg_agg_finalize(lg_agg *a);
  * order is the same however the input was split.  HOURS and DAYS sort by
  * bucket ascending.  Returns a malloc'ed array of n pointers into the table
  * (caller frees), NULL with *n = 0 when empty or out of memory. */
-const lg_ent **lg_agg_sorted(const lg_agg *a, int id, size_t *n);
+const lg_ent **lg_agg_sorted(lg_agg *a, int id, size_t *n);
 
 /* The same for the first k entries only (0 = all): *n is still the
  * number of entries, but the array may hold just the first min(k, *n),
  * what a report of the top k shows, found at a fraction of a full sort's
  * cost and memory.  HOURS and DAYS are always sorted in full. */
-const lg_ent **lg_agg_ranked(const lg_agg *a, int id, size_t k, size_t *n);
+const lg_ent **lg_agg_ranked(lg_agg *a, int id, size_t k, size_t *n);
 
 /* Decode the bucket number of an HOURS or DAYS entry. */
 int64_t lg_ent_bucket(const lg_ent *e);

@@ -68,7 +68,7 @@ static int build_countries(lg_report *r)
     return 0;
 }
 
-int lg_report_build(lg_report *r, const lg_job *job, const lg_agg *agg)
+int lg_report_build(lg_report *r, const lg_job *job, lg_agg *agg)
 {
     memset(r, 0, sizeof *r);
     r->job = job;

@@ -36,7 +36,7 @@ typedef struct lg_report {
 } lg_report;
 
 /* Build the report from a finalised aggregate.  0 or -ENOMEM. */
-int lg_report_build(lg_report *r, const lg_job *job, const lg_agg *agg);
+int lg_report_build(lg_report *r, const lg_job *job, lg_agg *agg);
 /* Free what lg_report_build allocated. */
 void lg_report_destroy(lg_report *r);
 /* Rows to show of table id: min(top, rows) for ranked panels. */
