@@ -11,10 +11,12 @@
 #include <errno.h>
 #include <pcre2.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 
 #include "timefmt.h"
 
@@ -26,7 +28,9 @@ typedef struct lg_cidr {
 
 typedef struct lg_regex {
     pcre2_code *code;
-    int jit; /* JIT compilation succeeded: use pcre2_jit_match */
+    int jit;         /* JIT compilation succeeded: use pcre2_jit_match */
+    const char *opt; /* "--include" or "--exclude", static */
+    char *pat;       /* the pattern as given, owned */
 } lg_regex;
 
 struct lg_filter {
@@ -39,6 +43,12 @@ struct lg_filter {
     lg_regex *inc, *exc;
     size_t n_inc, n_exc;
     pcre2_match_data *md;
+    /* One counter per regex (includes first), in a MAP_SHARED page made
+     * before the workers fork, so the caller sees every worker's count. */
+    _Atomic uint64_t *shared;
+    size_t shared_len;  /* bytes mapped */
+    int last_undecided; /* index of the regex that last returned
+                           LG_FILTER_UNDECIDED in this process, or -1 */
     int exclude_static;
     lg_cidr *cidrs;
     size_t n_cidrs;
@@ -57,6 +67,34 @@ static int ferr(char *err, size_t errlen, const char *fmt, ...)
         va_end(ap);
     }
     return -EINVAL;
+}
+
+/* Append s to out[*k..) with bytes outside printable ASCII as \xHH, so a
+ * pattern cannot put control bytes on the terminal. */
+static void put_escaped(char *out, size_t len, size_t *k, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (; *s && *k + 5 < len; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch >= 0x20 && ch < 0x7f) {
+            out[(*k)++] = (char)ch;
+        } else {
+            out[(*k)++] = '\\';
+            out[(*k)++] = 'x';
+            out[(*k)++] = hex[ch >> 4];
+            out[(*k)++] = hex[ch & 15];
+        }
+    }
+    out[*k] = '\0';
+}
+
+/* s escaped as by put_escaped, in buf (n bytes); returns buf. */
+static const char *esc(const char *s, char *buf, size_t n)
+{
+    size_t k = 0;
+    buf[0] = '\0';
+    put_escaped(buf, n, &k, s);
+    return buf;
 }
 
 /* ---- static assets ---- */
@@ -224,13 +262,19 @@ static int compile_regexes(const char *const *pats, size_t n, lg_regex **out,
     for (size_t i = 0; i < n; i++) {
         int ec;
         PCRE2_SIZE eo;
+        rx[i].opt = opt;
+        rx[i].pat = strdup(pats[i]);
+        if (!rx[i].pat)
+            return -ENOMEM;
         rx[i].code = pcre2_compile((PCRE2_SPTR)pats[i], PCRE2_ZERO_TERMINATED,
                                    0, &ec, &eo, NULL);
         if (!rx[i].code) {
             PCRE2_UCHAR msg[160];
             pcre2_get_error_message(ec, msg, sizeof msg);
-            return ferr(err, errlen, "%s '%s': %s at offset %zu", opt, pats[i],
-                        (const char *)msg, (size_t)eo);
+            char e[200];
+            return ferr(err, errlen, "%s '%s': %s at offset %zu", opt,
+                        esc(pats[i], e, sizeof e), (const char *)msg,
+                        (size_t)eo);
         }
         rx[i].jit = pcre2_jit_compile(rx[i].code, PCRE2_JIT_COMPLETE) == 0;
     }
@@ -241,24 +285,33 @@ static void free_regexes(lg_regex *rx, size_t n)
 {
     if (!rx)
         return;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         pcre2_code_free(rx[i].code);
+        free(rx[i].pat);
+    }
     free(rx);
 }
 
-/* Does any regex match the subject? */
-static int any_match(const lg_regex *rx, size_t n, lg_str s,
-                     pcre2_match_data *md)
+/* Does any of the n regexes match the subject?  1 yes, 0 no, or
+ * LG_FILTER_UNDECIDED when none matched and one of them gave up (a match,
+ * depth or heap limit, the JIT stack, memory); *gave_up is then the index
+ * of the first that gave up.  When another regex matches, the answer is
+ * known and the one that gave up does not matter. */
+static int any_match(lg_filter *f, const lg_regex *rx, size_t n, lg_str s,
+                     size_t *gave_up)
 {
     PCRE2_SPTR subj = (PCRE2_SPTR)(s.n ? s.p : "");
+    *gave_up = n;
     for (size_t i = 0; i < n; i++) {
         int rc = rx[i].jit
-                     ? pcre2_jit_match(rx[i].code, subj, s.n, 0, 0, md, NULL)
-                     : pcre2_match(rx[i].code, subj, s.n, 0, 0, md, NULL);
+                     ? pcre2_jit_match(rx[i].code, subj, s.n, 0, 0, f->md, NULL)
+                     : pcre2_match(rx[i].code, subj, s.n, 0, 0, f->md, NULL);
         if (rc >= 0)
             return 1;
+        if (rc != PCRE2_ERROR_NOMATCH && *gave_up == n)
+            *gave_up = i;
     }
-    return 0;
+    return *gave_up == n ? 0 : LG_FILTER_UNDECIDED;
 }
 
 /* ---- the filter ---- */
@@ -270,6 +323,8 @@ void lg_filter_free(lg_filter *f)
     free_regexes(f->inc, f->n_inc);
     free_regexes(f->exc, f->n_exc);
     pcre2_match_data_free(f->md);
+    if (f->shared)
+        munmap(f->shared, f->shared_len);
     free(f->cidrs);
     free(f);
 }
@@ -278,12 +333,14 @@ int lg_filter_new(const lg_filter_opts *o, lg_filter **out, char *err,
                   size_t errlen)
 {
     int rc;
+    char e[200]; /* a user string, escaped for a message */
     *out = NULL;
     if (err && errlen)
         err[0] = '\0';
     lg_filter *f = calloc(1, sizeof *f);
     if (!f)
         return -ENOMEM;
+    f->last_undecided = -1;
     if (o->since) {
         int64_t prec;
         if (lg_time_parse_iso(o->since, strlen(o->since), o->tz_off, &f->since,
@@ -291,7 +348,7 @@ int lg_filter_new(const lg_filter_opts *o, lg_filter **out, char *err,
             rc = ferr(err, errlen,
                       "--since '%s': not an ISO-8601 time "
                       "(e.g. 2015-05-19T14:00:00+02:00)",
-                      o->since);
+                      esc(o->since, e, sizeof e));
             goto fail;
         }
         f->has_since = 1;
@@ -303,7 +360,7 @@ int lg_filter_new(const lg_filter_opts *o, lg_filter **out, char *err,
             rc = ferr(err, errlen,
                       "--until '%s': not an ISO-8601 time "
                       "(e.g. 2015-05-19T14:00:00+02:00)",
-                      o->until);
+                      esc(o->until, e, sizeof e));
             goto fail;
         }
         f->until += prec; /* inclusive at the precision written */
@@ -314,7 +371,7 @@ int lg_filter_new(const lg_filter_opts *o, lg_filter **out, char *err,
             rc = ferr(err, errlen,
                       "--status '%s': expected codes like 404, "
                       "5xx or 200-299, comma separated",
-                      o->status[i]);
+                      esc(o->status[i], e, sizeof e));
             goto fail;
         }
         f->has_status = 1;
@@ -335,6 +392,14 @@ int lg_filter_new(const lg_filter_opts *o, lg_filter **out, char *err,
             rc = -ENOMEM;
             goto fail;
         }
+        f->shared_len = (f->n_inc + f->n_exc) * sizeof *f->shared;
+        void *m = mmap(NULL, f->shared_len, PROT_READ | PROT_WRITE,
+                       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        if (m == MAP_FAILED) {
+            rc = -ENOMEM;
+            goto fail;
+        }
+        f->shared = m; /* zero-filled */
     }
     if (o->n_clients) {
         f->cidrs = calloc(o->n_clients, sizeof *f->cidrs);
@@ -348,7 +413,7 @@ int lg_filter_new(const lg_filter_opts *o, lg_filter **out, char *err,
                           "--client '%s': expected an IPv4 or "
                           "IPv6 address or CIDR (10.0.0.0/8, "
                           "2001:db8::/32)",
-                          o->clients[i]);
+                          esc(o->clients[i], e, sizeof e));
                 goto fail;
             }
         f->n_cidrs = o->n_clients;
@@ -367,6 +432,15 @@ fail:
 int lg_filter_is_empty(const lg_filter *f)
 {
     return f->empty;
+}
+
+/* Count an undecided line against regex i (includes first) and remember
+ * it for lg_filter_undecided_last. */
+static int undecided(lg_filter *f, size_t i)
+{
+    atomic_fetch_add_explicit(&f->shared[i], 1, memory_order_relaxed);
+    f->last_undecided = (int)i;
+    return LG_FILTER_UNDECIDED;
 }
 
 int lg_filter_match(lg_filter *f, const lg_rec *r)
@@ -390,11 +464,90 @@ int lg_filter_match(lg_filter *f, const lg_rec *r)
     }
     if (f->exclude_static && lg_path_is_static(r->target))
         return 0;
-    if (f->n_inc &&
-        (r->target.n == 0 || !any_match(f->inc, f->n_inc, r->target, f->md)))
+    /* An include that gives up leaves the line undecided unless an
+     * exclude drops it anyway; an exclude that gives up on a line the
+     * includes keep leaves it undecided. */
+    size_t gi = 0, ge = 0;
+    int inc = 1, exc = 0;
+    if (f->n_inc)
+        inc = r->target.n == 0 ? 0
+                               : any_match(f, f->inc, f->n_inc, r->target, &gi);
+    if (inc == 0)
         return 0;
-    if (f->n_exc && r->target.n &&
-        any_match(f->exc, f->n_exc, r->target, f->md))
+    if (f->n_exc && r->target.n)
+        exc = any_match(f, f->exc, f->n_exc, r->target, &ge);
+    if (exc == 1)
         return 0;
+    if (inc == LG_FILTER_UNDECIDED)
+        return undecided(f, gi);
+    if (exc == LG_FILTER_UNDECIDED)
+        return undecided(f, f->n_inc + ge);
     return 1;
+}
+
+size_t lg_filter_regex_count(const lg_filter *f)
+{
+    return f->n_inc + f->n_exc;
+}
+
+int lg_filter_regex_stat(const lg_filter *f, size_t i, const char **opt,
+                         const char **pattern, uint64_t *undecided_lines)
+{
+    if (i >= f->n_inc + f->n_exc)
+        return -EINVAL;
+    const lg_regex *rx = i < f->n_inc ? &f->inc[i] : &f->exc[i - f->n_inc];
+    if (opt)
+        *opt = rx->opt;
+    if (pattern)
+        *pattern = rx->pat;
+    if (undecided_lines)
+        *undecided_lines =
+            atomic_load_explicit(&f->shared[i], memory_order_relaxed);
+    return 0;
+}
+
+uint64_t lg_filter_undecided_total(const lg_filter *f)
+{
+    uint64_t n = 0;
+    for (size_t i = 0; i < f->n_inc + f->n_exc; i++)
+        n += atomic_load_explicit(&f->shared[i], memory_order_relaxed);
+    return n;
+}
+
+int lg_filter_describe(const lg_filter *f, size_t i, char *out, size_t len)
+{
+    const char *opt, *pat;
+    if (!len || lg_filter_regex_stat(f, i, &opt, &pat, NULL) < 0)
+        return -EINVAL;
+    int n = snprintf(out, len, "%s '", opt);
+    size_t k = n < 0 ? 0 : (size_t)n < len ? (size_t)n : len - 1;
+    put_escaped(out, len, &k, pat);
+    if (k + 1 < len) {
+        out[k++] = '\'';
+        out[k] = '\0';
+    }
+    return 0;
+}
+
+int lg_filter_undecided_last(const lg_filter *f)
+{
+    return f->last_undecided;
+}
+
+uint64_t lg_filter_undecided_message(const lg_filter *f, size_t i, char *out,
+                                     size_t len)
+{
+    uint64_t n = 0;
+    if (len)
+        out[0] = '\0';
+    if (lg_filter_regex_stat(f, i, NULL, NULL, &n) < 0 || n == 0 || !len)
+        return 0;
+    char what[300];
+    lg_filter_describe(f, i, what, sizeof what);
+    snprintf(out, len,
+             "%s: %llu line%s hit a PCRE2 limit (match, depth or heap) and "
+             "%s dropped, neither matched nor unmatched",
+             what, (unsigned long long)n, n == 1 ? "" : "s",
+             n == 1 ? "was" : "were");
+    return n;
 }

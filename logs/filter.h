@@ -67,10 +67,61 @@ void lg_filter_free(lg_filter *f);
  * can skip calling lg_filter_match. */
 int lg_filter_is_empty(const lg_filter *f);
 
+/* Returned by lg_filter_match when a regex gave up on the record. */
+#define LG_FILTER_UNDECIDED (-1)
+
 /* 1 to keep the record, 0 to drop it. Records with no time are dropped by
  * since/until; records with status 0 are dropped by --status. f is not
- * const: it holds the PCRE2 match data. */
+ * const: it holds the PCRE2 match data.
+ *
+ * LG_FILTER_UNDECIDED (negative) when the answer hangs on a regex that
+ * gave up on the target (PCRE2's match, depth or heap limit, the JIT
+ * stack, memory): an include that gave up with no other include matching,
+ * or an exclude that gave up on a record the includes keep, and no other
+ * exclude matching. Such a record is DROPPED (it is not in the report),
+ * but counted against the first regex that gave up (lg_filter_regex_stat,
+ * lg_filter_undecided_last): it must never pass as a plain "no match".
+ * Callers treat any negative value as "drop, and report": --strict stops
+ * on it. */
 int lg_filter_match(lg_filter *f, const lg_rec *r);
+
+/* ---- regexes that gave up ----
+ * The counters live in shared memory made by lg_filter_new, so that after
+ * the workers (forked copies of the filter) are done, the process that
+ * built the filter, and any other copy, reads every worker's count.  A
+ * worker restarted after a crash replays its batch and may count a line
+ * twice: the counts are for reporting, not for reconciling totals. */
+
+/* Number of regexes: the includes first, then the excludes, in the order
+ * given in lg_filter_opts. */
+size_t lg_filter_regex_count(const lg_filter *f);
+
+/* Regex i (0 <= i < lg_filter_regex_count): its option ("--include" or
+ * "--exclude", static), its pattern as given (owned by f) and the number
+ * of records it left undecided so far, over every process. Any out
+ * pointer may be NULL. Returns 0, or -EINVAL when i is out of range. */
+int lg_filter_regex_stat(const lg_filter *f, size_t i, const char **opt,
+                         const char **pattern, uint64_t *undecided_lines);
+
+/* Sum of the undecided counts of every regex. */
+uint64_t lg_filter_undecided_total(const lg_filter *f);
+
+/* Index of the regex behind this process's last LG_FILTER_UNDECIDED, or
+ * -1 if none yet; for the --strict message. */
+int lg_filter_undecided_last(const lg_filter *f);
+
+/* "--include '<pattern>'" for regex i into out (len bytes, always
+ * NUL-terminated, cut if short), bytes outside printable ASCII written
+ * as \xHH (a '\' stays as it is, as in the pattern), safe for a
+ * terminal. Returns 0 or -EINVAL. */
+int lg_filter_describe(const lg_filter *f, size_t i, char *out, size_t len);
+
+/* The warning for regex i into out (len bytes, always NUL-terminated):
+ * "--include '<pattern>': N lines hit a PCRE2 limit (match, depth or
+ * heap) and were dropped, neither matched nor unmatched". Returns N; when
+ * N is 0 (or i is out of range) out is "" and nothing is to be said. */
+uint64_t lg_filter_undecided_message(const lg_filter *f, size_t i, char *out,
+                                     size_t len);
 
 /* The target without its query string and fragment ("/a?b=1" -> "/a").
  * Borrowed from t. */

@@ -373,6 +373,12 @@ int lg_logs_run(const lg_config *cfg, char *const *files, int nfiles,
     res->report_written = atomic_load(&job->sh->sink_done);
     if (res->strict_failed)
         fprintf(stderr, "pipefan logs: --strict: %s\n", job->sh->strict_msg);
+    for (size_t i = 0; job->filter && i < lg_filter_regex_count(job->filter);
+         i++) { /* regexes that gave up on lines (issue 19) */
+        char m[512];
+        if (lg_filter_undecided_message(job->filter, i, m, sizeof m))
+            pf_log(NULL, PF_LOG_WARN, "%s", m);
+    }
     for (int i = 0; i < pf_pipeline_stages(p); i++) {
         pf_stage_stats ss;
         if (pf_pipeline_stage_stats(p, i, &ss) == 0) {

@@ -85,9 +85,11 @@ static int file_fd(lg_worker *wk, const lg_job *job, uint32_t i)
     return fd;
 }
 
-/* Report the first bad line under --strict; returns PF_ESTAGE. */
-static int strict_stop(lg_job *job, int reason, const pos *ps, uint64_t off,
-                       uint64_t line, const char *text, size_t len)
+/* Report the first bad line under --strict (why: "bad line (format)");
+ * returns PF_ESTAGE. */
+static int strict_stop_why(lg_job *job, const char *why, const pos *ps,
+                           uint64_t off, uint64_t line, const char *text,
+                           size_t len)
 {
     int expect = 0;
     if (atomic_compare_exchange_strong(&job->sh->strict_hit, &expect, 1)) {
@@ -98,15 +100,34 @@ static int strict_stop(lg_job *job, int reason, const pos *ps, uint64_t off,
         clean[k] = 0;
         if (ps->line_base == 0)
             snprintf(job->sh->strict_msg, sizeof job->sh->strict_msg,
-                     "%s:%llu: bad line (%s): %s", job->in.v[ps->file].path,
-                     (unsigned long long)line, lg_bad_describe(reason), clean);
+                     "%s:%llu: %s: %s", job->in.v[ps->file].path,
+                     (unsigned long long)line, why, clean);
         else
             snprintf(job->sh->strict_msg, sizeof job->sh->strict_msg,
-                     "%s: byte %llu: bad line (%s): %s",
-                     job->in.v[ps->file].path, (unsigned long long)off,
-                     lg_bad_describe(reason), clean);
+                     "%s: byte %llu: %s: %s", job->in.v[ps->file].path,
+                     (unsigned long long)off, why, clean);
     }
     return PF_ESTAGE;
+}
+
+static int strict_stop(lg_job *job, int reason, const pos *ps, uint64_t off,
+                       uint64_t line, const char *text, size_t len)
+{
+    char why[64];
+    snprintf(why, sizeof why, "bad line (%s)", lg_bad_describe(reason));
+    return strict_stop_why(job, why, ps, off, line, text, len);
+}
+
+/* --strict and a regex that gave up on a line (filter.h). */
+static int strict_undecided(lg_job *job, const pos *ps, uint64_t off,
+                            uint64_t line, const char *text, size_t len)
+{
+    char what[256], why[320];
+    lg_filter_describe(job->filter,
+                       (size_t)lg_filter_undecided_last(job->filter), what,
+                       sizeof what);
+    snprintf(why, sizeof why, "%s hit a PCRE2 limit on this line", what);
+    return strict_stop_why(job, why, ps, off, line, text, len);
 }
 
 /* Parse, filter and count every line of p[0..n).  Kept requests are
@@ -127,8 +148,17 @@ static int scan_block(lg_job *job, lg_worker *wk, const lg_format *fmt,
         size_t len = (size_t)(le - line);
         int rc = clean ? lg_parse_line_clean(fmt, line, len, &rec[k])
                        : lg_parse_line(fmt, line, len, &rec[k]);
+        int keep = rc != LG_OK || !job->filter
+                       ? 1
+                       : lg_filter_match(job->filter, &rec[k]);
+        if (keep < 0 && job->cfg->strict) {
+            a->lines += nlines + 1;
+            fs->lines += nlines + 1;
+            return strict_undecided(job, ps, ps->offset + (uint64_t)(line - p),
+                                    ps->line + nlines, line, len);
+        }
         if (rc == LG_OK) {
-            if (!job->filter || lg_filter_match(job->filter, &rec[k])) {
+            if (keep > 0) {
                 path[k] =
                     strip ? lg_path_strip_query(rec[k].target) : rec[k].target;
                 if (++k == LG_AGG_BLOCK) {

@@ -301,3 +301,118 @@ TEST(combined_filters_and_use_after_fork)
     ASSERT(keeps(f, "10.1.2.3", 1432036800, 200, "/api/x"));
     lg_filter_free(f);
 }
+
+/* Issue 19 item 8: a regex that hits PCRE2's match limit must not pass as
+ * "no match".  (a+)+z backtracks 2^n times on n a's with no z. */
+#define EVIL "^/(?:(a+)+z|a*!)"
+#define FORTY_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+
+static uint64_t undecided_of(const lg_filter *f, size_t i)
+{
+    uint64_t n = 99;
+    if (lg_filter_regex_stat(f, i, NULL, NULL, &n) != 0)
+        FAIL("lg_filter_regex_stat(%zu) failed", i);
+    return n;
+}
+
+TEST(regex_hitting_match_limit_is_counted_not_a_no_match)
+{
+    const char *inc[] = {EVIL};
+    lg_filter_opts o = {.include = inc, .n_include = 1};
+    lg_filter *f = make(&o);
+    ASSERT_EQ(lg_filter_regex_count(f), 1);
+    ASSERT_EQ(lg_filter_undecided_last(f), -1);
+    ASSERT_EQ(keeps(f, "1.2.3.4", 0, 200, "/aaa!"), 1);
+    ASSERT_EQ(keeps(f, "1.2.3.4", 0, 200, "/b"), 0);
+    ASSERT_UEQ(undecided_of(f, 0), 0);
+    /* before the fix this returned 0, like "/b", with nothing counted */
+    ASSERT_EQ(keeps(f, "1.2.3.4", 0, 200, "/" FORTY_A "!"),
+              LG_FILTER_UNDECIDED);
+    ASSERT_EQ(keeps(f, "1.2.3.4", 0, 200, "/" FORTY_A "a!"),
+              LG_FILTER_UNDECIDED);
+    ASSERT_UEQ(undecided_of(f, 0), 2);
+    ASSERT_UEQ(lg_filter_undecided_total(f), 2);
+    ASSERT_EQ(lg_filter_undecided_last(f), 0);
+    const char *opt, *pat;
+    ASSERT_EQ(lg_filter_regex_stat(f, 0, &opt, &pat, NULL), 0);
+    ASSERT_STREQ(opt, "--include");
+    ASSERT_STREQ(pat, EVIL);
+    ASSERT_EQ(lg_filter_regex_stat(f, 1, NULL, NULL, NULL), -22);
+    char m[256];
+    ASSERT_UEQ(lg_filter_undecided_message(f, 0, m, sizeof m), 2);
+    ASSERT_STRSTR(m, "--include '" EVIL "': 2 lines hit a PCRE2 limit");
+    ASSERT_STRSTR(m, "dropped");
+    ASSERT_UEQ(lg_filter_undecided_message(f, 1, m, sizeof m), 0);
+    ASSERT_STREQ(m, "");
+
+    /* the count is shared with copies made by fork (the parse workers) */
+    pid_t kid = fork();
+    ASSERT(kid >= 0);
+    if (kid == 0)
+        _exit(keeps(f, "1.2.3.4", 0, 200, "/" FORTY_A "!") ==
+                      LG_FILTER_UNDECIDED
+                  ? 0
+                  : 1);
+    int st;
+    ASSERT_EQ(waitpid(kid, &st, 0), kid);
+    ASSERT(RUNNER_EXITED(st, 0));
+    ASSERT_UEQ(undecided_of(f, 0), 3);
+    lg_filter_free(f);
+}
+
+TEST(regex_that_gives_up_only_matters_when_it_decides)
+{
+    /* another include matches: kept, nothing counted */
+    const char *inc[] = {EVIL, "a!$"};
+    lg_filter_opts o = {.include = inc, .n_include = 2};
+    lg_filter *f = make(&o);
+    ASSERT_EQ(keeps(f, "1.2.3.4", 0, 200, "/" FORTY_A "!"), 1);
+    ASSERT_UEQ(lg_filter_undecided_total(f), 0);
+    lg_filter_free(f);
+
+    /* an exclude that gives up on a line the includes keep: undecided,
+     * counted against the exclude (index n_include + 0) */
+    const char *inc2[] = {"^/"}, *exc[] = {"x", EVIL};
+    lg_filter_opts o2 = {
+        .include = inc2, .n_include = 1, .exclude = exc, .n_exclude = 2};
+    f = make(&o2);
+    ASSERT_EQ(lg_filter_regex_count(f), 3);
+    ASSERT_EQ(keeps(f, "1.2.3.4", 0, 200, "/" FORTY_A "!"),
+              LG_FILTER_UNDECIDED);
+    ASSERT_UEQ(undecided_of(f, 0), 0);
+    ASSERT_UEQ(undecided_of(f, 1), 0);
+    ASSERT_UEQ(undecided_of(f, 2), 1);
+    ASSERT_EQ(lg_filter_undecided_last(f), 2);
+    char d[128];
+    ASSERT_EQ(lg_filter_describe(f, 2, d, sizeof d), 0);
+    ASSERT_STREQ(d, "--exclude '" EVIL "'");
+    /* another exclude drops it anyway: decided */
+    ASSERT_EQ(keeps(f, "1.2.3.4", 0, 200, "/x" FORTY_A "!"), 0);
+    /* an include that gives up on a line an exclude drops: decided */
+    lg_filter_free(f);
+    const char *inc3[] = {EVIL}, *exc3[] = {"!$"};
+    lg_filter_opts o3 = {
+        .include = inc3, .n_include = 1, .exclude = exc3, .n_exclude = 1};
+    f = make(&o3);
+    ASSERT_EQ(keeps(f, "1.2.3.4", 0, 200, "/" FORTY_A "!"), 0);
+    ASSERT_UEQ(lg_filter_undecided_total(f), 0);
+    lg_filter_free(f);
+}
+
+TEST(describe_escapes_control_bytes_of_a_pattern)
+{
+    const char *inc[] = {"a\033\\[2J\\d"};
+    lg_filter_opts o = {.include = inc, .n_include = 1};
+    lg_filter *f = make(&o);
+    char d[64];
+    ASSERT_EQ(lg_filter_describe(f, 0, d, sizeof d), 0);
+    ASSERT_STREQ(d, "--include 'a\\x1b\\[2J\\d'");
+    char small[12];
+    ASSERT_EQ(lg_filter_describe(f, 0, small, sizeof small), 0);
+    ASSERT(strlen(small) < sizeof small);
+    lg_filter_free(f);
+    /* a compile error names the pattern escaped too */
+    const char *bad[] = {"\033]52;c;x\007("};
+    lg_filter_opts ob = {.include = bad, .n_include = 1};
+    expect_error(&ob, "--include '\\x1b]52;c;x\\x07('");
+}
