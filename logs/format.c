@@ -20,19 +20,24 @@
     (LG_FIELD_CLIENT | LG_FIELD_VHOST | LG_FIELD_USER | LG_FIELD_TIME |        \
      LG_FIELD_REQUEST | LG_FIELD_STATUS | LG_FIELD_BYTES)
 
+// clang-format off
+#define BUILTIN(nm, sp, fl)                                                    \
+    {.engine = LG_ENGINE_NCSA, .builtin = 1, .name = nm, .spec = sp,           \
+     .fields = fl, .has_client = 1, .has_body = 1}
 static const struct lg_format builtins[] = {
-    {LG_ENGINE_NCSA, 1, "common", "%h %l %u %t \"%r\" %>s %b", NCSA_FIELDS, 1,
-     1, 0, NULL},
-    {LG_ENGINE_NCSA, 1, "combined",
-     "%h %l %u %t \"%r\" %>s %b \"%{Referer}i\" \"%{User-Agent}i\"",
-     NCSA_FIELDS | LG_FIELD_REFERER | LG_FIELD_AGENT, 1, 1, 0, NULL},
-    {LG_ENGINE_NCSA, 1, "vhost_common", "%v %h %l %u %t \"%r\" %>s %b",
-     NCSA_FIELDS, 1, 1, 0, NULL},
-    {LG_ENGINE_NCSA, 1, "vhost_combined",
-     "%v:%p %h %l %u %t \"%r\" %>s %O \"%{Referer}i\" \"%{User-Agent}i\"",
-     NCSA_FIELDS | LG_FIELD_REFERER | LG_FIELD_AGENT, 1, 1, 0, NULL},
+    BUILTIN("common",         "%h %l %u %t \"%r\" %>s %b",
+            NCSA_FIELDS),
+    BUILTIN("combined",       "%h %l %u %t \"%r\" %>s %b \"%{Referer}i\" \"%{User-Agent}i\"",
+            NCSA_FIELDS | LG_FIELD_REFERER | LG_FIELD_AGENT),
+    BUILTIN("vhost_common",   "%v %h %l %u %t \"%r\" %>s %b",
+            NCSA_FIELDS),
+    BUILTIN("vhost_combined", "%v:%p %h %l %u %t \"%r\" %>s %O \"%{Referer}i\" \"%{User-Agent}i\"",
+            NCSA_FIELDS | LG_FIELD_REFERER | LG_FIELD_AGENT),
 };
+#undef BUILTIN
+// clang-format on
 
+// clang-format off
 static const struct {
     const char *alias, *name;
 } aliases[] = {
@@ -42,6 +47,7 @@ static const struct {
     {"main", "combined"},
     {"common_vhost", "vhost_common"},
 };
+// clang-format on
 
 const lg_format *lg_format_builtin(const char *name)
 {
@@ -82,6 +88,7 @@ void lg_format_free(lg_format *f)
 
 /* ---- the compiler ---- */
 
+// clang-format off
 static const struct {
     const char *name;
     enum lg_fld fld;
@@ -112,16 +119,21 @@ static const struct {
     {"http_host", LG_F_VHOST},
     {"request_time", LG_F_RT_SEC},
 };
+// clang-format on
 
 /* Header names of Apache %{Name}i that we understand. */
+// clang-format off
 static const struct {
     const char *name;
     enum lg_fld fld;
 } apache_headers[] = {
-    {"Referer", LG_F_REFERER}, {"User-Agent", LG_F_AGENT},
-    {"Host", LG_F_VHOST},      {"X-Forwarded-For", LG_F_XFF},
-    {"X-Real-IP", LG_F_XFF},
+    {"Referer",         LG_F_REFERER},
+    {"User-Agent",      LG_F_AGENT},
+    {"Host",            LG_F_VHOST},
+    {"X-Forwarded-For", LG_F_XFF},
+    {"X-Real-IP",       LG_F_XFF},
 };
+// clang-format on
 
 /* The compiler's working state. Literal bytes are appended to lits (sized
  * for the worst case up front, so item pointers into it stay valid). */
@@ -132,6 +144,9 @@ typedef struct comp {
     size_t nlits;
     char *err;
     size_t errlen;
+    const char *unknown; /* the first unknown variable or directive */
+    int unknown_len;
+    int n_unknown;
 } comp;
 
 static int fail(comp *c, const char *fmt, ...)
@@ -174,6 +189,10 @@ static int add_field(comp *c, enum lg_fld fld, const char *what, int wlen)
     memset(it, 0, sizeof *it);
     it->is_field = 1;
     it->fld = (uint8_t)fld;
+    if (fld == LG_F_SKIP && c->n_unknown++ == 0) {
+        c->unknown = what;
+        c->unknown_len = wlen;
+    }
     return 0;
 }
 
@@ -225,6 +244,20 @@ static int compile_nginx(comp *c, const char *s)
     return 0;
 }
 
+/* The directives of Apache's mod_log_config (2.4) that take no argument.
+ * With a {argument} any letter is accepted as a skipped field: modules add
+ * their own (mod_ssl's %{VAR}x and %{VAR}c, mod_log_forensic...). */
+#define APACHE_PLAIN                                                           \
+    "%a %A %B %b %D %f %h %H %k %l %L %m %p %P %q %r %R %s %t %T %u %U %v %V " \
+    "%X %I %O %S"
+
+static int apache_known(char d, int has_arg)
+{
+    if (has_arg)
+        return (d >= 'a' && d <= 'z') || (d >= 'A' && d <= 'Z');
+    return d && strchr("aABbDfhHklLmpPqrRstTuUvVXIOS", d) != NULL;
+}
+
 /* Compile an Apache LogFormat string. */
 static int compile_apache(comp *c, const char *s)
 {
@@ -262,6 +295,14 @@ static int compile_apache(comp *c, const char *s)
         if (!d)
             return fail(c, "'%%' at the end of the format");
         i++;
+        if (d == '^' && arg && s[i] == 't' &&
+            (s[i + 1] == 'i' || s[i + 1] == 'o'))
+            i += 2; /* %{VARNAME}^ti, %{VARNAME}^to: trailers, skipped */
+        else if (!apache_known(d, arg != NULL))
+            return fail(c,
+                        "unknown directive '%%%c' at offset %zu (Apache "
+                        "knows %s; see docs/LOG-FORMATS.md)",
+                        d, start, APACHE_PLAIN);
         enum lg_fld fld = LG_F_SKIP;
         switch (d) {
         case 'h':
@@ -318,9 +359,6 @@ static int compile_apache(comp *c, const char *s)
                     fld = apache_headers[k].fld;
             break;
         default:
-            if (!((d >= 'a' && d <= 'z') || (d >= 'A' && d <= 'Z')))
-                return fail(c, "unknown directive '%%%c' at offset %zu", d,
-                            start);
             break;
         }
         /* "%U%q" is the usual way to log the target with its query:
@@ -362,6 +400,25 @@ static int unquote_nginx(comp *c, const char *spec, char *out)
     }
     out[o] = '\0';
     return 0;
+}
+
+/* A format must read the request (or its method or target) or the
+ * status: with neither, any line of the right shape ("hello" for
+ * "$foo") would count as a request.  The message names the first field
+ * that was not understood, the likely typo. */
+static int fail_no_request(comp *c)
+{
+    char unk[160] = "";
+    if (c->n_unknown)
+        snprintf(unk, sizeof unk, "; not known: '%.*s'%s",
+                 c->unknown_len > 64 ? 64 : c->unknown_len, c->unknown,
+                 c->n_unknown > 1 ? " and more" : "");
+    return fail(
+        c,
+        "the format reads neither the request nor the status: it "
+        "needs $request, $request_method, $request_uri, $uri or $status "
+        "(Apache: %%r, %%m, %%U or %%s)%s",
+        unk);
 }
 
 /* Mark quoted fields, required items, and the fields bitmask. */
@@ -451,6 +508,8 @@ static int finish(comp *c, lg_format *f)
         if (req)
             last_req = i;
     }
+    if (!(f->fields & (LG_FIELD_REQUEST | LG_FIELD_STATUS)))
+        return fail_no_request(c);
     for (int i = 0; i <= last_req; i++)
         c->items[i].required = 1;
     return 0;

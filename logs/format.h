@@ -12,30 +12,44 @@
  *    that ends after the bytes field (common) and extra fields after the
  *    user agent. They differ in name (reported to the user) and in which
  *    layout lg_detect() picks them for.
- *        "common"          %h %l %u %t "%r" %>s %b
- *        "combined"        %h %l %u %t "%r" %>s %b "%{Referer}i"
- * "%{User-Agent}i" (also nginx's default "main"/"combined") "vhost_combined"
- * %v:%p %h %l %u %t "%r" %>s %O "%{Referer}i" "%{User-Agent}i" "vhost_common"
- * %v %h %l %u %t "%r" %>s %b Aliases: "clf" and "ncsa" = common, "nginx" and
- * "main" = combined.
+ */
+// clang-format off
+/*      name              layout (Apache LogFormat)
+ *      "common"          %h %l %u %t "%r" %>s %b
+ *      "combined"        %h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i"
+ *                        (also nginx's default "main"/"combined")
+ *      "vhost_combined"  %v:%p %h %l %u %t "%r" %>s %O "%{Referer}i" "%{User-Agent}i"
+ *      "vhost_common"    %v %h %l %u %t "%r" %>s %b
+ *
+ *    Aliases: "clf" and "ncsa" = common, "nginx" and "main" = combined,
+ *    "common_vhost" = vhost_common.
  *
  *  - user formats, compiled from a string written the nginx log_format way
- *        $remote_addr - $remote_user [$time_local] "$request" $status
- * $body_bytes_sent "$http_referer" "$http_user_agent" or the Apache LogFormat
- * way %h %l %u %t \"%r\" %>s %b \"%{Referer}i\" \"%{User-agent}i\" (the Apache
- * style is chosen when the string contains '%' and no '$'). Text between fields
- * must match literally (a single space in the format matches one or more
- * spaces). Unknown $variables / %directives become skipped fields. User formats
- * are parsed strictly: a line that does not match is LG_BAD_FORMAT (parse.h).
+ *        $remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"
+ *    or the Apache LogFormat way
+ *        %h %l %u %t \"%r\" %>s %b \"%{Referer}i\" \"%{User-agent}i\"
+ *    (the Apache style is chosen when the string contains '%' and no '$').
+ */
+// clang-format on
+/*    Text between fields must match literally (a single space in the format
+ *    matches one or more spaces). Unknown $variables, the Apache directives
+ *    pipefan does not read, and %{...}x with an argument it does not know
+ *    become skipped fields; an unknown directive letter (%Z, %Q) is an
+ *    error. A user format must read the request (or its method or target)
+ *    or the status, else it is rejected ("$foo $bar" would count any two
+ *    words as a request). User formats are parsed strictly: a line that
+ *    does not match is LG_BAD_FORMAT (parse.h).
+ *
  *    Known nginx variables: $remote_addr $http_x_forwarded_for (client),
  *    $remote_user, $time_local, $time_iso8601, $msec, $request,
  *    $request_method, $request_uri, $uri, $server_protocol, $status,
  *    $body_bytes_sent, $bytes_sent, $http_referer, $http_user_agent, $host,
  *    $server_name, $http_host, $request_time.  Apache: %h %a %l %u %t %r %m
  *    %U %q %H %s %>s %b %B %O %v %V %D %T %{Referer}i %{User-Agent}i
- *    %{Host}i and any other %{...}x as a skipped field ("%U%q" reads the
- *    target with its query string; a custom %{strftime}t is skipped).
- *    Full list and semantics: docs/LOG-FORMATS.md.
+ *    %{Host}i read; %A %f %k %L %p %P %R %X %I %S and any %{...}x
+ *    skipped ("%U%q" reads the target with its query string; a custom
+ *    %{strftime}t is skipped). Full list and semantics:
+ *    docs/LOG-FORMATS.md.
  */
 #ifndef LOGS_FORMAT_H
 #define LOGS_FORMAT_H
@@ -49,7 +63,8 @@ typedef struct lg_format lg_format;
  * lg_format_free), or a negative errno: -EINVAL with a one-line message
  * in err (err may be NULL; errlen bytes, always NUL-terminated) for a bad
  * spec (empty, unterminated ${ or %{, two adjacent fields with nothing
- * between them, no field at all), -ENOMEM. "auto" is not a format: the
+ * between them, no field at all, an unknown %directive letter, neither a
+ * request nor a status field), -ENOMEM. "auto" is not a format: the
  * caller runs lg_detect() for it. */
 int lg_format_compile(const char *spec, lg_format **out, char *err,
                       size_t errlen);
