@@ -67,25 +67,20 @@ hostile() {
     tap $rc "$name: $desc" "$out"
 }
 
-# clean [--bidi] FILE...: fail when a file holds a raw control character
-# (C0 except TAB, LF and the CR of CRLF; DEL; C1 as UTF-8 or as a raw byte
-# in 0x80-0x9f) or, with --bidi (terminal outputs), a bidi override,
-# isolate or zero-width character.
+# clean FILE...: fail when a file holds, raw, a control character (C0
+# except TAB, LF and the CR of CRLF; DEL; C1 as UTF-8 or as a raw byte in
+# 0x80-0x9f), a bidi override or isolate, or a zero-width character: the
+# rules of docs/SECURITY.md for every output and message.
 clean() {
     python3 - "$@" <<'PY'
 import re, sys
-args = sys.argv[1:]
-bidi = args[0] == "--bidi"
-if bidi:
-    args = args[1:]
 bad = False
-for path in args:
+for path in sys.argv[1:]:
     raw = open(path, "rb").read().replace(b"\r\n", b"\n")
     text = raw.decode("utf-8", "surrogateescape")
-    pat = "[\x00-\x08\x0b-\x1f\x7f\x80-\x9f\udc80-\udc9f"
-    if bidi:
-        pat += "\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
-    for m in re.finditer(pat + "]", text):
+    pat = ("[\x00-\x08\x0b-\x1f\x7f\x80-\x9f\udc80-\udc9f"
+           "\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+    for m in re.finditer(pat, text):
         ctx = text[max(0, m.start() - 30):m.end() + 10]
         print("%s: raw U+%04X in %r" % (path, ord(m.group()) & 0xffff, ctx))
         bad = True
@@ -173,9 +168,8 @@ case_escape_file_names() {
         >"$TMP/fn4.out" 2>"$TMP/fn4.err"
     # the name must be there, escaped: an empty output proves nothing
     grep -q 'gol\.log' "$TMP/fn.txt" || { echo "text names no file"; fail=1; }
-    clean --bidi "$TMP/fn.txt" "$TMP/fn.err" "$TMP/fn2.err" "$TMP/fn3.err" \
-        "$TMP/fn4.out" "$TMP/fn4.err" || fail=1
-    clean "$TMP/fn.json" "$TMP/fn.csv" || fail=1
+    clean "$TMP/fn.txt" "$TMP/fn.err" "$TMP/fn2.err" "$TMP/fn3.err" \
+        "$TMP/fn4.out" "$TMP/fn4.err" "$TMP/fn.json" "$TMP/fn.csv" || fail=1
     return $fail
 }
 
@@ -195,8 +189,8 @@ case_escape_log_strings() {
     "$PIPEFAN" logs --csv paths --top 0 "$f" >"$TMP/s.csv" 2>>"$TMP/s.err"
     "$PIPEFAN" logs --strict "$f" >/dev/null 2>"$TMP/s4.err"
     grep -q 'rlo-' "$TMP/s.txt" || { echo "text lacks the paths"; fail=1; }
-    clean --bidi "$TMP/s.txt" "$TMP/s.err" "$TMP/s4.err" || fail=1
-    clean "$TMP/s.json" "$TMP/s.csv" || fail=1
+    clean "$TMP/s.txt" "$TMP/s.err" "$TMP/s4.err" "$TMP/s.json" \
+        "$TMP/s.csv" || fail=1
     return $fail
 }
 
