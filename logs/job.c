@@ -18,63 +18,10 @@
 #include "progress.h"
 #include "split.h"
 
-static const char *const panel_names[] = {
-#define LG_PANEL_NAME_(e, name) name,
-    LG_PANEL_MAP(LG_PANEL_NAME_)
-#undef LG_PANEL_NAME_
-};
-
 /* Built-in formats of slots 1..LG_FMT_SLOTS-1. */
 static const char *const slot_names[LG_FMT_SLOTS] = {
     NULL, "combined", "common", "vhost_combined", "vhost_common",
 };
-
-const char *lg_panel_name(int panel)
-{
-    return panel >= 0 && panel < LG_PANEL_COUNT ? panel_names[panel] : "?";
-}
-
-int lg_panel_find(const char *name)
-{
-    for (int i = 0; i < LG_PANEL_COUNT; i++)
-        if (strcmp(name, panel_names[i]) == 0)
-            return i;
-    if (strcmp(name, "404") == 0 || strcmp(name, "404s") == 0)
-        return LG_PANEL_NOT_FOUND;
-    return -1;
-}
-
-int lg_panels_parse(const char *list, unsigned *mask, char *err, size_t errlen)
-{
-    char buf[512];
-    unsigned m = 0;
-    snprintf(buf, sizeof buf, "%s", list);
-    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t;
-         t = strtok_r(NULL, ",", &save)) {
-        int p;
-        if (strcmp(t, "all") == 0) {
-            m |= LG_PANELS_ALL;
-            continue;
-        }
-        if ((p = lg_panel_find(t)) < 0) {
-            snprintf(err, errlen, "unknown panel '%s' (panels: all", t);
-            for (int i = 0; i < LG_PANEL_COUNT; i++) {
-                size_t l = strlen(err);
-                snprintf(err + l, errlen - l, ", %s", panel_names[i]);
-            }
-            size_t l = strlen(err);
-            snprintf(err + l, errlen - l, ")");
-            return -EINVAL;
-        }
-        m |= 1u << p;
-    }
-    if (!m) {
-        snprintf(err, errlen, "no panel in '%s'", list);
-        return -EINVAL;
-    }
-    *mask = m;
-    return 0;
-}
 
 int lg_job_fmt_slot(const lg_job *job, const lg_format *f)
 {
@@ -84,29 +31,6 @@ int lg_job_fmt_slot(const lg_job *job, const lg_format *f)
         if (f && job->fmts[i] == f)
             return i;
     return 1;
-}
-
-/* Tables the panels need. */
-static unsigned tables_for(unsigned panels)
-{
-    unsigned t = 1u << LG_TAB_CLIENTS;
-    static const struct {
-        int panel, tab;
-    } map[] = {
-        {LG_PANEL_PATHS, LG_TAB_PATHS},
-        {LG_PANEL_METHODS, LG_TAB_METHODS},
-        {LG_PANEL_PROTOCOLS, LG_TAB_PROTOCOLS},
-        {LG_PANEL_REFERRERS, LG_TAB_REFERRERS},
-        {LG_PANEL_AGENTS, LG_TAB_AGENTS},
-        {LG_PANEL_NOT_FOUND, LG_TAB_NOT_FOUND},
-        {LG_PANEL_VHOSTS, LG_TAB_VHOSTS},
-        {LG_PANEL_HOURS, LG_TAB_HOURS},
-        {LG_PANEL_DAYS, LG_TAB_DAYS},
-    };
-    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-        if (panels & (1u << map[i].panel))
-            t |= 1u << map[i].tab;
-    return t;
 }
 
 /* Detect the format of input i from its first 64 KiB (decompressed). */
@@ -257,7 +181,7 @@ int lg_logs_run(const lg_config *cfg, char *const *files, int nfiles,
     job->cfg = cfg;
     job->out_fd = 1;
     job->panels = cfg->panels ? cfg->panels : LG_PANELS_ALL;
-    job->tabs_on = tables_for(job->panels);
+    job->tabs_on = lg_panels_tables(job->panels);
 
     for (int i = 0; i < nfiles; i++) {
         int r = lg_inputs_add(&job->in, files[i], e, sizeof e);

@@ -9,7 +9,10 @@
 
 #include "runner.h"
 
+#include "../../logs/agg-int.h"
+#include "../../logs/agg-wire.h"
 #include "../../logs/agg.h"
+#include "../../logs/rank.h"
 
 #define ALL_TABS ((1u << LG_TAB_COUNT) - 1)
 
@@ -46,8 +49,7 @@ static void fill(lg_agg *a, int from, int to)
     for (int i = from; i < to; i++) {
         lg_rec r = rec_of(i, c, p);
         ASSERT_EQ(lg_agg_add(a, &r, r.target, 0), 0);
-        a->lines++;
-        a->files[0].lines++;
+        lg_agg_count_lines(a, 0, 1, 0, 0);
     }
 }
 
@@ -73,10 +75,10 @@ static char *describe(lg_agg *a)
     size_t cap = 1 << 16, n = 0;
     char *s = malloc(cap);
     n += (size_t)snprintf(s + n, cap - n, "%llu %llu %llu %lld %lld|",
-                          (unsigned long long)a->requests,
-                          (unsigned long long)a->bytes,
-                          (unsigned long long)a->lines, (long long)a->first_ts,
-                          (long long)a->last_ts);
+                          (unsigned long long)a->tot.requests,
+                          (unsigned long long)a->tot.bytes,
+                          (unsigned long long)a->tot.lines, (long long)a->tot.first_ts,
+                          (long long)a->tot.last_ts);
     for (int id = 0; id < LG_TAB_COUNT; id++) {
         size_t k;
         const lg_ent **v = lg_agg_sorted(a, id, &k);
@@ -99,7 +101,7 @@ TEST(counts_one_aggregate_exactly)
     lg_agg *a = lg_agg_new(1, ALL_TABS, 1);
     fill(a, 0, 100);
     lg_agg_finalize(a);
-    ASSERT_UEQ(a->requests, 100);
+    ASSERT_UEQ(a->tot.requests, 100);
     ASSERT_UEQ(a->tab[LG_TAB_CLIENTS].n, 7);
     ASSERT_UEQ(a->tab[LG_TAB_PATHS].n, 5);
     ASSERT_UEQ(a->status[404].hits, 10);
@@ -290,7 +292,7 @@ TEST(a_sink_indexes_thousands_of_keys_from_two_feeds)
     lg_agg_finalize(dst);
     ASSERT_UEQ(dst->tab[LG_TAB_CLIENTS].n, 3001);
     ASSERT_UEQ(dst->tab[LG_TAB_PATHS].n, 2003);
-    ASSERT_UEQ(dst->requests, whole->requests);
+    ASSERT_UEQ(dst->tot.requests, whole->tot.requests);
     assert_same_tables(whole, dst);
     lg_buf_free(&b);
     lg_agg_free(whole);
@@ -386,7 +388,7 @@ TEST(merged_partials_equal_the_whole_for_any_split)
     char *dw = describe(w), *dh = describe(h), *dodd = describe(o);
     ASSERT_STREQ(dw, dh);
     ASSERT_STREQ(dw, dodd);
-    ASSERT_UEQ(w->requests, 1000);
+    ASSERT_UEQ(w->tot.requests, 1000);
     free(dw);
     free(dh);
     free(dodd);
@@ -430,8 +432,8 @@ TEST(bad_samples_keep_the_first_by_input_order)
     lg_buf buf = {0};
     ASSERT_EQ(lg_agg_serialize(b, &buf), 0);
     ASSERT_EQ(lg_agg_merge(a, buf.p, buf.n), 0);
-    ASSERT_UEQ(a->bad[LG_BAD_TIME], 4);
-    ASSERT_UEQ(a->bad_lines, 4);
+    ASSERT_UEQ(a->tot.bad[LG_BAD_TIME], 4);
+    ASSERT_UEQ(a->tot.bad_lines, 4);
     ASSERT_EQ(a->nsamples[LG_BAD_TIME], LG_SAMPLES_PER_REASON);
     ASSERT_EQ(a->samples[LG_BAD_TIME][0].text[0], 'z');
     ASSERT_EQ(a->samples[LG_BAD_TIME][1].text[0], 'w');
@@ -449,12 +451,12 @@ TEST(corrupt_or_truncated_blobs_are_refused)
     fill(a, 0, 50);
     ASSERT_EQ(lg_agg_serialize(a, &b), 0);
     for (size_t cut = 0; cut < b.n; cut += 7)
-        ASSERT_EQ(lg_agg_merge(d, b.p, cut), -EINVAL);
+        ASSERT_EQ(lg_agg_merge(d, b.p, cut), LG_WIRE_ECORRUPT);
     b.p[0] ^= 1;
-    ASSERT_EQ(lg_agg_merge(d, b.p, b.n), -EINVAL);
+    ASSERT_EQ(lg_agg_merge(d, b.p, b.n), LG_WIRE_ECORRUPT);
     lg_agg *e = lg_agg_new_sink(2, ALL_TABS, 1, 0); /* another input count */
     b.p[0] ^= 1;
-    ASSERT_EQ(lg_agg_merge(e, b.p, b.n), -EINVAL);
+    ASSERT_EQ(lg_agg_merge(e, b.p, b.n), LG_WIRE_EMISMATCH);
     lg_buf_free(&b);
     lg_agg_free(a);
     lg_agg_free(d);
@@ -588,7 +590,7 @@ TEST(batches_of_two_feeds_and_a_restart_merge_to_the_whole)
         } else {
             lg_agg_sent(f);
         }
-        ASSERT_UEQ(f->requests, 0);
+        ASSERT_UEQ(f->tot.requests, 0);
     }
     /* a partial out of order is refused */
     fill(f0, 0, 1);
@@ -599,8 +601,8 @@ TEST(batches_of_two_feeds_and_a_restart_merge_to_the_whole)
     ASSERT_EQ(lg_agg_serialize(f0, &c), 0);
     ASSERT_EQ(lg_agg_merge(dst, c.p, c.n), -EINVAL);
     lg_agg_finalize(dst);
-    ASSERT_UEQ(dst->bad_lines, 1);
-    dst->bad_lines = 0;
+    ASSERT_UEQ(dst->tot.bad_lines, 1);
+    dst->tot.bad_lines = 0;
     char *dw = describe(w), *dd = describe(dst);
     ASSERT_STREQ(dw, dd);
     free(dw);
