@@ -178,8 +178,7 @@ static inline int bump_bucket(lg_tab *t, int64_t local, int64_t width,
 {
     if ((uint64_t)local - (uint64_t)*lo >= (uint64_t)width) {
         int64_t bucket = floordiv(local, width);
-        long id = lg_tab_upsert(t, &bucket, sizeof bucket,
-                                lg_hash(&bucket, sizeof bucket));
+        long id = lg_tab_upsert(t, &bucket, sizeof bucket);
         if (id < 0)
             return -ENOMEM;
         *lo = bucket * width;
@@ -259,19 +258,19 @@ static inline void stage_hash(blk *b, int i)
 {
     const lg_rec *q = &b->r[i];
     if (q->client.n) {
-        b->hc[i] = lg_hash_inline(q->client.p, q->client.n);
+        b->hc[i] = lg_tab_hash(b->tc, q->client.p, q->client.n);
         prefetch_slot(b->tc, b->hc[i]);
     }
     if (b->paths && b->path[i].n) {
-        b->hp[i] = lg_hash_inline(b->path[i].p, b->path[i].n);
+        b->hp[i] = lg_tab_hash(b->tp, b->path[i].p, b->path[i].n);
         prefetch_slot(b->tp, b->hp[i]);
     }
     if (b->refs && q->referer.n) {
-        b->hr[i] = lg_hash_inline(q->referer.p, q->referer.n);
+        b->hr[i] = lg_tab_hash(b->tr, q->referer.p, q->referer.n);
         prefetch_slot(b->tr, b->hr[i]);
     }
     if (b->agents && q->agent.n) {
-        b->hg[i] = lg_hash_inline(q->agent.p, q->agent.n);
+        b->hg[i] = lg_tab_hash(b->tg, q->agent.p, q->agent.n);
         prefetch_slot(b->tg, b->hg[i]);
     }
 }
@@ -294,8 +293,10 @@ static inline int stage_count(blk *b, int i, uint32_t file)
     if (b->paths && path->n) {
         if ((pi = lg_tab_bump(b->tp, path->p, path->n, b->hp[i], by)) < 0)
             return -ENOMEM;
+        lg_tab *nf = &a->tab[LG_TAB_NOT_FOUND];
         if (q->status == 404 && ON(a, LG_TAB_NOT_FOUND) &&
-            lg_tab_bump(&a->tab[LG_TAB_NOT_FOUND], path->p, path->n, b->hp[i], by) < 0)
+            lg_tab_bump(nf, path->p, path->n, lg_tab_hash(nf, path->p, path->n),
+                        by) < 0)
             return -ENOMEM;
         if (a->track_pairs && ci >= 0) {
             b->pair[i] = ((uint64_t)(pi + 1) << 32) | (uint64_t)(ci + 1);
@@ -333,6 +334,12 @@ static inline int stage_pair(blk *b, int i)
     return 0;
 }
 
+/* The reseed generations of the tables hashed ahead, summed. */
+static inline uint32_t tab_gens(const blk *b)
+{
+    return b->tc->gen + b->tp->gen + b->tr->gen + b->tg->gen;
+}
+
 /* A software pipeline over the block, so that what the big tables need
  * comes from memory in parallel rather than one miss after another: while
  * record i is counted, the slots of record i + D are on their way, and the
@@ -357,6 +364,7 @@ int lg_agg_add_block(lg_agg *a, const lg_rec *r, const lg_str *path, int n,
     b.paths = ON(a, LG_TAB_PATHS) != 0;
     b.refs = ON(a, LG_TAB_REFERRERS) != 0;
     b.agents = ON(a, LG_TAB_AGENTS) != 0;
+    uint32_t gens = tab_gens(&b);
     for (int t = 0; t < n + D + P; t++) {
         int i = t;
         if (i < n)
@@ -364,6 +372,12 @@ int lg_agg_add_block(lg_agg *a, const lg_rec *r, const lg_str *path, int n,
         i = t - D;
         if (i >= 0 && i < n && stage_count(&b, i, file) < 0)
             return -ENOMEM;
+        if (i >= 0 && i < n && tab_gens(&b) != gens) {
+            /* a table was rehashed: hash the records ahead anew */
+            for (int j = i + 1; j <= t && j < n; j++)
+                stage_hash(&b, j);
+            gens = tab_gens(&b);
+        }
         i = t - D - P;
         if (i >= 0 && i < n && stage_pair(&b, i) < 0)
             return -ENOMEM;

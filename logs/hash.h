@@ -1,10 +1,13 @@
 /* hash.h - the 64-bit hashes of the aggregate's tables and sets.
  *
- * lg_hash_inline is a wyhash-style hash of a key: keys over 32 bytes
+ * lg_hash_keyed is a wyhash-style hash of a key: keys over 32 bytes
  * (paths, referrers, user agents) go 32 bytes a round in two independent
- * multiply chains.  It is inlined where each line's keys are hashed;
- * lg_hash is the same function out of line.  lg_hash64 mixes one 64-bit
- * value (a pair of ids).  The read helpers load unaligned words.
+ * multiply chains.  It is keyed: pipefan logs draws a secret per run
+ * (lg_hash_seed_random) so that keys colliding in a table cannot be
+ * computed offline (issue 19), and a table whose probes grow too long
+ * anyway rehashes under a key derived from it (table.c).  lg_hash_inline
+ * and lg_hash hash under the run's secret; lg_hash64 mixes one 64-bit
+ * value (a pair of ids) with it.  The read helpers load unaligned words.
  */
 #ifndef LOGS_HASH_H
 #define LOGS_HASH_H
@@ -38,15 +41,23 @@ static inline uint64_t lg_rd32(const unsigned char *p)
     return v;
 }
 
-/* The hash of key[0..len). */
+/* A hash key: the run's secret (lg__hash_secret) or one derived from it
+ * for a table that was reseeded.  s1 and s2 are odd. */
+typedef struct lg_hash_key {
+    uint64_t s0, s1, s2, p;
+} lg_hash_key;
+
+/* The run's secret: fixed constants until lg_hash_seed_random replaces
+ * them.  Internal: only tests set it directly, to a known value. */
+extern lg_hash_key lg__hash_secret;
+
+/* The hash of key[0..len) under key k. */
 static inline __attribute__((always_inline)) uint64_t
-lg_hash_inline(const void *key, size_t len)
+lg_hash_keyed(const lg_hash_key *k, const void *key, size_t len)
 {
-    static const uint64_t s0 = 0xa0761d6478bd642fULL,
-                          s1 = 0xe7037ed1a0b428dbULL,
-                          s2 = 0x8ebc6af09c88c6e3ULL;
+    const uint64_t s1 = k->s1, s2 = k->s2;
     const unsigned char *p = key;
-    uint64_t seed = s0 ^ len, a, b;
+    uint64_t seed = k->s0 ^ len, a, b;
     if (len <= 16) {
         if (len >= 4) {
             a = (lg_rd32(p) << 32) | lg_rd32(p + ((len >> 3) << 2));
@@ -82,13 +93,30 @@ lg_hash_inline(const void *key, size_t len)
     return lg_hash_mix(s1 ^ len, lg_hash_mix(a ^ s1, b ^ seed) ^ s2);
 }
 
+/* The hash of key[0..len) under the run's secret. */
+static inline __attribute__((always_inline)) uint64_t
+lg_hash_inline(const void *key, size_t len)
+{
+    return lg_hash_keyed(&lg__hash_secret, key, len);
+}
+
 /* The hash of a pair value. */
 static inline uint64_t lg_hash64(uint64_t v)
 {
-    return lg_hash_mix(v ^ 0x9e3779b97f4a7c15ULL, 0xbf58476d1ce4e5b9ULL);
+    return lg_hash_mix(v ^ lg__hash_secret.p, 0xbf58476d1ce4e5b9ULL);
 }
 
-/* lg_hash_inline out of line: the hash every table uses. */
+/* lg_hash_inline out of line. */
 uint64_t lg_hash(const void *key, size_t len);
+
+/* Replace the run's secret with random bytes (getrandom), in the parent
+ * before the workers fork, so every process of a run hashes alike and no
+ * one outside it can compute colliding keys.  0, or -errno (the secret
+ * is then left as it was). */
+int lg_hash_seed_random(void);
+
+/* The key of reseed generation gen of a table: the run's secret for 0,
+ * else one derived from it and gen. */
+void lg_hash_key_derive(lg_hash_key *k, uint32_t gen);
 
 #endif

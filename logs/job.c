@@ -15,6 +15,7 @@
 
 #include "agg.h"
 #include "detect.h"
+#include "hash.h"
 #include "progress.h"
 #include "split.h"
 
@@ -180,6 +181,10 @@ int lg_logs_run(const lg_config *cfg, char *const *files, int nfiles,
         return -ENOMEM;
     job->cfg = cfg;
     job->out_fd = 1;
+    /* the tables' hash secret, drawn here so every worker forked from
+     * this process shares it (hash.h) */
+    if (lg_hash_seed_random() < 0)
+        pf_log(NULL, PF_LOG_WARN, "no random hash secret: tables unkeyed");
     job->panels = cfg->panels ? cfg->panels : LG_PANELS_ALL;
     job->tabs_on = lg_panels_tables(job->panels);
 

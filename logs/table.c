@@ -22,6 +22,7 @@ int lg_tab_init(lg_tab *t, int sink)
         t->mask = TAB_MIN_SLOTS - 1;
     }
     t->arena = lg_arena_new();
+    lg_hash_key_derive(&t->key, 0);
     if (!(t->slots || t->index) || !t->arena)
         return -ENOMEM;
     memset(t->recent, 0xff, sizeof t->recent);
@@ -53,6 +54,8 @@ void lg_tab_clear(lg_tab *t)
     t->n = t->nents = t->ntouched = t->sent = 0;
     memset(t->recent, 0xff, sizeof t->recent);
     lg_arena_reset(t->arena);
+    t->gen = 0;
+    lg_hash_key_derive(&t->key, 0);
 }
 
 static int slot_used(const void *e)
@@ -147,11 +150,39 @@ static long new_id(lg_tab *t, const char *key, size_t n, uint64_t h,
     return id;
 }
 
-/* Keeps the table at most half full, so probes stay short. */
+/* Rehash a worker's table under the key of its next generation: every
+ * key's hash anew, and the slots rebuilt at the same size.  Out of memory
+ * leaves the table as it was. */
+static void tab_reseed(lg_tab *t)
+{
+    size_t ns = t->mask + 1;
+    lg_slot *nsl = lg_mem_alloc(ns * sizeof *nsl);
+    if (!nsl)
+        return;
+    t->gen++;
+    lg_hash_key_derive(&t->key, t->gen);
+    for (size_t id = 0; id < t->n; id++) {
+        lg_slot s = t->slots[t->pos[id]];
+        s.hash = lg_tab_hash(t, s.key, s.klen);
+        size_t j = (size_t)s.hash & t->mask;
+        while (nsl[j].idp1)
+            j = (j + 1) & t->mask;
+        nsl[j] = s;
+        t->pos[id] = (uint32_t)j;
+        if (id < t->nents)
+            t->ents[id].hash = s.hash;
+    }
+    lg_mem_free(t->slots, ns * sizeof *t->slots);
+    t->slots = nsl;
+}
+
+/* Keeps the table at most half full, so probes stay short, and rehashes
+ * it when a key lands too far from its home (LG_PROBE_MAX). */
 __attribute__((noinline)) long lg__tab_insert(lg_tab *t, lg_slot *s,
                                               const char *key, size_t n,
                                               uint64_t h)
 {
+    size_t far = ((size_t)(s - t->slots) - ((size_t)h & t->mask)) & t->mask;
     const char *k;
     long id = new_id(t, key, n, h, &k);
     if (id < 0)
@@ -166,6 +197,8 @@ __attribute__((noinline)) long lg__tab_insert(lg_tab *t, lg_slot *s,
     t->pos[id] = (uint32_t)(s - t->slots);
     if (t->n * 2 > t->mask + 1 && tab_grow(t) < 0)
         return -ENOMEM;
+    if (far > LG_PROBE_MAX && t->gen < LG_RESEED_MAX)
+        tab_reseed(t);
     return id;
 }
 
@@ -173,7 +206,7 @@ __attribute__((noinline)) long
 lg__tab_bump_recent_miss(lg_tab *t, const char *p, size_t n, uint64_t bytes,
                          int j)
 {
-    long id = lg_tab_bump(t, p, n, lg_hash_inline(p, n), bytes);
+    long id = lg_tab_bump(t, p, n, lg_tab_hash(t, p, n), bytes);
     if (id >= 0)
         t->recent[j < LG_RECENT ? j : LG_RECENT - 1] = (uint32_t)id;
     return id;
@@ -192,12 +225,21 @@ static inline uint64_t ix_entry(uint64_t h, uint32_t id)
     return (h & 0xffffffff00000000ULL) | ((uint64_t)id + 1);
 }
 
-static int index_grow(lg_tab *t)
+/* Rebuild the index with nslots slots (and, when reseed is set, every
+ * entry's hash anew under the key of the next generation). */
+static int index_rebuild(lg_tab *t, size_t nslots, int reseed)
 {
-    size_t nslots = (t->imask + 1) * 2, nmask = nslots - 1;
+    size_t nmask = nslots - 1;
     uint64_t *ix = lg_mem_alloc(nslots * sizeof *ix);
     if (!ix)
         return -ENOMEM;
+    if (reseed) {
+        t->gen++;
+        lg_hash_key_derive(&t->key, t->gen);
+        for (size_t id = 0; id < t->n; id++)
+            t->ents[id].hash =
+                lg_tab_hash(t, t->ents[id].key, t->ents[id].klen);
+    }
     for (size_t id = 0; id < t->n; id++) {
         uint64_t h = t->ents[id].hash;
         size_t j = (size_t)h & nmask;
@@ -224,12 +266,17 @@ static long index_upsert(lg_tab *t, const char *key, size_t n, uint64_t h)
     if (id < 0)
         return id;
     t->index[i] = ix_entry(h, (uint32_t)id);
-    if (t->n * 2 > t->imask + 1 && index_grow(t) < 0)
+    size_t far = (i - (size_t)h) & t->imask;
+    if (t->n * 2 > t->imask + 1 && index_rebuild(t, (t->imask + 1) * 2, 0) < 0)
         return -ENOMEM;
+    if (far > LG_PROBE_MAX && t->gen < LG_RESEED_MAX)
+        index_rebuild(t, t->imask + 1, 1); /* out of memory: as it was */
     return id;
 }
 
-long lg_tab_upsert(lg_tab *t, const void *key, size_t klen, uint64_t hash)
+/* lg_tab_upsert with the key's hash under the table's current key. */
+static long upsert_hashed(lg_tab *t, const void *key, size_t klen,
+                          uint64_t hash)
 {
     if (t->index)
         return index_upsert(t, key, klen, hash);
@@ -237,6 +284,11 @@ long lg_tab_upsert(lg_tab *t, const void *key, size_t klen, uint64_t hash)
     if (s->idp1)
         return (long)s->idp1 - 1;
     return lg__tab_insert(t, s, key, klen, hash);
+}
+
+long lg_tab_upsert(lg_tab *t, const void *key, size_t klen)
+{
+    return upsert_hashed(t, key, klen, lg_tab_hash(t, key, klen));
 }
 
 int lg_tab_upsert_many(lg_tab *t, const void *const *keys, const size_t *lens,
@@ -250,12 +302,18 @@ int lg_tab_upsert_many(lg_tab *t, const void *const *keys, const size_t *lens,
     uint64_t h[RUN];
     for (size_t k = 0; k < n; k += RUN) {
         size_t m = n - k < RUN ? n - k : RUN;
+        uint32_t gen = t->gen;
         for (size_t j = 0; j < m; j++) {
-            h[j] = lg_hash(keys[k + j], lens[k + j]);
+            h[j] = lg_tab_hash(t, keys[k + j], lens[k + j]);
             if (t->index)
                 __builtin_prefetch(&t->index[h[j] & t->imask]);
         }
         for (size_t j = 0; j < m; j++) {
+            if (t->gen != gen) { /* rehashed: the run's hashes are stale */
+                for (size_t q = j; q < m; q++)
+                    h[q] = lg_tab_hash(t, keys[k + q], lens[k + q]);
+                gen = t->gen;
+            }
             uint64_t v;
             if (t->index && j + ENT < m &&
                 (v = t->index[h[j + ENT] & t->imask]) != 0)
@@ -264,7 +322,7 @@ int lg_tab_upsert_many(lg_tab *t, const void *const *keys, const size_t *lens,
                 (v = t->index[h[j + KEY] & t->imask]) != 0 &&
                 (v >> 32) == (h[j + KEY] >> 32))
                 __builtin_prefetch(t->ents[(uint32_t)v - 1].key);
-            long id = lg_tab_upsert(t, keys[k + j], lens[k + j], h[j]);
+            long id = upsert_hashed(t, keys[k + j], lens[k + j], h[j]);
             if (id < 0)
                 return -ENOMEM;
             ids[k + j] = (uint32_t)id;

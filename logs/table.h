@@ -67,7 +67,19 @@ typedef struct lg_tab {
      * then); an entry is the hash's top half << 32 | id + 1 */
     uint64_t *index;
     size_t imask;
+    /* the hash key of the keys' hashes: the run's secret, or after gen
+     * reseeds one derived from it */
+    lg_hash_key key;
+    uint32_t gen;
 } lg_tab;
+
+/* A key that lands farther than this from its home slot makes the table
+ * rehash under a new key (at most LG_RESEED_MAX times): keys that collide
+ * under one key (chosen by someone who knew it) scatter under the next,
+ * so a lookup's cost stays bounded.  Honest keys in a table at most half
+ * full stay within a few dozen slots. */
+#define LG_PROBE_MAX 64
+#define LG_RESEED_MAX 8
 
 /* An empty table, a sink's (index, entries) or a worker's (slots).
  * 0 or -ENOMEM; lg_tab_destroy it either way. */
@@ -78,7 +90,7 @@ void lg_tab_destroy(lg_tab *t);
 void lg_tab_clear(lg_tab *t);
 
 /* Insert or find key in a table: its id, or -ENOMEM. */
-long lg_tab_upsert(lg_tab *t, const void *key, size_t klen, uint64_t hash);
+long lg_tab_upsert(lg_tab *t, const void *key, size_t klen);
 /* The same for n keys (lengths lens) at once, their ids to ids[]: what
  * each lookup will read is prefetched a few keys ahead, so the cache
  * misses of a sink learning thousands of keys overlap.  0 or -ENOMEM. */
@@ -96,13 +108,21 @@ size_t lg_tab_take_touched(lg_tab *t);
 int lg_tab_fold(lg_tab *t);
 
 /* Add key at the empty slot s (from lg_tab_find): its new id, or
- * -ENOMEM.  Slots may move. */
+ * -ENOMEM.  Slots may move, and the table may be rehashed under a new key
+ * (t->gen changes; hashes computed before are then stale). */
 long lg__tab_insert(lg_tab *t, lg_slot *s, const char *key, size_t n,
                     uint64_t h);
 /* lg_tab_bump_repeat's way when the key is not among the recent ones: it
  * takes recent[j], the first free place or the last.  Its id or -1. */
 long lg__tab_bump_recent_miss(lg_tab *t, const char *p, size_t n,
                               uint64_t bytes, int j);
+
+/* The hash of key[0..n) in table t (under its current key). */
+static inline __attribute__((always_inline)) uint64_t
+lg_tab_hash(const lg_tab *t, const void *key, size_t n)
+{
+    return lg_hash_keyed(&t->key, key, n);
+}
 
 /* The slot of id in t. */
 static inline lg_slot *lg_tab_slot(const lg_tab *t, uint32_t id)
@@ -179,7 +199,8 @@ static inline void lg_tab_count(lg_tab *t, lg_slot *s, uint64_t bytes)
     s->bytes += bytes;
 }
 
-/* Find or add key (hash h) in t and count one hit; its id or -1. */
+/* Find or add key (hash h = lg_tab_hash, under the table's current key)
+ * in t and count one hit; its id or -1. */
 static inline __attribute__((always_inline)) long
 lg_tab_bump(lg_tab *t, const char *p, size_t n, uint64_t h, uint64_t bytes)
 {

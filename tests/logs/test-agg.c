@@ -532,23 +532,21 @@ TEST(tables_and_sets_grow_in_place_keeping_wrapped_entries)
             }
     for (int w = 0; w < WRAPPED; w++) {
         ASSERT_EQ(lg_set_add(&a->pairs, vw[w], lg_hash64(vw[w])), 1);
-        ASSERT(lg_tab_upsert(t, kw[w], strlen(kw[w]),
-                             lg_hash(kw[w], strlen(kw[w]))) >= 0);
+        ASSERT(lg_tab_upsert(t, kw[w], strlen(kw[w])) >= 0);
     }
     char k[24];
     for (int p = 0; p < PLAIN; p++) {
         uint64_t pv = (uint64_t)p + 1;
         ASSERT_EQ(lg_set_add(&a->pairs, pv, lg_hash64(pv)), 1);
         snprintf(k, sizeof k, "k%d", p);
-        ASSERT(lg_tab_upsert(t, k, strlen(k), lg_hash(k, strlen(k))) >= 0);
+        ASSERT(lg_tab_upsert(t, k, strlen(k)) >= 0);
     }
     ASSERT_UEQ(a->pairs.n, PLAIN + WRAPPED);
     ASSERT_UEQ(t->n, PLAIN + WRAPPED);
     ASSERT(a->pairs.mask + 1 >= ((size_t)2 << (6 + BITS)));
     for (int w = 0; w < WRAPPED; w++) {
         ASSERT_EQ(lg_set_add(&a->pairs, vw[w], lg_hash64(vw[w])), 0);
-        long id = lg_tab_upsert(t, kw[w], strlen(kw[w]),
-                                lg_hash(kw[w], strlen(kw[w])));
+        long id = lg_tab_upsert(t, kw[w], strlen(kw[w]));
         ASSERT(id >= 0 && (size_t)id == (size_t)w);
         ASSERT_UEQ(lg_tab_slot(t, (uint32_t)id)->idp1, (uint64_t)id + 1);
     }
@@ -556,7 +554,7 @@ TEST(tables_and_sets_grow_in_place_keeping_wrapped_entries)
         uint64_t pv = (uint64_t)p + 1;
         ASSERT_EQ(lg_set_add(&a->pairs, pv, lg_hash64(pv)), 0);
         snprintf(k, sizeof k, "k%d", p);
-        long id = lg_tab_upsert(t, k, strlen(k), lg_hash(k, strlen(k)));
+        long id = lg_tab_upsert(t, k, strlen(k));
         ASSERT(id == WRAPPED + p);
         ASSERT_UEQ(lg_tab_slot(t, (uint32_t)id)->idp1, (uint64_t)id + 1);
     }
@@ -642,5 +640,57 @@ TEST(ranked_top_k_is_the_head_of_the_full_sort)
         free(top);
     }
     free(full);
+    lg_agg_free(a);
+}
+
+/* Paths crafted to collide under a known secret make a worker's paths
+ * table rehash in the middle of a block: every count must still land on
+ * its key (the block's hashes computed ahead are redone). */
+TEST(counts_survive_a_rehash_mid_block)
+{
+    enum {
+        N = 1200
+    };
+    static char keys[N][17];
+    static const lg_hash_key known = {1, 3, 5, 7};
+    lg__hash_secret = known;
+    unsigned long long c = 0;
+    for (int k = 0; k < N; k++)
+        for (;; c++) {
+            snprintf(keys[k], sizeof keys[k], "/c%014llu", c);
+            if ((lg_hash(keys[k], 16) & 2047) == 0) {
+                c++;
+                break;
+            }
+        }
+    lg_agg *a = lg_agg_new(1, ALL_TABS, 1);
+    lg_rec r[LG_AGG_BLOCK];
+    lg_str p[LG_AGG_BLOCK];
+    int nb = 0;
+    for (int rep = 0; rep < 3; rep++)
+        for (int k = 0; k < N; k++) {
+            memset(&r[nb], 0, sizeof r[nb]);
+            r[nb].client = S("192.0.2.1");
+            r[nb].status = k % 2 ? 200 : 404;
+            r[nb].bytes = (uint64_t)k;
+            r[nb].ts = LG_NO_TIME;
+            p[nb] = S(keys[k]);
+            if (++nb == LG_AGG_BLOCK) {
+                ASSERT_EQ(lg_agg_add_block(a, r, p, nb, 0), 0);
+                nb = 0;
+            }
+        }
+    ASSERT_EQ(lg_agg_add_block(a, r, p, nb, 0), 0);
+    ASSERT_UGE(a->tab[LG_TAB_PATHS].gen, 1);
+    ASSERT_EQ(lg_agg_finalize(a), 0);
+    ASSERT_UEQ(a->tab[LG_TAB_PATHS].n, N);
+    ASSERT_UEQ(a->tab[LG_TAB_NOT_FOUND].n, N / 2);
+    for (int k = 0; k < N; k++) {
+        const lg_ent *e = &a->tab[LG_TAB_PATHS].ents[k];
+        ASSERT_EQ(memcmp(e->key, keys[k], 16), 0);
+        ASSERT_UEQ(e->hits, 3);
+        ASSERT_UEQ(e->bytes, 3 * (uint64_t)k);
+        ASSERT_UEQ(e->aux, 1);
+    }
     lg_agg_free(a);
 }
