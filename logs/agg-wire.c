@@ -435,7 +435,7 @@ static int merge_head(lg_agg *dst, rd *r)
 {
     dst->tot.lines += get_var(r);
     dst->tot.requests += get_var(r);
-    dst->tot.bytes += get_var(r);
+    lg_bytes_add(&dst->tot.bytes, get_var(r));
     dst->tot.ignored += get_var(r);
     dst->tot.filtered += get_var(r);
     dst->tot.bad_lines += get_var(r);
@@ -482,7 +482,7 @@ static int merge_head(lg_agg *dst, rd *r)
         if (code == 0 || code >= LG_STATUS_MAX)
             return LG_WIRE_ECORRUPT;
         dst->status[code].hits += get_var(r);
-        dst->status[code].bytes += get_var(r);
+        lg_bytes_add(&dst->status[code].bytes, get_var(r));
     }
     uint64_t nf = get_var(r);
     for (uint64_t k = 0; k < nf && !r->bad; k++) {
@@ -566,7 +566,7 @@ static int merge_table(lg_agg *dst, lg_feed *fd, rd *r)
         }
         for (int j = 0; j < m; j++) {
             t->cnt[sid[j]].hits += hits[j];
-            t->cnt[sid[j]].bytes += bytes[j];
+            lg_bytes_add(&t->cnt[sid[j]].bytes, bytes[j]);
         }
     }
     return r->p == r->end ? 0 : LG_WIRE_ECORRUPT;

@@ -195,14 +195,14 @@ static inline int count_scalars(lg_agg *a, const lg_rec *r, uint32_t file)
 {
     uint64_t by = r->bytes;
     a->tot.requests++;
-    a->tot.bytes += by;
+    lg_bytes_add(&a->tot.bytes, by);
     if (file < a->nfiles)
         lg__agg_file(a, file)->requests++;
     if (r->status > 0 && r->status < LG_STATUS_MAX) {
         lg_status_cnt *st = &a->status[r->status];
         if (st->hits++ == 0)
             a->status_seen[a->nstatus_seen++] = (uint16_t)r->status;
-        st->bytes += by;
+        lg_bytes_add(&st->bytes, by);
     }
     if (r->ts != LG_NO_TIME) {
         if (a->tot.first_ts == LG_NO_TIME || r->ts < a->tot.first_ts ||

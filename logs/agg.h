@@ -70,6 +70,18 @@ enum lg_tab_id {
  * when a log has ever more distinct keys (unique query strings). */
 #define LG_DICT_MAX_KEYS (2u << 20)
 
+/* Byte counts saturate: a sum that would pass UINT64_MAX stays there, and
+ * a report shows a byte count of UINT64_MAX as "at least" (flagged) rather
+ * than a wrapped, wrong number.  Hits cannot overflow in practice. */
+#define LG_BYTES_SATURATED UINT64_MAX
+
+/* *sum += v, saturating at LG_BYTES_SATURATED. */
+static inline void lg_bytes_add(uint64_t *sum, uint64_t v)
+{
+    uint64_t r;
+    *sum = __builtin_add_overflow(*sum, v, &r) ? LG_BYTES_SATURATED : r;
+}
+
 /* A hit count and a byte count. */
 typedef struct lg_status_cnt {
     uint64_t hits, bytes;

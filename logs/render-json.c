@@ -80,10 +80,12 @@ static void totals(FILE *f, const lg_report *r)
                  r->unique_paths);
     fprintf(f,
             "{\"requests\": %" PRIu64 ", \"bad_lines\": %" PRIu64
-            ", \"bytes\": %" PRIu64 ", \"unique_clients\": %" PRIu64
+            ", \"bytes\": %" PRIu64 "%s, \"unique_clients\": %" PRIu64
             "%s, \"lines\": %" PRIu64 ", \"ignored_lines\": %" PRIu64
             ", \"filtered\": %" PRIu64 ", \"first\": ",
-            a->requests, a->bad_lines, a->bytes, r->unique_clients, paths,
+            a->requests, a->bad_lines, a->bytes,
+            a->bytes == LG_BYTES_SATURATED ? ", \"bytes_saturated\": true" : "",
+            r->unique_clients, paths,
             a->lines, a->ignored, a->filtered);
     time_or_null(f, a->first_ts, a->first_off);
     fputs(", \"last\": ", f);

@@ -56,6 +56,10 @@ static void fmt_bytes(uint64_t v, char *buf, size_t cap)
     static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
     double d = (double)v;
     int u = 0;
+    if (v == LG_BYTES_SATURATED) { /* the sum saturated (agg.h) */
+        snprintf(buf, cap, ">= 16 EiB");
+        return;
+    }
     while (d >= 1024 && u < 5) {
         d /= 1024;
         u++;
@@ -252,7 +256,7 @@ static void hours(const tctx *t, const lg_report *r, int id, const char *name)
             int64_t b = lg_ent_bucket(e);
             int h = (int)(((b % 24) + 24) % 24);
             byhour[h] += e->hits;
-            bybytes[h] += e->bytes;
+            lg_bytes_add(&bybytes[h], e->bytes);
         } else if (e->hits > max) {
             max = e->hits;
         }

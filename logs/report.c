@@ -56,7 +56,7 @@ static int build_countries(lg_report *r)
             nc++;
         }
         cs[k].hits += e->hits;
-        cs[k].bytes += e->bytes;
+        lg_bytes_add(&cs[k].bytes, e->bytes);
         cs[k].clients++;
     }
     qsort(cs, nc, sizeof *cs, cmp_country);

@@ -377,12 +377,12 @@ int lg_tab_fold(lg_tab *t)
     for (size_t i = 0; t->ntouched && i < t->n; i++) {
         lg_slot *s = lg_tab_slot(t, (uint32_t)i);
         t->ents[i].hits += s->hits;
-        t->ents[i].bytes += s->bytes;
+        lg_bytes_add(&t->ents[i].bytes, s->bytes);
         s->hits = s->bytes = 0;
     }
     for (size_t i = 0; i < t->cnt_n && i < t->n; i++) {
         t->ents[i].hits += t->cnt[i].hits;
-        t->ents[i].bytes += t->cnt[i].bytes;
+        lg_bytes_add(&t->ents[i].bytes, t->cnt[i].bytes);
         t->cnt[i].hits = t->cnt[i].bytes = 0;
     }
     return 0;

@@ -196,7 +196,7 @@ static inline void lg_tab_count(lg_tab *t, lg_slot *s, uint64_t bytes)
         t->tbits[id / 64] |= (uint64_t)1 << (id % 64);
         t->ntouched++;
     }
-    s->bytes += bytes;
+    lg_bytes_add(&s->bytes, bytes);
 }
 
 /* Find or add key (hash h = lg_tab_hash, under the table's current key)

@@ -694,3 +694,45 @@ TEST(counts_survive_a_rehash_mid_block)
     }
     lg_agg_free(a);
 }
+
+/* Byte sums saturate at UINT64_MAX instead of wrapping (issue 19 item 7):
+ * in the worker's batch, in the tables, and in the sink's merge. */
+TEST(byte_totals_saturate_instead_of_wrapping)
+{
+    lg_agg *w = lg_agg_new(1, ALL_TABS, 1);
+    lg_agg *d = lg_agg_new_sink(1, ALL_TABS, 1, 0);
+    lg_rec r;
+    lg_buf b = {0};
+    memset(&r, 0, sizeof r);
+    r.client = S("192.0.2.7");
+    r.method = S("GET");
+    r.status = 200;
+    r.ts = LG_NO_TIME;
+    r.bytes = 9999999999999999999ull; /* twice this wraps */
+    for (int part = 0; part < 2; part++) {
+        ASSERT_EQ(lg_agg_add(w, &r, S("/big"), 0), 0);
+        lg_agg_count_lines(w, 0, 1, 0, 0);
+        b.n = 0;
+        ASSERT_EQ(lg_agg_serialize(w, &b), 0);
+        ASSERT_EQ(lg_agg_merge(d, b.p, b.n), 0);
+        lg_agg_sent(w);
+    }
+    ASSERT_EQ(lg_agg_add(w, &r, S("/big"), 0), 0);
+    ASSERT_EQ(lg_agg_add(w, &r, S("/big"), 0), 0);
+    ASSERT_UEQ(lg_agg_totals(w)->bytes, LG_BYTES_SATURATED);
+    ASSERT_UEQ(lg_agg_totals(d)->bytes, LG_BYTES_SATURATED);
+    ASSERT_UEQ(lg_agg_status(d)[200].bytes, LG_BYTES_SATURATED);
+    ASSERT_EQ(lg_agg_finalize(d), 0);
+    for (int id = 0; id < LG_TAB_COUNT; id++) {
+        size_t n;
+        const lg_ent **v = lg_agg_sorted(d, id, &n);
+        for (size_t i = 0; i < n; i++)
+            ASSERT_UEQ(v[i]->bytes, LG_BYTES_SATURATED);
+        free(v);
+    }
+    ASSERT_EQ(lg_agg_finalize(w), 0);
+    ASSERT_UEQ(w->tab[LG_TAB_PATHS].ents[0].bytes, LG_BYTES_SATURATED);
+    lg_buf_free(&b);
+    lg_agg_free(w);
+    lg_agg_free(d);
+}
