@@ -13,7 +13,6 @@
 #include "agg-int.h"
 #include "mem.h"
 
-
 /* Room for need values in the array *v of *cap, doubling from first. */
 static int u64_reserve(uint64_t **v, size_t *cap, size_t need, size_t first)
 {
@@ -124,7 +123,8 @@ static void batch_clear(lg_agg *a)
                (a->file_hi - a->file_lo) * sizeof *a->files);
     a->file_lo = UINT32_MAX;
     a->file_hi = 0;
-    a->tot.lines = a->tot.requests = a->tot.bytes = a->tot.ignored = a->tot.filtered = 0;
+    a->tot.lines = a->tot.requests = a->tot.bytes = a->tot.ignored =
+        a->tot.filtered = 0;
     a->tot.bad_lines = 0;
     memset(a->tot.bad, 0, sizeof a->tot.bad);
     memset(a->nsamples, 0, sizeof a->nsamples);
@@ -305,11 +305,12 @@ static inline int stage_count(blk *b, int i, uint32_t file)
         }
     }
     if (ON(a, LG_TAB_METHODS) && q->method.n &&
-        lg_tab_bump_repeat(&a->tab[LG_TAB_METHODS], q->method.p, q->method.n, by) < 0)
+        lg_tab_bump_repeat(&a->tab[LG_TAB_METHODS], q->method.p, q->method.n,
+                           by) < 0)
         return -ENOMEM;
     if (ON(a, LG_TAB_PROTOCOLS) && q->protocol.n &&
-        lg_tab_bump_repeat(&a->tab[LG_TAB_PROTOCOLS], q->protocol.p, q->protocol.n,
-                    by) < 0)
+        lg_tab_bump_repeat(&a->tab[LG_TAB_PROTOCOLS], q->protocol.p,
+                           q->protocol.n, by) < 0)
         return -ENOMEM;
     if (b->refs && q->referer.n &&
         lg_tab_bump(b->tr, q->referer.p, q->referer.n, b->hr[i], by) < 0)
@@ -318,7 +319,8 @@ static inline int stage_count(blk *b, int i, uint32_t file)
         lg_tab_bump(b->tg, q->agent.p, q->agent.n, b->hg[i], by) < 0)
         return -ENOMEM;
     if (ON(a, LG_TAB_VHOSTS) && q->vhost.n &&
-        lg_tab_bump_repeat(&a->tab[LG_TAB_VHOSTS], q->vhost.p, q->vhost.n, by) < 0)
+        lg_tab_bump_repeat(&a->tab[LG_TAB_VHOSTS], q->vhost.p, q->vhost.n, by) <
+            0)
         return -ENOMEM;
     return 0;
 }
@@ -451,7 +453,6 @@ void lg_agg_file_error(lg_agg *a, uint32_t file, int err, const char *msg)
     memcpy(f->errmsg, msg, n);
     f->errmsg[n] = 0;
 }
-
 
 void lg_agg_count_lines(lg_agg *a, uint32_t file, uint64_t lines,
                         uint64_t ignored, uint64_t filtered)

@@ -76,7 +76,8 @@ lg_hash_keyed(const lg_hash_key *k, const void *key, size_t len)
             uint64_t see1 = seed;
             do {
                 seed = lg_hash_mix(lg_rd64(p) ^ s1, lg_rd64(p + 8) ^ seed);
-                see1 = lg_hash_mix(lg_rd64(p + 16) ^ s2, lg_rd64(p + 24) ^ see1);
+                see1 =
+                    lg_hash_mix(lg_rd64(p + 16) ^ s2, lg_rd64(p + 24) ^ see1);
                 p += 32;
                 i -= 32;
             } while (i > 32);

@@ -183,7 +183,6 @@ const lg_ent **lg_agg_sorted(lg_agg *a, int id, size_t *n)
     return lg_agg_ranked(a, id, 0, n);
 }
 
-
 const lg_ent *lg_agg_entries(lg_agg *a, int id, size_t *n)
 {
     lg_tab *t = &a->tab[id];

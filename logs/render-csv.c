@@ -53,14 +53,14 @@ static void write_totals(const lg_report *r, FILE *f)
 {
     const lg_totals *a = r->tot;
     fprintf(f,
-            "requests,%" PRIu64 EOL "bad_lines,%" PRIu64 EOL "bytes,%" PRIu64 EOL
-            "%sunique_clients,%" PRIu64 EOL "unique_paths,%" PRIu64 EOL
-            "lines,%" PRIu64 EOL "ignored_lines,%" PRIu64 EOL
-            "filtered,%" PRIu64 EOL "first,",
+            "requests,%" PRIu64 EOL "bad_lines,%" PRIu64 EOL
+            "bytes,%" PRIu64 EOL "%sunique_clients,%" PRIu64 EOL
+            "unique_paths,%" PRIu64 EOL "lines,%" PRIu64 EOL
+            "ignored_lines,%" PRIu64 EOL "filtered,%" PRIu64 EOL "first,",
             a->requests, a->bad_lines, a->bytes,
             a->bytes == LG_BYTES_SATURATED ? "bytes_saturated,1" EOL : "",
-            r->unique_clients,
-            r->unique_paths, a->lines, a->ignored, a->filtered);
+            r->unique_clients, r->unique_paths, a->lines, a->ignored,
+            a->filtered);
     time_cell(f, a->first_ts, a->first_off);
     fputs(EOL "last,", f);
     time_cell(f, a->last_ts, a->last_off);

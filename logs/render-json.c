@@ -85,8 +85,7 @@ static void totals(FILE *f, const lg_report *r)
             ", \"filtered\": %" PRIu64 ", \"first\": ",
             a->requests, a->bad_lines, a->bytes,
             a->bytes == LG_BYTES_SATURATED ? ", \"bytes_saturated\": true" : "",
-            r->unique_clients, paths,
-            a->lines, a->ignored, a->filtered);
+            r->unique_clients, paths, a->lines, a->ignored, a->filtered);
     time_or_null(f, a->first_ts, a->first_off);
     fputs(", \"last\": ", f);
     time_or_null(f, a->last_ts, a->last_off);
@@ -152,8 +151,9 @@ static void bad(FILE *f, const lg_report *r, int *first)
         for (int k = 0; k < r->nsamples[b]; k++) {
             const lg_sample *s = &r->samples[b][k];
             const char *path = r->job->in.v[s->file].path;
-            fprintf(f, "%s\n    {\"reason\": \"%s\", \"file\": ",
-                    n++ ? "," : "", lg_bad_name(b));
+            fprintf(f,
+                    "%s\n    {\"reason\": \"%s\", \"file\": ", n++ ? "," : "",
+                    lg_bad_name(b));
             lg_json_str(f, path, strlen(path));
             fprintf(f, ", \"line\": %" PRIu64 ", \"text\": ", s->line);
             lg_json_str(f, s->text, s->text_len);

@@ -178,9 +178,8 @@ static void tab_reseed(lg_tab *t)
 
 /* Keeps the table at most half full, so probes stay short, and rehashes
  * it when a key lands too far from its home (LG_PROBE_MAX). */
-__attribute__((noinline)) long lg__tab_insert(lg_tab *t, lg_slot *s,
-                                              const char *key, size_t n,
-                                              uint64_t h)
+__attribute__((noinline)) long
+lg__tab_insert(lg_tab *t, lg_slot *s, const char *key, size_t n, uint64_t h)
 {
     size_t far = ((size_t)(s - t->slots) - ((size_t)h & t->mask)) & t->mask;
     const char *k;
@@ -202,9 +201,9 @@ __attribute__((noinline)) long lg__tab_insert(lg_tab *t, lg_slot *s,
     return id;
 }
 
-__attribute__((noinline)) long
-lg__tab_bump_recent_miss(lg_tab *t, const char *p, size_t n, uint64_t bytes,
-                         int j)
+__attribute__((noinline)) long lg__tab_bump_recent_miss(lg_tab *t,
+                                                        const char *p, size_t n,
+                                                        uint64_t bytes, int j)
 {
     long id = lg_tab_bump(t, p, n, lg_tab_hash(t, p, n), bytes);
     if (id >= 0)

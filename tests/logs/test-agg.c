@@ -74,11 +74,11 @@ static char *describe(lg_agg *a)
 {
     size_t cap = 1 << 16, n = 0;
     char *s = malloc(cap);
-    n += (size_t)snprintf(s + n, cap - n, "%llu %llu %llu %lld %lld|",
-                          (unsigned long long)a->tot.requests,
-                          (unsigned long long)a->tot.bytes,
-                          (unsigned long long)a->tot.lines, (long long)a->tot.first_ts,
-                          (long long)a->tot.last_ts);
+    n += (size_t)snprintf(
+        s + n, cap - n, "%llu %llu %llu %lld %lld|",
+        (unsigned long long)a->tot.requests, (unsigned long long)a->tot.bytes,
+        (unsigned long long)a->tot.lines, (long long)a->tot.first_ts,
+        (long long)a->tot.last_ts);
     for (int id = 0; id < LG_TAB_COUNT; id++) {
         size_t k;
         const lg_ent **v = lg_agg_sorted(a, id, &k);

@@ -59,13 +59,11 @@ static void ids_are_stable(int sink)
     ASSERT_EQ(lg_tab_init(&t, sink), 0);
     for (int i = 0; i < 50000; i++) {
         snprintf(buf, sizeof buf, "/a/rather/long/path/number/%d", i);
-        ASSERT_EQ(lg_tab_upsert(&t, buf, strlen(buf)),
-                  i);
+        ASSERT_EQ(lg_tab_upsert(&t, buf, strlen(buf)), i);
     }
     for (int i = 49999; i >= 0; i -= 7) {
         snprintf(buf, sizeof buf, "/a/rather/long/path/number/%d", i);
-        ASSERT_EQ(lg_tab_upsert(&t, buf, strlen(buf)),
-                  i);
+        ASSERT_EQ(lg_tab_upsert(&t, buf, strlen(buf)), i);
     }
     ASSERT_UEQ(t.n, 50000);
     ASSERT_EQ(lg_tab_fold(&t), 0);
@@ -109,8 +107,11 @@ TEST(pair_set_holds_each_value_once)
     lg_set64 s;
     ASSERT_EQ(lg_set_init(&s, 64), 0);
     for (uint64_t v = 1; v <= 100000; v++)
-        ASSERT_EQ(lg_set_add(&s, v << 32 | (v % 977 + 1), lg_hash64(v << 32 | (v % 977 + 1))), 1);
-    uint64_t again[3] = {1ull << 32 | 2, 5ull << 32 | 6, 100000ull << 32 | (100000 % 977 + 1)};
+        ASSERT_EQ(lg_set_add(&s, v << 32 | (v % 977 + 1),
+                             lg_hash64(v << 32 | (v % 977 + 1))),
+                  1);
+    uint64_t again[3] = {1ull << 32 | 2, 5ull << 32 | 6,
+                         100000ull << 32 | (100000 % 977 + 1)};
     ASSERT_EQ(lg_set_unite(&s, again, 3), 0);
     ASSERT_UEQ(s.n, 100000); /* all three were there */
     ASSERT_EQ(lg_set_add(&s, 7ull << 32 | 1, lg_hash64(7ull << 32 | 1)), 1);
@@ -122,8 +123,8 @@ TEST(pair_set_holds_each_value_once)
 
 /* ---- hash flooding (issue 19) -------------------------------------------- */
 
-#define FLOOD 1500        /* crafted keys */
-#define FLOOD_BITS 12     /* they share the low 12 bits of their hash */
+#define FLOOD 1500    /* crafted keys */
+#define FLOOD_BITS 12 /* they share the low 12 bits of their hash */
 static char flood[FLOOD][17];
 
 /* The hook a test has and the released binary does not: set the run's
@@ -132,10 +133,9 @@ static char flood[FLOOD][17];
  * 2^FLOOD_BITS slots they all start probing at slot 0. */
 static void craft_flood(void)
 {
-    static const lg_hash_key known = {0x0123456789abcdefULL,
-                                      0x0fedcba987654321ULL | 1,
-                                      0x1111222233334445ULL | 1,
-                                      0x5555666677778888ULL};
+    static const lg_hash_key known = {
+        0x0123456789abcdefULL, 0x0fedcba987654321ULL | 1,
+        0x1111222233334445ULL | 1, 0x5555666677778888ULL};
     lg__hash_secret = known;
     unsigned long long c = 0;
     for (int k = 0; k < FLOOD; k++)
@@ -173,8 +173,7 @@ static void flood_is_bounded(int sink)
     /* the keys do collide under the known key: same home, every one */
     ASSERT_EQ(t.gen, 0);
     for (int k = 0; k < FLOOD; k++)
-        ASSERT_UEQ(lg_tab_hash(&t, flood[k], 16) & ((1u << FLOOD_BITS) - 1),
-                   0);
+        ASSERT_UEQ(lg_tab_hash(&t, flood[k], 16) & ((1u << FLOOD_BITS) - 1), 0);
     for (int k = 0; k < FLOOD; k++)
         ASSERT_EQ(lg_tab_upsert(&t, flood[k], 16), k);
     /* unchecked, finding them would cost FLOOD^2/2 = 1.1 M probes; the

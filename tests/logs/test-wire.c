@@ -75,13 +75,12 @@ static char *describe(lg_agg *a)
     const lg_totals *t = lg_agg_totals(a);
     ASSERT(s != NULL);
     ASSERT_EQ(lg_agg_finalize(a), 0);
-    o += (size_t)snprintf(s + o, cap - o, "%llu %llu %llu %llu %llu %lld %lld\n",
-                          (unsigned long long)t->lines,
-                          (unsigned long long)t->requests,
-                          (unsigned long long)t->bytes,
-                          (unsigned long long)t->ignored,
-                          (unsigned long long)t->bad_lines,
-                          (long long)t->first_ts, (long long)t->last_ts);
+    o += (size_t)snprintf(
+        s + o, cap - o, "%llu %llu %llu %llu %llu %lld %lld\n",
+        (unsigned long long)t->lines, (unsigned long long)t->requests,
+        (unsigned long long)t->bytes, (unsigned long long)t->ignored,
+        (unsigned long long)t->bad_lines, (long long)t->first_ts,
+        (long long)t->last_ts);
     for (int id = 0; id < LG_TAB_COUNT; id++) {
         size_t k;
         const lg_ent **v = lg_agg_sorted(a, id, &k);
