@@ -152,8 +152,7 @@ static int scan_block(lg_job *job, lg_worker *wk, const lg_format *fmt,
                        ? 1
                        : lg_filter_match(job->filter, &rec[k]);
         if (keep < 0 && job->cfg->strict) {
-            a->lines += nlines + 1;
-            fs->lines += nlines + 1;
+            lg_agg_count_lines(a, ps->file, nlines + 1, nignored, nfiltered);
             return strict_undecided(job, ps, ps->offset + (uint64_t)(line - p),
                                     ps->line + nlines, line, len);
         }
