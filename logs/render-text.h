@@ -1,0 +1,15 @@
+/* render-text.h - the report (report.h) as aligned terminal tables.
+ * Every outside string goes through esc.h's terminal escaping.
+ */
+#ifndef LOGS_RENDER_TEXT_H
+#define LOGS_RENDER_TEXT_H
+
+#include <stdio.h>
+
+#include "report.h"
+
+/* Write the report to out; color: ANSI colours; width: the line width
+ * (at least 40).  0, or -EIO when writing failed. */
+int lg_render_text(const lg_report *r, FILE *out, int color, int width);
+
+#endif
