@@ -168,7 +168,7 @@ static int setup_formats(lg_job *job, char *err, size_t errlen)
     }
     for (size_t i = 0; i < job->in.n; i++)
         job->file_fmt[i] =
-            job->in.v[i].is_stdin ? 1 : (uint8_t)detect_file(job, i);
+            job->in.v[i].is_stream ? 1 : (uint8_t)detect_file(job, i);
     return 0;
 }
 
@@ -331,8 +331,8 @@ int lg_logs_run(const lg_config *cfg, char *const *files, int nfiles,
     pf_stage_batch_hook(parse, lg_scan_batch);
     pf_stage_hooks(sink, lg_merge_init, lg_merge_finish);
     for (size_t i = 0; i < job->in.n; i++)
-        if (job->in.v[i].is_stdin)
-            pf_stage_restartable(src, 0); /* a pipe cannot be read twice */
+        if (job->in.v[i].is_stream)
+            pf_stage_restartable(src, 0); /* a stream cannot be read twice */
     pf_options o;
     pf_options_init(&o);
     o.retries = cfg->retries;

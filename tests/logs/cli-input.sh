@@ -103,6 +103,54 @@ check "empty file: zero requests, null times" pyjson "$TMP/last.out" "d['totals'
 head -c 200000 /dev/urandom >"$TMP/garbage.bin"
 expect_exit "binary garbage file: exit 3" 3 bounded 60 "$PIPEFAN" logs --json "$TMP/garbage.bin"
 
+# Streams (issue 19): every input that is not a regular file is read
+# exactly once, as "-" is, and gives the report of the same bytes in a
+# regular file.  Reference: a.log, then its report without file names.
+"$PIPEFAN" logs --json "$D/a.log" >"$TMP/ref.json" 2>/dev/null
+json_sans_files "$TMP/ref.json" "$TMP/ref-sans.json"
+same_as_file() { # NAME JSON: the report equals the file's, names aside
+    json_sans_files "$2" "$TMP/sans.json"
+    check "$1" cmp "$TMP/ref-sans.json" "$TMP/sans.json"
+}
+expect_exit "<(cat a.log): exit 0" 0 bounded 60 "$PIPEFAN" logs --json <(cat "$D/a.log")
+same_as_file "<(cat a.log): the report of a.log" "$TMP/last.out"
+check "<(cat a.log): one input, every line" pyjson "$TMP/last.out" \
+  "len(d['files']) == 1 and d['files'][0]['lines'] == 20000"
+expect_exit "<(gzip -c a.log): exit 0" 0 bounded 60 "$PIPEFAN" logs --json <(gzip -c "$D/a.log")
+same_as_file "<(gzip -c a.log): the report of a.log" "$TMP/last.out"
+cat "$D/a.log" | "$PIPEFAN" logs --json /dev/stdin >"$TMP/devstdin.json" 2>"$TMP/devstdin.err"
+tap $? "cat a.log | pipefan logs /dev/stdin: exit 0" "$(head -c 300 "$TMP/devstdin.err")"
+same_as_file "cat a.log | pipefan logs /dev/stdin: the report of a.log" "$TMP/devstdin.json"
+expect_exit "a.log and <(cat b.log) with -j 2: exit 0" 0 bounded 60 "$PIPEFAN" logs --json -j 2 "$D/a.log" <(cat "$D/b.log")
+check "a.log and <(cat b.log): both counted" pyjson "$TMP/last.out" \
+  "d['totals']['requests'] == 30000 and [f['lines'] for f in d['files']] == [20000, 10000]"
+
+# a named FIFO: its writer may come before or after pipefan opens it
+mkfifo "$TMP/fifo"
+cat "$D/a.log" >"$TMP/fifo" &
+expect_exit "a FIFO with a writer: exit 0" 0 bounded 60 "$PIPEFAN" logs --json "$TMP/fifo"
+wait
+same_as_file "a FIFO with a writer: the report of a.log" "$TMP/last.out"
+{ sleep 1; cat "$D/a.log" >"$TMP/fifo"; } &
+expect_exit "a FIFO whose writer comes late: exit 0" 0 bounded 60 "$PIPEFAN" logs --json "$TMP/fifo"
+wait
+same_as_file "a FIFO whose writer comes late: the report of a.log" "$TMP/last.out"
+: >"$TMP/fifo" &
+expect_exit "a FIFO closed without data: exit 0" 0 bounded 60 env PIPEFAN_LOG=warn "$PIPEFAN" logs --json "$TMP/fifo"
+wait
+check "a FIFO closed without data: said on stderr" grep -q "fifo: no data" "$TMP/last.err"
+# no writer ever: SIGTERM ends the run (whenever it lands: before the
+# handler is set it kills at once, after it the source stops waiting)
+bounded 60 "$PIPEFAN" logs --json "$TMP/fifo" >/dev/null 2>&1 &
+bpid=$!
+for _ in $(seq 100); do
+    sleep 0.1
+    pkill -TERM -P "$bpid" -x pipefan 2>/dev/null && break
+done
+wait "$bpid"
+rc=$?
+tap $((rc == 143 ? 0 : 1)) "a FIFO without writer: SIGTERM ends the run (exit 143)" "exit $rc"
+
 # --strict
 expect_exit "--strict on a clean file: exit 0" 0 "$PIPEFAN" logs --strict --json "$D/a.log"
 expect_exit "--strict stops at the first bad line: exit 4" 4 "$PIPEFAN" logs --strict --json "$H"

@@ -1,0 +1,49 @@
+/* inputs.h - the command line's FILE arguments expanded (globs,
+ * directories, "-" for stdin) into a list of inputs.
+ *
+ * A regular file is read in place: its size is known, its compression is
+ * found from its first bytes, and plain ones are cut into ranges that the
+ * workers pread.  Anything else - "-", a FIFO, a pipe such as bash's
+ * <(...) (/dev/fd/N), /dev/stdin on a pipe, a character device - is a
+ * stream: it is not opened here (opening a FIFO waits for its writer, and
+ * every byte read from it is gone), but opened and read exactly once, by
+ * the source stage (split.c).
+ */
+#ifndef LOGS_INPUTS_H
+#define LOGS_INPUTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stream.h"
+
+/* One input. */
+typedef struct lg_input {
+    char *path;    /* owned; "-" for stdin */
+    uint64_t size; /* bytes on disk at expansion time; 0 for a stream */
+    int comp;      /* LG_COMP_*; for a stream, found when it is read */
+    int is_stdin;  /* "-": file descriptor 0 */
+    int is_stream; /* read once, in order (stdin, FIFO, pipe, device) */
+} lg_input;
+
+/* The expanded list of inputs, in command-line order; within a directory
+ * or glob, names are sorted so runs are reproducible. */
+typedef struct lg_inputs {
+    lg_input *v;
+    size_t n, cap;
+    uint64_t total_bytes; /* sum of sizes (compressed sizes for .gz/.zst) */
+} lg_inputs;
+
+/* Expand one FILE argument and append what it names: "-" is stdin; a
+ * directory adds its regular files (not recursively, hidden files
+ * skipped); an argument that is not an existing path is tried as a glob;
+ * any other existing path that is not a regular file is a stream.  Each
+ * regular file's first bytes are read to find its compression.  Returns
+ * the number of inputs added (0 only for an empty directory), or -ENOENT
+ * / -errno with a message in err (errlen bytes, NUL-terminated). */
+int lg_inputs_add(lg_inputs *in, const char *arg, char *err, size_t errlen);
+
+/* Free the list's storage.  Accepts an all-zero list. */
+void lg_inputs_free(lg_inputs *in);
+
+#endif
