@@ -55,7 +55,7 @@ static int zstd_err(size_t zr)
     case ZSTD_error_frameParameter_windowTooLarge:
         return LG_EWINDOW;
     case ZSTD_error_memory_allocation:
-        return -ENOMEM;
+        return LG_EZMEM;
     default:
         return LG_ECORRUPT;
     }

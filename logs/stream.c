@@ -108,7 +108,12 @@ const char *lg_stream_strerror(int err)
     case LG_ENOSUPP:
         return "compression not supported by this build";
     case LG_EWINDOW:
-        return "zstd window larger than the 2 GiB this build decodes";
+        return "zstd window over 2 GiB (decode it with zstd -d --long=N "
+               "and pipe it in)";
+    case LG_EZMEM:
+        return "no memory for the zstd window (a file made with zstd "
+               "--long=N needs 2^N bytes to decode: raise the memory "
+               "limit, or recompress without --long)";
     default:
         return strerror(-err);
     }

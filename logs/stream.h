@@ -36,6 +36,7 @@ enum lg_comp {
 #define LG_ECORRUPT (-5002) /* compressed data is not valid */
 #define LG_ENOSUPP (-5003)  /* compression not compiled in */
 #define LG_EWINDOW (-5004)  /* zstd window beyond the decoder's limit */
+#define LG_EZMEM (-5005)    /* no memory for the zstd window */
 
 /* Name of a compression ("gzip"); static. */
 const char *lg_comp_name(int comp);
@@ -84,7 +85,7 @@ void lg_stream_set_wait(lg_stream *s, int (*wait)(void *arg, int fd),
 
 /* Read up to cap decompressed bytes.  Returns the count (> 0), 0 at the
  * clean end, or a negative error (-errno, LG_ETRUNC, LG_ECORRUPT,
- * LG_EWINDOW); an error is sticky. */
+ * LG_EWINDOW, LG_EZMEM); an error is sticky. */
 ssize_t lg_stream_read(lg_stream *s, void *buf, size_t cap);
 
 /* Compressed (or, for plain streams, raw) bytes consumed so far. */

@@ -44,6 +44,29 @@ if command -v zstd >/dev/null; then
     expect_exit "truncated .zst: exit 3" 3 "$PIPEFAN" logs --json "$TMP/trunc.zst" "$D/a.log"
     check "truncated .zst reported, the other file counted" pyjson "$TMP/last.out" \
       "'truncated' in d['files'][0]['error'] and d['files'][1]['requests'] == 20000"
+    # --long=31 (a window of up to 2 GiB): decoded, from a file and a pipe
+    "$PIPEFAN" logs --json "$D/b.log" >"$TMP/b.json" 2>/dev/null
+    json_sans_files "$TMP/b.json" "$TMP/b-sans.json"
+    zstd -q -c --long=31 <"$D/b.log" >"$TMP/long.zst"
+    expect_exit "zstd --long=31 file: exit 0" 0 "$PIPEFAN" logs --json "$TMP/long.zst"
+    json_sans_files "$TMP/last.out" "$TMP/long-sans.json"
+    check "zstd --long=31 file: the report of the plain file" cmp "$TMP/b-sans.json" "$TMP/long-sans.json"
+    expect_exit "zstd --long=31 on stdin: exit 0" 0 bounded 60 "$PIPEFAN" logs --json <(cat "$TMP/long.zst")
+    json_sans_files "$TMP/last.out" "$TMP/long-sans.json"
+    check "zstd --long=31 on a pipe: the report of the plain file" cmp "$TMP/b-sans.json" "$TMP/long-sans.json"
+fi
+# pzstd starts its files with a skippable frame
+if command -v pzstd >/dev/null; then
+    pzstd -q -p 2 -c "$D/b.log" >"$TMP/b.pz.zst" 2>/dev/null
+    expect_exit "pzstd file (skippable frame first): exit 0" 0 "$PIPEFAN" logs --json "$TMP/b.pz.zst"
+    check "pzstd file: found to be zstd" pyjson "$TMP/last.out" "d['files'][0]['compression'] == 'zstd'"
+    json_sans_files "$TMP/last.out" "$TMP/pz-sans.json"
+    check "pzstd file: the report of the plain file" cmp "$TMP/b-sans.json" "$TMP/pz-sans.json"
+    cat "$TMP/b.pz.zst" "$TMP/b.pz.zst" >"$TMP/b2.pz.zst"
+    expect_exit "two pzstd files back to back: exit 0" 0 "$PIPEFAN" logs --json "$TMP/b2.pz.zst"
+    check "two pzstd files back to back: both counted" pyjson "$TMP/last.out" "d['totals']['requests'] == 20000"
+else
+    tap 0 "# SKIP pzstd is not installed"
 fi
 
 # many compressed files spread over the workers: same result as plain

@@ -332,6 +332,22 @@ TEST(comp_detect_reads_magic_bytes)
     ASSERT_STREQ(lg_comp_name(3), "unknown");
 }
 
+TEST(comp_detect_knows_zstd_skippable_frames)
+{
+    /* 0x184D2A50..0x184D2A5F little-endian: pzstd writes one first */
+    for (unsigned lo = 0x50; lo <= 0x5f; lo++) {
+        unsigned char b[] = {(unsigned char)lo, 0x2a, 0x4d, 0x18};
+        ASSERT_EQ(lg_comp_detect(b, sizeof b), LG_COMP_ZSTD);
+        ASSERT_EQ(lg_comp_detect(b, 3), LG_COMP_NONE);
+    }
+    static const unsigned char after[] = {0x60, 0x2a, 0x4d, 0x18};
+    static const unsigned char before[] = {0x4f, 0x2a, 0x4d, 0x18};
+    static const unsigned char other[] = {0x50, 0x2a, 0x4d, 0x19};
+    ASSERT_EQ(lg_comp_detect(after, 4), LG_COMP_NONE);
+    ASSERT_EQ(lg_comp_detect(before, 4), LG_COMP_NONE);
+    ASSERT_EQ(lg_comp_detect(other, 4), LG_COMP_NONE);
+}
+
 TEST(stream_errors_have_messages)
 {
     const char *t = lg_stream_strerror(LG_ETRUNC);
@@ -346,6 +362,75 @@ TEST(stream_errors_have_messages)
     ASSERT_STRSTR(t, "truncated");
     ASSERT_STRSTR(c, "corrupt");
     ASSERT_STREQ(lg_stream_strerror(-ENOENT), strerror(ENOENT));
+    /* the zstd window errors say what to do */
+    ASSERT_STRSTR(lg_stream_strerror(LG_EWINDOW), "--long");
+    ASSERT_STRSTR(lg_stream_strerror(LG_EZMEM), "--long");
+}
+
+/* A zstd skippable frame of n payload bytes, as pzstd writes. */
+static size_t skippable(unsigned char *out, unsigned magic_lo, size_t n)
+{
+    out[0] = (unsigned char)magic_lo;
+    out[1] = 0x2a;
+    out[2] = 0x4d;
+    out[3] = 0x18;
+    for (int i = 0; i < 4; i++)
+        out[4 + i] = (unsigned char)(n >> (8 * i));
+    memset(out + 8, 0xa5, n);
+    return 8 + n;
+}
+
+TEST(zstd_skips_skippable_frames)
+{
+    char p[PATH_MAX];
+    size_t n, nz, got;
+    int rc;
+    need_zstd();
+    char *data = gen_log(8, 300 * 1000, &n);
+    char *z = compress("zstd", data, n, &nz);
+    /* skippable, frame, skippable (empty), frame */
+    unsigned char *f = malloc(2 * nz + 64);
+    ASSERT_NOT_NULL(f);
+    size_t k = skippable(f, 0x50, 4);
+    memcpy(f + k, z, nz);
+    k += nz;
+    k += skippable(f + k, 0x5f, 0);
+    memcpy(f + k, z, nz);
+    k += nz;
+    ASSERT_EQ(lg_comp_detect(f, k), LG_COMP_ZSTD);
+    put(p, sizeof p, "skip.zst", f, k);
+    char *b = decode_file(p, LG_COMP_ZSTD, &got, &rc, NULL);
+    ASSERT_EQ(rc, 0);
+    ASSERT_UEQ(got, 2 * n);
+    ASSERT_MEMEQ(b, data, n);
+    ASSERT_MEMEQ(b + n, data, n);
+    free(b);
+    free(f);
+    free(z);
+    free(data);
+}
+
+TEST(zstd_long_window_decodes)
+{
+    char *argv[] = {"zstd", "-q", "-c", "--long=31", NULL};
+    char p[PATH_MAX];
+    size_t n, got;
+    int rc;
+    struct runner_output o;
+    need_zstd();
+    char *data = gen_log(9, 200 * 1000, &n);
+    /* from a pipe: no content size, so the frame asks for the full
+     * 2 GiB window, beyond libzstd's default limit of 128 MiB */
+    ASSERT(RUNNER_EXITED(runner_capture(argv, NULL, data, n, &o), 0));
+    free(o.err);
+    put(p, sizeof p, "long.zst", o.out, o.out_len);
+    char *b = decode_file(p, LG_COMP_ZSTD, &got, &rc, NULL);
+    ASSERT_EQ(rc, 0);
+    ASSERT_UEQ(got, n);
+    ASSERT_MEMEQ(b, data, n);
+    free(b);
+    free(o.out);
+    free(data);
 }
 
 /* ---- expanding FILE arguments ---- */
@@ -414,6 +499,27 @@ TEST(inputs_add_directory_is_sorted_flat_and_skips_hidden)
 
 /* An empty directory adds nothing and is not an error (and, under UBSan,
  * sorts no NULL array). */
+TEST(inputs_add_takes_a_fifo_as_a_stream_without_opening_it)
+{
+    char p[PATH_MAX], err[256] = "";
+    lg_inputs in = {0};
+    tmp_path(p, sizeof p, "fifo");
+    ASSERT_EQ(mkfifo(p, 0600), 0);
+    /* opening a FIFO without writer would block: this returns at once */
+    ASSERT_EQ(lg_inputs_add(&in, p, err, sizeof err), 1);
+    ASSERT_UEQ(in.n, 1);
+    ASSERT_EQ(in.v[0].is_stream, 1);
+    ASSERT_EQ(in.v[0].is_stdin, 0);
+    ASSERT_UEQ(in.v[0].size, 0);
+    ASSERT_EQ(lg_inputs_add(&in, "/dev/null", err, sizeof err), 1);
+    ASSERT_EQ(in.v[1].is_stream, 1);
+    ASSERT_EQ(lg_inputs_add(&in, "-", err, sizeof err), 1);
+    ASSERT_EQ(in.v[2].is_stream, 1);
+    ASSERT_EQ(in.v[2].is_stdin, 1);
+    ASSERT_UEQ(in.total_bytes, 0);
+    lg_inputs_free(&in);
+}
+
 TEST(inputs_add_empty_directory_adds_nothing)
 {
     char p[PATH_MAX], err[256] = "";
