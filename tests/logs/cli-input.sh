@@ -174,6 +174,13 @@ wait "$bpid"
 rc=$?
 tap $((rc == 143 ? 0 : 1)) "a FIFO without writer: SIGTERM ends the run (exit 143)" "exit $rc"
 
+# sizes: one parser for logs and run (cli/opt.c); signs, junk and
+# overflow are usage errors, as in pipefan run
+for bad in -1 4BB 99999999999G ' 4M'; do
+    expect_exit "--chunk-size '$bad': usage error (exit 2)" 2 "$PIPEFAN" logs --json --chunk-size "$bad" "$D/a.log"
+done
+expect_exit "--chunk-size 64KiB: accepted" 0 "$PIPEFAN" logs --json --chunk-size 64KiB "$D/a.log"
+
 # --strict
 expect_exit "--strict on a clean file: exit 0" 0 "$PIPEFAN" logs --strict --json "$D/a.log"
 expect_exit "--strict stops at the first bad line: exit 4" 4 "$PIPEFAN" logs --strict --json "$H"
