@@ -43,8 +43,22 @@ static int inputs_push(lg_inputs *in, const char *path, const struct stat *st,
             free(v.path);
             return -e;
         }
+        for (size_t i = 0; i < in->n; i++) {
+            const lg_input *o = &in->v[i];
+            if (!o->is_stream && !o->err && o->dev == (uint64_t)fst.st_dev &&
+                o->ino == (uint64_t)fst.st_ino) {
+                snprintf(err, errlen, "%s: the same file as %s, counted once",
+                         path, o->path);
+                in->n_dups++;
+                close(fd);
+                free(v.path);
+                return 0;
+            }
+        }
         ssize_t r = pread(fd, magic, sizeof magic, 0);
         close(fd);
+        v.dev = (uint64_t)fst.st_dev;
+        v.ino = (uint64_t)fst.st_ino;
         v.size = (uint64_t)fst.st_size;
         v.comp = lg_comp_detect(magic, r > 0 ? (size_t)r : 0);
         in->total_bytes += v.size;
@@ -161,6 +175,27 @@ int lg_inputs_add(lg_inputs *in, const char *arg, char *err, size_t errlen)
         return add_glob(in, arg, err, errlen);
     snprintf(err, errlen, "%s: %s", arg, strerror(errno));
     return -errno;
+}
+
+int lg_inputs_add_failed(lg_inputs *in, const char *arg, int err)
+{
+    size_t n = in->n;
+    if (in->n == in->cap) {
+        size_t cap = in->cap ? in->cap * 2 : 16;
+        lg_input *nv = realloc(in->v, cap * sizeof *nv);
+        if (!nv)
+            return -ENOMEM;
+        in->v = nv;
+        in->cap = cap;
+    }
+    memset(&in->v[n], 0, sizeof in->v[n]);
+    in->v[n].path = strdup(arg);
+    if (!in->v[n].path)
+        return -ENOMEM;
+    in->v[n].err = err < 0 ? err : -EIO;
+    in->n++;
+    in->n_failed++;
+    return 1;
 }
 
 void lg_inputs_free(lg_inputs *in)

@@ -19,11 +19,13 @@
 
 /* One input. */
 typedef struct lg_input {
-    char *path;    /* owned; "-" for stdin */
-    uint64_t size; /* bytes on disk at expansion time; 0 for a stream */
-    int comp;      /* LG_COMP_*; for a stream, found when it is read */
-    int is_stdin;  /* "-": file descriptor 0 */
-    int is_stream; /* read once, in order (stdin, FIFO, pipe, device) */
+    char *path;        /* owned; "-" for stdin */
+    uint64_t size;     /* bytes on disk at expansion time; 0 for a stream */
+    int comp;          /* LG_COMP_*; for a stream, found when it is read */
+    int is_stdin;      /* "-": file descriptor 0 */
+    int is_stream;     /* read once, in order (stdin, FIFO, pipe, device) */
+    int err;           /* lg_inputs_add_failed: -errno, nothing to read */
+    uint64_t dev, ino; /* a regular file's identity, for duplicates */
 } lg_input;
 
 /* The expanded list of inputs, in command-line order; within a directory
@@ -32,6 +34,8 @@ typedef struct lg_inputs {
     lg_input *v;
     size_t n, cap;
     uint64_t total_bytes; /* sum of sizes (compressed sizes for .gz/.zst) */
+    size_t n_failed;      /* entries from lg_inputs_add_failed */
+    size_t n_dups;        /* files skipped as named before */
 } lg_inputs;
 
 /* Expand one FILE argument and append what it names: "-" is stdin; a
@@ -42,6 +46,17 @@ typedef struct lg_inputs {
  * the number of inputs added (0 only for an empty directory), or -ENOENT
  * / -errno with a message in err (errlen bytes, NUL-terminated). */
 int lg_inputs_add(lg_inputs *in, const char *arg, char *err, size_t errlen);
+
+/* A regular file that is already in the list (the same device and inode:
+ * named twice, or once through a symlink or a hard link) is not added
+ * again: lg_inputs_add then counts it in n_dups, says so in err ("b.log:
+ * the same file as a.log, counted once") and, when that was all the
+ * argument named, returns 0. */
+
+/* Append an entry for an argument that named nothing readable (err:
+ * lg_inputs_add's negative result), so the report lists it with its
+ * error; it is not read.  1, or -ENOMEM. */
+int lg_inputs_add_failed(lg_inputs *in, const char *arg, int err);
 
 /* Free the list's storage.  Accepts an all-zero list. */
 void lg_inputs_free(lg_inputs *in);

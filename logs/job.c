@@ -167,8 +167,9 @@ static int setup_formats(lg_job *job, char *err, size_t errlen)
         return 0;
     }
     for (size_t i = 0; i < job->in.n; i++)
-        job->file_fmt[i] =
-            job->in.v[i].is_stream ? 1 : (uint8_t)detect_file(job, i);
+        job->file_fmt[i] = job->in.v[i].is_stream || job->in.v[i].err
+                               ? 1
+                               : (uint8_t)detect_file(job, i);
     return 0;
 }
 
@@ -239,39 +240,45 @@ static int filter_wanted(const lg_filter_opts *o)
            o->n_exclude || o->exclude_static || o->n_clients;
 }
 
-/* Expand the FILE arguments into job->in; an argument that names nothing
- * readable is reported and counted in *missing.  0, or -ENOMEM, or
- * -ENOENT with err set when no input is left. */
-static int expand_inputs(lg_job *job, char *const *files, int nfiles,
-                         int *missing, char *err, size_t errlen)
+/* Expand the FILE arguments into job->in.  An argument that names nothing
+ * readable is said on stderr and kept as an entry with its error, so the
+ * report lists it and counts it in file_errors; a file named again is
+ * said and counted once.  0, or -ENOMEM, or -ENOENT with err set when no
+ * readable input is left. */
+static int expand_inputs(lg_job *job, char *const *files, int nfiles, char *err,
+                         size_t errlen)
 {
     char e[512];
     for (int i = 0; i < nfiles; i++) {
+        size_t dups = job->in.n_dups;
+        e[0] = 0;
         int r = lg_inputs_add(&job->in, files[i], e, sizeof e);
         if (r == -ENOMEM)
             return r;
         if (r < 0) {
             pf_log(NULL, PF_LOG_ERROR, "%s", e);
-            (*missing)++;
+            if (lg_inputs_add_failed(&job->in, files[i], r) < 0)
+                return -ENOMEM;
+        } else if (job->in.n_dups > dups) {
+            pf_log(NULL, PF_LOG_WARN, "%s", e);
         }
     }
-    if (job->in.n == 0) {
+    if (job->in.n == job->in.n_failed) {
         snprintf(err, errlen,
-                 *missing ? "no readable input" : "no input files");
+                 job->in.n_failed ? "no readable input" : "no input files");
         return -ENOENT;
     }
     return 0;
 }
 
 /* What the run found, into res (res->rc already set). */
-static void collect_result(lg_job *job, pf_pipeline *p, int missing,
-                           lg_result *res)
+static void collect_result(lg_job *job, pf_pipeline *p, lg_result *res)
 {
     res->signal = pf_run_signal(p);
     res->strict_failed = atomic_load(&job->sh->strict_hit);
     res->requests = job->sh->requests;
     res->bad_lines = job->sh->bad_lines;
-    res->file_errors = job->sh->file_errors + (uint64_t)missing;
+    res->file_errors = job->sh->file_errors;
     res->report_written = atomic_load(&job->sh->sink_done);
     if (res->strict_failed)
         fprintf(stderr, "pipefan logs: --strict: %s\n", job->sh->strict_msg);
@@ -317,7 +324,7 @@ int lg_logs_run(const lg_config *cfg, char *const *files, int nfiles,
     lg_job *job = calloc(1, sizeof *job);
     pf_pipeline *p = NULL;
     lg_progress prog = {0};
-    int rc = 0, missing = 0;
+    int rc = 0;
     char e[512];
 
     memset(res, 0, sizeof *res);
@@ -328,7 +335,7 @@ int lg_logs_run(const lg_config *cfg, char *const *files, int nfiles,
     job->panels = cfg->panels ? cfg->panels : LG_PANELS_ALL;
     job->tabs_on = tables_for(job->panels);
 
-    if ((rc = expand_inputs(job, files, nfiles, &missing, err, errlen)) < 0)
+    if ((rc = expand_inputs(job, files, nfiles, err, errlen)) < 0)
         goto out;
     if ((rc = setup_formats(job, err, errlen)) < 0)
         goto out;
@@ -402,7 +409,7 @@ int lg_logs_run(const lg_config *cfg, char *const *files, int nfiles,
 
     res->rc = pf_run(p);
     lg_scan_destroy(job);
-    collect_result(job, p, missing, res);
+    collect_result(job, p, res);
     if (res->quarantined && cfg->dead_letter)
         describe_dead_letters(job, cfg->dead_letter, dl_from);
     if (cfg->stats)

@@ -84,6 +84,12 @@ static int split_plain(pf_ctx *ctx, lg_job *job, uint32_t i)
                   .file = i};
     uint64_t off = 0, size = in->size;
     int rc = 1;
+    if (in->err) {
+        /* named nothing readable: a worker records the error */
+        c.kind = LG_CHUNK_DATA;
+        c.reserved2 = (uint32_t)-in->err;
+        return emit_chunk(ctx, &c, NULL, 0, NULL);
+    }
     int fd = open(in->path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         /* a worker reports the error: send the whole range */

@@ -181,6 +181,29 @@ for bad in -1 4BB 99999999999G ' 4M'; do
 done
 expect_exit "--chunk-size 64KiB: accepted" 0 "$PIPEFAN" logs --json --chunk-size 64KiB "$D/a.log"
 
+# Inputs that name nothing readable, named twice, or shrink (issue 19)
+expect_exit "a missing file among good ones: exit 3" 3 "$PIPEFAN" logs --json "$TMP/gone.log" "$D/a.log"
+check "a missing file: in files[] with its error, counted in file_errors" pyjson "$TMP/last.out" \
+  "d['totals']['files'] == 2 and d['totals']['file_errors'] == 1 and d['files'][0]['path'].endswith('gone.log') and 'No such file' in d['files'][0]['error'] and d['files'][1]['requests'] == 20000"
+ln -s "$D/a.log" "$TMP/a-link.log"
+expect_exit "a file named twice and through a symlink: exit 0" 0 env PIPEFAN_LOG=warn "$PIPEFAN" logs --json "$D/a.log" "$TMP/a-link.log" "$D/a.log"
+check "a file named twice and through a symlink: counted once" pyjson "$TMP/last.out" \
+  "d['totals']['files'] == 1 and d['totals']['requests'] == 20000"
+check "a file named twice: said on stderr" grep -q "a-link.log: the same file as .*a.log, counted once" "$TMP/last.err"
+# A file truncated during the run: a FIFO listed first holds the run
+# until its writer comes, and the writer comes only once pipefan has
+# listed the inputs (opening the FIFO for writing waits for the reader),
+# so the truncation lands after the listing, before the file is read.
+cp "$D/a.log" "$TMP/shrinks.log"
+: >"$TMP/empty-src.log"
+rm -f "$TMP/fifo2"
+mkfifo "$TMP/fifo2"
+{ exec 3>"$TMP/fifo2"; truncate -s 100000 "$TMP/shrinks.log"; cat "$D/b.log" >&3; exec 3>&-; } &
+expect_exit "a file truncated during the run: exit 3" 3 bounded 60 "$PIPEFAN" logs --json -j 2 "$TMP/fifo2" "$TMP/shrinks.log"
+wait
+check "a file truncated during the run: reported as its error, the part read counted" pyjson "$TMP/last.out" \
+  "'shrank' in d['files'][1]['error'] and 0 < d['files'][1]['lines'] < 20000 and d['files'][0]['requests'] == 10000"
+
 # --strict
 expect_exit "--strict on a clean file: exit 0" 0 "$PIPEFAN" logs --strict --json "$D/a.log"
 expect_exit "--strict stops at the first bad line: exit 4" 4 "$PIPEFAN" logs --strict --json "$H"

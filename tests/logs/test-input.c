@@ -520,6 +520,40 @@ TEST(inputs_add_takes_a_fifo_as_a_stream_without_opening_it)
     lg_inputs_free(&in);
 }
 
+TEST(inputs_add_counts_a_file_once_however_named)
+{
+    char p[PATH_MAX], l[PATH_MAX], err[256] = "";
+    lg_inputs in = {0};
+    put(p, sizeof p, "once.log", "a b c\n", 6);
+    tmp_path(l, sizeof l, "once-link.log");
+    ASSERT_EQ(symlink(p, l), 0);
+    ASSERT_EQ(lg_inputs_add(&in, p, err, sizeof err), 1);
+    ASSERT_EQ(lg_inputs_add(&in, p, err, sizeof err), 0);
+    ASSERT_STRSTR(err, "the same file as");
+    ASSERT_EQ(lg_inputs_add(&in, l, err, sizeof err), 0);
+    ASSERT_STRSTR(err, "once-link.log");
+    ASSERT_UEQ(in.n, 1);
+    ASSERT_UEQ(in.n_dups, 2);
+    ASSERT_UEQ(in.total_bytes, 6);
+    lg_inputs_free(&in);
+}
+
+TEST(inputs_add_failed_keeps_the_argument_with_its_error)
+{
+    char err[256] = "";
+    lg_inputs in = {0};
+    int rc = lg_inputs_add(&in, "/nonexistent/x.log", err, sizeof err);
+    ASSERT_EQ(rc, -ENOENT);
+    ASSERT_UEQ(in.n, 0);
+    ASSERT_EQ(lg_inputs_add_failed(&in, "/nonexistent/x.log", rc), 1);
+    ASSERT_UEQ(in.n, 1);
+    ASSERT_UEQ(in.n_failed, 1);
+    ASSERT_EQ(in.v[0].err, -ENOENT);
+    ASSERT_STREQ(in.v[0].path, "/nonexistent/x.log");
+    ASSERT_UEQ(in.total_bytes, 0);
+    lg_inputs_free(&in);
+}
+
 TEST(inputs_add_empty_directory_adds_nothing)
 {
     char p[PATH_MAX], err[256] = "";
