@@ -423,7 +423,8 @@ TEST(zstd_long_window_decodes)
     char *data = gen_log(9, 200 * 1000, &n);
     /* from a pipe: no content size, so the frame asks for the full
      * 2 GiB window, beyond libzstd's default limit of 128 MiB */
-    ASSERT(RUNNER_EXITED(runner_capture(argv, NULL, data, n, &o), 0));
+    int st = runner_capture(argv, NULL, data, n, &o);
+    ASSERT(RUNNER_EXITED(st, 0));
     free(o.err);
     put(p, sizeof p, "long.zst", o.out, o.out_len);
     char *b = decode_file(p, LG_COMP_ZSTD, &got, &rc, NULL);
