@@ -55,8 +55,8 @@ TEST(size_refuses_signs_spaces_junk_and_overflow)
     size_bad("4K ");
     size_bad("K");
     size_bad("4X");
-    size_bad("4i");   /* an 'i' needs a unit */
-    size_bad("4BB");  /* one B */
+    size_bad("4i");  /* an 'i' needs a unit */
+    size_bad("4BB"); /* one B */
     size_bad("4KiBB");
     size_bad("4Ki B");
     size_bad("1025G");        /* over 1 TiB */
