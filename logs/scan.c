@@ -244,6 +244,25 @@ static int scan_stream(pf_ctx *ctx, lg_job *job, lg_worker *wk,
     return 0;
 }
 
+/* A plain range that ended early: the file shrank (was truncated) after
+ * it was listed.  Record it as the input's error, once, and say so. */
+static void check_shrunk(pf_ctx *ctx, lg_job *job, lg_worker *wk,
+                         const lg_chunk *c, uint64_t got)
+{
+    char msg[LG_ERR_TEXT];
+    size_t nfiles;
+    const lg_file_stat *fs = lg_agg_files(wk->agg, &nfiles);
+    if (got >= c->length || (c->file < nfiles && fs[c->file].err))
+        return;
+    snprintf(msg, sizeof msg,
+             "the file shrank during the run: it ends at byte %llu of the "
+             "%llu listed; the rest was not counted",
+             (unsigned long long)(c->offset + got),
+             (unsigned long long)job->in.v[c->file].size);
+    lg_agg_file_error(wk->agg, c->file, -EIO, msg);
+    pf_log(ctx, PF_LOG_WARN, "%s: %s", job->in.v[c->file].path, msg);
+}
+
 int lg_scan_chunk(pf_ctx *ctx, const void *rec, size_t len, void *arg)
 {
     lg_job *job = arg;
@@ -308,6 +327,8 @@ int lg_scan_chunk(pf_ctx *ctx, const void *rec, size_t len, void *arg)
     }
     if (rc == 0) {
         rc = scan_stream(ctx, job, wk, fmt, s, &ps);
+        if (rc == 0 && c.kind == LG_CHUNK_RANGE)
+            check_shrunk(ctx, job, wk, &c, lg_stream_consumed(s));
         lg_stream_close(s);
     } else {
         char msg[LG_ERR_TEXT];
