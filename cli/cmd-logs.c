@@ -16,6 +16,7 @@
 #include <pipefan.h>
 
 #include "cli.h"
+#include "esc.h"
 #include "job.h"
 #include "opt.h"
 
@@ -418,6 +419,7 @@ static int outcome(const logs_cmd *lc, const lg_result *res)
     if (res->strict_failed)
         return CLI_EXIT_STRICT;
     if (res->rc == PF_EPOISON && res->report_written) {
+        char dl[512];
         fprintf(
             stderr,
             "pipefan logs: %llu chunk%s kept crashing the parse workers and %s "
@@ -425,7 +427,8 @@ static int outcome(const logs_cmd *lc, const lg_result *res)
             (unsigned long long)res->quarantined,
             res->quarantined == 1 ? "" : "s",
             res->quarantined == 1 ? "was" : "were",
-            cfg->dead_letter ? cfg->dead_letter : "no --dead-letter file");
+            cfg->dead_letter ? lg_esc_name(cfg->dead_letter, dl, sizeof dl)
+                             : "no --dead-letter file");
         return CLI_EXIT_QUARANTINED;
     }
     if (res->rc != 0) {

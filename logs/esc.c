@@ -248,8 +248,13 @@ int lg_esc_term(FILE *f, const char *s, size_t n, int max_cols)
 
 const char *lg_esc_name(const char *s, char *buf, size_t cap)
 {
+    return lg_esc_text(s, strlen(s), buf, cap);
+}
+
+const char *lg_esc_text(const char *s, size_t n, char *buf, size_t cap)
+{
     const unsigned char *p = (const unsigned char *)s;
-    size_t n = strlen(s), len = 0, all = 0;
+    size_t len = 0, all = 0;
     piece pc;
     if (!cap)
         return buf;

@@ -58,6 +58,8 @@ int lg_esc_term_width(const char *s, size_t n);
  * messages: pf_log(NULL, PF_LOG_WARN, "%s: ...", lg_esc_name(path, b,
  * sizeof b)). */
 const char *lg_esc_name(const char *s, char *buf, size_t cap);
+/* The same for s[0..n) (NUL bytes escaped too). */
+const char *lg_esc_text(const char *s, size_t n, char *buf, size_t cap);
 
 /* lg_esc_csv flags */
 enum {

@@ -15,6 +15,7 @@
 
 #include "agg.h"
 #include "detect.h"
+#include "esc.h"
 #include "hash.h"
 #include "progress.h"
 #include "split.h"
@@ -60,9 +61,12 @@ static int detect_file(lg_job *job, size_t i)
     if (nl && n == sizeof buf)
         n = (size_t)(nl - buf) + 1;
     int ok = lg_detect(buf, n, &f);
-    if (ok == 0 && n > 0)
+    if (ok == 0 && n > 0) {
+        char name[512];
         pf_log(NULL, PF_LOG_WARN,
-               "%s: format not recognised, assuming combined", in->path);
+               "%s: format not recognised, assuming combined",
+               lg_esc_name(in->path, name, sizeof name));
+    }
     return lg_job_fmt_slot(job, f);
 }
 
@@ -125,7 +129,8 @@ static void describe_dead_letters(const lg_job *job, const char *path,
         if (!st || strncmp(st + 7, "parse ", 6) != 0 ||
             c.magic != LG_CHUNK_MAGIC || c.file >= job->in.n)
             continue;
-        const char *name = job->in.v[c.file].path;
+        char name[512];
+        lg_esc_name(job->in.v[c.file].path, name, sizeof name);
         if (c.kind == LG_CHUNK_RANGE)
             pf_log(NULL, PF_LOG_ERROR,
                    "quarantined, not counted: %s bytes %llu-%llu", name,
