@@ -85,6 +85,9 @@ static void usage(FILE *f)
         "every\n"
         "                      panel into DIR/<panel>.csv (write DIR/ or "
         "--csv=DIR)\n"
+        "  --csv-raw           no ' before a cell starting = + - @ TAB CR "
+        "(the\n"
+        "                      spreadsheet formula guard), for programs\n"
         "  --width N           text width (default: the terminal's)\n"
         "  --color, --no-color colour the text report (default: on a TTY, "
         "unless\n"
@@ -169,6 +172,7 @@ enum {
     OPT_GEOIP,
     OPT_JSON,
     OPT_CSV,
+    OPT_CSV_RAW,
     OPT_STRICT,
     OPT_CHUNK,
     OPT_NOPROG,
@@ -197,6 +201,7 @@ static const struct option opts[] = {
     {"geoip-db", required_argument, 0, OPT_GEOIP},
     {"json", no_argument, 0, OPT_JSON},
     {"csv", optional_argument, 0, OPT_CSV},
+    {"csv-raw", no_argument, 0, OPT_CSV_RAW},
     {"strict", no_argument, 0, OPT_STRICT},
     {"chunk-size", required_argument, 0, OPT_CHUNK},
     {"no-progress", no_argument, 0, OPT_NOPROG},
@@ -286,6 +291,9 @@ static int opt_report(logs_cmd *lc, int c, char *arg, int argc, char **argv)
             cfg->csv_target = arg;
         else if (optind < argc && csv_target_like(argv[optind]))
             cfg->csv_target = argv[optind++];
+        return 1;
+    case OPT_CSV_RAW:
+        cfg->csv_raw = 1;
         return 1;
     case OPT_WIDTH:
         if (cli_parse_int(arg, 20, 10000, &cfg->width) < 0)

@@ -18,6 +18,7 @@
 #include "esc.h"
 #include "hash.h"
 #include "progress.h"
+#include "render-text.h"
 #include "split.h"
 
 /* Built-in formats of slots 1..LG_FMT_SLOTS-1. */
@@ -353,7 +354,7 @@ int lg_logs_run(const lg_config *cfg, char *const *files, int nfiles,
     if (res->quarantined && cfg->dead_letter)
         describe_dead_letters(job, cfg->dead_letter, dl_from);
     if (cfg->stats)
-        pf_pipeline_write_summary(p, 2);
+        lg_render_stats(p, stderr);
     rc = 0;
 out:
     pf_pipeline_free(p);

@@ -434,3 +434,31 @@ int lg_render_text(const lg_report *r, FILE *f, int color, int width)
         return -EIO;
     return 0;
 }
+
+int lg_render_stats(const pf_pipeline *p, FILE *f)
+{
+    int best = pf_pipeline_bottleneck(p);
+    fprintf(f, "%-16s %7s %12s %12s %10s %10s %6s %6s %6s\n", "stage",
+            "workers", "records in", "records out", "bytes in", "bytes out",
+            "busy", "w-in", "w-out");
+    for (int i = 0; i < pf_pipeline_stages(p); i++) {
+        pf_stage_stats st;
+        char bi[32], bo[32];
+        if (pf_pipeline_stage_stats(p, i, &st) < 0)
+            continue;
+        const pf_worker_stats *w = &st.total;
+        uint64_t all = w->ns_busy + w->ns_wait_in + w->ns_wait_out;
+        double d = all ? (double)all / 100.0 : 1.0;
+        fmt_bytes(w->bytes_in, bi, sizeof bi);
+        fmt_bytes(w->bytes_out, bo, sizeof bo);
+        fprintf(f,
+                "%-16.16s %7d %12" PRIu64 " %12" PRIu64
+                " %10s %10s %5.1f%% %5.1f%% %5.1f%%%s\n",
+                st.name, st.workers, (uint64_t)w->records_in,
+                (uint64_t)w->records_out, bi, bo, (double)w->ns_busy / d,
+                (double)w->ns_wait_in / d, (double)w->ns_wait_out / d,
+                i == best ? "  <- bottleneck" : "");
+    }
+    fflush(f);
+    return ferror(f) ? -EIO : 0;
+}
