@@ -4,6 +4,7 @@
  * and turn what it found into an exit code (execute, outcome).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -17,6 +18,7 @@
 
 #include "cli.h"
 #include "esc.h"
+#include "outfile.h"
 #include "job.h"
 #include "opt.h"
 
@@ -408,6 +410,19 @@ static int plan(logs_cmd *lc, int nfiles)
         !(cfg->panels & (1u << lg_panel_find(cfg->csv_target))))
         return cli_usage_error(CMD, "--csv %s: that panel is not in --panels",
                                cfg->csv_target);
+    if (cfg->output == LG_OUT_CSV && cfg->csv_target &&
+        lg_panel_find(cfg->csv_target) < 0) { /* a directory: usable? */
+        char t[512];
+        int d = lg_outdir_open(cfg->csv_target);
+        if (d >= 0 && faccessat(d, ".", W_OK, AT_EACCESS) < 0)
+            d = -errno;
+        if (d < 0) {
+            fprintf(stderr, "pipefan logs: --csv %s: %s\n",
+                    lg_esc_name(cfg->csv_target, t, sizeof t), strerror(-d));
+            return CLI_EXIT_FATAL;
+        }
+        close(d);
+    }
     if (lc->quiet)
         pf_log_set_level(PF_LOG_ERROR);
     else if (lc->verbose)
