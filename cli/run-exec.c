@@ -619,7 +619,7 @@ int run_exec_init(pf_ctx *ctx, void *arg)
     struct run_worker *w = calloc(1, sizeof *w);
     if (w == NULL)
         return -1;
-    st->w = w;
+    pf_worker_set_data(ctx, w);
     w->st = st;
     w->cfg = st->cfg;
     w->c = &st->cfg->ctr[st->stats];
@@ -643,9 +643,8 @@ int run_exec_init(pf_ctx *ctx, void *arg)
 int run_exec_record(pf_ctx *ctx, const void *rec, size_t len, void *arg)
 {
     struct run_stage *st = arg;
-    struct run_worker *w = st->w;
+    struct run_worker *w = pf_worker_data(ctx);
     struct run_hdr h;
-    (void)ctx;
     if (len < HDR)
         return -1;
     memcpy(&h, rec, HDR);
@@ -662,9 +661,8 @@ int run_exec_record(pf_ctx *ctx, const void *rec, size_t len, void *arg)
 int run_exec_finish(pf_ctx *ctx, void *arg)
 {
     struct run_stage *st = arg;
-    struct run_worker *w = st->w;
+    struct run_worker *w = pf_worker_data(ctx);
     int rc = 0;
-    (void)ctx;
     if (st->block == 0)
         rc = stream_finish(w);
     else if (run_out_flush(&w->out, 1) < 0)
@@ -673,7 +671,7 @@ int run_exec_finish(pf_ctx *ctx, void *arg)
     free(w->hold);
     free(w->range_buf);
     free(w);
-    st->w = NULL;
+    pf_worker_set_data(ctx, NULL);
     return rc;
 }
 
@@ -685,7 +683,7 @@ int run_relay_init(pf_ctx *ctx, void *arg)
     struct run_worker *w = calloc(1, sizeof *w);
     if (w == NULL)
         return -1;
-    st->w = w;
+    pf_worker_set_data(ctx, w);
     w->st = st;
     w->cfg = st->cfg;
     w->ctx = ctx;
@@ -695,9 +693,8 @@ int run_relay_init(pf_ctx *ctx, void *arg)
 int run_relay_record(pf_ctx *ctx, const void *rec, size_t len, void *arg)
 {
     struct run_stage *st = arg;
-    struct run_worker *w = st->w;
+    struct run_worker *w = pf_worker_data(ctx);
     struct run_hdr h;
-    (void)ctx;
     if (len < HDR)
         return -1;
     if (run_useless(st->cfg, st->feeds))
@@ -712,12 +709,11 @@ int run_relay_record(pf_ctx *ctx, const void *rec, size_t len, void *arg)
 
 int run_relay_finish(pf_ctx *ctx, void *arg)
 {
-    struct run_stage *st = arg;
-    struct run_worker *w = st->w;
-    (void)ctx;
+    struct run_worker *w = pf_worker_data(ctx);
+    (void)arg;
     int rc = run_out_flush(&w->out, 1);
     run_out_free(&w->out);
     free(w);
-    st->w = NULL;
+    pf_worker_set_data(ctx, NULL);
     return rc;
 }

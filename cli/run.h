@@ -56,7 +56,8 @@ struct run_config;
 struct run_worker;
 
 /* One stage of the pipefan pipeline, as planned.  Lives in the main
- * process before pf_run; each worker has its own copy after fork. */
+ * process before pf_run; each worker has its own copy after fork, and
+ * keeps its own state (struct run_worker) as its pf_worker_data. */
 struct run_stage {
     enum run_role role;
     struct run_config *cfg;
@@ -79,7 +80,6 @@ struct run_stage {
     int out_hold;         /* hold output until out_target (next stage is
                              in block mode) */
     int stats;            /* index into run_shared.stage */
-    struct run_worker *w; /* this process's worker state, from init */
 };
 
 /* Counters of one stage, summed over its workers (shared). */

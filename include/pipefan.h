@@ -140,6 +140,15 @@ PF_EXTERN int pf_stage_ordered(pf_stage *s, int ordered);
  * the same records in the same order each time.  Give 0 for a source that
  * cannot (reading a pipe). */
 PF_EXTERN int pf_stage_restartable(pf_stage *s, int restartable);
+/* Free each worker's data (pf_worker_set_data) where it would outlive
+ * the worker: in serial mode, where workers run in the caller, fn is
+ * called for every non-NULL data when pf_run returns, whatever the
+ * outcome.  A worker process exits without calling it (its memory goes
+ * with the process; flush what must be flushed in a finish hook).  NULL:
+ * nothing is freed.  Returns 0, PF_EINVAL for a NULL stage, PF_EBUSY
+ * during a run. */
+typedef void (*pf_free_fn)(void *data);
+PF_EXTERN int pf_stage_data_free(pf_stage *s, pf_free_fn fn);
 /* A hook called after each batch of input records is processed and
  * before the batch is committed; it may pf_emit (partial aggregates) and
  * its output is committed atomically with the batch. */
@@ -256,6 +265,17 @@ PF_EXTERN int pf_worker_restarts(const pf_ctx *ctx);
 /* Non-zero once the pipeline was asked to stop (SIGINT/SIGTERM or a
  * failure elsewhere): a long-running source should return. */
 PF_EXTERN int pf_stopping(const pf_ctx *ctx);
+
+/* Attach data to this worker (libuv's handle->data habit): the state one
+ * worker keeps across records, in place of a process-wide global or an
+ * array indexed by pf_worker_index.  Borrowed: the library never reads
+ * nor frees it, except through the stage's free function
+ * (pf_stage_data_free).  It lives as long as the worker: in process mode
+ * its process, in serial mode until pf_run returns; a restarted worker
+ * starts with NULL.  Returns 0, or PF_EINVAL when ctx is NULL. */
+PF_EXTERN int pf_worker_set_data(pf_ctx *ctx, void *data);
+/* The data set by pf_worker_set_data, or NULL (also when ctx is NULL). */
+PF_EXTERN void *pf_worker_data(const pf_ctx *ctx);
 
 /* ---- logging ------------------------------------------------------------ */
 

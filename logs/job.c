@@ -329,6 +329,7 @@ int lg_logs_run(const lg_config *cfg, char *const *files, int nfiles,
     /* parse workers keep nothing across batches: restartable */
     pf_stage_hooks(parse, lg_scan_init, NULL);
     pf_stage_batch_hook(parse, lg_scan_batch);
+    pf_stage_data_free(parse, lg_scan_free);
     pf_stage_hooks(sink, lg_merge_init, lg_merge_finish);
     for (size_t i = 0; i < job->in.n; i++)
         if (job->in.v[i].is_stdin)
@@ -364,7 +365,6 @@ int lg_logs_run(const lg_config *cfg, char *const *files, int nfiles,
         dl_from = dl_st.st_size;
 
     res->rc = pf_run(p);
-    lg_scan_destroy(job);
     res->signal = pf_run_signal(p);
     res->strict_failed = atomic_load(&job->sh->strict_hit);
     res->requests = job->sh->requests;

@@ -25,6 +25,7 @@ struct pf_ctx {
     pf_stage *st;
     int widx;   /* index within the stage */
     int serial; /* 1 in serial mode */
+    void *data; /* pf_worker_set_data: the user's, borrowed */
 
     /* Serial mode. */
     pf_ctx *next; /* the next stage's context; NULL at the sink */

@@ -166,6 +166,15 @@ int pf_stage_restartable(pf_stage *s, int restartable)
     return 0;
 }
 
+int pf_stage_data_free(pf_stage *s, pf_free_fn fn)
+{
+    int err = stage_editable(s);
+    if (err != 0)
+        return err;
+    s->data_free = fn;
+    return 0;
+}
+
 int pf_stage_batch_hook(pf_stage *s, pf_hook_fn fn)
 {
     int err = stage_editable(s);

@@ -20,6 +20,7 @@ struct pf_stage {
     pf_record_fn rec_fn;
     void *arg; /* borrowed */
     pf_hook_fn init, finish, batch;
+    pf_free_fn data_free; /* frees a worker's data at its end */
     int restartable; /* 1, 0, or -1: restartable unless it has finish */
     int workers;     /* 1..PF_MAX_WORKERS */
     int ordered;

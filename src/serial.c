@@ -79,6 +79,9 @@ int pf__run_serial(pf_pipeline *p)
     for (int i = 0; i < n && err == 0; i++)
         err = serial_hook(&ctx[i], p->stages[i]->finish, "finish");
     pf__log_set_ident("main", -1);
+    for (int i = 0; i < n; i++)
+        if (ctx[i].data != NULL && p->stages[i]->data_free != NULL)
+            p->stages[i]->data_free(ctx[i].data);
     free(ctx);
     return err;
 }

@@ -631,6 +631,19 @@ int pf_worker_restarts(const pf_ctx *ctx)
     return ctx != NULL ? ctx->restarts : PF_EINVAL;
 }
 
+int pf_worker_set_data(pf_ctx *ctx, void *data)
+{
+    if (ctx == NULL)
+        return PF_EINVAL;
+    ctx->data = data;
+    return 0;
+}
+
+void *pf_worker_data(const pf_ctx *ctx)
+{
+    return ctx != NULL ? ctx->data : NULL;
+}
+
 int pf_stopping(const pf_ctx *ctx)
 {
     if (ctx == NULL || ctx->serial)
