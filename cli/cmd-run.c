@@ -592,7 +592,7 @@ static int execute(struct run_config *cfg, int progress, int stats,
         fprintf(stderr, "pipefan run: ");
         run_say_failure(cfg);
     } else if (broke) {
-        run_say_crash(cfg, rc);
+        run_say_crash(cfg, p, rc);
     } else {
         if (restarts > 0 && quarantined == 0 && pf_log_level() > PF_LOG_ERROR)
             fprintf(stderr,

@@ -261,11 +261,12 @@ void run_log_end(void);
 /* The failed command kept in run_shared.fail, as the end of a line. */
 void run_say_failure(const struct run_config *cfg);
 /* The last line after the runtime stopped the run itself (rc): the
- * supervisor's first error - stage, worker, pid, how it ended - with the
- * command and what would have helped. */
-void run_say_crash(const struct run_config *cfg, int rc);
+ * failure that stopped it (pf_pipeline_failure) - stage, worker, pid, how
+ * it ended - with the command and what would have helped. */
+void run_say_crash(const struct run_config *cfg, const pf_pipeline *p,
+                   int rc);
 /* Name the n blocks a run quarantined, from the dead-letter entries the
- * runtime appended from offset at. */
+ * runtime appended from offset at (pf_dead_letter_next). */
 void run_say_quarantined(const struct run_config *cfg, uint64_t n, off_t at);
 
 /* ---- run-spawn.c -------------------------------------------------------- */

@@ -238,8 +238,103 @@ PF_EXTERN int pf_pipeline_set_options(pf_pipeline *p, const pf_options *o);
  * processes: signals, retries and stall_ms do not apply. */
 PF_EXTERN int pf_run(pf_pipeline *p);
 
-/* The signal that stopped the last pf_run (SIGINT, SIGTERM) or 0. */
+/* The signal that stopped the last pf_run (SIGINT, SIGTERM) or 0.  0 also
+ * for a NULL pipeline. */
 PF_EXTERN int pf_run_signal(const pf_pipeline *p);
+
+/* ---- failures ----------------------------------------------------------- */
+
+/* How a worker failed (pf_failure.cause). */
+#define PF_FAIL_CAUSE_MAP(X)                                                   \
+    X(NONE, 0, "none")         /* no worker at fault: setup, a file */        \
+    X(EXITED, 1, "exited")     /* exit_status holds its status */             \
+    X(SIGNALED, 2, "signaled") /* signal holds the signal */                  \
+    X(STAGE, 3, "stage")       /* its function or a hook returned non-zero */ \
+    X(STALLED, 4, "stalled")   /* killed after stall_ms in one call */
+
+enum pf_fail_cause {
+#define PF__FAIL_CAUSE_ENUM(name, value, text) PF_FAIL_##name = (value),
+    PF_FAIL_CAUSE_MAP(PF__FAIL_CAUSE_ENUM)
+#undef PF__FAIL_CAUSE_ENUM
+};
+
+/* What the run did about it (pf_failure.action). */
+#define PF_FAIL_ACTION_MAP(X)                                                  \
+    X(STOPPED, 0, "stopped")         /* it failed the run */                  \
+    X(RESTARTED, 1, "restarted")     /* the worker was forked again */        \
+    X(QUARANTINED, 2, "quarantined") /* its record was skipped, and the       \
+                                        worker restarted */
+
+enum pf_fail_action {
+#define PF__FAIL_ACTION_ENUM(name, value, text) PF_FAIL_##name = (value),
+    PF_FAIL_ACTION_MAP(PF__FAIL_ACTION_ENUM)
+#undef PF__FAIL_ACTION_ENUM
+};
+
+/* One failure of the last run, as data: a plain struct that may grow.
+ * Workers the supervisor killed itself after a failure that stopped the
+ * run are not failures of their own and are not listed. */
+typedef struct pf_failure {
+    int stage;              /* stage index, -1 when no stage was at fault */
+    const char *stage_name; /* borrowed until pf_pipeline_free; "" */
+    int worker;             /* index within the stage, -1 */
+    int32_t pid;            /* the worker's pid, 0 when none */
+    int cause;              /* enum pf_fail_cause */
+    int exit_status;        /* PF_FAIL_EXITED: its exit status */
+    int signal;             /* the signal that ended it, or 0 */
+    int error;              /* PF_E* the failure meant for the run */
+    uint64_t record;        /* 1-based index, among the worker's input
+                               records, of the one whose call failed;
+                               0 when unknown (a crash, a hook, a source) */
+    uint32_t restarts;      /* times the worker had been restarted before */
+    int action;             /* enum pf_fail_action */
+    char message[512];      /* the line pf_log wrote about it, without
+                               time, level and newline */
+} pf_failure;
+
+/* Number of failures recorded by the last pf_run (in order), 0 for a
+ * NULL pipeline or before any run.  Recording stops at 1,024. */
+PF_EXTERN int pf_pipeline_failures(const pf_pipeline *p);
+/* Copy failure i (0 = the first) of the last run into *out.  Returns 0,
+ * PF_ENOENT when there is no failure i, PF_EINVAL for a NULL argument or
+ * a negative i.  The first failure whose action is PF_FAIL_STOPPED is
+ * the one that failed the run. */
+PF_EXTERN int pf_pipeline_failure(const pf_pipeline *p, int i,
+                                  pf_failure *out);
+
+/* ---- dead-letter files -------------------------------------------------- */
+
+/* One entry of a dead-letter file (format in docs/RELIABILITY.md): a
+ * record quarantined by pf_options.poison = PF_POISON_SKIP. */
+typedef struct pf_dead_letter {
+    uint64_t offset;   /* where the entry starts in the file */
+    char stage[128];   /* the stage's name (cut to 127 bytes) */
+    int worker;        /* the worker it failed */
+    int32_t pid;       /* that worker's pid when it last failed */
+    char reason[128];  /* how it ended, in words */
+    int cause;         /* enum pf_fail_cause, read from the reason */
+    int exit_status;   /* PF_FAIL_EXITED: its status */
+    int signal;        /* PF_FAIL_SIGNALED: the signal */
+    const void *record; /* the record's bytes; borrowed until the next
+                           pf_dead_letter_next or pf_dead_letter_close */
+    size_t len;        /* its length */
+} pf_dead_letter;
+
+typedef struct pf_dead_letter_file pf_dead_letter_file;
+
+/* Open the dead-letter file at path for reading from byte offset (0, or
+ * where an earlier run's entries end).  path is borrowed for the call.
+ * Returns 0 with *out set, PF_EINVAL for NULL arguments, PF_ENOENT when
+ * there is no such file, PF_EIO when it cannot be opened or sought,
+ * PF_ENOMEM.  Caller frees with pf_dead_letter_close. */
+PF_EXTERN int pf_dead_letter_open(const char *path, uint64_t offset,
+                                  pf_dead_letter_file **out);
+/* Read the next entry into *e.  Returns 1 with *e filled, 0 at the end
+ * of the file, PF_EIO for a read error or an entry that is not in the
+ * format (a file cut short), PF_ENOMEM, PF_EINVAL for NULL arguments. */
+PF_EXTERN int pf_dead_letter_next(pf_dead_letter_file *f, pf_dead_letter *e);
+/* Close a dead-letter file.  Safely does nothing on NULL. */
+PF_EXTERN void pf_dead_letter_close(pf_dead_letter_file *f);
 
 /* ---- inside a stage function -------------------------------------------- */
 
@@ -337,9 +432,12 @@ typedef void (*pf_progress_fn)(const pf_pipeline *p, int final, void *arg);
 PF_EXTERN int pf_pipeline_on_progress(pf_pipeline *p, pf_progress_fn fn,
                                       void *arg);
 /* Write the per-stage table (records, bytes, busy/wait shares, bottleneck)
- * to fd. */
+ * to fd (borrowed).  Returns 0, PF_EINVAL for a NULL pipeline, PF_EIO
+ * when a write failed (a full disk, a closed fd): the table is then
+ * incomplete. */
 PF_EXTERN int pf_pipeline_write_summary(const pf_pipeline *p, int fd);
-/* Write the stats as a JSON document to fd. */
+/* Write the stats as a JSON document to fd (borrowed).  Errors as for
+ * pf_pipeline_write_summary. */
 PF_EXTERN int pf_pipeline_write_stats_json(const pf_pipeline *p, int fd);
 
 /* Library version, "0.1.0". */

@@ -4,6 +4,8 @@
  */
 #include "pipeline.h"
 
+#include "failure.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,6 +45,7 @@ void pf_pipeline_free(pf_pipeline *p)
     free(p->stages);
     free(p->stats);
     free(p->stats_first);
+    free(p->failures);
     free(p);
 }
 
@@ -287,9 +290,13 @@ int pf__pipeline_check(pf_pipeline *p)
 {
     if (p->error != 0)
         return p->error;
+    pf_failure f;
     if (p->nstages < 2) {
-        pf_log(NULL, PF_LOG_ERROR,
-               "a pipeline needs a source and at least one more stage");
+        pf__failure_init(&f, p, -1, -1, 0);
+        f.error = PF_EINVAL;
+        pf__failure_log(
+            p, &f, PF_LOG_ERROR,
+            "a pipeline needs a source and at least one more stage");
         return PF_EINVAL;
     }
     for (int i = 1; i < p->nstages; i++) {
@@ -298,10 +305,12 @@ int pf__pipeline_check(pf_pipeline *p)
             continue;
         if (p->stages[i - 1]->workers != 1 ||
             (i + 1 < p->nstages && p->stages[i + 1]->workers != 1)) {
-            pf_log(NULL, PF_LOG_ERROR,
-                   "ordered stage '%s': the stages before and after it "
-                   "must have one worker each",
-                   s->name);
+            pf__failure_init(&f, p, i, -1, 0);
+            f.error = PF_EINVAL;
+            pf__failure_log(p, &f, PF_LOG_ERROR,
+                            "ordered stage '%s': the stages before and after "
+                            "it must have one worker each",
+                            s->name);
             return PF_EINVAL;
         }
     }
@@ -332,6 +341,7 @@ int pf_run(pf_pipeline *p)
         return PF_EINVAL;
     if (p->running)
         return PF_EBUSY;
+    pf__failures_reset(p);
     int err = pf__pipeline_check(p);
     if (err != 0)
         return err;

@@ -65,6 +65,8 @@ struct pf_pipeline {
     pf_worker_stats *stats; /* per worker of the last run */
     int *stats_first;       /* [nstages + 1] */
     int serial_now;         /* the last run was serial */
+    pf_failure *failures;   /* [nfailures] of the last run (failure.c) */
+    int nfailures, failures_cap;
 };
 
 /* Worker id of the first worker of each stage; out has nstages+1 slots. */

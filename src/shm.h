@@ -87,7 +87,8 @@ struct pf__wctl {
     uint32_t pad5;
     _Atomic uint64_t quarantined; /* supervisor */
     uint64_t txn_off;             /* set before fork: the two commit slots */
-    char pad6[56];
+    _Atomic uint64_t fail_record; /* worker: input record whose call failed */
+    char pad6[48];
 };
 _Static_assert(sizeof(struct pf__wctl) == 384, "wctl is six lines");
 _Static_assert(offsetof(struct pf__wctl, in_seq) == 64, "in_seq own line");

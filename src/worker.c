@@ -154,6 +154,8 @@ static inline void call(pf_ctx *ctx, const void *rec, size_t len)
         pf_log(ctx, PF_LOG_ERROR,
                "stage function returned %d on input record %llu", rc,
                (unsigned long long)ctx->rin);
+        atomic_store_explicit(&ctx->me->fail_record, ctx->rin,
+                              memory_order_relaxed);
         worker_fail(ctx, PF_ESTAGE);
     }
     if (ctx->track)
