@@ -7,8 +7,8 @@
  *                 pipeline, exit status and the last words on stderr
  *   run-stats.c   the progress line, --stats and --stats-json
  *   run-input.c   the source: pipefan's stdin as chunks or byte ranges
- *   run-exec.c    a command stage's worker (stream and block mode) and the
- *                 relay stage that keeps order between ordered stages
+ *   run-exec.c    a command stage's worker (stream and block mode)
+ *   run-relay.c   the relay stage that keeps order between ordered stages
  *   run-output.c  the shared state, output framing, stdout, the joblog
  *   run-spawn.c   starting `sh -c CMD` with pipes, and judging its end
  *
@@ -316,6 +316,8 @@ int run_input(pf_ctx *ctx, void *arg);
 int run_exec_init(pf_ctx *ctx, void *arg);
 int run_exec_record(pf_ctx *ctx, const void *rec, size_t len, void *arg);
 int run_exec_finish(pf_ctx *ctx, void *arg);
+/* ---- run-relay.c -------------------------------------------------------- */
+
 /* A relay or the ordered output stage. */
 int run_relay_init(pf_ctx *ctx, void *arg);
 int run_relay_record(pf_ctx *ctx, const void *rec, size_t len, void *arg);

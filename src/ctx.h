@@ -11,7 +11,7 @@
 #include "futex.h"
 
 #include "pipeline.h"
-#include "ring.h"
+#include "transport.h"
 
 /* Where the last records written to one output ring end, for the next
  * stage's prefetch limit (pf_stage_prefetch). */
@@ -68,7 +68,7 @@ struct pf_ctx {
     int track;  /* keep cur_pos / in_call / beats current */
     struct pf__txn *slot[2];
     uint64_t txn_seq;
-    int in_cur;          /* input ring being consumed, -1 none */
+    int in_cur;          /* input ring being consumed, or PF__RING_NONE */
     int mid_record;      /* a stage call or a source record is in progress */
     int source_rec;      /* a source's record is being written */
     uint64_t rec_pos;    /* that record's position in ring in_cur */
@@ -84,25 +84,11 @@ struct pf_ctx {
     uint64_t rin, bin, rout, bout, wait_in, wait_out;
 };
 
-/* ---- between worker.c (input, lifecycle) and emit.c (output) ---- */
+/* ---- shared by worker.c (input, lifecycle), emit.c (output), txn.c ---- */
 
 #define PF__SPIN_TRIES 256                /* polls before sleeping */
 #define PF__SLEEP_NS (100u * 1000 * 1000) /* longest futex sleep */
 #define PF__MIN_BATCH 64                  /* smallest adaptive batch */
-
-/* Publish every written output ring (a commit, with retries). */
-void pf__publish_all(pf_ctx *ctx);
-/* Publish everything and close a batch dealt to an ordered stage. */
-void pf__flush_all(pf_ctx *ctx);
-/* Pass an ordered batch's end (MARK) on to the single output ring. */
-void pf__put_mark(pf_ctx *ctx);
-/* Make a commit record current and apply it; with boundary, stop before
- * the record in progress. */
-void pf__txn_commit(pf_ctx *ctx, int boundary);
-/* Commit a whole input batch with its outputs. */
-void pf__commit_batch(pf_ctx *ctx);
-/* Mirror the worker's counters into its shared control block. */
-void pf__push_stats(pf_ctx *ctx);
 
 /* Bump a worker's sequence word if it sleeps on it.  The waker claims
  * the sleep flag, so one sleep costs at most one futex_wake however many
@@ -123,12 +109,5 @@ static inline int pf__stop_level(const pf_ctx *ctx)
     return (int)atomic_load_explicit(&ctx->run->hdr->stop,
                                      memory_order_relaxed);
 }
-
-/* Run worker w of stage s of a process-mode run; never returns. */
-_Noreturn void pf__worker_main(pf_pipeline *p, struct pf__run *run, int s,
-                               int w, int restart);
-
-/* pf_emit for serial mode. */
-int pf__serial_emit(pf_ctx *ctx, const void *rec, size_t len);
 
 #endif

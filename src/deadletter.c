@@ -39,17 +39,17 @@ int pf__dead_letter_append(pf_pipeline *p, int *fd, const char *path,
             return PF_EIO;
         }
     }
-    char head[256];
-    int n = snprintf(head, sizeof head,
+    char line[256];
+    int n = snprintf(line, sizeof line,
                      MAGIC "stage=%s worker=%d pid=%d reason=\"%s\" "
                            "bytes=%u\n",
                      stage, worker, (int)pid, reason, len);
-    if (n < 0 || (size_t)n >= sizeof head) {
-        n = (int)sizeof head - 1; /* a very long stage name: cut */
-        head[n - 1] = '\n';
+    if (n < 0 || (size_t)n >= sizeof line) {
+        n = (int)sizeof line - 1; /* a very long stage name: cut */
+        line[n - 1] = '\n';
     }
     struct iovec iov[3] = {
-        {head, (size_t)n}, {(void *)rec, len}, {(void *)"\n", 1}};
+        {line, (size_t)n}, {(void *)rec, len}, {(void *)"\n", 1}};
     ssize_t want = n + (ssize_t)len + 1;
     if (writev(*fd, iov, 3) != want) {
         pf__failure_log(p, &f, PF_LOG_ERROR, "dead-letter file %s: short write",

@@ -5,6 +5,9 @@
 #include "pipeline.h"
 
 #include "failure.h"
+#include "serial.h"
+#include "stats.h"
+#include "supervisor.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -78,17 +78,5 @@ int pf__pipeline_check(pf_pipeline *p);
 /* Allocate p->stats for the stage shape; zeroed. */
 int pf__stats_reset(pf_pipeline *p);
 
-/* Run in one process (serial.c) or in many (supervisor.c). */
-int pf__run_serial(pf_pipeline *p);
-int pf__run_processes(pf_pipeline *p);
-
-/* Refresh p->stats from the live region (supervisor, during a run). */
-void pf__stats_pull(pf_pipeline *p);
-
-/* Choose the bottleneck stage from p->stats. */
-void pf__stats_bottleneck(pf_pipeline *p);
-
-/* Draw or clear the progress line on stderr. */
-void pf__progress_draw(const pf_pipeline *p, uint64_t elapsed_ns, int final);
 
 #endif

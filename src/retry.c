@@ -80,15 +80,16 @@ int pf__try_restart(struct pf__watch *wa, int g, int status, int err)
     }
     /* Where it failed: the record in progress (ring, position), a
      * source's count of records, or else its heartbeat count. */
-    int32_t ring = atomic_load(&c->in_call) ? atomic_load(&c->cur_ring) : -2;
+    int32_t ring = atomic_load(&c->in_call) ? atomic_load(&c->cur_ring)
+                                            : PF__RING_HOOK;
     uint64_t pos =
         ring >= 0 ? atomic_load(&c->cur_pos) : atomic_load(&c->beats);
     if (s == 0) {
-        ring = -1;
+        ring = PF__RING_NONE;
         pos = atomic_load(&c->cur_pos);
     } else if (ring < 0) {
         /* Outside a record (a hook): progress is a commit made. */
-        ring = -2;
+        ring = PF__RING_HOOK;
         pos = atomic_load(&c->txn_seq);
     }
     if (f->ring == ring && f->pos == pos) {

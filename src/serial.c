@@ -6,7 +6,7 @@
  */
 #include <stdlib.h>
 
-#include "ctx.h"
+#include "serial.h"
 #include "log.h"
 
 int pf__serial_emit(pf_ctx *ctx, const void *rec, size_t len)

@@ -6,8 +6,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "stats.h"
+
 #include "log.h"
-#include "pipeline.h"
 
 int pf_pipeline_worker_stats(const pf_pipeline *p, int i, int w,
                              pf_worker_stats *out)

@@ -30,7 +30,9 @@
 #include "futex.h"
 #include "pipeline.h"
 #include "supervisor.h"
+#include "stats.h"
 #include "txn.h"
+#include "worker.h"
 
 #define RING_BUDGET (256u << 20) /* all rings together, automatic sizing */
 #define RING_MAX (4u << 20)
@@ -122,8 +124,8 @@ static int run_layout(pf_pipeline *p, struct pf__run *run)
         int nout = s + 1 < n ? p->stages[s + 1]->workers : 0;
         for (int w = 0; w < p->stages[s]->workers; w++) {
             struct pf__wctl *c = &run->wctl[run->first[s] + w];
-            atomic_init(&c->skip_ring, -1);
-            atomic_init(&c->cur_ring, -1);
+            atomic_init(&c->skip_ring, PF__RING_NONE);
+            atomic_init(&c->cur_ring, PF__RING_NONE);
             if (run->txn) {
                 c->txn_off = txn_off;
                 txn_off += 2 * pf__txn_slot_bytes(nout);
@@ -358,6 +360,69 @@ static int want_progress(const pf_pipeline *p)
     return isatty(2);
 }
 
+/* Fork every worker of the run; a failed fork fails the run fast. */
+static void fork_all(struct pf__watch *wa)
+{
+    pf_pipeline *p = wa->p;
+    struct pf__run *run = wa->run;
+    fflush(NULL); /* or buffered output would be written by every child */
+    for (int s = 0; s < p->nstages && !wa->aborted; s++) {
+        for (int w = 0; w < p->stages[s]->workers; w++) {
+            pid_t pid = fork();
+            if (pid == 0) {
+                child_setup(run, wa->sfd, &wa->host_mask);
+                pf__worker_main(p, run, s, w, 0);
+            }
+            if (pid < 0) {
+                int e = errno;
+                pf_failure f;
+                pf__failure_init(&f, p, s, w, 0);
+                f.error = e == ENOMEM || e == EAGAIN ? PF_ENOMEM : PF_ESYS;
+                pf__failure_log(p, &f, PF_LOG_ERROR,
+                                "fork for stage %s worker %d: %s",
+                                p->stages[s]->name, w, strerror(e));
+                pf__fail_fast(wa, f.error);
+                break;
+            }
+            run->pids[run->first[s] + w] = pid;
+            atomic_store(&run->wctl[run->first[s] + w].pid, pid);
+            wa->alive++;
+        }
+    }
+}
+
+/* Watch the workers until every one is reaped: signals, deaths, stalls,
+ * and the progress line and callback every TICK_MS. */
+static void watch(struct pf__watch *wa, int progress, uint64_t t0)
+{
+    pf_pipeline *p = wa->p;
+    uint64_t last_tick = 0;
+    while (wa->alive > 0) {
+        struct pollfd pfd = {.fd = wa->sfd, .events = POLLIN};
+        int timeout = progress || p->progress ? TICK_MS : 1000;
+        if (p->opts.stall_ms > 0)
+            timeout = p->opts.stall_ms / 4 < (unsigned)timeout
+                          ? (int)(p->opts.stall_ms / 4) + 1
+                          : timeout;
+        if (poll(&pfd, 1, timeout) < 0 && errno != EINTR)
+            break;
+        on_signals(wa, wa->sfd);
+        reap(wa);
+        if (p->opts.stall_ms > 0 && !wa->aborted)
+            pf__check_stalls(wa);
+        uint64_t now = pf__now_ns();
+        if ((progress || p->progress) &&
+            now - last_tick >= TICK_MS * 1000000ull && wa->alive > 0) {
+            last_tick = now;
+            pf__stats_pull(p);
+            if (progress)
+                pf__progress_draw(p, now - t0, 0);
+            if (p->progress)
+                p->progress(p, 0, p->progress_arg);
+        }
+    }
+}
+
 int pf__run_processes(pf_pipeline *p)
 {
     struct pf__run run;
@@ -400,59 +465,13 @@ int pf__run_processes(pf_pipeline *p)
             goto restore_signals;
         }
         for (int g = 0; g < run.nworkers; g++)
-            wa.fail[g].ring = -3;
+            wa.fail[g].ring = PF__RING_UNSET;
     }
     p->run = &run;
-    fflush(NULL); /* or buffered output would be written by every child */
-    for (int s = 0; s < p->nstages && !wa.aborted; s++) {
-        for (int w = 0; w < p->stages[s]->workers; w++) {
-            pid_t pid = fork();
-            if (pid == 0) {
-                child_setup(&run, sfd, &host_mask);
-                pf__worker_main(p, &run, s, w, 0);
-            }
-            if (pid < 0) {
-                int e = errno;
-                pf__failure_init(&f, p, s, w, 0);
-                f.error = e == ENOMEM || e == EAGAIN ? PF_ENOMEM : PF_ESYS;
-                pf__failure_log(p, &f, PF_LOG_ERROR,
-                                "fork for stage %s worker %d: %s",
-                                p->stages[s]->name, w, strerror(e));
-                pf__fail_fast(&wa, f.error);
-                break;
-            }
-            run.pids[run.first[s] + w] = pid;
-            atomic_store(&run.wctl[run.first[s] + w].pid, pid);
-            wa.alive++;
-        }
-    }
-
+    fork_all(&wa);
     int progress = want_progress(p);
-    uint64_t t0 = pf__now_ns(), last_tick = 0;
-    while (wa.alive > 0) {
-        struct pollfd pfd = {.fd = sfd, .events = POLLIN};
-        int timeout = progress || p->progress ? TICK_MS : 1000;
-        if (p->opts.stall_ms > 0)
-            timeout = p->opts.stall_ms / 4 < (unsigned)timeout
-                          ? (int)(p->opts.stall_ms / 4) + 1
-                          : timeout;
-        if (poll(&pfd, 1, timeout) < 0 && errno != EINTR)
-            break;
-        on_signals(&wa, sfd);
-        reap(&wa);
-        if (p->opts.stall_ms > 0 && !wa.aborted)
-            pf__check_stalls(&wa);
-        uint64_t now = pf__now_ns();
-        if ((progress || p->progress) &&
-            now - last_tick >= TICK_MS * 1000000ull && wa.alive > 0) {
-            last_tick = now;
-            pf__stats_pull(p);
-            if (progress)
-                pf__progress_draw(p, now - t0, 0);
-            if (p->progress)
-                p->progress(p, 0, p->progress_arg);
-        }
-    }
+    uint64_t t0 = pf__now_ns();
+    watch(&wa, progress, t0);
     /* Leftovers only if poll itself failed: make sure nothing survives. */
     if (wa.alive > 0) {
         kill_all(&run);

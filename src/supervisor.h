@@ -15,7 +15,7 @@
 
 /* What the supervisor remembers of each worker's failures. */
 struct pf__failure {
-    int32_t ring;   /* ring of the record in progress; -2: none */
+    int32_t ring;   /* ring of the record in progress, or PF__RING_* */
     uint64_t pos;   /* its position, or the worker's beats */
     int count;      /* failures at that same point */
     uint64_t beats; /* stall watch: last beats seen ... */
@@ -37,6 +37,12 @@ struct pf__watch {
     int dl_fd; /* dead-letter file, -1 until needed */
     uint64_t quarantined;
 };
+
+/* Run p in worker processes; 0 or a PF_E* code. */
+int pf__run_processes(pf_pipeline *p);
+
+/* Refresh p->stats from the live region (supervisor, during a run). */
+void pf__stats_pull(pf_pipeline *p);
 
 /* Stage s and worker index w of worker id g. */
 void pf__worker_of(const struct pf__run *run, int nstages, int g, int *s,
