@@ -282,8 +282,7 @@ void run_say_quarantined(const struct run_config *cfg, uint64_t n, off_t at)
     if (cfg->dead_letter != NULL)
         pf_dead_letter_open(cfg->dead_letter, (uint64_t)at, &f);
     pf_dead_letter e;
-    for (int shown = 0; f != NULL && pf_dead_letter_next(f, &e) == 1;
-         shown++) {
+    for (int shown = 0; f != NULL && pf_dead_letter_next(f, &e) == 1; shown++) {
         struct run_hdr h;
         memset(&h, 0, sizeof h);
         if (e.len == 0)
@@ -295,9 +294,8 @@ void run_say_quarantined(const struct run_config *cfg, uint64_t n, off_t at)
             continue;
         }
         /* The worker ended itself with SIGALRM for a stalled block. */
-        const char *why = cfg->stall_ms != 0 && e.signal == SIGALRM
-                              ? "stalled"
-                              : e.reason;
+        const char *why =
+            cfg->stall_ms != 0 && e.signal == SIGALRM ? "stalled" : e.reason;
         fprintf(stderr,
                 "pipefan run: quarantined block %llu of stage %s (%s): ",
                 (unsigned long long)h.seq, e.stage, why);

@@ -65,21 +65,21 @@ struct run_stage {
     const char *cmd; /* RUN_ROLE_COMMAND: borrowed from argv */
     int num;         /* command stages: 1..N; others: see feeds */
     int workers;
-    size_t block;         /* block mode: bytes per block; 0 stream */
-    int implied;          /* block mode chosen for -k / --retries */
-    int retries;          /* block mode: extra tries of a failed block */
-    int ordered;          /* pf_stage_ordered */
-    int restartable;      /* crash-proof: restarted after a crash, its
-                             block replayed; so it keeps no output
-                             across blocks */
-    int feeds;            /* the command stage number it feeds (N+1 for
-                             stdout): useless once cut >= feeds */
-    int ranges;           /* receives byte ranges of stdin, not data */
-    int to_stdout;        /* writes pipefan's stdout itself */
-    size_t out_target;    /* emit when this many output bytes wait */
-    int out_hold;         /* hold output until out_target (next stage is
-                             in block mode) */
-    int stats;            /* index into run_shared.stage */
+    size_t block;      /* block mode: bytes per block; 0 stream */
+    int implied;       /* block mode chosen for -k / --retries */
+    int retries;       /* block mode: extra tries of a failed block */
+    int ordered;       /* pf_stage_ordered */
+    int restartable;   /* crash-proof: restarted after a crash, its
+                          block replayed; so it keeps no output
+                          across blocks */
+    int feeds;         /* the command stage number it feeds (N+1 for
+                          stdout): useless once cut >= feeds */
+    int ranges;        /* receives byte ranges of stdin, not data */
+    int to_stdout;     /* writes pipefan's stdout itself */
+    size_t out_target; /* emit when this many output bytes wait */
+    int out_hold;      /* hold output until out_target (next stage is
+                          in block mode) */
+    int stats;         /* index into run_shared.stage */
 };
 
 /* Counters of one stage, summed over its workers (shared). */
@@ -263,8 +263,7 @@ void run_say_failure(const struct run_config *cfg);
 /* The last line after the runtime stopped the run itself (rc): the
  * failure that stopped it (pf_pipeline_failure) - stage, worker, pid, how
  * it ended - with the command and what would have helped. */
-void run_say_crash(const struct run_config *cfg, const pf_pipeline *p,
-                   int rc);
+void run_say_crash(const struct run_config *cfg, const pf_pipeline *p, int rc);
 /* Name the n blocks a run quarantined, from the dead-letter entries the
  * runtime appended from offset at (pf_dead_letter_next). */
 void run_say_quarantined(const struct run_config *cfg, uint64_t n, off_t at);

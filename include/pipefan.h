@@ -246,10 +246,10 @@ PF_EXTERN int pf_run_signal(const pf_pipeline *p);
 
 /* How a worker failed (pf_failure.cause). */
 #define PF_FAIL_CAUSE_MAP(X)                                                   \
-    X(NONE, 0, "none")         /* no worker at fault: setup, a file */        \
-    X(EXITED, 1, "exited")     /* exit_status holds its status */             \
-    X(SIGNALED, 2, "signaled") /* signal holds the signal */                  \
-    X(STAGE, 3, "stage")       /* its function or a hook returned non-zero */ \
+    X(NONE, 0, "none")         /* no worker at fault: setup, a file */         \
+    X(EXITED, 1, "exited")     /* exit_status holds its status */              \
+    X(SIGNALED, 2, "signaled") /* signal holds the signal */                   \
+    X(STAGE, 3, "stage")       /* its function or a hook returned non-zero */  \
     X(STALLED, 4, "stalled")   /* killed after stall_ms in one call */
 
 enum pf_fail_cause {
@@ -260,9 +260,9 @@ enum pf_fail_cause {
 
 /* What the run did about it (pf_failure.action). */
 #define PF_FAIL_ACTION_MAP(X)                                                  \
-    X(STOPPED, 0, "stopped")         /* it failed the run */                  \
-    X(RESTARTED, 1, "restarted")     /* the worker was forked again */        \
-    X(QUARANTINED, 2, "quarantined") /* its record was skipped, and the       \
+    X(STOPPED, 0, "stopped")         /* it failed the run */                   \
+    X(RESTARTED, 1, "restarted")     /* the worker was forked again */         \
+    X(QUARANTINED, 2, "quarantined") /* its record was skipped, and the        \
                                         worker restarted */
 
 enum pf_fail_action {
@@ -299,25 +299,24 @@ PF_EXTERN int pf_pipeline_failures(const pf_pipeline *p);
  * PF_ENOENT when there is no failure i, PF_EINVAL for a NULL argument or
  * a negative i.  The first failure whose action is PF_FAIL_STOPPED is
  * the one that failed the run. */
-PF_EXTERN int pf_pipeline_failure(const pf_pipeline *p, int i,
-                                  pf_failure *out);
+PF_EXTERN int pf_pipeline_failure(const pf_pipeline *p, int i, pf_failure *out);
 
 /* ---- dead-letter files -------------------------------------------------- */
 
 /* One entry of a dead-letter file (format in docs/RELIABILITY.md): a
  * record quarantined by pf_options.poison = PF_POISON_SKIP. */
 typedef struct pf_dead_letter {
-    uint64_t offset;   /* where the entry starts in the file */
-    char stage[128];   /* the stage's name (cut to 127 bytes) */
-    int worker;        /* the worker it failed */
-    int32_t pid;       /* that worker's pid when it last failed */
-    char reason[128];  /* how it ended, in words */
-    int cause;         /* enum pf_fail_cause, read from the reason */
-    int exit_status;   /* PF_FAIL_EXITED: its status */
-    int signal;        /* PF_FAIL_SIGNALED: the signal */
+    uint64_t offset;    /* where the entry starts in the file */
+    char stage[128];    /* the stage's name (cut to 127 bytes) */
+    int worker;         /* the worker it failed */
+    int32_t pid;        /* that worker's pid when it last failed */
+    char reason[128];   /* how it ended, in words */
+    int cause;          /* enum pf_fail_cause, read from the reason */
+    int exit_status;    /* PF_FAIL_EXITED: its status */
+    int signal;         /* PF_FAIL_SIGNALED: the signal */
     const void *record; /* the record's bytes; borrowed until the next
                            pf_dead_letter_next or pf_dead_letter_close */
-    size_t len;        /* its length */
+    size_t len;         /* its length */
 } pf_dead_letter;
 
 typedef struct pf_dead_letter_file pf_dead_letter_file;

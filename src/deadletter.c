@@ -78,7 +78,7 @@ int pf_dead_letter_open(const char *path, uint64_t offset,
         return PF_ENOMEM;
     d->f = fopen(path, "re");
     if (d->f == NULL) {
-        int err = errno == ENOENT ? PF_ENOENT
+        int err = errno == ENOENT   ? PF_ENOENT
                   : errno == ENOMEM ? PF_ENOMEM
                                     : PF_EIO;
         free(d);
@@ -129,8 +129,8 @@ static int parse_head(char *line, pf_dead_letter *e, size_t *len)
     if (wk == NULL)
         return PF_EIO;
     *wk = '\0';
-    size_t sl = strlen(stage) < sizeof e->stage ? strlen(stage)
-                                                 : sizeof e->stage - 1;
+    size_t sl =
+        strlen(stage) < sizeof e->stage ? strlen(stage) : sizeof e->stage - 1;
     memcpy(e->stage, stage, sl);
     e->stage[sl] = '\0';
     if (sscanf(wk + 1, "worker=%d pid=%d", &e->worker, &e->pid) != 2)
@@ -142,8 +142,8 @@ static int parse_head(char *line, pf_dead_letter *e, size_t *len)
         n > (1ull << 30))
         return PF_EIO;
     *end = '\0';
-    size_t wl = strlen(why) < sizeof e->reason ? strlen(why)
-                                                : sizeof e->reason - 1;
+    size_t wl =
+        strlen(why) < sizeof e->reason ? strlen(why) : sizeof e->reason - 1;
     memcpy(e->reason, why, wl);
     e->reason[wl] = '\0';
     *len = (size_t)n;

@@ -64,8 +64,8 @@ static void keep(pf_pipeline *p, const pf_failure *f)
     p->failures[p->nfailures++] = *f;
 }
 
-void pf__failure_log(pf_pipeline *p, pf_failure *f, int level,
-                     const char *fmt, ...)
+void pf__failure_log(pf_pipeline *p, pf_failure *f, int level, const char *fmt,
+                     ...)
 {
     va_list ap;
     va_start(ap, fmt);

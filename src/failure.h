@@ -22,7 +22,7 @@ void pf__failure_init(pf_failure *f, const pf_pipeline *p, int s, int w,
 void pf__failure_cause(pf_failure *f, int status, int failed, int stalled);
 
 /* Format f's message, log it at level and keep f (up to the limit). */
-void pf__failure_log(pf_pipeline *p, pf_failure *f, int level,
-                     const char *fmt, ...) PF_PRINTF(4, 5);
+void pf__failure_log(pf_pipeline *p, pf_failure *f, int level, const char *fmt,
+                     ...) PF_PRINTF(4, 5);
 
 #endif

@@ -21,8 +21,8 @@ struct pf_stage {
     void *arg; /* borrowed */
     pf_hook_fn init, finish, batch;
     pf_free_fn data_free; /* frees a worker's data at its end */
-    int restartable; /* 1, 0, or -1: restartable unless it has finish */
-    int workers;     /* 1..PF_MAX_WORKERS */
+    int restartable;      /* 1, 0, or -1: restartable unless it has finish */
+    int workers;          /* 1..PF_MAX_WORKERS */
     int ordered;
     int dist;     /* enum pf_dist of the edge leaving this stage */
     int prefetch; /* records that may wait per worker, 0 = no limit */
@@ -77,6 +77,5 @@ int pf__pipeline_check(pf_pipeline *p);
 
 /* Allocate p->stats for the stage shape; zeroed. */
 int pf__stats_reset(pf_pipeline *p);
-
 
 #endif

@@ -18,7 +18,7 @@
 #include "clock.h"
 #include "deadletter.h"
 #include "failure.h"
-#include "supervisor.h"
+#include "retry.h"
 #include "transport.h"
 
 /* How a worker ended, in words, for logs and the dead-letter file. */
@@ -80,8 +80,8 @@ int pf__try_restart(struct pf__watch *wa, int g, int status, int err)
     }
     /* Where it failed: the record in progress (ring, position), a
      * source's count of records, or else its heartbeat count. */
-    int32_t ring = atomic_load(&c->in_call) ? atomic_load(&c->cur_ring)
-                                            : PF__RING_HOOK;
+    int32_t ring =
+        atomic_load(&c->in_call) ? atomic_load(&c->cur_ring) : PF__RING_HOOK;
     uint64_t pos =
         ring >= 0 ? atomic_load(&c->cur_pos) : atomic_load(&c->beats);
     if (s == 0) {

@@ -40,12 +40,13 @@ _Static_assert(sizeof(struct pf__shm_hdr) == 64, "header is one line");
 
 /* Ring sentinels: where an input ring index (pf__wctl.cur_ring and
  * skip_ring, pf_ctx.in_cur, pf__txn.in_ring, the supervisor's failure
- * points) names no ring. */
-#define PF__RING_NONE (-1)  /* no ring; at a failure point: a source, whose
-                               position is its count of records */
-#define PF__RING_HOOK (-2)  /* a failure point outside any record (a hook):
-                               the position is the worker's commit count */
-#define PF__RING_UNSET (-3) /* a failure point not yet seen */
+ * points) names no ring.  NONE: no ring; at a failure point, a source,
+ * whose position is its count of records.  HOOK: a failure point outside
+ * any record (a hook), whose position is the worker's commit count.
+ * UNSET: a failure point not yet seen. */
+#define PF__RING_NONE (-1)
+#define PF__RING_HOOK (-2)
+#define PF__RING_UNSET (-3)
 
 /* Worker states (pf__wctl.state), written by the worker. */
 #define PF__WSTATE_MAP(X)                                                      \

@@ -29,6 +29,7 @@
 #include "failure.h"
 #include "futex.h"
 #include "pipeline.h"
+#include "retry.h"
 #include "supervisor.h"
 #include "stats.h"
 #include "txn.h"
@@ -227,8 +228,8 @@ static int judge_exit(struct pf__watch *wa, int g, int status, int quiet)
         f.error = err != 0 ? err : PF_ESTAGE;
         f.record = atomic_load(&c->fail_record);
         if (quiet)
-            pf_log(NULL, level, "stage %s worker %d (pid %d) failed: %s",
-                   name, w, (int)pid, pf_strerror(err));
+            pf_log(NULL, level, "stage %s worker %d (pid %d) failed: %s", name,
+                   w, (int)pid, pf_strerror(err));
         else
             pf__failure_log(p, &f, level,
                             "stage %s worker %d (pid %d) failed: %s", name, w,
@@ -250,11 +251,11 @@ static int judge_exit(struct pf__watch *wa, int g, int status, int quiet)
                  WEXITSTATUS(status), pf__wstate_name(state));
     }
     if (quiet)
-        pf_log(NULL, level, "stage %s worker %d (pid %d) %s", name, w,
-               (int)pid, how);
+        pf_log(NULL, level, "stage %s worker %d (pid %d) %s", name, w, (int)pid,
+               how);
     else
-        pf__failure_log(p, &f, level, "stage %s worker %d (pid %d) %s", name,
-                        w, (int)pid, how);
+        pf__failure_log(p, &f, level, "stage %s worker %d (pid %d) %s", name, w,
+                        (int)pid, how);
     return PF_EWORKER;
 }
 

@@ -54,13 +54,4 @@ void pf__fail_fast(struct pf__watch *wa, int err);
 /* Fork worker w of stage s (id g) again after a crash; 0 or an error. */
 int pf__respawn(struct pf__watch *wa, int g, int s, int w);
 
-/* retry.c: a worker died with retries allowed; restart it, quarantining
- * the record it keeps failing on.  Returns 0 (restarted) or the run's
- * error. */
-int pf__try_restart(struct pf__watch *wa, int g, int status, int err);
-
-/* retry.c: SIGKILL workers stuck in one call longer than the stall
- * limit (reaping then handles them as crashes). */
-void pf__check_stalls(struct pf__watch *wa);
-
 #endif

@@ -18,8 +18,8 @@ void pf__txn_commit(pf_ctx *ctx, int boundary)
     struct pf__txn *t = ctx->slot[(ctx->txn_seq + 1) & 1];
     t->in_ring = ctx->in_cur;
     t->in_pos = ctx->in_cur < 0 ? 0
-                 : mid           ? ctx->rec_pos
-                                 : pf__rr_pos(&ctx->in[ctx->in_cur]);
+                : mid           ? ctx->rec_pos
+                                : pf__rr_pos(&ctx->in[ctx->in_cur]);
     t->emitted = ctx->emitted;
     t->cur = (uint32_t)(mid ? ctx->rec_cur : ctx->cur);
     t->turn = (uint32_t)ctx->turn;
@@ -36,8 +36,7 @@ void pf__txn_commit(pf_ctx *ctx, int boundary)
     for (int d = 0; d < ctx->nout; d++)
         if (pf__rw_publish_to(&ctx->out[d], t->out_pos[d]))
             pf__wake(&ctx->out_peer[d]->in_sleep, &ctx->out_peer[d]->in_seq);
-    if (ctx->in_cur >= 0 &&
-        pf__rr_commit_to(&ctx->in[ctx->in_cur], t->in_pos))
+    if (ctx->in_cur >= 0 && pf__rr_commit_to(&ctx->in[ctx->in_cur], t->in_pos))
         pf__wake(&ctx->in_peer[ctx->in_cur]->out_sleep,
                  &ctx->in_peer[ctx->in_cur]->out_seq);
     if (!mid)
@@ -69,4 +68,3 @@ void pf__txn_roll_forward(pf_pipeline *p, struct pf__run *run, int s, int w)
         pf__ring_roll_forward(pf__edge_ring(run, s - 1, t->in_ring, w), 0,
                               t->in_pos);
 }
-

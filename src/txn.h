@@ -22,7 +22,7 @@
 #include "shm.h"
 
 struct pf__txn {
-    uint64_t in_pos; /* in_ring committed up to here (its new tail) */
+    uint64_t in_pos;  /* in_ring committed up to here (its new tail) */
     int32_t in_ring;  /* -1: no input in this commit */
     uint32_t cur;     /* the producer's current output ring */
     uint64_t emitted; /* records the worker emitted (a source resumes) */

@@ -438,8 +438,7 @@ static int ctx_setup(pf_ctx *ctx, pf_pipeline *p, struct pf__run *run, int s,
             !ctx->rec_epoch || !ctx->rec_start)
             return PF_ENOMEM;
         for (int d = 0; d < D; d++) {
-            pf__rw_attach(&ctx->out[d], pf__edge_ring(run, s, w, d),
-                          run->base);
+            pf__rw_attach(&ctx->out[d], pf__edge_ring(run, s, w, d), run->base);
             ctx->out_peer[d] = &run->wctl[run->first[s + 1] + d];
             ctx->bstart[d] = ctx->tseen[d] = pf__rw_written(&ctx->out[d]);
             ctx->blim[d] = PF__MIN_BATCH;

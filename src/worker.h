@@ -8,9 +8,9 @@
 
 /* Exit statuses of a worker process.  Informative only: the supervisor
  * reads the worker's state and error from its control block. */
-#define PF__EXIT_DONE 0       /* finished its work */
+#define PF__EXIT_DONE 0        /* finished its work */
 #define PF__EXIT_STAGE_FAIL 70 /* a stage function or hook failed */
-#define PF__EXIT_FAIL 71      /* any other failure */
+#define PF__EXIT_FAIL 71       /* any other failure */
 
 /* Mirror the worker's counters into its shared control block. */
 void pf__push_stats(pf_ctx *ctx);

@@ -245,8 +245,8 @@ TEST(edge_ring_is_producer_major_per_edge)
     /* stages of 2, 3 and 1 workers: edge 0 has 6 rings, edge 1 has 3 */
     int first[] = {0, 2, 5, 6}, ring_first[] = {0, 6, 9};
     struct pf__ring rings[9];
-    struct pf__run run = {.first = first, .ring_first = ring_first,
-                          .rings = rings};
+    struct pf__run run = {
+        .first = first, .ring_first = ring_first, .rings = rings};
     ASSERT(pf__edge_ring(&run, 0, 0, 0) == &rings[0]);
     ASSERT(pf__edge_ring(&run, 0, 0, 2) == &rings[2]);
     ASSERT(pf__edge_ring(&run, 0, 1, 0) == &rings[3]);
