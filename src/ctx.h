@@ -20,6 +20,20 @@ struct pf__slots {
     uint64_t end[PF_PREFETCH_MAX]; /* record i ends at end[i % MAX] */
 };
 
+/* What only serial mode uses (serial.c): the chain is called directly. */
+struct pf__ctx_serial {
+    pf_ctx *next;           /* the next stage's context; NULL at the sink */
+    pf_worker_stats *stats; /* this stage's counters in p->stats */
+};
+
+/* What only transactional mode (retries > 0) uses: the two commit
+ * slots (txn.h, txn.c). */
+struct pf__ctx_txn {
+    int mid_ok; /* may commit at a record boundary mid-batch */
+    struct pf__txn *slot[2];
+    uint64_t seq; /* commits made; the current slot is seq & 1 */
+};
+
 struct pf_ctx {
     pf_pipeline *p;
     pf_stage *st;
@@ -27,9 +41,7 @@ struct pf_ctx {
     int serial; /* 1 in serial mode */
     void *data; /* pf_worker_set_data: the user's, borrowed */
 
-    /* Serial mode. */
-    pf_ctx *next; /* the next stage's context; NULL at the sink */
-    pf_worker_stats *sstats;
+    struct pf__ctx_serial ser; /* serial mode */
 
     /* Process mode. */
     struct pf__run *run;
@@ -63,21 +75,19 @@ struct pf_ctx {
     size_t big_mapped; /* bytes of big known to be mapped in */
 
     /* Transactional mode (retries > 0), see txn.h. */
-    int txn;    /* commits go through commit records */
-    int mid_ok; /* may commit at a record boundary mid-batch */
-    int track;  /* keep cur_pos / in_call / beats current */
-    struct pf__txn *slot[2];
-    uint64_t txn_seq;
-    int in_cur;          /* input ring being consumed, or PF__RING_NONE */
-    int mid_record;      /* a stage call or a source record is in progress */
-    int source_rec;      /* a source's record is being written */
-    uint64_t rec_pos;    /* that record's position in ring in_cur */
-    uint64_t epoch;      /* records started */
-    uint64_t *rec_epoch; /* [nout]: epoch of the last write to a ring */
-    uint64_t *rec_start; /* [nout]: wpos before that record's writes */
-    uint64_t emitted;    /* records emitted */
-    uint64_t resume;     /* a restarted source drops this many first */
-    int turn;            /* the collector's turn */
+    int txn;               /* commits go through commit records */
+    int track;             /* keep cur_pos / in_call / beats current */
+    struct pf__ctx_txn tx; /* the commit slots, with txn */
+    int in_cur;            /* input ring being consumed, or PF__RING_NONE */
+    int mid_record;        /* a stage call or a source record is in progress */
+    int source_rec;        /* a source's record is being written */
+    uint64_t rec_pos;      /* that record's position in ring in_cur */
+    uint64_t epoch;        /* records started */
+    uint64_t *rec_epoch;   /* [nout]: epoch of the last write to a ring */
+    uint64_t *rec_start;   /* [nout]: wpos before that record's writes */
+    uint64_t emitted;      /* records emitted */
+    uint64_t resume;       /* a restarted source drops this many first */
+    int turn;              /* the collector's turn */
     int restarts;
 
     /* Counters, mirrored into me by push_stats. */

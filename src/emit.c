@@ -35,7 +35,7 @@ static void store_head(pf_ctx *ctx, int d)
  * when this stage may commit mid-batch (a batch hook's state forbids it). */
 static void txn_publish(pf_ctx *ctx)
 {
-    if (ctx->in_cur >= 0 && !ctx->mid_ok)
+    if (ctx->in_cur >= 0 && !ctx->tx.mid_ok)
         return; /* inside a batch whose hook has not run */
     pf__txn_commit(ctx, 1);
 }

@@ -15,7 +15,7 @@
 void pf__txn_commit(pf_ctx *ctx, int boundary)
 {
     int mid = boundary && ctx->mid_record;
-    struct pf__txn *t = ctx->slot[(ctx->txn_seq + 1) & 1];
+    struct pf__txn *t = ctx->tx.slot[(ctx->tx.seq + 1) & 1];
     t->in_ring = ctx->in_cur;
     t->in_pos = ctx->in_cur < 0 ? 0
                 : mid           ? ctx->rec_pos
@@ -31,7 +31,7 @@ void pf__txn_commit(pf_ctx *ctx, int boundary)
                          : pf__rw_written(&ctx->out[d]);
         t->out_pos[d] = h > pub ? h : pub;
     }
-    atomic_store_explicit(&ctx->me->txn_seq, ++ctx->txn_seq,
+    atomic_store_explicit(&ctx->me->txn_seq, ++ctx->tx.seq,
                           memory_order_release);
     for (int d = 0; d < ctx->nout; d++)
         if (pf__rw_publish_to(&ctx->out[d], t->out_pos[d]))

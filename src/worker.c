@@ -405,7 +405,7 @@ static int ctx_setup(pf_ctx *ctx, pf_pipeline *p, struct pf__run *run, int s,
     ctx->txn = run->txn;
     ctx->track = run->track;
     /* Without a batch hook every record boundary is a consistent point. */
-    ctx->mid_ok = ctx->st->batch == NULL;
+    ctx->tx.mid_ok = ctx->st->batch == NULL;
     if (s > 0) {
         int U = p->stages[s - 1]->workers;
         ctx->nin = U;
@@ -453,9 +453,9 @@ static int ctx_setup(pf_ctx *ctx, pf_pipeline *p, struct pf__run *run, int s,
     }
     ctx->mark_follow = ctx->st->ordered && !ctx->deal;
     if (ctx->txn) {
-        ctx->slot[0] = pf__txn_slot(run->base, ctx->me, ctx->nout, 0);
-        ctx->slot[1] = pf__txn_slot(run->base, ctx->me, ctx->nout, 1);
-        ctx->txn_seq = atomic_load(&ctx->me->txn_seq);
+        ctx->tx.slot[0] = pf__txn_slot(run->base, ctx->me, ctx->nout, 0);
+        ctx->tx.slot[1] = pf__txn_slot(run->base, ctx->me, ctx->nout, 1);
+        ctx->tx.seq = atomic_load(&ctx->me->txn_seq);
         struct pf__txn *t = pf__txn_current(run->base, ctx->me, ctx->nout);
         if (t != NULL) { /* a successor: resume where the last commit was */
             if (s == 0)  /* a source runs again from its first record */
@@ -600,7 +600,7 @@ int pf_next_workers(const pf_ctx *ctx)
     if (ctx == NULL)
         return PF_EINVAL;
     if (ctx->serial)
-        return ctx->next != NULL ? 1 : 0;
+        return ctx->ser.next != NULL ? 1 : 0;
     return ctx->nout;
 }
 
