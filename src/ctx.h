@@ -74,7 +74,8 @@ struct pf_ctx {
     size_t big_cap;
     size_t big_mapped; /* bytes of big known to be mapped in */
 
-    /* Transactional mode (retries > 0), see txn.h. */
+    /* The record in progress, where a commit may stop (txn.h); the
+     * commits themselves only with retries. */
     int txn;               /* commits go through commit records */
     int track;             /* keep cur_pos / in_call / beats current */
     struct pf__ctx_txn tx; /* the commit slots, with txn */
