@@ -85,8 +85,7 @@ static void clf(const char *s, size_t n)
     same_time(ts, off, num(s + 7, 4), month_number(s + 3), num(s, 2),
               num(s + 12, 2), num(s + 15, 2), num(s + 18, 2));
     round_trip(ts, off);
-    if (lg_time_parse_clf(s, n, &ts2, &off2) != rc || ts2 != ts ||
-        off2 != off)
+    if (lg_time_parse_clf(s, n, &ts2, &off2) != rc || ts2 != ts || off2 != off)
         abort();
 }
 
@@ -136,7 +135,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             int64_t ts;
             int32_t off;
             int rc = lg_time_parse_clf(prev, prev_n, &ts, &off);
-            if (rc != prev_rc || (rc >= 0 && (ts != prev_ts || off != prev_off)))
+            if (rc != prev_rc ||
+                (rc >= 0 && (ts != prev_ts || off != prev_off)))
                 abort();
             free(prev);
         }
