@@ -93,10 +93,10 @@ if need_file "$APACHE" "9 checks of panels, filters and --format"; then
     "$PIPEFAN" logs --json "$APACHE" >"$TMP/a.json"
     json_sans_files "$TMP/a.json" "$TMP/a1.json"
     check "nginx log_format string = auto-detected combined" python3 -c '
-    import json, sys
-    a = json.load(open(sys.argv[1])); b = json.load(open(sys.argv[2]))
-    a.pop("format"); b.pop("format")
-    sys.exit(0 if a == b else 1)' "$TMP/u1.json" "$TMP/a1.json"
+import json, sys
+a = json.load(open(sys.argv[1])); b = json.load(open(sys.argv[2]))
+a.pop("format"); b.pop("format")
+sys.exit(0 if a == b else 1)' "$TMP/u1.json" "$TMP/a1.json"
 fi
 
 # GeoIP with the MaxMind test database (fake, documented mappings)
