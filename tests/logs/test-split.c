@@ -40,6 +40,8 @@ static int keep(pf_ctx *ctx, const void *rec, size_t len, void *arg)
         ASSERT_UEQ(extra, c->length);
     else
         ASSERT_UEQ(extra, 0);
+    if (extra == 0)
+        return 0;
     if (got.data_n + extra > got.data_cap) {
         got.data_cap = (got.data_n + extra) * 2;
         got.data = realloc(got.data, got.data_cap);
