@@ -194,6 +194,11 @@ unsigned lg_format_fields(const lg_format *f)
     return f->fields;
 }
 
+int lg_format_has_headers(const lg_format *f)
+{
+    return f->engine == LG_ENGINE_W3C;
+}
+
 void lg_format_free(lg_format *f)
 {
     if (!f || f->builtin)

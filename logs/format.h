@@ -97,4 +97,10 @@ const char *lg_format_spec(const lg_format *f);
 #define LG_FIELD_REQ_TIME (1u << 9)
 unsigned lg_format_fields(const lg_format *f);
 
+/* Non-zero for a format whose lines are read by the layout of the last
+ * "#Fields:" header before them (W3C extended): whoever cuts such a log
+ * into blocks must pass each block the header in effect at its start
+ * (lg_w3c_begin, parse-cols.h; split.c does). */
+int lg_format_has_headers(const lg_format *f);
+
 #endif
