@@ -43,6 +43,10 @@ static void usage(FILE *f)
         "string\n"
         "                      ('$remote_addr - $remote_user [$time_local] "
         "...')\n"
+        "                      (more: w3c alb elb s3 squid haproxy traefik gandi\n"
+        "                      caddy nginx_json traefik_json; docs/LOG-FORMATS.md)\n"
+        "  --json-fields MAP   JSON lines with this mapping, e.g.\n"
+        "                      'client=remote_ip,path=request.uri,status=status'\n"
         "  -j, --jobs N        parse workers (default: online cores)\n"
         "  --chunk-size N      bytes per plain-file chunk (default: input / (4 "
         "x jobs),\n"
@@ -228,10 +232,12 @@ enum {
     OPT_STALL,
     OPT_POISON,
     OPT_DEADLETTER,
+    OPT_JSON_FIELDS,
 };
 
 int cli_cmd_logs(int argc, char **argv)
 {
+    static char json_spec[4096]; /* "json:" + --json-fields */
     static const struct option opts[] = {
         {"format", required_argument, 0, OPT_FORMAT},
         {"jobs", required_argument, 0, 'j'},
@@ -262,6 +268,7 @@ int cli_cmd_logs(int argc, char **argv)
         {"stall-timeout", required_argument, 0, OPT_STALL},
         {"poison", required_argument, 0, OPT_POISON},
         {"dead-letter", required_argument, 0, OPT_DEADLETTER},
+        {"json-fields", required_argument, 0, OPT_JSON_FIELDS},
         {"quiet", no_argument, 0, 'q'},
         {"verbose", no_argument, 0, 'v'},
         {"help", no_argument, 0, 'h'},
@@ -291,6 +298,9 @@ int cli_cmd_logs(int argc, char **argv)
         switch (c) {
         case OPT_FORMAT:
             cfg.format = strcmp(optarg, "auto") == 0 ? NULL : optarg;
+            break;
+        case OPT_JSON_FIELDS: /* a JSON-lines format with this mapping */
+            snprintf(json_spec, sizeof json_spec, "json:%s", optarg);
             break;
         case 'j':
             if (parse_int(optarg, 1, PF_MAX_WORKERS, &cfg.jobs) < 0)
@@ -420,6 +430,13 @@ int cli_cmd_logs(int argc, char **argv)
             fprintf(stderr, "Try 'pipefan logs --help'.\n");
             return CLI_EXIT_USAGE;
         }
+    }
+    if (json_spec[0]) {
+        if (cfg.format && strcmp(cfg.format, "json") != 0)
+            return usage_error("--json-fields reads JSON lines: it does not "
+                               "go with --format %s",
+                               cfg.format);
+        cfg.format = json_spec;
     }
     if (outputs > 1)
         return usage_error("choose one of --json and --csv%s", "");

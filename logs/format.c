@@ -693,6 +693,9 @@ int lg_format_compile(const char *spec, lg_format **out, char *err,
         return fail(&c, "'auto' is not a format: detect it with lg_detect");
     if (strncmp(spec, "json:", 5) == 0)
         return compile_json(spec, out, err, errlen);
+    if (strcmp(spec, "json") == 0)
+        return fail(&c, "the json format needs a field mapping: "
+                        "--json-fields 'client=KEY,path=KEY,status=KEY,...'");
 
     size_t n = strlen(spec);
     lg_format *f = calloc(1, sizeof *f);
