@@ -34,8 +34,9 @@ static void split_url(lg_rec *r, const char *p, const char *e)
     const char *slash = memchr(h, '/', (size_t)(e - h));
     const char *he = slash ? slash : e;
     r->vhost = lg__vhost_str(h, (size_t)(he - h));
+    /* "http://x" without a path: the target is the URL as logged */
     r->target = slash ? (lg_str){slash, (size_t)(e - slash)}
-                      : (lg_str){"/", 1}; /* static: "http://x" is "/" */
+                      : (lg_str){p, (size_t)(e - p)};
 }
 
 /* "1.2.3.4:2817" -> "1.2.3.4"; "[::1]:80" -> "::1"; IPv6 kept whole. */
@@ -224,9 +225,9 @@ int lg__store_ext(const lg_format *f, int fld, const char *p, const char *e,
         } else if (q) {
             r->vhost = lg__vhost_str(p, (size_t)(q - p));
             r->target = (lg_str){q, (size_t)(e - q)};
-        } else if (e > p) {
+        } else if (e > p) { /* a host alone: the target as logged */
             r->vhost = lg__vhost_str(p, (size_t)(e - p));
-            r->target = (lg_str){"/", 1};
+            r->target = (lg_str){p, (size_t)(e - p)};
         }
         return 0;
     case LG_F_STATUS_SLASH:
