@@ -98,6 +98,8 @@ struct lg_format {
     lg_item *items;
     int n_cols;          /* LG_ENGINE_COLS: column i is field cols[i] */
     const uint8_t *cols; /* enum lg_fld; static for built-ins */
+    unsigned id;         /* 0 for built-ins, else unique per compile: with
+                            the address, names a format for caches */
     int n_keys;          /* LG_ENGINE_JSON: the key paths read */
     const lg_jkey *keys; /* static for built-ins, else owned */
 };

@@ -659,6 +659,8 @@ static int compile_json(const char *spec, lg_format **out, char *err,
         rc = -EINVAL;
         goto out_free;
     }
+    static _Atomic unsigned next_id;
+    f->id = ++next_id;
     f->engine = LG_ENGINE_JSON;
     f->name = "json";
     f->spec = block;

@@ -10,6 +10,9 @@
 
 #include <strings.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "parse-field.h"
 #include "parse.h"
@@ -23,6 +26,25 @@ static _Thread_local struct {
 static inline int is_blank(char c)
 {
     return c == ' ' || c == '\t';
+}
+
+/* The first blank (space or TAB) at or after p, or e. Sixteen bytes at a
+ * time with SSE2: the tokens of these logs are mostly longer than that. */
+static inline const char *find_blank(const char *p, const char *e)
+{
+#ifdef __SSE2__
+    const __m128i sp = _mm_set1_epi8(' '), tab = _mm_set1_epi8('\t');
+    for (; e - p >= 16; p += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+        int m = _mm_movemask_epi8(
+            _mm_or_si128(_mm_cmpeq_epi8(x, sp), _mm_cmpeq_epi8(x, tab)));
+        if (m)
+            return p + __builtin_ctz((unsigned)m);
+    }
+#endif
+    while (p < e && !is_blank(*p))
+        p++;
+    return p;
 }
 
 /* The next token at or after *q: its bytes in [*tp, *te); *q moves past
@@ -63,9 +85,7 @@ static int next_token(const char **q, const char *e, const char **tp,
         *q = c ? c + 1 : e;
         return c ? 1 : -1;
     }
-    const char *c = p;
-    while (c < e && !is_blank(*c))
-        c++;
+    const char *c = find_blank(p, e);
     *tp = p;
     *te = *q = c;
     return 1;

@@ -92,9 +92,27 @@ static int time_any(lg_rec *r, const char *p, const char *e)
         return 0;
     }
     if (n >= 10 && p[4] == '-') {
+        /* consecutive lines mostly share their second: keep the last */
+        static _Thread_local struct {
+            char s[40];
+            size_t n;
+            int64_t ts;
+            int32_t off;
+        } last;
+        if (n == last.n && memcmp(p, last.s, n) == 0) {
+            r->ts = last.ts;
+            r->tz_off = last.off;
+            return 0;
+        }
         if (lg_time_parse_iso(p, n, 0, &r->ts, &r->tz_off, &prec) < 0 ||
             prec != 1)
             return LG_BAD_TIME;
+        if (n <= sizeof last.s) {
+            memcpy(last.s, p, n);
+            last.n = n;
+            last.ts = r->ts;
+            last.off = r->tz_off;
+        }
         return 0;
     }
     int rc = lg_time_parse_clf(p, n, &r->ts, &r->tz_off);
