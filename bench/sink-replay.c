@@ -23,7 +23,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../logs/agg-wire.h"
 #include "../logs/agg.h"
+#include "../logs/rank.h"
 #include "../logs/format.h"
 #include "../logs/parse.h"
 
@@ -76,7 +78,7 @@ static void count_chunk(lg_agg *a, const lg_format *f, const char *p, size_t n)
                 k = 0;
             }
         }
-        a->lines++;
+        lg_agg_count_lines(a, 0, 1, 0, 0);
         p = le + 1;
     }
     if (k && lg_agg_add_block(a, rec, path, k, 0) < 0)
@@ -176,7 +178,7 @@ int main(int argc, char **argv)
         bytes += out.n;
     }
     for (int i = 0; i < workers; i++) /* what each has counted since */
-        if (w[i]->requests || w[i]->lines) {
+        if (lg_agg_totals(w[i])->requests || lg_agg_totals(w[i])->lines) {
             out.n = 0;
             lg_agg_serialize(w[i], &out);
             b = must(realloc(b, (nb + 1) * sizeof *b));
@@ -204,7 +206,7 @@ int main(int argc, char **argv)
             return 2;
         tm[r] = t1 - t0;
         tf[r] = cpu_now() - t1;
-        requests = s->requests;
+        requests = lg_agg_totals(s)->requests;
         lg_agg_free(s);
     }
     qsort(tm, (size_t)reps, sizeof *tm, cmp_double);

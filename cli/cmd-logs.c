@@ -1,6 +1,7 @@
 /*
- * cmd-logs.c - `pipefan logs`: parse the command line into an lg_config,
- * run the job, turn what it found into an exit code.
+ * cmd-logs.c - `pipefan logs`: parse the command line into an lg_config
+ * (parse), check what only the whole line can tell (plan), run the job
+ * and turn what it found into an exit code (execute, outcome).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -16,13 +17,23 @@
 
 #include "cli.h"
 #include "job.h"
+#include "opt.h"
 
 #define MAX_LIST 64
+#define CMD "logs"
+/* A usage error in an option handler: the message, then -1. */
+#define BAD(...) (cli_usage_error(CMD, __VA_ARGS__), -1)
 
-/* Exit code of a run that wrote its report but quarantined chunks that
- * kept crashing their worker (--retries with --poison skip): the report
- * does not count them.  pipefan logs' own; see docs/LOGS.md. */
-#define LOGS_EXIT_QUARANTINED 5
+/* The command line as parsed. */
+typedef struct logs_cmd {
+    lg_config cfg;
+    cli_fault fault;
+    int verbose, quiet, outputs;
+    char json_spec[4096]; /* "json:" + --json-fields (issue 24) */
+    const char *status[MAX_LIST], *include[MAX_LIST], *exclude[MAX_LIST],
+        *clients[MAX_LIST];
+    char err[1024];
+} logs_cmd;
 
 static void usage(FILE *f)
 {
@@ -112,51 +123,6 @@ static void usage(FILE *f)
         f);
 }
 
-/* "4M" -> bytes; 0 on error. */
-static size_t parse_size(const char *s)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || end == s)
-        return 0;
-    switch (*end) {
-    case 'k':
-    case 'K':
-        v <<= 10;
-        end++;
-        break;
-    case 'm':
-    case 'M':
-        v <<= 20;
-        end++;
-        break;
-    case 'g':
-    case 'G':
-        v <<= 30;
-        end++;
-        break;
-    default:
-        break;
-    }
-    if (*end == 'i' || *end == 'B')
-        end++;
-    if (*end == 'B')
-        end++;
-    return *end ? 0 : (size_t)v;
-}
-
-static int parse_int(const char *s, int lo, int hi, int *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi)
-        return -1;
-    *out = (int)v;
-    return 0;
-}
-
 /* "+02:00", "-0530", "Z" -> seconds east of UTC. */
 static int parse_tz(const char *s, int32_t *off)
 {
@@ -191,20 +157,8 @@ static int csv_target_like(const char *arg)
     return !strpbrk(arg, "*?[") && stat(arg, &st) != 0;
 }
 
-__attribute__((format(printf, 1, 0))) static int usage_error(const char *fmt,
-                                                             const char *arg)
-{
-    fprintf(stderr, "pipefan logs: ");
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-    fprintf(stderr, fmt, arg);
-#pragma GCC diagnostic pop
-    fprintf(stderr, "\nTry 'pipefan logs --help'.\n");
-    return CLI_EXIT_USAGE;
-}
-
 enum {
-    OPT_FORMAT = 256,
+    OPT_FORMAT = CLI_OPT_FIRST,
     OPT_TOP,
     OPT_PANELS,
     OPT_SINCE,
@@ -228,278 +182,321 @@ enum {
     OPT_NOCOLOR,
     OPT_WIDTH,
     OPT_SERIAL,
-    OPT_RETRIES,
-    OPT_STALL,
-    OPT_POISON,
-    OPT_DEADLETTER,
     OPT_JSON_FIELDS,
 };
 
-int cli_cmd_logs(int argc, char **argv)
-{
-    static char json_spec[4096]; /* "json:" + --json-fields */
-    static const struct option opts[] = {
-        {"format", required_argument, 0, OPT_FORMAT},
-        {"jobs", required_argument, 0, 'j'},
-        {"top", required_argument, 0, OPT_TOP},
-        {"panels", required_argument, 0, OPT_PANELS},
-        {"since", required_argument, 0, OPT_SINCE},
-        {"until", required_argument, 0, OPT_UNTIL},
-        {"tz", required_argument, 0, OPT_TZ},
-        {"status", required_argument, 0, OPT_STATUS},
-        {"include", required_argument, 0, OPT_INCLUDE},
-        {"exclude", required_argument, 0, OPT_EXCLUDE},
-        {"exclude-static", no_argument, 0, OPT_STATIC},
-        {"client", required_argument, 0, OPT_CLIENT},
-        {"strip-query", no_argument, 0, OPT_STRIP},
-        {"geoip-db", required_argument, 0, OPT_GEOIP},
-        {"json", no_argument, 0, OPT_JSON},
-        {"csv", optional_argument, 0, OPT_CSV},
-        {"strict", no_argument, 0, OPT_STRICT},
-        {"chunk-size", required_argument, 0, OPT_CHUNK},
-        {"no-progress", no_argument, 0, OPT_NOPROG},
-        {"progress", no_argument, 0, OPT_PROG},
-        {"stats", no_argument, 0, OPT_STATS},
-        {"color", no_argument, 0, OPT_COLOR},
-        {"no-color", no_argument, 0, OPT_NOCOLOR},
-        {"width", required_argument, 0, OPT_WIDTH},
-        {"serial", no_argument, 0, OPT_SERIAL},
-        {"retries", required_argument, 0, OPT_RETRIES},
-        {"stall-timeout", required_argument, 0, OPT_STALL},
-        {"poison", required_argument, 0, OPT_POISON},
-        {"dead-letter", required_argument, 0, OPT_DEADLETTER},
-        {"json-fields", required_argument, 0, OPT_JSON_FIELDS},
-        {"quiet", no_argument, 0, 'q'},
-        {"verbose", no_argument, 0, 'v'},
-        {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0},
-    };
-    static const char *status[MAX_LIST], *include[MAX_LIST], *exclude[MAX_LIST],
-        *clients[MAX_LIST];
-    lg_config cfg;
-    lg_result res;
-    char err[1024] = "";
-    int c, verbose = 0, quiet = 0, outputs = 0;
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+static const struct option opts[] = {
+    {"format", required_argument, 0, OPT_FORMAT},
+    {"jobs", required_argument, 0, 'j'},
+    {"top", required_argument, 0, OPT_TOP},
+    {"panels", required_argument, 0, OPT_PANELS},
+    {"since", required_argument, 0, OPT_SINCE},
+    {"until", required_argument, 0, OPT_UNTIL},
+    {"tz", required_argument, 0, OPT_TZ},
+    {"status", required_argument, 0, OPT_STATUS},
+    {"include", required_argument, 0, OPT_INCLUDE},
+    {"exclude", required_argument, 0, OPT_EXCLUDE},
+    {"exclude-static", no_argument, 0, OPT_STATIC},
+    {"client", required_argument, 0, OPT_CLIENT},
+    {"strip-query", no_argument, 0, OPT_STRIP},
+    {"geoip-db", required_argument, 0, OPT_GEOIP},
+    {"json", no_argument, 0, OPT_JSON},
+    {"csv", optional_argument, 0, OPT_CSV},
+    {"strict", no_argument, 0, OPT_STRICT},
+    {"chunk-size", required_argument, 0, OPT_CHUNK},
+    {"no-progress", no_argument, 0, OPT_NOPROG},
+    {"progress", no_argument, 0, OPT_PROG},
+    {"stats", no_argument, 0, OPT_STATS},
+    {"color", no_argument, 0, OPT_COLOR},
+    {"no-color", no_argument, 0, OPT_NOCOLOR},
+    {"width", required_argument, 0, OPT_WIDTH},
+    {"serial", no_argument, 0, OPT_SERIAL},
+    CLI_FAULT_OPTIONS,
+    {"json-fields", required_argument, 0, OPT_JSON_FIELDS},
+    {"quiet", no_argument, 0, 'q'},
+    {"verbose", no_argument, 0, 'v'},
+    {"help", no_argument, 0, 'h'},
+    {0, 0, 0, 0},
+};
 
-    memset(&cfg, 0, sizeof cfg);
-    cfg.jobs =
+/* Append arg to a repeatable option's list; 0, or -1 when full. */
+static int push(const char **list, size_t *n, const char *what, const char *arg)
+{
+    if (*n >= MAX_LIST) {
+        cli_usage_error(CMD, "too many %s options", what);
+        return -1;
+    }
+    list[(*n)++] = arg;
+    return 0;
+}
+
+/* Filter options: 1 taken, 0 not one of them, -1 bad (said). */
+static int opt_filter(logs_cmd *lc, int c, const char *arg)
+{
+    lg_filter_opts *f = &lc->cfg.filter;
+    switch (c) {
+    case OPT_SINCE:
+        f->since = arg;
+        return 1;
+    case OPT_UNTIL:
+        f->until = arg;
+        return 1;
+    case OPT_TZ:
+        if (parse_tz(arg, &f->tz_off) < 0)
+            return BAD("--tz: expected +HH:MM, got '%s'", arg);
+        return 1;
+    case OPT_STATUS:
+        return push(lc->status, &f->n_status, "--status", arg) < 0 ? -1 : 1;
+    case OPT_INCLUDE:
+        return push(lc->include, &f->n_include, "--include", arg) < 0 ? -1 : 1;
+    case OPT_EXCLUDE:
+        return push(lc->exclude, &f->n_exclude, "--exclude", arg) < 0 ? -1 : 1;
+    case OPT_CLIENT:
+        return push(lc->clients, &f->n_clients, "--client", arg) < 0 ? -1 : 1;
+    case OPT_STATIC:
+        f->exclude_static = 1;
+        return 1;
+    case OPT_STRIP:
+        lc->cfg.strip_query = 1;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* Report options: 1 taken, 0 not one of them, -1 bad (said).  --csv
+ * takes the next argument too when it looks like its target. */
+static int opt_report(logs_cmd *lc, int c, char *arg, int argc, char **argv)
+{
+    lg_config *cfg = &lc->cfg;
+    switch (c) {
+    case OPT_TOP:
+        if (cli_parse_int(arg, 0, INT_MAX, &cfg->top) < 0)
+            return BAD("--top: expected a count, got '%s'", arg);
+        return 1;
+    case OPT_PANELS:
+        if (lg_panels_parse(arg, &cfg->panels, lc->err, sizeof lc->err) < 0)
+            return BAD("--panels: %s", lc->err);
+        return 1;
+    case OPT_GEOIP:
+        cfg->geoip_db = arg;
+        return 1;
+    case OPT_JSON:
+        cfg->output = LG_OUT_JSON;
+        lc->outputs++;
+        return 1;
+    case OPT_CSV:
+        cfg->output = LG_OUT_CSV;
+        lc->outputs++;
+        if (arg)
+            cfg->csv_target = arg;
+        else if (optind < argc && csv_target_like(argv[optind]))
+            cfg->csv_target = argv[optind++];
+        return 1;
+    case OPT_WIDTH:
+        if (cli_parse_int(arg, 20, 10000, &cfg->width) < 0)
+            return BAD("--width: expected 20..10000, got '%s'", arg);
+        return 1;
+    case OPT_COLOR:
+    case OPT_NOCOLOR:
+        cfg->color = c == OPT_COLOR;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* How the job runs: 1 taken, 0 not one of them, -1 bad (said). */
+static int opt_run(logs_cmd *lc, int c, const char *arg)
+{
+    lg_config *cfg = &lc->cfg;
+    size_t sz;
+    switch (c) {
+    case OPT_FORMAT:
+        cfg->format = strcmp(arg, "auto") == 0 ? NULL : arg;
+        return 1;
+    case OPT_JSON_FIELDS: /* a JSON-lines format with this mapping */
+        snprintf(lc->json_spec, sizeof lc->json_spec, "json:%s", arg);
+        return 1;
+    case 'j':
+        if (cli_parse_int(arg, 1, PF_MAX_WORKERS, &cfg->jobs) < 0)
+            return BAD("-j: expected 1..256, got '%s'", arg);
+        return 1;
+    case OPT_STRICT:
+        cfg->strict = 1;
+        return 1;
+    case OPT_CHUNK:
+        if (cli_parse_size(arg, &sz) < 0 || sz < 4096)
+            return BAD("--chunk-size: expected >= 4096 bytes, got '%s'", arg);
+        cfg->chunk_size = sz;
+        return 1;
+    case OPT_NOPROG:
+    case OPT_PROG:
+        cfg->progress = c == OPT_PROG;
+        return 1;
+    case OPT_STATS:
+        cfg->stats = 1;
+        return 1;
+    case OPT_SERIAL:
+        cfg->serial = 1;
+        return 1;
+    case 'q':
+        lc->quiet = 1;
+        return 1;
+    case 'v':
+        lc->verbose++;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* Read the options into lc; -1 to go on with the FILEs from optind, or
+ * an exit code (--help, a usage error). */
+static int parse(logs_cmd *lc, int argc, char **argv)
+{
+    lg_config *cfg = &lc->cfg;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int c;
+    memset(lc, 0, sizeof *lc);
+    cfg->jobs =
         cores > 0 ? (int)(cores > PF_MAX_WORKERS ? PF_MAX_WORKERS : cores) : 1;
-    cfg.top = 10;
-    cfg.progress = -1;
-    cfg.color = -1;
-    cfg.serial = -1;
-    cfg.filter.status = status;
-    cfg.filter.include = include;
-    cfg.filter.exclude = exclude;
-    cfg.filter.clients = clients;
+    cfg->top = 10;
+    cfg->progress = -1;
+    cfg->color = -1;
+    cfg->serial = -1;
+    cfg->filter.status = lc->status;
+    cfg->filter.include = lc->include;
+    cfg->filter.exclude = lc->exclude;
+    cfg->filter.clients = lc->clients;
     optind = 1;
     while ((c = getopt_long(argc, argv, "+j:qvh", opts, NULL)) != -1) {
-        switch (c) {
-        case OPT_FORMAT:
-            cfg.format = strcmp(optarg, "auto") == 0 ? NULL : optarg;
-            break;
-        case OPT_JSON_FIELDS: /* a JSON-lines format with this mapping */
-            snprintf(json_spec, sizeof json_spec, "json:%s", optarg);
-            break;
-        case 'j':
-            if (parse_int(optarg, 1, PF_MAX_WORKERS, &cfg.jobs) < 0)
-                return usage_error("-j: expected 1..256, got '%s'", optarg);
-            break;
-        case OPT_TOP:
-            if (parse_int(optarg, 0, INT_MAX, &cfg.top) < 0)
-                return usage_error("--top: expected a count, got '%s'", optarg);
-            break;
-        case OPT_PANELS:
-            if (lg_panels_parse(optarg, &cfg.panels, err, sizeof err) < 0)
-                return usage_error("--panels: %s", err);
-            break;
-        case OPT_SINCE:
-            cfg.filter.since = optarg;
-            break;
-        case OPT_UNTIL:
-            cfg.filter.until = optarg;
-            break;
-        case OPT_TZ:
-            if (parse_tz(optarg, &cfg.filter.tz_off) < 0)
-                return usage_error("--tz: expected +HH:MM, got '%s'", optarg);
-            break;
-#define PUSH(list, n, what)                                                    \
-    do {                                                                       \
-        if (cfg.filter.n >= MAX_LIST)                                          \
-            return usage_error("too many " what " options%s", "");             \
-        list[cfg.filter.n++] = optarg;                                         \
-    } while (0)
-        case OPT_STATUS:
-            PUSH(status, n_status, "--status");
-            break;
-        case OPT_INCLUDE:
-            PUSH(include, n_include, "--include");
-            break;
-        case OPT_EXCLUDE:
-            PUSH(exclude, n_exclude, "--exclude");
-            break;
-        case OPT_CLIENT:
-            PUSH(clients, n_clients, "--client");
-            break;
-#undef PUSH
-        case OPT_STATIC:
-            cfg.filter.exclude_static = 1;
-            break;
-        case OPT_STRIP:
-            cfg.strip_query = 1;
-            break;
-        case OPT_GEOIP:
-            cfg.geoip_db = optarg;
-            break;
-        case OPT_JSON:
-            cfg.output = LG_OUT_JSON;
-            outputs++;
-            break;
-        case OPT_CSV:
-            cfg.output = LG_OUT_CSV;
-            outputs++;
-            if (optarg)
-                cfg.csv_target = optarg;
-            else if (optind < argc && csv_target_like(argv[optind]))
-                cfg.csv_target = argv[optind++];
-            break;
-        case OPT_STRICT:
-            cfg.strict = 1;
-            break;
-        case OPT_CHUNK:
-            if ((cfg.chunk_size = parse_size(optarg)) < 4096)
-                return usage_error(
-                    "--chunk-size: expected >= 4096 bytes, got '%s'", optarg);
-            break;
-        case OPT_NOPROG:
-            cfg.progress = 0;
-            break;
-        case OPT_PROG:
-            cfg.progress = 1;
-            break;
-        case OPT_STATS:
-            cfg.stats = 1;
-            break;
-        case OPT_COLOR:
-            cfg.color = 1;
-            break;
-        case OPT_NOCOLOR:
-            cfg.color = 0;
-            break;
-        case OPT_WIDTH:
-            if (parse_int(optarg, 20, 10000, &cfg.width) < 0)
-                return usage_error("--width: expected 20..10000, got '%s'",
-                                   optarg);
-            break;
-        case OPT_SERIAL:
-            cfg.serial = 1;
-            break;
-        case OPT_RETRIES:
-            if (parse_int(optarg, 0, 1000, &cfg.retries) < 0)
-                return usage_error("--retries: expected 0..1000, got '%s'",
-                                   optarg);
-            break;
-        case OPT_STALL: {
-            long ms = cli_stall_ms(optarg);
-            if (ms < 0)
-                return usage_error(
-                    "--stall-timeout: expected seconds > 0, got '%s'", optarg);
-            cfg.stall_ms = (unsigned)ms;
-            break;
-        }
-        case OPT_POISON:
-            cfg.poison = cli_poison_policy(optarg);
-            if (cfg.poison < 0)
-                return usage_error("--poison: expected skip or fail, got '%s'",
-                                   optarg);
-            break;
-        case OPT_DEADLETTER:
-            cfg.dead_letter = optarg;
-            break;
-        case 'q':
-            quiet = 1;
-            break;
-        case 'v':
-            verbose++;
-            break;
-        case 'h':
+        int r;
+        if (c == 'h') {
             usage(stdout);
             return CLI_EXIT_OK;
-        default:
+        }
+        if ((r = cli_fault_opt(CMD, c, optarg, &lc->fault)) == 0 &&
+            (r = opt_filter(lc, c, optarg)) == 0 &&
+            (r = opt_report(lc, c, optarg, argc, argv)) == 0)
+            r = opt_run(lc, c, optarg);
+        if (r < 0)
+            return CLI_EXIT_USAGE;
+        if (r == 0) {
             fprintf(stderr, "Try 'pipefan logs --help'.\n");
             return CLI_EXIT_USAGE;
         }
     }
-    if (json_spec[0]) {
-        if (cfg.format && strcmp(cfg.format, "json") != 0)
-            return usage_error("--json-fields reads JSON lines: it does not "
-                               "go with --format %s",
-                               cfg.format);
-        cfg.format = json_spec;
+    if (lc->json_spec[0]) {
+        if (cfg->format && strcmp(cfg->format, "json") != 0) {
+            cli_usage_error(CMD, "--json-fields reads JSON lines: it does "
+                                 "not go with --format %s",
+                            cfg->format);
+            return CLI_EXIT_USAGE;
+        }
+        cfg->format = lc->json_spec;
     }
-    if (outputs > 1)
-        return usage_error("choose one of --json and --csv%s", "");
-    if (optind >= argc)
-        return usage_error("no input: give FILE... or - for standard input%s",
-                           "");
-    if (cfg.output == LG_OUT_CSV && cfg.csv_target &&
-        lg_panel_find(cfg.csv_target) >= 0 && cfg.panels &&
-        !(cfg.panels & (1u << lg_panel_find(cfg.csv_target))))
-        return usage_error("--csv %s: that panel is not in --panels",
-                           cfg.csv_target);
-    if (quiet)
-        pf_log_set_level(PF_LOG_ERROR);
-    else if (verbose)
-        pf_log_set_level(verbose > 1 ? PF_LOG_DEBUG : PF_LOG_INFO);
+    cfg->retries = lc->fault.retries;
+    cfg->stall_ms = lc->fault.stall_ms;
+    cfg->poison = lc->fault.poison;
+    cfg->dead_letter = lc->fault.dead_letter;
+    return -1;
+}
 
-    int rc =
-        lg_logs_run(&cfg, argv + optind, argc - optind, &res, err, sizeof err);
-    if (rc < 0) {
-        fprintf(stderr, "pipefan logs: %s\n", err[0] ? err : strerror(-rc));
-        return rc == -EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_FATAL;
-    }
-    if (res.signal == SIGINT)
+/* Check what takes the whole command line; set the log level.  -1 to go
+ * on, or an exit code. */
+static int plan(logs_cmd *lc, int nfiles)
+{
+    const lg_config *cfg = &lc->cfg;
+    if (lc->outputs > 1)
+        return cli_usage_error(CMD, "choose one of --json and --csv");
+    if (nfiles <= 0)
+        return cli_usage_error(
+            CMD, "no input: give FILE... or - for standard input");
+    if (cfg->output == LG_OUT_CSV && cfg->csv_target &&
+        lg_panel_find(cfg->csv_target) >= 0 && cfg->panels &&
+        !(cfg->panels & (1u << lg_panel_find(cfg->csv_target))))
+        return cli_usage_error(CMD, "--csv %s: that panel is not in --panels",
+                               cfg->csv_target);
+    if (lc->quiet)
+        pf_log_set_level(PF_LOG_ERROR);
+    else if (lc->verbose)
+        pf_log_set_level(lc->verbose > 1 ? PF_LOG_DEBUG : PF_LOG_INFO);
+    return -1;
+}
+
+/* The exit code of a run that got as far as pf_run, and what stderr
+ * should say about it. */
+static int outcome(const logs_cmd *lc, const lg_result *res)
+{
+    const lg_config *cfg = &lc->cfg;
+    if (res->signal == SIGINT)
         return CLI_EXIT_SIGINT;
-    if (res.signal == SIGTERM)
+    if (res->signal == SIGTERM)
         return CLI_EXIT_SIGTERM;
-    if (res.strict_failed)
+    if (res->strict_failed)
         return CLI_EXIT_STRICT;
-    if (res.rc == PF_EPOISON && res.report_written) {
+    if (res->rc == PF_EPOISON && res->report_written) {
         fprintf(
             stderr,
             "pipefan logs: %llu chunk%s kept crashing the parse workers and %s "
             "not counted (%s); the report covers the rest\n",
-            (unsigned long long)res.quarantined,
-            res.quarantined == 1 ? "" : "s",
-            res.quarantined == 1 ? "was" : "were",
-            cfg.dead_letter ? cfg.dead_letter : "no --dead-letter file");
-        return LOGS_EXIT_QUARANTINED;
+            (unsigned long long)res->quarantined,
+            res->quarantined == 1 ? "" : "s",
+            res->quarantined == 1 ? "was" : "were",
+            cfg->dead_letter ? cfg->dead_letter : "no --dead-letter file");
+        return CLI_EXIT_QUARANTINED;
     }
-    if (res.rc != 0) {
+    if (res->rc != 0) {
         fprintf(stderr, "pipefan logs: the run failed: %s%s\n",
-                pf_strerror(res.rc),
-                res.rc == PF_EWORKER && cfg.retries == 0
+                pf_strerror(res->rc),
+                res->rc == PF_EWORKER && cfg->retries == 0
                     ? " (--retries N restarts crashed workers)"
                     : "");
         return CLI_EXIT_FATAL;
     }
-    if (!res.report_written)
+    if (!res->report_written)
         return CLI_EXIT_FATAL;
-    if (res.restarts && !quiet)
+    if (res->restarts && !lc->quiet)
         fprintf(stderr,
                 "pipefan logs: %llu worker restart%s after crashes; every "
                 "chunk was counted once\n",
-                (unsigned long long)res.restarts, res.restarts == 1 ? "" : "s");
-    if (res.bad_lines || res.file_errors) {
-        if (!quiet && (res.file_errors || cfg.output != LG_OUT_TEXT))
+                (unsigned long long)res->restarts,
+                res->restarts == 1 ? "" : "s");
+    if (res->bad_lines || res->file_errors) {
+        if (!lc->quiet && (res->file_errors || cfg->output != LG_OUT_TEXT))
             fprintf(stderr,
                     "pipefan logs: %llu bad line%s, %llu input%s with errors\n",
-                    (unsigned long long)res.bad_lines,
-                    res.bad_lines == 1 ? "" : "s",
-                    (unsigned long long)res.file_errors,
-                    res.file_errors == 1 ? "" : "s");
+                    (unsigned long long)res->bad_lines,
+                    res->bad_lines == 1 ? "" : "s",
+                    (unsigned long long)res->file_errors,
+                    res->file_errors == 1 ? "" : "s");
         return CLI_EXIT_BADINPUT;
     }
     return CLI_EXIT_OK;
+}
+
+/* Run the job over the FILEs; the exit code. */
+static int execute(logs_cmd *lc, char *const *files, int nfiles)
+{
+    lg_result res;
+    int rc =
+        lg_logs_run(&lc->cfg, files, nfiles, &res, lc->err, sizeof lc->err);
+    if (rc < 0) {
+        fprintf(stderr, "pipefan logs: %s\n",
+                lc->err[0] ? lc->err : strerror(-rc));
+        return rc == -EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_FATAL;
+    }
+    return outcome(lc, &res);
+}
+
+int cli_cmd_logs(int argc, char **argv)
+{
+    static logs_cmd lc; /* its lists outlive parse() */
+    int rc = parse(&lc, argc, argv);
+    if (rc < 0)
+        rc = plan(&lc, argc - optind);
+    if (rc < 0)
+        rc = execute(&lc, argv + optind, argc - optind);
+    return rc;
 }

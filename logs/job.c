@@ -15,14 +15,9 @@
 
 #include "agg.h"
 #include "detect.h"
+#include "hash.h"
 #include "progress.h"
 #include "split.h"
-
-static const char *const panel_names[] = {
-#define LG_PANEL_NAME_(e, name) name,
-    LG_PANEL_MAP(LG_PANEL_NAME_)
-#undef LG_PANEL_NAME_
-};
 
 /* Built-in formats of slots 1..LG_FMT_SLOTS-1. */
 static const char *const slot_names[LG_FMT_SLOTS] = {
@@ -32,53 +27,6 @@ static const char *const slot_names[LG_FMT_SLOTS] = {
     "gandi",
 };
 
-const char *lg_panel_name(int panel)
-{
-    return panel >= 0 && panel < LG_PANEL_COUNT ? panel_names[panel] : "?";
-}
-
-int lg_panel_find(const char *name)
-{
-    for (int i = 0; i < LG_PANEL_COUNT; i++)
-        if (strcmp(name, panel_names[i]) == 0)
-            return i;
-    if (strcmp(name, "404") == 0 || strcmp(name, "404s") == 0)
-        return LG_PANEL_NOT_FOUND;
-    return -1;
-}
-
-int lg_panels_parse(const char *list, unsigned *mask, char *err, size_t errlen)
-{
-    char buf[512];
-    unsigned m = 0;
-    snprintf(buf, sizeof buf, "%s", list);
-    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t;
-         t = strtok_r(NULL, ",", &save)) {
-        int p;
-        if (strcmp(t, "all") == 0) {
-            m |= LG_PANELS_ALL;
-            continue;
-        }
-        if ((p = lg_panel_find(t)) < 0) {
-            snprintf(err, errlen, "unknown panel '%s' (panels: all", t);
-            for (int i = 0; i < LG_PANEL_COUNT; i++) {
-                size_t l = strlen(err);
-                snprintf(err + l, errlen - l, ", %s", panel_names[i]);
-            }
-            size_t l = strlen(err);
-            snprintf(err + l, errlen - l, ")");
-            return -EINVAL;
-        }
-        m |= 1u << p;
-    }
-    if (!m) {
-        snprintf(err, errlen, "no panel in '%s'", list);
-        return -EINVAL;
-    }
-    *mask = m;
-    return 0;
-}
-
 int lg_job_fmt_slot(const lg_job *job, const lg_format *f)
 {
     if (f && job->fmts[LG_FMT_USER] == f)
@@ -87,29 +35,6 @@ int lg_job_fmt_slot(const lg_job *job, const lg_format *f)
         if (f && job->fmts[i] == f)
             return i;
     return 1;
-}
-
-/* Tables the panels need. */
-static unsigned tables_for(unsigned panels)
-{
-    unsigned t = 1u << LG_TAB_CLIENTS;
-    static const struct {
-        int panel, tab;
-    } map[] = {
-        {LG_PANEL_PATHS, LG_TAB_PATHS},
-        {LG_PANEL_METHODS, LG_TAB_METHODS},
-        {LG_PANEL_PROTOCOLS, LG_TAB_PROTOCOLS},
-        {LG_PANEL_REFERRERS, LG_TAB_REFERRERS},
-        {LG_PANEL_AGENTS, LG_TAB_AGENTS},
-        {LG_PANEL_NOT_FOUND, LG_TAB_NOT_FOUND},
-        {LG_PANEL_VHOSTS, LG_TAB_VHOSTS},
-        {LG_PANEL_HOURS, LG_TAB_HOURS},
-        {LG_PANEL_DAYS, LG_TAB_DAYS},
-    };
-    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-        if (panels & (1u << map[i].panel))
-            t |= 1u << map[i].tab;
-    return t;
 }
 
 /* Detect the format of input i from its first 64 KiB (decompressed). */
@@ -170,8 +95,9 @@ static int setup_formats(lg_job *job, char *err, size_t errlen)
         return 0;
     }
     for (size_t i = 0; i < job->in.n; i++)
-        job->file_fmt[i] =
-            job->in.v[i].is_stdin ? 1 : (uint8_t)detect_file(job, i);
+        job->file_fmt[i] = job->in.v[i].is_stream || job->in.v[i].err
+                               ? 1
+                               : (uint8_t)detect_file(job, i);
     return 0;
 }
 
@@ -242,6 +168,87 @@ static int filter_wanted(const lg_filter_opts *o)
            o->n_exclude || o->exclude_static || o->n_clients;
 }
 
+/* Expand the FILE arguments into job->in.  An argument that names nothing
+ * readable is said on stderr and kept as an entry with its error, so the
+ * report lists it and counts it in file_errors; a file named again is
+ * said and counted once.  0, or -ENOMEM, or -ENOENT with err set when no
+ * readable input is left. */
+static int expand_inputs(lg_job *job, char *const *files, int nfiles, char *err,
+                         size_t errlen)
+{
+    char e[512];
+    for (int i = 0; i < nfiles; i++) {
+        size_t dups = job->in.n_dups;
+        e[0] = 0;
+        int r = lg_inputs_add(&job->in, files[i], e, sizeof e);
+        if (r == -ENOMEM)
+            return r;
+        if (r < 0) {
+            pf_log(NULL, PF_LOG_ERROR, "%s", e);
+            if (lg_inputs_add_failed(&job->in, files[i], r) < 0)
+                return -ENOMEM;
+        } else if (job->in.n_dups > dups) {
+            pf_log(NULL, PF_LOG_WARN, "%s", e);
+        }
+    }
+    if (job->in.n == job->in.n_failed) {
+        snprintf(err, errlen,
+                 job->in.n_failed ? "no readable input" : "no input files");
+        return -ENOENT;
+    }
+    return 0;
+}
+
+/* What the run found, into res (res->rc already set). */
+static void collect_result(lg_job *job, pf_pipeline *p, lg_result *res)
+{
+    res->signal = pf_run_signal(p);
+    res->strict_failed = atomic_load(&job->sh->strict_hit);
+    res->requests = job->sh->requests;
+    res->bad_lines = job->sh->bad_lines;
+    res->file_errors = job->sh->file_errors;
+    res->report_written = atomic_load(&job->sh->sink_done);
+    if (res->strict_failed)
+        fprintf(stderr, "pipefan logs: --strict: %s\n", job->sh->strict_msg);
+    for (size_t i = 0; job->filter && i < lg_filter_regex_count(job->filter);
+         i++) { /* regexes that gave up on lines (issue 19) */
+        char m[512];
+        if (lg_filter_undecided_message(job->filter, i, m, sizeof m))
+            pf_log(NULL, PF_LOG_WARN, "%s", m);
+    }
+    for (int i = 0; i < pf_pipeline_stages(p); i++) {
+        pf_stage_stats ss;
+        if (pf_pipeline_stage_stats(p, i, &ss) == 0) {
+            res->restarts += ss.total.restarts;
+            res->quarantined += ss.total.quarantined;
+        }
+    }
+}
+
+/* The runtime's options for a logs job. */
+static void set_options(const lg_config *cfg, pf_pipeline *p)
+{
+    pf_options o;
+    pf_options_init(&o);
+    o.retries = cfg->retries;
+    o.stall_ms = cfg->stall_ms;
+    o.dead_letter = cfg->dead_letter;
+    o.poison = cfg->poison;
+    o.max_record = 1u << 30; /* a partial aggregate is one record */
+    o.batch_bytes = 64;      /* descriptors are small: deal them out at once */
+    /* Queues of 1 MiB, not the automatic 4: a partial bigger than half a
+     * queue goes as fragments, which the sink joins, but each 4 KiB of a
+     * queue is a page that both sides map in (dear on a paravirtualised
+     * MMU; with 4 MiB queues a 2-worker run maps 2,000 more pages, see
+     * docs/BENCHMARKS-logs.md); a descriptor or a stdin chunk still fits
+     * whole. */
+    o.ring_bytes = LG_RING_BYTES;
+    o.serial = cfg->serial;
+    o.progress = 0; /* ours instead: input bytes, not records */
+    o.stop_signals = 1;
+    pf_pipeline_set_options(p, &o);
+}
+
 _Static_assert(LG_DATA_CHUNK + 4096 <= LG_RING_BYTES / 2,
                "a stdin chunk goes whole through a queue");
 
@@ -251,7 +258,7 @@ int lg_logs_run(const lg_config *cfg, char *const *files, int nfiles,
     lg_job *job = calloc(1, sizeof *job);
     pf_pipeline *p = NULL;
     lg_progress prog = {0};
-    int rc = 0, missing = 0;
+    int rc = 0;
     char e[512];
 
     memset(res, 0, sizeof *res);
@@ -259,25 +266,15 @@ int lg_logs_run(const lg_config *cfg, char *const *files, int nfiles,
         return -ENOMEM;
     job->cfg = cfg;
     job->out_fd = 1;
+    /* the tables' hash secret, drawn here so every worker forked from
+     * this process shares it (hash.h) */
+    if (lg_hash_seed_random() < 0)
+        pf_log(NULL, PF_LOG_WARN, "no random hash secret: tables unkeyed");
     job->panels = cfg->panels ? cfg->panels : LG_PANELS_ALL;
-    job->tabs_on = tables_for(job->panels);
+    job->tabs_on = lg_panels_tables(job->panels);
 
-    for (int i = 0; i < nfiles; i++) {
-        int r = lg_inputs_add(&job->in, files[i], e, sizeof e);
-        if (r == -ENOMEM) {
-            rc = r;
-            goto out;
-        }
-        if (r < 0) {
-            pf_log(NULL, PF_LOG_ERROR, "%s", e);
-            missing++;
-        }
-    }
-    if (job->in.n == 0) {
-        snprintf(err, errlen, missing ? "no readable input" : "no input files");
-        rc = -ENOENT;
+    if ((rc = expand_inputs(job, files, nfiles, err, errlen)) < 0)
         goto out;
-    }
     if ((rc = setup_formats(job, err, errlen)) < 0)
         goto out;
     job->chunk_size = cfg->chunk_size ? cfg->chunk_size : auto_chunk(job);
@@ -334,27 +331,9 @@ int lg_logs_run(const lg_config *cfg, char *const *files, int nfiles,
     pf_stage_batch_hook(parse, lg_scan_batch);
     pf_stage_hooks(sink, lg_merge_init, lg_merge_finish);
     for (size_t i = 0; i < job->in.n; i++)
-        if (job->in.v[i].is_stdin)
-            pf_stage_restartable(src, 0); /* a pipe cannot be read twice */
-    pf_options o;
-    pf_options_init(&o);
-    o.retries = cfg->retries;
-    o.stall_ms = cfg->stall_ms;
-    o.dead_letter = cfg->dead_letter;
-    o.poison = cfg->poison;
-    o.max_record = 1u << 30; /* a partial aggregate is one record */
-    o.batch_bytes = 64;      /* descriptors are small: deal them out at once */
-    /* Queues of 1 MiB, not the automatic 4: a partial bigger than half a
-     * queue goes as fragments, which the sink joins, but each 4 KiB of a
-     * queue is a page that both sides map in (dear on a paravirtualised
-     * MMU; with 4 MiB queues a 2-worker run maps 2,000 more pages, see
-     * docs/BENCHMARKS-logs.md); a descriptor or a stdin chunk still fits
-     * whole. */
-    o.ring_bytes = LG_RING_BYTES;
-    o.serial = cfg->serial;
-    o.progress = 0; /* ours instead: input bytes, not records */
-    o.stop_signals = 1;
-    pf_pipeline_set_options(p, &o);
+        if (job->in.v[i].is_stream)
+            pf_stage_restartable(src, 0); /* a stream cannot be read twice */
+    set_options(cfg, p);
     int want_prog = cfg->progress < 0 ? isatty(2) : cfg->progress;
     if (want_prog) {
         prog.job = job;
@@ -368,27 +347,7 @@ int lg_logs_run(const lg_config *cfg, char *const *files, int nfiles,
 
     res->rc = pf_run(p);
     lg_scan_destroy(job);
-    res->signal = pf_run_signal(p);
-    res->strict_failed = atomic_load(&job->sh->strict_hit);
-    res->requests = job->sh->requests;
-    res->bad_lines = job->sh->bad_lines;
-    res->file_errors = job->sh->file_errors + (uint64_t)missing;
-    res->report_written = atomic_load(&job->sh->sink_done);
-    if (res->strict_failed)
-        fprintf(stderr, "pipefan logs: --strict: %s\n", job->sh->strict_msg);
-    for (size_t i = 0; job->filter && i < lg_filter_regex_count(job->filter);
-         i++) { /* regexes that gave up on lines (issue 19) */
-        char m[512];
-        if (lg_filter_undecided_message(job->filter, i, m, sizeof m))
-            pf_log(NULL, PF_LOG_WARN, "%s", m);
-    }
-    for (int i = 0; i < pf_pipeline_stages(p); i++) {
-        pf_stage_stats ss;
-        if (pf_pipeline_stage_stats(p, i, &ss) == 0) {
-            res->restarts += ss.total.restarts;
-            res->quarantined += ss.total.quarantined;
-        }
-    }
+    collect_result(job, p, res);
     if (res->quarantined && cfg->dead_letter)
         describe_dead_letters(job, cfg->dead_letter, dl_from);
     if (cfg->stats)

@@ -19,41 +19,7 @@
 #include "format.h"
 #include "geoip.h"
 #include "input.h"
-
-/* Report panels: X(ENUM, "name"). */
-#define LG_PANEL_MAP(X)                                                        \
-    X(TOTALS, "totals")                                                        \
-    X(STATUS, "status")                                                        \
-    X(METHODS, "methods")                                                      \
-    X(PROTOCOLS, "protocols")                                                  \
-    X(PATHS, "paths")                                                          \
-    X(CLIENTS, "clients")                                                      \
-    X(COUNTRIES, "countries")                                                  \
-    X(HOURS, "hours")                                                          \
-    X(DAYS, "days")                                                            \
-    X(REFERRERS, "referrers")                                                  \
-    X(AGENTS, "agents")                                                        \
-    X(NOT_FOUND, "not_found")                                                  \
-    X(VHOSTS, "vhosts")                                                        \
-    X(BAD, "bad")                                                              \
-    X(FILES, "files")
-
-enum lg_panel {
-#define LG_PANEL_ENUM_(e, name) LG_PANEL_##e,
-    LG_PANEL_MAP(LG_PANEL_ENUM_)
-#undef LG_PANEL_ENUM_
-    LG_PANEL_COUNT
-};
-
-#define LG_PANELS_ALL ((1u << LG_PANEL_COUNT) - 1)
-
-/* Name of a panel; static, "?" out of range. */
-const char *lg_panel_name(int panel);
-/* The panel called name, or -1. */
-int lg_panel_find(const char *name);
-/* Parse a comma list of panel names ("all" for every one) into a mask.
- * Returns 0, or -EINVAL with a message in err. */
-int lg_panels_parse(const char *list, unsigned *mask, char *err, size_t errlen);
+#include "panels.h"
 
 enum lg_output {
     LG_OUT_TEXT,

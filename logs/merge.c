@@ -17,7 +17,9 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "agg-wire.h"
 #include "agg.h"
+#include "rank.h"
 #include "job.h"
 #include "render.h"
 
@@ -52,7 +54,7 @@ int lg_merge_partial(pf_ctx *ctx, const void *rec, size_t len, void *arg)
     if (rc < 0) {
         pf_log(ctx, PF_LOG_ERROR,
                "merge: bad partial aggregate (%zu bytes): %s", len,
-               rc == -ENOMEM ? "out of memory" : "invalid");
+               lg_wire_strerror(rc));
         return rc;
     }
     job->sink->partials++;
@@ -82,6 +84,19 @@ static int64_t count_newlines(int fd, uint64_t from, uint64_t upto,
     return n;
 }
 
+static int nsamples(lg_agg *a, int reason)
+{
+    int n;
+    lg_agg_samples(a, reason, &n);
+    return n;
+}
+
+static lg_sample *sample(lg_agg *a, int reason, int k)
+{
+    int n;
+    return &lg_agg_samples(a, reason, &n)[k];
+}
+
 /* Turn chunk-relative line numbers of the kept samples into absolute ones:
  * count the newlines before each chunk start, once per input, in order. */
 static void resolve_lines(const lg_job *job, lg_agg *a)
@@ -93,9 +108,9 @@ static void resolve_lines(const lg_job *job, lg_agg *a)
         for (;;) {
             /* the sample of this file with the smallest unresolved base */
             lg_sample *next = NULL;
-            for (int r = 0; r < LG_BAD_COUNT; r++)
-                for (int k = 0; k < a->nsamples[r]; k++) {
-                    lg_sample *s = &a->samples[r][k];
+            for (int r = 1; r < LG_BAD_COUNT; r++)
+                for (int k = 0; k < nsamples(a, r); k++) {
+                    lg_sample *s = sample(a, r, k);
                     if (s->file == f && s->line_base &&
                         (!next || s->line_base < next->line_base))
                         next = s;
@@ -110,9 +125,9 @@ static void resolve_lines(const lg_job *job, lg_agg *a)
                 pos = next->line_base;
             }
             uint64_t base = next->line_base;
-            for (int r = 0; r < LG_BAD_COUNT; r++)
-                for (int k = 0; k < a->nsamples[r]; k++) {
-                    lg_sample *s = &a->samples[r][k];
+            for (int r = 1; r < LG_BAD_COUNT; r++)
+                for (int k = 0; k < nsamples(a, r); k++) {
+                    lg_sample *s = sample(a, r, k);
                     if (s->file == f && s->line_base == base) {
                         s->line = nl >= 0 ? s->line + (uint64_t)nl : 0;
                         s->line_base = 0;
@@ -190,12 +205,14 @@ int lg_merge_finish(pf_ctx *ctx, void *arg)
         goto fail;
     atomic_store(&job->sh->sink_done, 1);
 out:
-    job->sh->requests = a->requests;
-    job->sh->bad_lines = a->bad_lines;
-    job->sh->ignored_lines = a->ignored;
+    job->sh->requests = lg_agg_totals(a)->requests;
+    job->sh->bad_lines = lg_agg_totals(a)->bad_lines;
+    job->sh->ignored_lines = lg_agg_totals(a)->ignored;
     job->sh->file_errors = 0;
-    for (size_t i = 0; i < a->nfiles; i++)
-        job->sh->file_errors += a->files[i].err != 0;
+    size_t nf;
+    const lg_file_stat *fst = lg_agg_files(a, &nf);
+    for (size_t i = 0; i < nf; i++)
+        job->sh->file_errors += fst[i].err != 0;
     lg_agg_free(a);
     free(sk);
     job->sink = NULL;

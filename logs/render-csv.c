@@ -8,62 +8,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "rank.h"
 #include "render.h"
 #include "timefmt.h"
 
 #define EOL "\r\n"
-
-static int panel_table(int panel)
-{
-    switch (panel) {
-    case LG_PANEL_METHODS:
-        return LG_TAB_METHODS;
-    case LG_PANEL_PROTOCOLS:
-        return LG_TAB_PROTOCOLS;
-    case LG_PANEL_PATHS:
-        return LG_TAB_PATHS;
-    case LG_PANEL_CLIENTS:
-        return LG_TAB_CLIENTS;
-    case LG_PANEL_REFERRERS:
-        return LG_TAB_REFERRERS;
-    case LG_PANEL_AGENTS:
-        return LG_TAB_AGENTS;
-    case LG_PANEL_NOT_FOUND:
-        return LG_TAB_NOT_FOUND;
-    case LG_PANEL_VHOSTS:
-        return LG_TAB_VHOSTS;
-    case LG_PANEL_HOURS:
-        return LG_TAB_HOURS;
-    case LG_PANEL_DAYS:
-        return LG_TAB_DAYS;
-    default:
-        return -1;
-    }
-}
-
-static const char *key_name(int id)
-{
-    switch (id) {
-    case LG_TAB_METHODS:
-        return "method";
-    case LG_TAB_PROTOCOLS:
-        return "protocol";
-    case LG_TAB_CLIENTS:
-        return "client";
-    case LG_TAB_REFERRERS:
-        return "referrer";
-    case LG_TAB_AGENTS:
-        return "agent";
-    case LG_TAB_VHOSTS:
-        return "vhost";
-    case LG_TAB_HOURS:
-        return "hour";
-    case LG_TAB_DAYS:
-        return "day";
-    default:
-        return "path";
-    }
-}
 
 static void time_cell(FILE *f, int64_t ts, int32_t off)
 {
@@ -74,60 +23,88 @@ static void time_cell(FILE *f, int64_t ts, int32_t off)
     }
 }
 
+/* A panel of rows: key, hits, bytes (+ clients or country). */
+static void write_rows(const lg_report *r, const lg_panel_info *pi, FILE *f)
+{
+    int id = pi->table;
+    size_t n = lg_report_shown(r, id);
+    int clients = id == LG_TAB_PATHS && r->path_clients;
+    fprintf(f, "%s,hits,bytes%s%s" EOL, pi->row_key, clients ? ",clients" : "",
+            id == LG_TAB_CLIENTS ? ",country" : "");
+    for (size_t i = 0; i < n; i++) {
+        const lg_ent *e = r->rows[id][i];
+        if (pi->kind == LG_PANEL_KIND_BUCKETS) {
+            char buf[32];
+            lg_bucket_text(id, lg_ent_bucket(e), buf);
+            fputs(buf, f);
+        } else {
+            lg_csv_str(f, e->key, e->klen);
+        }
+        fprintf(f, ",%" PRIu64 ",%" PRIu64, e->hits, e->bytes);
+        if (clients)
+            fprintf(f, ",%" PRIu32, e->aux);
+        if (id == LG_TAB_CLIENTS)
+            fprintf(f, ",%s", lg_report_country(r, e));
+        fputs(EOL, f);
+    }
+}
+
+static void write_totals(const lg_report *r, FILE *f)
+{
+    const lg_totals *a = r->tot;
+    fprintf(f,
+            "requests,%" PRIu64 EOL "bad_lines,%" PRIu64 EOL
+            "bytes,%" PRIu64 EOL "%sunique_clients,%" PRIu64 EOL
+            "unique_paths,%" PRIu64 EOL "lines,%" PRIu64 EOL
+            "ignored_lines,%" PRIu64 EOL "filtered,%" PRIu64 EOL "first,",
+            a->requests, a->bad_lines, a->bytes,
+            a->bytes == LG_BYTES_SATURATED ? "bytes_saturated,1" EOL : "",
+            r->unique_clients, r->unique_paths, a->lines, a->ignored,
+            a->filtered);
+    time_cell(f, a->first_ts, a->first_off);
+    fputs(EOL "last,", f);
+    time_cell(f, a->last_ts, a->last_off);
+    fputs(EOL, f);
+}
+
+static void write_files(const lg_report *r, FILE *f)
+{
+    for (size_t i = 0; i < r->nfiles; i++) {
+        const lg_file_stat *fs = &r->files[i];
+        const lg_input *in = &r->job->in.v[i];
+        const lg_format *fm = r->job->fmts[r->job->file_fmt[i]];
+        lg_csv_str(f, in->path, strlen(in->path));
+        fprintf(f, ",%s,%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",",
+                fm ? lg_format_name(fm) : "", lg_comp_name(in->comp), fs->lines,
+                fs->requests, fs->bad);
+        lg_csv_str(f, fs->errmsg, strlen(fs->errmsg));
+        fputs(EOL, f);
+    }
+}
+
 static void write_panel(const lg_report *r, int panel, FILE *f)
 {
-    const lg_agg *a = r->agg;
-    int id = panel_table(panel);
-    if (id >= 0) {
-        size_t n = lg_report_shown(r, id);
-        fprintf(f, "%s,hits,bytes%s%s" EOL, key_name(id),
-                id == LG_TAB_PATHS && a->track_pairs ? ",clients" : "",
-                id == LG_TAB_CLIENTS ? ",country" : "");
-        for (size_t i = 0; i < n; i++) {
-            const lg_ent *e = r->rows[id][i];
-            if (id == LG_TAB_HOURS || id == LG_TAB_DAYS) {
-                char buf[32];
-                lg_bucket_text(id, lg_ent_bucket(e), buf);
-                fputs(buf, f);
-            } else {
-                lg_csv_str(f, e->key, e->klen);
-            }
-            fprintf(f, ",%" PRIu64 ",%" PRIu64, e->hits, e->bytes);
-            if (id == LG_TAB_PATHS && a->track_pairs)
-                fprintf(f, ",%" PRIu32, e->aux);
-            if (id == LG_TAB_CLIENTS)
-                fprintf(f, ",%s", lg_report_country(r, e));
-            fputs(EOL, f);
-        }
+    const lg_panel_info *pi = &lg_panel_table[panel];
+    if (pi->kind != LG_PANEL_KIND_OTHER) {
+        write_rows(r, pi, f);
         return;
     }
+    fputs(pi->csv_head, f);
+    fputs(EOL, f);
     switch (panel) {
     case LG_PANEL_TOTALS:
-        fputs("key,value" EOL, f);
-        fprintf(f,
-                "requests,%" PRIu64 EOL "bad_lines,%" PRIu64 EOL
-                "bytes,%" PRIu64 EOL "unique_clients,%" PRIu64 EOL
-                "unique_paths,%zu" EOL "lines,%" PRIu64 EOL
-                "ignored_lines,%" PRIu64 EOL "filtered,%" PRIu64 EOL "first,",
-                a->requests, a->bad_lines, a->bytes, r->unique_clients,
-                a->tab[LG_TAB_PATHS].n, a->lines, a->ignored, a->filtered);
-        time_cell(f, a->first_ts, a->first_off);
-        fputs(EOL "last,", f);
-        time_cell(f, a->last_ts, a->last_off);
-        fputs(EOL, f);
+        write_totals(r, f);
         break;
     case LG_PANEL_STATUS:
-        fputs("status,hits,bytes" EOL, f);
-        for (int c = 0; c < 1000; c++)
-            if (a->status[c].hits)
-                fprintf(f, "%d,%" PRIu64 ",%" PRIu64 EOL, c, a->status[c].hits,
-                        a->status[c].bytes);
+        for (int c = 0; c < LG_STATUS_MAX; c++)
+            if (r->status[c].hits)
+                fprintf(f, "%d,%" PRIu64 ",%" PRIu64 EOL, c, r->status[c].hits,
+                        r->status[c].bytes);
         break;
     case LG_PANEL_COUNTRIES: {
         size_t n = r->ncountries;
         if (r->top && r->top < n)
             n = r->top;
-        fputs("country,hits,bytes,clients" EOL, f);
         for (size_t i = 0; i < n; i++)
             fprintf(f, "%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 EOL,
                     r->countries[i].code, r->countries[i].hits,
@@ -135,24 +112,12 @@ static void write_panel(const lg_report *r, int panel, FILE *f)
         break;
     }
     case LG_PANEL_BAD:
-        fputs("reason,lines" EOL, f);
         for (int b = 1; b < LG_BAD_COUNT; b++)
-            if (a->bad[b])
-                fprintf(f, "%s,%" PRIu64 EOL, lg_bad_name(b), a->bad[b]);
+            if (r->tot->bad[b])
+                fprintf(f, "%s,%" PRIu64 EOL, lg_bad_name(b), r->tot->bad[b]);
         break;
     case LG_PANEL_FILES:
-        fputs("path,format,compression,lines,requests,bad_lines,error" EOL, f);
-        for (size_t i = 0; i < a->nfiles; i++) {
-            const lg_file_stat *fs = &a->files[i];
-            const lg_input *in = &r->job->in.v[i];
-            const lg_format *fm = r->job->fmts[r->job->file_fmt[i]];
-            lg_csv_str(f, in->path, strlen(in->path));
-            fprintf(f, ",%s,%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",",
-                    fm ? lg_format_name(fm) : "", lg_comp_name(in->comp),
-                    fs->lines, fs->requests, fs->bad);
-            lg_csv_str(f, fs->errmsg, strlen(fs->errmsg));
-            fputs(EOL, f);
-        }
+        write_files(r, f);
         break;
     default:
         break;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "render.h"
+#include "rank.h"
 #include "timefmt.h"
 
 static void key(FILE *f, int *first, const char *k)
@@ -38,7 +39,7 @@ static void ranked(FILE *f, const lg_report *r, int id, const char *name)
         lg_json_str(f, e->key, e->klen);
         fprintf(f, ", \"hits\": %" PRIu64 ", \"bytes\": %" PRIu64, e->hits,
                 e->bytes);
-        if (id == LG_TAB_PATHS && r->agg->track_pairs)
+        if (id == LG_TAB_PATHS && r->path_clients)
             fprintf(f, ", \"clients\": %" PRIu32, e->aux);
         if (id == LG_TAB_CLIENTS) {
             const char *cc = lg_report_country(r, e);
@@ -69,10 +70,125 @@ static void buckets(FILE *f, const lg_report *r, int id, const char *name)
     fputs(n ? "\n  ]" : "]", f);
 }
 
+static void totals(FILE *f, const lg_report *r)
+{
+    const lg_totals *a = r->tot;
+    /* distinct paths are known only when the paths table was filled */
+    char paths[48] = "";
+    if (r->has_paths)
+        snprintf(paths, sizeof paths, ", \"unique_paths\": %" PRIu64,
+                 r->unique_paths);
+    fprintf(f,
+            "{\"requests\": %" PRIu64 ", \"bad_lines\": %" PRIu64
+            ", \"bytes\": %" PRIu64 "%s, \"unique_clients\": %" PRIu64
+            "%s, \"lines\": %" PRIu64 ", \"ignored_lines\": %" PRIu64
+            ", \"filtered\": %" PRIu64 ", \"first\": ",
+            a->requests, a->bad_lines, a->bytes,
+            a->bytes == LG_BYTES_SATURATED ? ", \"bytes_saturated\": true" : "",
+            r->unique_clients, paths, a->lines, a->ignored, a->filtered);
+    time_or_null(f, a->first_ts, a->first_off);
+    fputs(", \"last\": ", f);
+    time_or_null(f, a->last_ts, a->last_off);
+    fprintf(f, ", \"files\": %zu, \"file_errors\": %" PRIu64 "}", r->nfiles,
+            lg_report_file_errors(r));
+}
+
+static void status(FILE *f, const lg_report *r, int *first)
+{
+    int n = 0;
+    uint64_t cls[10] = {0};
+    fputc('{', f);
+    for (int c = 0; c < LG_STATUS_MAX; c++)
+        if (r->status[c].hits) {
+            fprintf(f, "%s\"%d\": %" PRIu64, n++ ? ", " : "", c,
+                    r->status[c].hits);
+            cls[c / 100] += r->status[c].hits;
+        }
+    fputc('}', f);
+    key(f, first, "status_classes");
+    fputc('{', f);
+    n = 0;
+    for (int c = 1; c < 10; c++)
+        if (cls[c])
+            fprintf(f, "%s\"%dxx\": %" PRIu64, n++ ? ", " : "", c, cls[c]);
+    fputc('}', f);
+}
+
+static void countries(FILE *f, const lg_report *r)
+{
+    size_t n = r->ncountries;
+    if (r->top && r->top < n)
+        n = r->top;
+    fputc('[', f);
+    for (size_t i = 0; i < n; i++) {
+        const lg_country *c = &r->countries[i];
+        fprintf(f, "%s\n    {\"country\": ", i ? "," : "");
+        if (c->code[0])
+            fprintf(f, "\"%s\"", c->code);
+        else
+            fputs("null", f);
+        fprintf(f,
+                ", \"hits\": %" PRIu64 ", \"bytes\": %" PRIu64
+                ", \"clients\": %" PRIu64 "}",
+                c->hits, c->bytes, c->clients);
+    }
+    fputs(n ? "\n  ]" : "]", f);
+}
+
+static void bad(FILE *f, const lg_report *r, int *first)
+{
+    int n = 0;
+    fputc('{', f);
+    for (int b = 1; b < LG_BAD_COUNT; b++)
+        if (r->tot->bad[b])
+            fprintf(f, "%s\"%s\": %" PRIu64, n++ ? ", " : "", lg_bad_name(b),
+                    r->tot->bad[b]);
+    fputc('}', f);
+    key(f, first, "bad_samples");
+    fputc('[', f);
+    n = 0;
+    for (int b = 1; b < LG_BAD_COUNT; b++)
+        for (int k = 0; k < r->nsamples[b]; k++) {
+            const lg_sample *s = &r->samples[b][k];
+            const char *path = r->job->in.v[s->file].path;
+            fprintf(f,
+                    "%s\n    {\"reason\": \"%s\", \"file\": ", n++ ? "," : "",
+                    lg_bad_name(b));
+            lg_json_str(f, path, strlen(path));
+            fprintf(f, ", \"line\": %" PRIu64 ", \"text\": ", s->line);
+            lg_json_str(f, s->text, s->text_len);
+            fputc('}', f);
+        }
+    fputs(n ? "\n  ]" : "]", f);
+}
+
+static void files(FILE *f, const lg_report *r)
+{
+    const lg_job *job = r->job;
+    fputc('[', f);
+    for (size_t i = 0; i < r->nfiles; i++) {
+        const lg_file_stat *fs = &r->files[i];
+        const lg_input *in = &job->in.v[i];
+        const lg_format *fm = job->fmts[job->file_fmt[i]];
+        fprintf(f, "%s\n    {\"path\": ", i ? "," : "");
+        lg_json_str(f, in->path, strlen(in->path));
+        fprintf(f,
+                ", \"format\": \"%s\", \"compression\": \"%s\", \"lines\": "
+                "%" PRIu64 ", \"requests\": %" PRIu64
+                ", \"bad_lines\": %" PRIu64 ", \"error\": ",
+                fm ? lg_format_name(fm) : "?", lg_comp_name(in->comp),
+                fs->lines, fs->requests, fs->bad);
+        if (fs->err)
+            lg_json_str(f, fs->errmsg, strlen(fs->errmsg));
+        else
+            fputs("null", f);
+        fputc('}', f);
+    }
+    fputs(r->nfiles ? "\n  ]" : "]", f);
+}
+
 int lg_render_json(const lg_report *r, FILE *f)
 {
-    const lg_agg *a = r->agg;
-    const lg_job *job = r->job;
     int first = 1;
 
     fputc('{', f);
@@ -80,156 +196,25 @@ int lg_render_json(const lg_report *r, FILE *f)
     fprintf(f, "\"%s\"", pf_version());
     key(f, &first, "format");
     lg_json_str(f, r->format_desc, strlen(r->format_desc));
-    if (lg_report_has(r, LG_PANEL_TOTALS)) {
-        /* distinct paths are known only when the paths table was filled */
-        char paths[48] = "";
-        if (a->tabs_on & (1u << LG_TAB_PATHS))
-            snprintf(paths, sizeof paths, ", \"unique_paths\": %zu",
-                     a->tab[LG_TAB_PATHS].n);
-        key(f, &first, "totals");
-        fprintf(f,
-                "{\"requests\": %" PRIu64 ", \"bad_lines\": %" PRIu64
-                ", \"bytes\": %" PRIu64 ", \"unique_clients\": %" PRIu64
-                "%s, \"lines\": %" PRIu64 ", \"ignored_lines\": %" PRIu64
-                ", \"filtered\": %" PRIu64 ", \"first\": ",
-                a->requests, a->bad_lines, a->bytes, r->unique_clients, paths,
-                a->lines, a->ignored, a->filtered);
-        time_or_null(f, a->first_ts, a->first_off);
-        fputs(", \"last\": ", f);
-        time_or_null(f, a->last_ts, a->last_off);
-        uint64_t ferr = 0;
-        for (size_t i = 0; i < a->nfiles; i++)
-            ferr += a->files[i].err != 0;
-        fprintf(f, ", \"files\": %zu, \"file_errors\": %" PRIu64 "}", a->nfiles,
-                ferr);
-    }
-    if (lg_report_has(r, LG_PANEL_STATUS)) {
-        int n = 0;
-        uint64_t cls[10] = {0};
-        key(f, &first, "status");
-        fputc('{', f);
-        for (int c = 0; c < 1000; c++)
-            if (a->status[c].hits) {
-                fprintf(f, "%s\"%d\": %" PRIu64, n++ ? ", " : "", c,
-                        a->status[c].hits);
-                cls[c / 100] += a->status[c].hits;
-            }
-        fputc('}', f);
-        key(f, &first, "status_classes");
-        fputc('{', f);
-        n = 0;
-        for (int c = 1; c < 10; c++)
-            if (cls[c])
-                fprintf(f, "%s\"%dxx\": %" PRIu64, n++ ? ", " : "", c, cls[c]);
-        fputc('}', f);
-    }
-    if (lg_report_has(r, LG_PANEL_METHODS)) {
-        key(f, &first, "methods");
-        ranked(f, r, LG_TAB_METHODS, "method");
-    }
-    if (lg_report_has(r, LG_PANEL_PROTOCOLS)) {
-        key(f, &first, "protocols");
-        ranked(f, r, LG_TAB_PROTOCOLS, "protocol");
-    }
-    if (lg_report_has(r, LG_PANEL_PATHS)) {
-        key(f, &first, "paths");
-        ranked(f, r, LG_TAB_PATHS, "path");
-    }
-    if (lg_report_has(r, LG_PANEL_CLIENTS)) {
-        key(f, &first, "clients");
-        ranked(f, r, LG_TAB_CLIENTS, "client");
-    }
-    if (lg_report_has(r, LG_PANEL_COUNTRIES)) {
-        size_t n = r->ncountries;
-        if (r->top && r->top < n)
-            n = r->top;
-        key(f, &first, "countries");
-        fputc('[', f);
-        for (size_t i = 0; i < n; i++) {
-            const lg_country *c = &r->countries[i];
-            fprintf(f, "%s\n    {\"country\": ", i ? "," : "");
-            if (c->code[0])
-                fprintf(f, "\"%s\"", c->code);
-            else
-                fputs("null", f);
-            fprintf(f,
-                    ", \"hits\": %" PRIu64 ", \"bytes\": %" PRIu64
-                    ", \"clients\": %" PRIu64 "}",
-                    c->hits, c->bytes, c->clients);
-        }
-        fputs(n ? "\n  ]" : "]", f);
-    }
-    if (lg_report_has(r, LG_PANEL_HOURS)) {
-        key(f, &first, "hours");
-        buckets(f, r, LG_TAB_HOURS, "hour");
-    }
-    if (lg_report_has(r, LG_PANEL_DAYS)) {
-        key(f, &first, "days");
-        buckets(f, r, LG_TAB_DAYS, "day");
-    }
-    if (lg_report_has(r, LG_PANEL_REFERRERS)) {
-        key(f, &first, "referrers");
-        ranked(f, r, LG_TAB_REFERRERS, "referrer");
-    }
-    if (lg_report_has(r, LG_PANEL_AGENTS)) {
-        key(f, &first, "agents");
-        ranked(f, r, LG_TAB_AGENTS, "agent");
-    }
-    if (lg_report_has(r, LG_PANEL_NOT_FOUND)) {
-        key(f, &first, "not_found");
-        ranked(f, r, LG_TAB_NOT_FOUND, "path");
-    }
-    if (lg_report_has(r, LG_PANEL_VHOSTS)) {
-        key(f, &first, "vhosts");
-        ranked(f, r, LG_TAB_VHOSTS, "vhost");
-    }
-    if (lg_report_has(r, LG_PANEL_BAD)) {
-        int n = 0;
-        key(f, &first, "bad");
-        fputc('{', f);
-        for (int b = 1; b < LG_BAD_COUNT; b++)
-            if (a->bad[b])
-                fprintf(f, "%s\"%s\": %" PRIu64, n++ ? ", " : "",
-                        lg_bad_name(b), a->bad[b]);
-        fputc('}', f);
-        key(f, &first, "bad_samples");
-        fputc('[', f);
-        n = 0;
-        for (int b = 1; b < LG_BAD_COUNT; b++)
-            for (int k = 0; k < a->nsamples[b]; k++) {
-                const lg_sample *s = &a->samples[b][k];
-                const char *path = job->in.v[s->file].path;
-                fprintf(f, "%s\n    {\"reason\": \"%s\", \"file\": ",
-                        n++ ? "," : "", lg_bad_name(b));
-                lg_json_str(f, path, strlen(path));
-                fprintf(f, ", \"line\": %" PRIu64 ", \"text\": ", s->line);
-                lg_json_str(f, s->text, s->text_len);
-                fputc('}', f);
-            }
-        fputs(n ? "\n  ]" : "]", f);
-    }
-    if (lg_report_has(r, LG_PANEL_FILES)) {
-        key(f, &first, "files");
-        fputc('[', f);
-        for (size_t i = 0; i < a->nfiles; i++) {
-            const lg_file_stat *fs = &a->files[i];
-            const lg_input *in = &job->in.v[i];
-            const lg_format *fm = job->fmts[job->file_fmt[i]];
-            fprintf(f, "%s\n    {\"path\": ", i ? "," : "");
-            lg_json_str(f, in->path, strlen(in->path));
-            fprintf(f,
-                    ", \"format\": \"%s\", \"compression\": \"%s\", \"lines\": "
-                    "%" PRIu64 ", \"requests\": %" PRIu64
-                    ", \"bad_lines\": %" PRIu64 ", \"error\": ",
-                    fm ? lg_format_name(fm) : "?", lg_comp_name(in->comp),
-                    fs->lines, fs->requests, fs->bad);
-            if (fs->err)
-                lg_json_str(f, fs->errmsg, strlen(fs->errmsg));
-            else
-                fputs("null", f);
-            fputc('}', f);
-        }
-        fputs(a->nfiles ? "\n  ]" : "]", f);
+    for (int p = 0; p < LG_PANEL_COUNT; p++) {
+        const lg_panel_info *pi = &lg_panel_table[p];
+        if (!lg_report_has(r, p))
+            continue;
+        key(f, &first, pi->name);
+        if (pi->kind == LG_PANEL_KIND_RANKED)
+            ranked(f, r, pi->table, pi->row_key);
+        else if (pi->kind == LG_PANEL_KIND_BUCKETS)
+            buckets(f, r, pi->table, pi->row_key);
+        else if (p == LG_PANEL_TOTALS)
+            totals(f, r);
+        else if (p == LG_PANEL_STATUS)
+            status(f, r, &first);
+        else if (p == LG_PANEL_COUNTRIES)
+            countries(f, r);
+        else if (p == LG_PANEL_BAD)
+            bad(f, r, &first);
+        else if (p == LG_PANEL_FILES)
+            files(f, r);
     }
     fputs("\n}\n", f);
     if (fflush(f) != 0 || ferror(f))

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rank.h"
 #include "render.h"
 #include "timefmt.h"
 
@@ -55,6 +56,10 @@ static void fmt_bytes(uint64_t v, char *buf, size_t cap)
     static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
     double d = (double)v;
     int u = 0;
+    if (v == LG_BYTES_SATURATED) { /* the sum saturated (agg.h) */
+        snprintf(buf, cap, ">= 16 EiB");
+        return;
+    }
     while (d >= 1024 && u < 5) {
         d /= 1024;
         u++;
@@ -125,7 +130,6 @@ static void ranked(const tctx *t, const lg_report *r, int id, const char *name,
                    const char *what)
 {
     size_t n = lg_report_shown(r, id);
-    const lg_agg *a = r->agg;
     title(t, name, n, r->nrows[id]);
     if (!n) {
         fprintf(t->f, "  %s(none)%s\n", c_dim(t), c_off(t));
@@ -146,7 +150,7 @@ static void ranked(const tctx *t, const lg_report *r, int id, const char *name,
     tb.head[tb.ncols++] = "hits";
     tb.head[tb.ncols++] = "%";
     tb.head[tb.ncols++] = "bytes";
-    int extra = id == LG_TAB_PATHS && a->track_pairs   ? 1
+    int extra = id == LG_TAB_PATHS && r->path_clients  ? 1
                 : id == LG_TAB_CLIENTS && r->client_cc ? 2
                                                        : 0;
     if (extra == 1)
@@ -154,7 +158,7 @@ static void ranked(const tctx *t, const lg_report *r, int id, const char *name,
     for (size_t i = 0; i < n; i++) {
         const lg_ent *e = r->rows[id][i];
         fmt_count(e->hits, tb.cells[i][0], 32);
-        fmt_pct(e->hits, a->requests, tb.cells[i][1], 32);
+        fmt_pct(e->hits, r->tot->requests, tb.cells[i][1], 32);
         fmt_bytes(e->bytes, tb.cells[i][2], 32);
         if (extra == 1)
             fmt_count(e->aux, tb.cells[i][3], 32);
@@ -175,11 +179,9 @@ static void ranked(const tctx *t, const lg_report *r, int id, const char *name,
 
 static void totals(const tctx *t, const lg_report *r)
 {
-    const lg_agg *a = r->agg;
+    const lg_totals *a = r->tot;
     char v[8][48], first[32] = "-", last[32] = "-";
-    uint64_t ferr = 0;
-    for (size_t i = 0; i < a->nfiles; i++)
-        ferr += a->files[i].err != 0;
+    uint64_t ferr = lg_report_file_errors(r);
     if (a->first_ts != LG_NO_TIME) {
         lg_time_format_iso(a->first_ts, a->first_off, 0, first);
         lg_time_format_iso(a->last_ts, a->last_off, 0, last);
@@ -187,15 +189,15 @@ static void totals(const tctx *t, const lg_report *r)
     fmt_count(a->requests, v[0], 48);
     fmt_count(r->unique_clients, v[1], 48);
     fmt_bytes(a->bytes, v[2], 48);
-    if (a->tabs_on & (1u << LG_TAB_PATHS))
-        fmt_count(a->tab[LG_TAB_PATHS].n, v[3], 48);
+    if (r->has_paths)
+        fmt_count(r->unique_paths, v[3], 48);
     else
         snprintf(v[3], 48, "-");
     fmt_count(a->bad_lines, v[4], 48);
     fmt_count(a->lines, v[5], 48);
     fmt_count(a->ignored, v[6], 48);
     fmt_count(a->filtered, v[7], 48);
-    title(t, "Totals", 0, 0);
+    title(t, lg_panel_table[LG_PANEL_TOTALS].title, 0, 0);
     fprintf(t->f, "  %-15s %14s    %-15s %14s\n", "requests", v[0],
             "unique clients", v[1]);
     fprintf(t->f, "  %-15s %14s    %-15s %14s\n", "bytes", v[2], "unique paths",
@@ -212,19 +214,19 @@ static void totals(const tctx *t, const lg_report *r)
 
 static void status(const tctx *t, const lg_report *r)
 {
-    const lg_agg *a = r->agg;
+    const lg_status_cnt *st = r->status;
     uint64_t cls[10] = {0};
-    title(t, "Status codes", 0, 0);
+    title(t, lg_panel_table[LG_PANEL_STATUS].title, 0, 0);
     fprintf(t->f, "%s  %-6s %12s %7s %12s%s\n", c_dim(t), "code", "hits", "%",
             "bytes", c_off(t));
-    for (int c = 0; c < 1000; c++) {
+    for (int c = 0; c < LG_STATUS_MAX; c++) {
         char h[32], p[32], b[32];
-        if (!a->status[c].hits)
+        if (!st[c].hits)
             continue;
-        cls[c / 100] += a->status[c].hits;
-        fmt_count(a->status[c].hits, h, sizeof h);
-        fmt_pct(a->status[c].hits, a->requests, p, sizeof p);
-        fmt_bytes(a->status[c].bytes, b, sizeof b);
+        cls[c / 100] += st[c].hits;
+        fmt_count(st[c].hits, h, sizeof h);
+        fmt_pct(st[c].hits, r->tot->requests, p, sizeof p);
+        fmt_bytes(st[c].bytes, b, sizeof b);
         const char *col = !t->color  ? ""
                           : c >= 500 ? "\033[31m"
                           : c >= 400 ? "\033[33m"
@@ -254,7 +256,7 @@ static void hours(const tctx *t, const lg_report *r, int id, const char *name)
             int64_t b = lg_ent_bucket(e);
             int h = (int)(((b % 24) + 24) % 24);
             byhour[h] += e->hits;
-            bybytes[h] += e->bytes;
+            lg_bytes_add(&bybytes[h], e->bytes);
         } else if (e->hits > max) {
             max = e->hits;
         }
@@ -295,7 +297,7 @@ static void countries(const tctx *t, const lg_report *r)
     size_t n = r->ncountries;
     if (r->top && r->top < n)
         n = r->top;
-    title(t, "Countries", n, r->ncountries);
+    title(t, lg_panel_table[LG_PANEL_COUNTRIES].title, n, r->ncountries);
     if (!r->job->geoip) {
         fprintf(t->f, "  %s(no GeoIP database: use --geoip-db FILE.mmdb)%s\n",
                 c_dim(t), c_off(t));
@@ -307,7 +309,7 @@ static void countries(const tctx *t, const lg_report *r)
         const lg_country *c = &r->countries[i];
         char h[32], p[32], b[32], cl[32];
         fmt_count(c->hits, h, sizeof h);
-        fmt_pct(c->hits, r->agg->requests, p, sizeof p);
+        fmt_pct(c->hits, r->tot->requests, p, sizeof p);
         fmt_bytes(c->bytes, b, sizeof b);
         fmt_count(c->clients, cl, sizeof cl);
         fprintf(t->f, "  %-8s %12s %7s %12s %10s\n",
@@ -317,8 +319,8 @@ static void countries(const tctx *t, const lg_report *r)
 
 static void bad(const tctx *t, const lg_report *r)
 {
-    const lg_agg *a = r->agg;
-    title(t, "Bad lines", 0, 0);
+    const lg_totals *a = r->tot;
+    title(t, lg_panel_table[LG_PANEL_BAD].title, 0, 0);
     if (!a->bad_lines) {
         fprintf(t->f, "  %s(none)%s\n", c_dim(t), c_off(t));
     }
@@ -329,8 +331,8 @@ static void bad(const tctx *t, const lg_report *r)
         fmt_count(a->bad[b], h, sizeof h);
         fprintf(t->f, "  %-10s %12s  %s%s%s\n", lg_bad_name(b), h, c_dim(t),
                 lg_bad_describe(b), c_off(t));
-        for (int k = 0; k < a->nsamples[b]; k++) {
-            const lg_sample *s = &a->samples[b][k];
+        for (int k = 0; k < r->nsamples[b]; k++) {
+            const lg_sample *s = &r->samples[b][k];
             int w = fprintf(t->f, "      %s:%" PRIu64 ": ",
                             r->job->in.v[s->file].path, s->line);
             lg_term_str(t->f, s->text, s->text_len,
@@ -338,20 +340,19 @@ static void bad(const tctx *t, const lg_report *r)
             fputc('\n', t->f);
         }
     }
-    for (size_t i = 0; i < a->nfiles; i++)
-        if (a->files[i].err)
+    for (size_t i = 0; i < r->nfiles; i++)
+        if (r->files[i].err)
             fprintf(t->f, "  %serror%s %s: %s\n", t->color ? "\033[31m" : "",
-                    c_off(t), r->job->in.v[i].path, a->files[i].errmsg);
+                    c_off(t), r->job->in.v[i].path, r->files[i].errmsg);
 }
 
 static void files(const tctx *t, const lg_report *r)
 {
-    const lg_agg *a = r->agg;
-    title(t, "Files", 0, 0);
+    title(t, lg_panel_table[LG_PANEL_FILES].title, 0, 0);
     fprintf(t->f, "%s  %12s %12s %10s  %-14s %-5s %s%s\n", c_dim(t), "lines",
             "requests", "bad", "format", "comp", "path", c_off(t));
-    for (size_t i = 0; i < a->nfiles; i++) {
-        const lg_file_stat *fs = &a->files[i];
+    for (size_t i = 0; i < r->nfiles; i++) {
+        const lg_file_stat *fs = &r->files[i];
         const lg_format *fm = r->job->fmts[r->job->file_fmt[i]];
         char l[32], q[32], b[32];
         fmt_count(fs->lines, l, sizeof l);
@@ -375,36 +376,28 @@ int lg_render_text(const lg_report *r, FILE *f, int color, int width)
     fprintf(f, "%spipefan logs%s  %zu input%s, %s, format %s\n", c_head(&t),
             c_off(&t), r->job->in.n, r->job->in.n == 1 ? "" : "s", sz,
             r->format_desc);
-    if (lg_report_has(r, LG_PANEL_TOTALS))
-        totals(&t, r);
-    if (lg_report_has(r, LG_PANEL_STATUS))
-        status(&t, r);
-    if (lg_report_has(r, LG_PANEL_METHODS))
-        ranked(&t, r, LG_TAB_METHODS, "Methods", "method");
-    if (lg_report_has(r, LG_PANEL_PROTOCOLS))
-        ranked(&t, r, LG_TAB_PROTOCOLS, "Protocols", "protocol");
-    if (lg_report_has(r, LG_PANEL_PATHS))
-        ranked(&t, r, LG_TAB_PATHS, "Top paths", "path");
-    if (lg_report_has(r, LG_PANEL_CLIENTS))
-        ranked(&t, r, LG_TAB_CLIENTS, "Top clients", "client");
-    if (lg_report_has(r, LG_PANEL_COUNTRIES))
-        countries(&t, r);
-    if (lg_report_has(r, LG_PANEL_HOURS))
-        hours(&t, r, LG_TAB_HOURS, "Requests per hour (as logged)");
-    if (lg_report_has(r, LG_PANEL_DAYS))
-        hours(&t, r, LG_TAB_DAYS, "Requests per day (as logged)");
-    if (lg_report_has(r, LG_PANEL_REFERRERS))
-        ranked(&t, r, LG_TAB_REFERRERS, "Top referrers", "referrer");
-    if (lg_report_has(r, LG_PANEL_AGENTS))
-        ranked(&t, r, LG_TAB_AGENTS, "Top user agents", "user agent");
-    if (lg_report_has(r, LG_PANEL_NOT_FOUND))
-        ranked(&t, r, LG_TAB_NOT_FOUND, "Top 404 paths", "path");
-    if (lg_report_has(r, LG_PANEL_VHOSTS) && r->nrows[LG_TAB_VHOSTS])
-        ranked(&t, r, LG_TAB_VHOSTS, "Virtual hosts", "vhost");
-    if (lg_report_has(r, LG_PANEL_BAD))
-        bad(&t, r);
-    if (lg_report_has(r, LG_PANEL_FILES) && r->job->in.n > 1)
-        files(&t, r);
+    for (int p = 0; p < LG_PANEL_COUNT; p++) {
+        const lg_panel_info *pi = &lg_panel_table[p];
+        if (!lg_report_has(r, p))
+            continue;
+        if (pi->kind == LG_PANEL_KIND_RANKED) {
+            /* a log without virtual hosts gets no empty vhosts table */
+            if (p != LG_PANEL_VHOSTS || r->nrows[pi->table])
+                ranked(&t, r, pi->table, pi->title, pi->text_col);
+        } else if (pi->kind == LG_PANEL_KIND_BUCKETS) {
+            hours(&t, r, pi->table, pi->title);
+        } else if (p == LG_PANEL_TOTALS) {
+            totals(&t, r);
+        } else if (p == LG_PANEL_STATUS) {
+            status(&t, r);
+        } else if (p == LG_PANEL_COUNTRIES) {
+            countries(&t, r);
+        } else if (p == LG_PANEL_BAD) {
+            bad(&t, r);
+        } else if (p == LG_PANEL_FILES && r->job->in.n > 1) {
+            files(&t, r);
+        }
+    }
     if (fflush(f) != 0 || ferror(f))
         return -EIO;
     return 0;

@@ -1,7 +1,7 @@
-/* render.h - the finished report and its three writers.
+/* render.h - the report's three writers and their escaping helpers.
  *
- * The sink builds an lg_report from the merged aggregate (sorted rows,
- * countries, resolved sample line numbers) and hands it to one writer:
+ * The sink builds an lg_report (report.h) from the merged aggregate and
+ * hands it to one writer:
  * aligned text tables, JSON (docs/JSON.md), or CSV.  Writers escape every
  * string that came from a log for their output; the escaping helpers live
  * here so all writers agree on what a log string may contain.
@@ -13,38 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "agg.h"
-#include "job.h"
-
-typedef struct lg_country {
-    char code[3]; /* ISO 3166-1 alpha-2, "" = unknown */
-    uint64_t hits, bytes, clients;
-} lg_country;
-
-typedef struct lg_report {
-    const lg_job *job;
-    const lg_agg *agg;
-    unsigned panels;                   /* 1u << LG_PANEL_* to show */
-    size_t top;                        /* rows per ranked panel; 0 = all */
-    const lg_ent **rows[LG_TAB_COUNT]; /* every entry, display order */
-    size_t nrows[LG_TAB_COUNT];
-    char (*client_cc)[3];  /* per CLIENTS entry index, or NULL */
-    lg_country *countries; /* sorted by hits, or NULL */
-    size_t ncountries;
-    uint64_t unique_clients;
-    const char *format_desc; /* "combined", "mixed"... */
-} lg_report;
-
-/* Build the report from a finalised aggregate.  0 or -ENOMEM. */
-int lg_report_build(lg_report *r, const lg_job *job, lg_agg *agg);
-/* Free what lg_report_build allocated. */
-void lg_report_destroy(lg_report *r);
-/* Rows to show of table id: min(top, rows) for ranked panels. */
-size_t lg_report_shown(const lg_report *r, int id);
-/* Country of a CLIENTS entry, "" when unknown or no database. */
-const char *lg_report_country(const lg_report *r, const lg_ent *client);
-/* Non-zero when panel p is shown. */
-int lg_report_has(const lg_report *r, int panel);
+#include "report.h"
 
 /* Writers: 0, or -errno when writing failed. */
 int lg_render_text(const lg_report *r, FILE *out, int color, int width);

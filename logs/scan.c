@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agg-wire.h"
 #include "agg.h"
 #include "input.h"
 #include "job.h"
@@ -138,8 +139,7 @@ static int scan_block(lg_job *job, lg_worker *wk, const lg_format *fmt,
 {
     lg_agg *a = wk->agg;
     const char *end = p + n, *line = p;
-    uint64_t nlines = 0;
-    lg_file_stat *fs = lg_agg_file(a, ps->file);
+    uint64_t nlines = 0, nignored = 0, nfiltered = 0;
     lg_rec rec[LG_AGG_BLOCK];
     lg_str path[LG_AGG_BLOCK];
     int k = 0, strip = job->cfg->strip_query;
@@ -153,8 +153,7 @@ static int scan_block(lg_job *job, lg_worker *wk, const lg_format *fmt,
                        ? 1
                        : lg_filter_match(job->filter, &rec[k]);
         if (keep < 0 && job->cfg->strict) {
-            a->lines += nlines + 1;
-            fs->lines += nlines + 1;
+            lg_agg_count_lines(a, ps->file, nlines + 1, nignored, nfiltered);
             return strict_undecided(job, ps, ps->offset + (uint64_t)(line - p),
                                     ps->line + nlines, line, len);
         }
@@ -168,17 +167,17 @@ static int scan_block(lg_job *job, lg_worker *wk, const lg_format *fmt,
                     k = 0;
                 }
             } else {
-                a->filtered++;
+                nfiltered++;
             }
         } else if (lg_bad_is_ignorable(rc)) {
-            a->ignored++;
+            nignored++;
         } else {
             uint64_t off = ps->offset + (uint64_t)(line - p);
             uint64_t ln = ps->line + nlines;
             lg_agg_bad(a, rc, ps->file, off, ps->line_base, ln, line, len);
             if (job->cfg->strict) {
-                a->lines += nlines + 1;
-                fs->lines += nlines + 1;
+                lg_agg_count_lines(a, ps->file, nlines + 1, nignored,
+                                   nfiltered);
                 return strict_stop(job, rc, ps, off, ln, line, len);
             }
         }
@@ -187,8 +186,7 @@ static int scan_block(lg_job *job, lg_worker *wk, const lg_format *fmt,
     }
     if (k && lg_agg_add_block(a, rec, path, k, ps->file) < 0)
         return -ENOMEM;
-    a->lines += nlines;
-    fs->lines += nlines;
+    lg_agg_count_lines(a, ps->file, nlines, nignored, nfiltered);
     ps->offset += n;
     ps->line += nlines;
     return 0;
@@ -199,8 +197,7 @@ static int scan_long(lg_job *job, lg_worker *wk, const char *p, size_t n,
                      pos *ps)
 {
     lg_agg *a = wk->agg;
-    a->lines++;
-    lg_agg_file(a, ps->file)->lines++;
+    lg_agg_count_lines(a, ps->file, 1, 0, 0);
     lg_agg_bad(a, LG_BAD_TOO_LONG, ps->file, ps->offset, ps->line_base,
                ps->line, p, n);
     if (job->cfg->strict)
@@ -238,7 +235,7 @@ static int scan_stream(pf_ctx *ctx, lg_job *job, lg_worker *wk,
         char msg[LG_ERR_TEXT];
         snprintf(msg, sizeof msg, "%s after %llu lines",
                  lg_stream_strerror(got),
-                 (unsigned long long)wk->agg->files[ps->file].lines);
+                 (unsigned long long)lg_agg_file_lines(wk->agg, ps->file));
         lg_agg_file_error(wk->agg, ps->file, got, msg);
         pf_log(ctx, PF_LOG_WARN, "%s: %s", job->in.v[ps->file].path, msg);
         if (job->cfg->strict)
@@ -246,6 +243,25 @@ static int scan_stream(pf_ctx *ctx, lg_job *job, lg_worker *wk,
                                msg, strlen(msg));
     }
     return 0;
+}
+
+/* A plain range that ended early: the file shrank (was truncated) after
+ * it was listed.  Record it as the input's error, once, and say so. */
+static void check_shrunk(pf_ctx *ctx, lg_job *job, lg_worker *wk,
+                         const lg_chunk *c, uint64_t got)
+{
+    char msg[LG_ERR_TEXT];
+    size_t nfiles;
+    const lg_file_stat *fs = lg_agg_files(wk->agg, &nfiles);
+    if (got >= c->length || (c->file < nfiles && fs[c->file].err))
+        return;
+    snprintf(msg, sizeof msg,
+             "the file shrank during the run: it ends at byte %llu of the "
+             "%llu listed; the rest was not counted",
+             (unsigned long long)(c->offset + got),
+             (unsigned long long)job->in.v[c->file].size);
+    lg_agg_file_error(wk->agg, c->file, -EIO, msg);
+    pf_log(ctx, PF_LOG_WARN, "%s: %s", job->in.v[c->file].path, msg);
 }
 
 int lg_scan_chunk(pf_ctx *ctx, const void *rec, size_t len, void *arg)
@@ -318,6 +334,8 @@ int lg_scan_chunk(pf_ctx *ctx, const void *rec, size_t len, void *arg)
     }
     if (rc == 0) {
         rc = scan_stream(ctx, job, wk, fmt, s, &ps);
+        if (rc == 0 && c.kind == LG_CHUNK_RANGE)
+            check_shrunk(ctx, job, wk, &c, lg_stream_consumed(s));
         lg_stream_close(s);
     } else {
         char msg[LG_ERR_TEXT];

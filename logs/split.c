@@ -6,8 +6,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "detect.h"
@@ -133,6 +135,12 @@ static int split_plain(pf_ctx *ctx, lg_job *job, uint32_t i)
     int rc = 1, hdrs = lg_format_has_headers(job->fmts[c.fmt]);
     static hdr_state h;
     static char scratch[sizeof c + sizeof h.line];
+    if (in->err) {
+        /* named nothing readable: a worker records the error */
+        c.kind = LG_CHUNK_DATA;
+        c.reserved2 = (uint32_t)-in->err;
+        return emit_chunk(ctx, &c, NULL, 0, NULL);
+    }
     int fd = open(in->path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         /* a worker reports the error: send the whole range */
@@ -173,6 +181,70 @@ static size_t count_lines(const char *p, size_t n)
     return k;
 }
 
+/* The wait hook of a stream's reads (lg_stream_set_wait): poll until
+ * fd is readable (data, or its writer gone), giving up with -ECANCELED
+ * once the pipeline stops, so a SIGTERM ends a run whose source waits on
+ * an idle pipe or a FIFO without writer. */
+static int wait_readable(void *arg, int fd)
+{
+    pf_ctx *ctx = arg;
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    for (;;) {
+        if (pf_stopping(ctx))
+            return -ECANCELED;
+        int r = poll(&p, 1, 200);
+        if (r > 0 || (r < 0 && errno != EINTR))
+            return 0; /* readable, or let read(2) say what is wrong */
+    }
+}
+
+/* Open a stream input: "-" is fd 0; anything else is opened without
+ * waiting (a FIFO's open(2) would block until a writer comes), then set
+ * back to blocking reads, which wait_readable guards.  fd, or -errno. */
+static int open_stream(const lg_input *in)
+{
+    if (in->is_stdin)
+        return 0;
+    int fd = open(in->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0)
+        return -errno;
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0)
+        fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    return fd;
+}
+
+/* Read the first bytes of a stream, to find its compression; their count
+ * (fewer at its end), or a negative error. */
+static ssize_t read_head(pf_ctx *ctx, int fd, unsigned char *head, size_t n)
+{
+    size_t got = 0;
+    while (got < n) {
+        int rc = wait_readable(ctx, fd);
+        if (rc < 0)
+            return rc;
+        ssize_t k = read(fd, head + got, n - got);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0)
+            return -errno;
+        if (k == 0)
+            break;
+        got += (size_t)k;
+    }
+    return (ssize_t)got;
+}
+
+/* Send a stream input's error to a worker, which records it as the
+ * input's (a DATA chunk with no bytes and the errno in reserved2). */
+static int emit_error(pf_ctx *ctx, lg_chunk *c, int err)
+{
+    c->kind = LG_CHUNK_DATA;
+    c->length = 0;
+    c->reserved2 = (uint32_t)-err;
+    return emit_chunk(ctx, c, NULL, 0, NULL);
+}
+
 /* A data chunk: the W3C header in effect at its start (when the format
  * has headers), then its lines. */
 static int emit_data(pf_ctx *ctx, lg_chunk *c, hdr_state *h, int hdrs,
@@ -191,78 +263,91 @@ static int emit_data(pf_ctx *ctx, lg_chunk *c, hdr_state *h, int hdrs,
     return rc < 0 ? rc : 1;
 }
 
-/* Read standard input and send it as data chunks of whole lines. */
-static int split_stdin(pf_ctx *ctx, lg_job *job, uint32_t i)
+/* Send the lines of an open stream as data chunks of whole lines. */
+static int send_lines(pf_ctx *ctx, lg_job *job, uint32_t i, lg_stream *s,
+                      lg_chunk *c)
 {
-    unsigned char head[4];
-    size_t nhead = 0;
-    lg_stream *s = NULL;
     lg_reader r;
-    char *scratch = NULL;
+    hdr_state *h = calloc(1, sizeof *h);
+    char *scratch = malloc(sizeof *c + sizeof h->line + LG_DATA_CHUNK);
     const char *p;
     size_t n;
-    int rc, got;
+    int rc = 1, got, first = 1;
+    if (!h || !scratch || lg_reader_init(&r, s, LG_DATA_CHUNK) < 0) {
+        free(h);
+        free(scratch);
+        return -ENOMEM;
+    }
+    while (rc > 0 && (got = lg_reader_next(&r, &p, &n)) > 0) {
+        if (first && job->cfg->format == NULL) {
+            const lg_format *f;
+            lg_detect(p, n, &f);
+            c->fmt = (uint8_t)lg_job_fmt_slot(job, f);
+            job->file_fmt[i] = c->fmt;
+        }
+        first = 0;
+        c->length = n;
+        if (r.long_line) {
+            c->kind = LG_CHUNK_LONG;
+            c->length = n < 512 ? n : 512;
+            rc = emit_chunk(ctx, c, p, (size_t)c->length, scratch);
+            c->line += 1;
+        } else {
+            c->kind = LG_CHUNK_DATA;
+            rc = emit_data(ctx, c, h,
+                           lg_format_has_headers(job->fmts[c->fmt]), p, n,
+                           scratch);
+            c->line += count_lines(p, n);
+        }
+        c->offset += n;
+    }
+    if (rc > 0 && got == -ECANCELED)
+        rc = 0; /* told to stop while waiting for bytes */
+    else if (rc > 0 && got < 0)
+        rc = emit_error(ctx, c, got);
+    else if (rc > 0 && first && !job->in.v[i].is_stdin)
+        pf_log(ctx, PF_LOG_WARN, "%s: no data (an empty pipe or device)",
+               job->in.v[i].path);
+    lg_reader_destroy(&r);
+    free(scratch);
+    free(h);
+    return rc;
+}
+
+/* Read a stream input (stdin, a FIFO, a pipe, a device) exactly once and
+ * send it as data chunks of whole lines. */
+static int split_stream(pf_ctx *ctx, lg_job *job, uint32_t i)
+{
+    const lg_input *in = &job->in.v[i];
+    unsigned char head[4];
+    lg_stream *s = NULL;
+    int rc;
     lg_chunk c = {.magic = LG_CHUNK_MAGIC,
                   .kind = LG_CHUNK_DATA,
                   .fmt = job->file_fmt[i],
                   .file = i,
                   .line = 1};
-
-    while (nhead < sizeof head) {
-        ssize_t k = read(0, head + nhead, sizeof head - nhead);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            break;
-        nhead += (size_t)k;
+    int fd = open_stream(in);
+    if (fd < 0) {
+        pf_log(ctx, PF_LOG_WARN, "%s: %s", in->path, strerror(-fd));
+        return emit_error(ctx, &c, fd);
     }
-    rc = lg_stream_open_seq(&s, 0, lg_comp_detect(head, nhead), head, nhead);
-    if (rc < 0)
-        return rc;
-    hdr_state *h = calloc(1, sizeof *h);
-    scratch = malloc(sizeof c + sizeof h->line + LG_DATA_CHUNK);
-    if (!h || !scratch || lg_reader_init(&r, s, LG_DATA_CHUNK) < 0) {
-        free(h);
-        free(scratch);
-        lg_stream_close(s);
-        return -ENOMEM;
-    }
-    rc = 1;
-    int first = 1;
-    while (rc > 0 && (got = lg_reader_next(&r, &p, &n)) > 0) {
-        if (first && job->cfg->format == NULL) {
-            const lg_format *f;
-            lg_detect(p, n, &f);
-            c.fmt = (uint8_t)lg_job_fmt_slot(job, f);
-            job->file_fmt[i] = c.fmt;
+    ssize_t nhead = read_head(ctx, fd, head, sizeof head);
+    if (nhead < 0) {
+        rc = nhead == -ECANCELED ? 0 : emit_error(ctx, &c, (int)nhead);
+    } else {
+        rc = lg_stream_open_seq(&s, fd, lg_comp_detect(head, (size_t)nhead),
+                                head, (size_t)nhead);
+        if (rc == LG_ENOSUPP)
+            rc = emit_error(ctx, &c, rc);
+        else if (rc == 0) {
+            lg_stream_set_wait(s, wait_readable, ctx);
+            rc = send_lines(ctx, job, i, s, &c);
         }
-        first = 0;
-        c.length = n;
-        if (r.long_line) {
-            c.kind = LG_CHUNK_LONG;
-            c.length = n < 512 ? n : 512;
-            rc = emit_chunk(ctx, &c, p, (size_t)c.length, scratch);
-            c.line += 1;
-        } else {
-            c.kind = LG_CHUNK_DATA;
-            rc = emit_data(ctx, &c, h,
-                           lg_format_has_headers(job->fmts[c.fmt]), p, n,
-                           scratch);
-            c.line += count_lines(p, n);
-        }
-        c.offset += n;
     }
-    if (rc > 0 && got < 0) {
-        /* tell a worker, which records it as this input's error */
-        c.kind = LG_CHUNK_DATA;
-        c.length = 0;
-        c.reserved2 = (uint32_t)-got;
-        rc = emit_chunk(ctx, &c, NULL, 0, NULL);
-    }
-    lg_reader_destroy(&r);
     lg_stream_close(s);
-    free(scratch);
-    free(h);
+    if (!in->is_stdin)
+        close(fd);
     return rc;
 }
 
@@ -287,13 +372,13 @@ int lg_split_source(pf_ctx *ctx, void *arg)
     if (!order)
         return -ENOMEM;
     for (uint32_t i = 0; i < n; i++)
-        if (!job->in.v[i].is_stdin && job->in.v[i].comp != LG_COMP_NONE)
+        if (!job->in.v[i].is_stream && job->in.v[i].comp != LG_COMP_NONE)
             order[nc++] = i;
     sort_job = job;
     qsort(order, nc, sizeof *order, cmp_comp);
     plain_left = 0;
     for (uint32_t i = 0; i < n; i++)
-        if (!job->in.v[i].is_stdin && job->in.v[i].comp == LG_COMP_NONE)
+        if (!job->in.v[i].is_stream && job->in.v[i].comp == LG_COMP_NONE)
             plain_left += job->in.v[i].size;
     for (size_t k = 0; k < nc && rc > 0; k++) {
         lg_chunk c = {.magic = LG_CHUNK_MAGIC,
@@ -304,8 +389,8 @@ int lg_split_source(pf_ctx *ctx, void *arg)
     }
     for (uint32_t i = 0; i < n && rc > 0; i++) {
         const lg_input *in = &job->in.v[i];
-        if (in->is_stdin)
-            rc = split_stdin(ctx, job, i);
+        if (in->is_stream)
+            rc = split_stream(ctx, job, i);
         else if (in->comp == LG_COMP_NONE)
             rc = split_plain(ctx, job, i);
     }

@@ -16,7 +16,8 @@ fi
 if [ ! -f "$dir/build.ninja" ]; then
     CC=clang meson setup "$dir" --buildtype=debugoptimized >/dev/null || exit 1
 fi
-ninja -C "$dir" tests/fuzz/fuzz-parse tests/fuzz/fuzz-format >/dev/null ||
+ninja -C "$dir" tests/fuzz/fuzz-parse tests/fuzz/fuzz-format \
+    tests/fuzz/fuzz-wire >/dev/null ||
     { echo "fuzz: build failed"; echo "fuzz: 0 passed, 1 failed"; exit 1; }
 
 seeds=()
@@ -24,18 +25,21 @@ for d in ../shared/realdata/fixtures/* ../shared/realdata/elastic-apache_logs; d
     [ -d "$d" ] && seeds+=("$d")
 done
 passed=0 failed=0 n=0
-echo "1..2"
-for t in fuzz-parse fuzz-format; do
+echo "1..3"
+for t in fuzz-parse fuzz-format fuzz-wire; do
     n=$((n + 1))
     corpus=$dir/corpus-$t
     mkdir -p "$corpus"
     extra=()
     [ "$t" = fuzz-parse ] && extra=(tests/fuzz/corpus-parse)
     [ "$t" = fuzz-format ] && extra=(tests/fuzz/corpus-format)
+    [ "$t" = fuzz-wire ] && extra=(tests/fuzz/corpus-wire)
+    logseeds=("${seeds[@]}")
+    [ "$t" = fuzz-wire ] && logseeds=() # partials, not log lines
     log=$dir/$t.log
     if "$dir/tests/fuzz/$t" -max_total_time="$secs" -timeout=10 \
         -rss_limit_mb=2048 -artifact_prefix="$dir/$t-" \
-        "$corpus" "${extra[@]}" "${seeds[@]}" >"$log" 2>&1; then
+        "$corpus" "${extra[@]}" "${logseeds[@]}" >"$log" 2>&1; then
         runs=$(grep -oE 'Done [0-9]+ runs' "$log" | tail -n 1 | tr -dc 0-9)
         echo "ok $n - $t ran ${secs}s with no finding (${runs:-?} runs)"
         passed=$((passed + 1))

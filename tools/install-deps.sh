@@ -7,7 +7,7 @@ set -eu
 
 packages="
     meson ninja-build pkg-config gcc clang make
-    zlib1g-dev libdeflate-dev libisal-dev libzstd-dev libpcre2-dev
+    zlib1g-dev libisal-dev libzstd-dev libpcre2-dev
     libmaxminddb-dev mmdb-bin zstd gzip util-linux
     libclang-rt-14-dev
     python3 procps binutils clang-format

@@ -24,7 +24,6 @@ escape_file_names     pending: item 3 (file names reach the terminal raw)
 escape_log_strings    pending: item 3 (bidi/zero-width/C1 raw in the table)
 csv_formulas          pending: item 4 (live spreadsheet formulas in CSV)
 csv_dir_symlink       pending: item 5 (--csv DIR follows a symlink)
-totals_saturate       pending: item 7 (byte totals wrap silently)
 regex_limit_json      pending: item 8 JSON field (renderer: filters[].undecided)
 inputs_missing_json   pending: item 9 (unreadable input missing from JSON)
 "

@@ -44,6 +44,31 @@ if command -v zstd >/dev/null; then
     expect_exit "truncated .zst: exit 3" 3 "$PIPEFAN" logs --json "$TMP/trunc.zst" "$D/a.log"
     check "truncated .zst reported, the other file counted" pyjson "$TMP/last.out" \
       "'truncated' in d['files'][0]['error'] and d['files'][1]['requests'] == 20000"
+    # --long=31 (a window of up to 2 GiB): decoded, from a file and a pipe.
+    # Without meson's MALLOC_PERTURB_, which would make zstd and pipefan
+    # write every byte of their 2 GiB windows (untouched pages otherwise)
+    "$PIPEFAN" logs --json "$D/b.log" >"$TMP/b.json" 2>/dev/null
+    json_sans_files "$TMP/b.json" "$TMP/b-sans.json"
+    env -u MALLOC_PERTURB_ zstd -q -c --long=31 <"$D/b.log" >"$TMP/long.zst"
+    expect_exit "zstd --long=31 file: exit 0" 0 env -u MALLOC_PERTURB_ "$PIPEFAN" logs --json "$TMP/long.zst"
+    json_sans_files "$TMP/last.out" "$TMP/long-sans.json"
+    check "zstd --long=31 file: the report of the plain file" cmp "$TMP/b-sans.json" "$TMP/long-sans.json"
+    expect_exit "zstd --long=31 on stdin: exit 0" 0 bounded 60 env -u MALLOC_PERTURB_ "$PIPEFAN" logs --json <(cat "$TMP/long.zst")
+    json_sans_files "$TMP/last.out" "$TMP/long-sans.json"
+    check "zstd --long=31 on a pipe: the report of the plain file" cmp "$TMP/b-sans.json" "$TMP/long-sans.json"
+fi
+# pzstd starts its files with a skippable frame
+if command -v pzstd >/dev/null; then
+    pzstd -q -p 2 -c "$D/b.log" >"$TMP/b.pz.zst" 2>/dev/null
+    expect_exit "pzstd file (skippable frame first): exit 0" 0 "$PIPEFAN" logs --json "$TMP/b.pz.zst"
+    check "pzstd file: found to be zstd" pyjson "$TMP/last.out" "d['files'][0]['compression'] == 'zstd'"
+    json_sans_files "$TMP/last.out" "$TMP/pz-sans.json"
+    check "pzstd file: the report of the plain file" cmp "$TMP/b-sans.json" "$TMP/pz-sans.json"
+    cat "$TMP/b.pz.zst" "$TMP/b.pz.zst" >"$TMP/b2.pz.zst"
+    expect_exit "two pzstd files back to back: exit 0" 0 "$PIPEFAN" logs --json "$TMP/b2.pz.zst"
+    check "two pzstd files back to back: both counted" pyjson "$TMP/last.out" "d['totals']['requests'] == 20000"
+else
+    tap 0 "# SKIP pzstd is not installed"
 fi
 
 # many compressed files spread over the workers: same result as plain
@@ -102,6 +127,84 @@ expect_exit "empty file: exit 0" 0 "$PIPEFAN" logs --json "$TMP/empty.log"
 check "empty file: zero requests, null times" pyjson "$TMP/last.out" "d['totals']['requests'] == 0 and d['totals']['first'] is None"
 head -c 200000 /dev/urandom >"$TMP/garbage.bin"
 expect_exit "binary garbage file: exit 3" 3 bounded 60 "$PIPEFAN" logs --json "$TMP/garbage.bin"
+
+# Streams (issue 19): every input that is not a regular file is read
+# exactly once, as "-" is, and gives the report of the same bytes in a
+# regular file.  Reference: a.log, then its report without file names.
+"$PIPEFAN" logs --json "$D/a.log" >"$TMP/ref.json" 2>/dev/null
+json_sans_files "$TMP/ref.json" "$TMP/ref-sans.json"
+same_as_file() { # NAME JSON: the report equals the file's, names aside
+    json_sans_files "$2" "$TMP/sans.json"
+    check "$1" cmp "$TMP/ref-sans.json" "$TMP/sans.json"
+}
+expect_exit "<(cat a.log): exit 0" 0 bounded 60 "$PIPEFAN" logs --json <(cat "$D/a.log")
+same_as_file "<(cat a.log): the report of a.log" "$TMP/last.out"
+check "<(cat a.log): one input, every line" pyjson "$TMP/last.out" \
+  "len(d['files']) == 1 and d['files'][0]['lines'] == 20000"
+expect_exit "<(gzip -c a.log): exit 0" 0 bounded 60 "$PIPEFAN" logs --json <(gzip -c "$D/a.log")
+same_as_file "<(gzip -c a.log): the report of a.log" "$TMP/last.out"
+cat "$D/a.log" | "$PIPEFAN" logs --json /dev/stdin >"$TMP/devstdin.json" 2>"$TMP/devstdin.err"
+tap $? "cat a.log | pipefan logs /dev/stdin: exit 0" "$(head -c 300 "$TMP/devstdin.err")"
+same_as_file "cat a.log | pipefan logs /dev/stdin: the report of a.log" "$TMP/devstdin.json"
+expect_exit "a.log and <(cat b.log) with -j 2: exit 0" 0 bounded 60 "$PIPEFAN" logs --json -j 2 "$D/a.log" <(cat "$D/b.log")
+check "a.log and <(cat b.log): both counted" pyjson "$TMP/last.out" \
+  "d['totals']['requests'] == 30000 and [f['lines'] for f in d['files']] == [20000, 10000]"
+
+# a named FIFO: its writer may come before or after pipefan opens it
+mkfifo "$TMP/fifo"
+cat "$D/a.log" >"$TMP/fifo" &
+expect_exit "a FIFO with a writer: exit 0" 0 bounded 60 "$PIPEFAN" logs --json "$TMP/fifo"
+wait
+same_as_file "a FIFO with a writer: the report of a.log" "$TMP/last.out"
+{ sleep 1; cat "$D/a.log" >"$TMP/fifo"; } &
+expect_exit "a FIFO whose writer comes late: exit 0" 0 bounded 60 "$PIPEFAN" logs --json "$TMP/fifo"
+wait
+same_as_file "a FIFO whose writer comes late: the report of a.log" "$TMP/last.out"
+: >"$TMP/fifo" &
+expect_exit "a FIFO closed without data: exit 0" 0 bounded 60 env PIPEFAN_LOG=warn "$PIPEFAN" logs --json "$TMP/fifo"
+wait
+check "a FIFO closed without data: said on stderr" grep -q "fifo: no data" "$TMP/last.err"
+# no writer ever: SIGTERM ends the run (whenever it lands: before the
+# handler is set it kills at once, after it the source stops waiting)
+bounded 60 "$PIPEFAN" logs --json "$TMP/fifo" >/dev/null 2>&1 &
+bpid=$!
+for _ in $(seq 100); do
+    sleep 0.1
+    pkill -TERM -P "$bpid" -x pipefan 2>/dev/null && break
+done
+wait "$bpid"
+rc=$?
+tap $((rc == 143 ? 0 : 1)) "a FIFO without writer: SIGTERM ends the run (exit 143)" "exit $rc"
+
+# sizes: one parser for logs and run (cli/opt.c); signs, junk and
+# overflow are usage errors, as in pipefan run
+for bad in -1 4BB 99999999999G ' 4M'; do
+    expect_exit "--chunk-size '$bad': usage error (exit 2)" 2 "$PIPEFAN" logs --json --chunk-size "$bad" "$D/a.log"
+done
+expect_exit "--chunk-size 64KiB: accepted" 0 "$PIPEFAN" logs --json --chunk-size 64KiB "$D/a.log"
+
+# Inputs that name nothing readable, named twice, or shrink (issue 19)
+expect_exit "a missing file among good ones: exit 3" 3 "$PIPEFAN" logs --json "$TMP/gone.log" "$D/a.log"
+check "a missing file: in files[] with its error, counted in file_errors" pyjson "$TMP/last.out" \
+  "d['totals']['files'] == 2 and d['totals']['file_errors'] == 1 and d['files'][0]['path'].endswith('gone.log') and 'No such file' in d['files'][0]['error'] and d['files'][1]['requests'] == 20000"
+ln -s "$D/a.log" "$TMP/a-link.log"
+expect_exit "a file named twice and through a symlink: exit 0" 0 env PIPEFAN_LOG=warn "$PIPEFAN" logs --json "$D/a.log" "$TMP/a-link.log" "$D/a.log"
+check "a file named twice and through a symlink: counted once" pyjson "$TMP/last.out" \
+  "d['totals']['files'] == 1 and d['totals']['requests'] == 20000"
+check "a file named twice: said on stderr" grep -q "a-link.log: the same file as .*a.log, counted once" "$TMP/last.err"
+# A file truncated during the run: a FIFO listed first holds the run
+# until its writer comes, and the writer comes only once pipefan has
+# listed the inputs (opening the FIFO for writing waits for the reader),
+# so the truncation lands after the listing, before the file is read.
+cp "$D/a.log" "$TMP/shrinks.log"
+: >"$TMP/empty-src.log"
+rm -f "$TMP/fifo2"
+mkfifo "$TMP/fifo2"
+{ exec 3>"$TMP/fifo2"; truncate -s 100000 "$TMP/shrinks.log"; cat "$D/b.log" >&3; exec 3>&-; } &
+expect_exit "a file truncated during the run: exit 3" 3 bounded 60 "$PIPEFAN" logs --json -j 2 "$TMP/fifo2" "$TMP/shrinks.log"
+wait
+check "a file truncated during the run: reported as its error, the part read counted" pyjson "$TMP/last.out" \
+  "'shrank' in d['files'][1]['error'] and 0 < d['files'][1]['lines'] < 20000 and d['files'][0]['requests'] == 10000"
 
 # --strict
 expect_exit "--strict on a clean file: exit 0" 0 "$PIPEFAN" logs --strict --json "$D/a.log"

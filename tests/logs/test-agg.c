@@ -9,7 +9,10 @@
 
 #include "runner.h"
 
+#include "../../logs/agg-int.h"
+#include "../../logs/agg-wire.h"
 #include "../../logs/agg.h"
+#include "../../logs/rank.h"
 
 #define ALL_TABS ((1u << LG_TAB_COUNT) - 1)
 
@@ -46,8 +49,7 @@ static void fill(lg_agg *a, int from, int to)
     for (int i = from; i < to; i++) {
         lg_rec r = rec_of(i, c, p);
         ASSERT_EQ(lg_agg_add(a, &r, r.target, 0), 0);
-        a->lines++;
-        a->files[0].lines++;
+        lg_agg_count_lines(a, 0, 1, 0, 0);
     }
 }
 
@@ -72,11 +74,11 @@ static char *describe(lg_agg *a)
 {
     size_t cap = 1 << 16, n = 0;
     char *s = malloc(cap);
-    n += (size_t)snprintf(s + n, cap - n, "%llu %llu %llu %lld %lld|",
-                          (unsigned long long)a->requests,
-                          (unsigned long long)a->bytes,
-                          (unsigned long long)a->lines, (long long)a->first_ts,
-                          (long long)a->last_ts);
+    n += (size_t)snprintf(
+        s + n, cap - n, "%llu %llu %llu %lld %lld|",
+        (unsigned long long)a->tot.requests, (unsigned long long)a->tot.bytes,
+        (unsigned long long)a->tot.lines, (long long)a->tot.first_ts,
+        (long long)a->tot.last_ts);
     for (int id = 0; id < LG_TAB_COUNT; id++) {
         size_t k;
         const lg_ent **v = lg_agg_sorted(a, id, &k);
@@ -99,7 +101,7 @@ TEST(counts_one_aggregate_exactly)
     lg_agg *a = lg_agg_new(1, ALL_TABS, 1);
     fill(a, 0, 100);
     lg_agg_finalize(a);
-    ASSERT_UEQ(a->requests, 100);
+    ASSERT_UEQ(a->tot.requests, 100);
     ASSERT_UEQ(a->tab[LG_TAB_CLIENTS].n, 7);
     ASSERT_UEQ(a->tab[LG_TAB_PATHS].n, 5);
     ASSERT_UEQ(a->status[404].hits, 10);
@@ -290,7 +292,7 @@ TEST(a_sink_indexes_thousands_of_keys_from_two_feeds)
     lg_agg_finalize(dst);
     ASSERT_UEQ(dst->tab[LG_TAB_CLIENTS].n, 3001);
     ASSERT_UEQ(dst->tab[LG_TAB_PATHS].n, 2003);
-    ASSERT_UEQ(dst->requests, whole->requests);
+    ASSERT_UEQ(dst->tot.requests, whole->tot.requests);
     assert_same_tables(whole, dst);
     lg_buf_free(&b);
     lg_agg_free(whole);
@@ -386,7 +388,7 @@ TEST(merged_partials_equal_the_whole_for_any_split)
     char *dw = describe(w), *dh = describe(h), *dodd = describe(o);
     ASSERT_STREQ(dw, dh);
     ASSERT_STREQ(dw, dodd);
-    ASSERT_UEQ(w->requests, 1000);
+    ASSERT_UEQ(w->tot.requests, 1000);
     free(dw);
     free(dh);
     free(dodd);
@@ -430,8 +432,8 @@ TEST(bad_samples_keep_the_first_by_input_order)
     lg_buf buf = {0};
     ASSERT_EQ(lg_agg_serialize(b, &buf), 0);
     ASSERT_EQ(lg_agg_merge(a, buf.p, buf.n), 0);
-    ASSERT_UEQ(a->bad[LG_BAD_TIME], 4);
-    ASSERT_UEQ(a->bad_lines, 4);
+    ASSERT_UEQ(a->tot.bad[LG_BAD_TIME], 4);
+    ASSERT_UEQ(a->tot.bad_lines, 4);
     ASSERT_EQ(a->nsamples[LG_BAD_TIME], LG_SAMPLES_PER_REASON);
     ASSERT_EQ(a->samples[LG_BAD_TIME][0].text[0], 'z');
     ASSERT_EQ(a->samples[LG_BAD_TIME][1].text[0], 'w');
@@ -449,12 +451,12 @@ TEST(corrupt_or_truncated_blobs_are_refused)
     fill(a, 0, 50);
     ASSERT_EQ(lg_agg_serialize(a, &b), 0);
     for (size_t cut = 0; cut < b.n; cut += 7)
-        ASSERT_EQ(lg_agg_merge(d, b.p, cut), -EINVAL);
+        ASSERT_EQ(lg_agg_merge(d, b.p, cut), LG_WIRE_ECORRUPT);
     b.p[0] ^= 1;
-    ASSERT_EQ(lg_agg_merge(d, b.p, b.n), -EINVAL);
+    ASSERT_EQ(lg_agg_merge(d, b.p, b.n), LG_WIRE_ECORRUPT);
     lg_agg *e = lg_agg_new_sink(2, ALL_TABS, 1, 0); /* another input count */
     b.p[0] ^= 1;
-    ASSERT_EQ(lg_agg_merge(e, b.p, b.n), -EINVAL);
+    ASSERT_EQ(lg_agg_merge(e, b.p, b.n), LG_WIRE_EMISMATCH);
     lg_buf_free(&b);
     lg_agg_free(a);
     lg_agg_free(d);
@@ -530,23 +532,21 @@ TEST(tables_and_sets_grow_in_place_keeping_wrapped_entries)
             }
     for (int w = 0; w < WRAPPED; w++) {
         ASSERT_EQ(lg_set_add(&a->pairs, vw[w], lg_hash64(vw[w])), 1);
-        ASSERT(lg_tab_upsert(t, kw[w], strlen(kw[w]),
-                             lg_hash(kw[w], strlen(kw[w]))) >= 0);
+        ASSERT(lg_tab_upsert(t, kw[w], strlen(kw[w])) >= 0);
     }
     char k[24];
     for (int p = 0; p < PLAIN; p++) {
         uint64_t pv = (uint64_t)p + 1;
         ASSERT_EQ(lg_set_add(&a->pairs, pv, lg_hash64(pv)), 1);
         snprintf(k, sizeof k, "k%d", p);
-        ASSERT(lg_tab_upsert(t, k, strlen(k), lg_hash(k, strlen(k))) >= 0);
+        ASSERT(lg_tab_upsert(t, k, strlen(k)) >= 0);
     }
     ASSERT_UEQ(a->pairs.n, PLAIN + WRAPPED);
     ASSERT_UEQ(t->n, PLAIN + WRAPPED);
     ASSERT(a->pairs.mask + 1 >= ((size_t)2 << (6 + BITS)));
     for (int w = 0; w < WRAPPED; w++) {
         ASSERT_EQ(lg_set_add(&a->pairs, vw[w], lg_hash64(vw[w])), 0);
-        long id = lg_tab_upsert(t, kw[w], strlen(kw[w]),
-                                lg_hash(kw[w], strlen(kw[w])));
+        long id = lg_tab_upsert(t, kw[w], strlen(kw[w]));
         ASSERT(id >= 0 && (size_t)id == (size_t)w);
         ASSERT_UEQ(lg_tab_slot(t, (uint32_t)id)->idp1, (uint64_t)id + 1);
     }
@@ -554,7 +554,7 @@ TEST(tables_and_sets_grow_in_place_keeping_wrapped_entries)
         uint64_t pv = (uint64_t)p + 1;
         ASSERT_EQ(lg_set_add(&a->pairs, pv, lg_hash64(pv)), 0);
         snprintf(k, sizeof k, "k%d", p);
-        long id = lg_tab_upsert(t, k, strlen(k), lg_hash(k, strlen(k)));
+        long id = lg_tab_upsert(t, k, strlen(k));
         ASSERT(id == WRAPPED + p);
         ASSERT_UEQ(lg_tab_slot(t, (uint32_t)id)->idp1, (uint64_t)id + 1);
     }
@@ -588,7 +588,7 @@ TEST(batches_of_two_feeds_and_a_restart_merge_to_the_whole)
         } else {
             lg_agg_sent(f);
         }
-        ASSERT_UEQ(f->requests, 0);
+        ASSERT_UEQ(f->tot.requests, 0);
     }
     /* a partial out of order is refused */
     fill(f0, 0, 1);
@@ -599,8 +599,8 @@ TEST(batches_of_two_feeds_and_a_restart_merge_to_the_whole)
     ASSERT_EQ(lg_agg_serialize(f0, &c), 0);
     ASSERT_EQ(lg_agg_merge(dst, c.p, c.n), -EINVAL);
     lg_agg_finalize(dst);
-    ASSERT_UEQ(dst->bad_lines, 1);
-    dst->bad_lines = 0;
+    ASSERT_UEQ(dst->tot.bad_lines, 1);
+    dst->tot.bad_lines = 0;
     char *dw = describe(w), *dd = describe(dst);
     ASSERT_STREQ(dw, dd);
     free(dw);
@@ -641,4 +641,98 @@ TEST(ranked_top_k_is_the_head_of_the_full_sort)
     }
     free(full);
     lg_agg_free(a);
+}
+
+/* Paths crafted to collide under a known secret make a worker's paths
+ * table rehash in the middle of a block: every count must still land on
+ * its key (the block's hashes computed ahead are redone). */
+TEST(counts_survive_a_rehash_mid_block)
+{
+    enum {
+        N = 1200
+    };
+    static char keys[N][17];
+    static const lg_hash_key known = {1, 3, 5, 7};
+    lg__hash_secret = known;
+    unsigned long long c = 0;
+    for (int k = 0; k < N; k++)
+        for (;; c++) {
+            snprintf(keys[k], sizeof keys[k], "/c%014llu", c);
+            if ((lg_hash(keys[k], 16) & 2047) == 0) {
+                c++;
+                break;
+            }
+        }
+    lg_agg *a = lg_agg_new(1, ALL_TABS, 1);
+    lg_rec r[LG_AGG_BLOCK];
+    lg_str p[LG_AGG_BLOCK];
+    int nb = 0;
+    for (int rep = 0; rep < 3; rep++)
+        for (int k = 0; k < N; k++) {
+            memset(&r[nb], 0, sizeof r[nb]);
+            r[nb].client = S("192.0.2.1");
+            r[nb].status = k % 2 ? 200 : 404;
+            r[nb].bytes = (uint64_t)k;
+            r[nb].ts = LG_NO_TIME;
+            p[nb] = S(keys[k]);
+            if (++nb == LG_AGG_BLOCK) {
+                ASSERT_EQ(lg_agg_add_block(a, r, p, nb, 0), 0);
+                nb = 0;
+            }
+        }
+    ASSERT_EQ(lg_agg_add_block(a, r, p, nb, 0), 0);
+    ASSERT_UGE(a->tab[LG_TAB_PATHS].gen, 1);
+    ASSERT_EQ(lg_agg_finalize(a), 0);
+    ASSERT_UEQ(a->tab[LG_TAB_PATHS].n, N);
+    ASSERT_UEQ(a->tab[LG_TAB_NOT_FOUND].n, N / 2);
+    for (int k = 0; k < N; k++) {
+        const lg_ent *e = &a->tab[LG_TAB_PATHS].ents[k];
+        ASSERT_EQ(memcmp(e->key, keys[k], 16), 0);
+        ASSERT_UEQ(e->hits, 3);
+        ASSERT_UEQ(e->bytes, 3 * (uint64_t)k);
+        ASSERT_UEQ(e->aux, 1);
+    }
+    lg_agg_free(a);
+}
+
+/* Byte sums saturate at UINT64_MAX instead of wrapping (issue 19 item 7):
+ * in the worker's batch, in the tables, and in the sink's merge. */
+TEST(byte_totals_saturate_instead_of_wrapping)
+{
+    lg_agg *w = lg_agg_new(1, ALL_TABS, 1);
+    lg_agg *d = lg_agg_new_sink(1, ALL_TABS, 1, 0);
+    lg_rec r;
+    lg_buf b = {0};
+    memset(&r, 0, sizeof r);
+    r.client = S("192.0.2.7");
+    r.method = S("GET");
+    r.status = 200;
+    r.ts = LG_NO_TIME;
+    r.bytes = 9999999999999999999ull; /* twice this wraps */
+    for (int part = 0; part < 2; part++) {
+        ASSERT_EQ(lg_agg_add(w, &r, S("/big"), 0), 0);
+        lg_agg_count_lines(w, 0, 1, 0, 0);
+        b.n = 0;
+        ASSERT_EQ(lg_agg_serialize(w, &b), 0);
+        ASSERT_EQ(lg_agg_merge(d, b.p, b.n), 0);
+        lg_agg_sent(w);
+    }
+    ASSERT_EQ(lg_agg_add(w, &r, S("/big"), 0), 0);
+    ASSERT_EQ(lg_agg_add(w, &r, S("/big"), 0), 0);
+    ASSERT_UEQ(lg_agg_totals(w)->bytes, LG_BYTES_SATURATED);
+    ASSERT_UEQ(lg_agg_totals(d)->bytes, LG_BYTES_SATURATED);
+    ASSERT_UEQ(lg_agg_status(d)[200].bytes, LG_BYTES_SATURATED);
+    ASSERT_EQ(lg_agg_finalize(d), 0);
+    for (int id = 0; id < LG_TAB_COUNT; id++) {
+        size_t n;
+        const lg_ent **v = lg_agg_sorted(d, id, &n);
+        for (size_t i = 0; i < n; i++)
+            ASSERT_UEQ(v[i]->bytes, LG_BYTES_SATURATED);
+        free(v);
+    }
+    ASSERT_EQ(lg_agg_finalize(w), 0);
+    ASSERT_UEQ(w->tab[LG_TAB_PATHS].ents[0].bytes, LG_BYTES_SATURATED);
+    lg_buf_free(&b);
+    lg_agg_free(w);
+    lg_agg_free(d);
 }

@@ -332,6 +332,22 @@ TEST(comp_detect_reads_magic_bytes)
     ASSERT_STREQ(lg_comp_name(3), "unknown");
 }
 
+TEST(comp_detect_knows_zstd_skippable_frames)
+{
+    /* 0x184D2A50..0x184D2A5F little-endian: pzstd writes one first */
+    for (unsigned lo = 0x50; lo <= 0x5f; lo++) {
+        unsigned char b[] = {(unsigned char)lo, 0x2a, 0x4d, 0x18};
+        ASSERT_EQ(lg_comp_detect(b, sizeof b), LG_COMP_ZSTD);
+        ASSERT_EQ(lg_comp_detect(b, 3), LG_COMP_NONE);
+    }
+    static const unsigned char after[] = {0x60, 0x2a, 0x4d, 0x18};
+    static const unsigned char before[] = {0x4f, 0x2a, 0x4d, 0x18};
+    static const unsigned char other[] = {0x50, 0x2a, 0x4d, 0x19};
+    ASSERT_EQ(lg_comp_detect(after, 4), LG_COMP_NONE);
+    ASSERT_EQ(lg_comp_detect(before, 4), LG_COMP_NONE);
+    ASSERT_EQ(lg_comp_detect(other, 4), LG_COMP_NONE);
+}
+
 TEST(stream_errors_have_messages)
 {
     const char *t = lg_stream_strerror(LG_ETRUNC);
@@ -346,6 +362,101 @@ TEST(stream_errors_have_messages)
     ASSERT_STRSTR(t, "truncated");
     ASSERT_STRSTR(c, "corrupt");
     ASSERT_STREQ(lg_stream_strerror(-ENOENT), strerror(ENOENT));
+    /* the zstd window errors say what to do */
+    ASSERT_STRSTR(lg_stream_strerror(LG_EWINDOW), "--long");
+    ASSERT_STRSTR(lg_stream_strerror(LG_EZMEM), "--long");
+}
+
+/* A zstd skippable frame of n payload bytes, as pzstd writes. */
+static size_t skippable(unsigned char *out, unsigned magic_lo, size_t n)
+{
+    out[0] = (unsigned char)magic_lo;
+    out[1] = 0x2a;
+    out[2] = 0x4d;
+    out[3] = 0x18;
+    for (int i = 0; i < 4; i++)
+        out[4 + i] = (unsigned char)(n >> (8 * i));
+    memset(out + 8, 0xa5, n);
+    return 8 + n;
+}
+
+TEST(zstd_skips_skippable_frames)
+{
+    char p[PATH_MAX];
+    size_t n, nz, got;
+    int rc;
+    need_zstd();
+    char *data = gen_log(8, 300 * 1000, &n);
+    char *z = compress("zstd", data, n, &nz);
+    /* skippable, frame, skippable (empty), frame */
+    unsigned char *f = malloc(2 * nz + 64);
+    ASSERT_NOT_NULL(f);
+    size_t k = skippable(f, 0x50, 4);
+    memcpy(f + k, z, nz);
+    k += nz;
+    k += skippable(f + k, 0x5f, 0);
+    memcpy(f + k, z, nz);
+    k += nz;
+    ASSERT_EQ(lg_comp_detect(f, k), LG_COMP_ZSTD);
+    put(p, sizeof p, "skip.zst", f, k);
+    char *b = decode_file(p, LG_COMP_ZSTD, &got, &rc, NULL);
+    ASSERT_EQ(rc, 0);
+    ASSERT_UEQ(got, 2 * n);
+    ASSERT_MEMEQ(b, data, n);
+    ASSERT_MEMEQ(b + n, data, n);
+    free(b);
+    free(f);
+    free(z);
+    free(data);
+}
+
+/* A zstd frame of raw blocks holding data[0..n), whose header declares a
+ * window of 2^wlog bytes and no content size, as zstd --long=N writes on
+ * a pipe.  Made by hand: the zstd tool's compressor, like the decoder,
+ * allocates the window, which meson's MALLOC_PERTURB_ makes it fill.
+ * Caller frees. */
+static unsigned char *raw_frame(const char *data, size_t n, unsigned wlog,
+                                size_t *outn)
+{
+    unsigned char *f = malloc(6 + n + 3 * (n / (128 << 10) + 1));
+    size_t k = 0, off = 0;
+    ASSERT_NOT_NULL(f);
+    memcpy(f, "\x28\xb5\x2f\xfd", 4);
+    f[4] = 0x00;                              /* no size, no checksum */
+    f[5] = (unsigned char)((wlog - 10) << 3); /* window 2^wlog */
+    k = 6;
+    do {
+        size_t b = n - off < (128u << 10) ? n - off : (128u << 10);
+        uint32_t h = (uint32_t)(b << 3) | (off + b == n); /* raw, last */
+        f[k++] = (unsigned char)h;
+        f[k++] = (unsigned char)(h >> 8);
+        f[k++] = (unsigned char)(h >> 16);
+        memcpy(f + k, data + off, b);
+        k += b;
+        off += b;
+    } while (off < n);
+    *outn = k;
+    return f;
+}
+
+TEST(zstd_long_window_decodes)
+{
+    char p[PATH_MAX];
+    size_t n, nf, got;
+    int rc;
+    need_zstd();
+    char *data = gen_log(9, 300 * 1000, &n);
+    /* 256 MiB: over libzstd's default limit of 128 MiB, which made such
+     * files "corrupt after 0 lines" */
+    unsigned char *f = raw_frame(data, n, 28, &nf);
+    put(p, sizeof p, "long.zst", f, nf);
+    char *b = decode_file(p, LG_COMP_ZSTD, &got, &rc, NULL);
+    ASSERT_EQ(rc, 0);
+    ASSERT_UEQ(got, n);
+    ASSERT_MEMEQ(b, data, n);
+    free(b);
+    free(f);
+    free(data);
 }
 
 /* ---- expanding FILE arguments ---- */
@@ -414,6 +525,61 @@ TEST(inputs_add_directory_is_sorted_flat_and_skips_hidden)
 
 /* An empty directory adds nothing and is not an error (and, under UBSan,
  * sorts no NULL array). */
+TEST(inputs_add_takes_a_fifo_as_a_stream_without_opening_it)
+{
+    char p[PATH_MAX], err[256] = "";
+    lg_inputs in = {0};
+    tmp_path(p, sizeof p, "fifo");
+    ASSERT_EQ(mkfifo(p, 0600), 0);
+    /* opening a FIFO without writer would block: this returns at once */
+    ASSERT_EQ(lg_inputs_add(&in, p, err, sizeof err), 1);
+    ASSERT_UEQ(in.n, 1);
+    ASSERT_EQ(in.v[0].is_stream, 1);
+    ASSERT_EQ(in.v[0].is_stdin, 0);
+    ASSERT_UEQ(in.v[0].size, 0);
+    ASSERT_EQ(lg_inputs_add(&in, "/dev/null", err, sizeof err), 1);
+    ASSERT_EQ(in.v[1].is_stream, 1);
+    ASSERT_EQ(lg_inputs_add(&in, "-", err, sizeof err), 1);
+    ASSERT_EQ(in.v[2].is_stream, 1);
+    ASSERT_EQ(in.v[2].is_stdin, 1);
+    ASSERT_UEQ(in.total_bytes, 0);
+    lg_inputs_free(&in);
+}
+
+TEST(inputs_add_counts_a_file_once_however_named)
+{
+    char p[PATH_MAX], l[PATH_MAX], err[256] = "";
+    lg_inputs in = {0};
+    put(p, sizeof p, "once.log", "a b c\n", 6);
+    tmp_path(l, sizeof l, "once-link.log");
+    ASSERT_EQ(symlink(p, l), 0);
+    ASSERT_EQ(lg_inputs_add(&in, p, err, sizeof err), 1);
+    ASSERT_EQ(lg_inputs_add(&in, p, err, sizeof err), 0);
+    ASSERT_STRSTR(err, "the same file as");
+    ASSERT_EQ(lg_inputs_add(&in, l, err, sizeof err), 0);
+    ASSERT_STRSTR(err, "once-link.log");
+    ASSERT_UEQ(in.n, 1);
+    ASSERT_UEQ(in.n_dups, 2);
+    ASSERT_UEQ(in.total_bytes, 6);
+    lg_inputs_free(&in);
+}
+
+TEST(inputs_add_failed_keeps_the_argument_with_its_error)
+{
+    char err[256] = "";
+    lg_inputs in = {0};
+    int rc = lg_inputs_add(&in, "/nonexistent/x.log", err, sizeof err);
+    ASSERT_EQ(rc, -ENOENT);
+    ASSERT_UEQ(in.n, 0);
+    ASSERT_EQ(lg_inputs_add_failed(&in, "/nonexistent/x.log", rc), 1);
+    ASSERT_UEQ(in.n, 1);
+    ASSERT_UEQ(in.n_failed, 1);
+    ASSERT_EQ(in.v[0].err, -ENOENT);
+    ASSERT_STREQ(in.v[0].path, "/nonexistent/x.log");
+    ASSERT_UEQ(in.total_bytes, 0);
+    lg_inputs_free(&in);
+}
+
 TEST(inputs_add_empty_directory_adds_nothing)
 {
     char p[PATH_MAX], err[256] = "";

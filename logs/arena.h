@@ -1,0 +1,26 @@
+/* arena.h - append-only byte arenas for the tables' keys.
+ *
+ * Each table has its own arena, so the keys of a small table (agents,
+ * referrers) stay together in a few cache-friendly pages.  Blocks come
+ * from mem.h and grow from 16 KiB to 1 MiB; a key bigger than a quarter
+ * of the next block gets a block of its own.  Keys are not
+ * NUL-terminated and stay where they are until the arena is reset.
+ */
+#ifndef LOGS_ARENA_H
+#define LOGS_ARENA_H
+
+#include <stddef.h>
+
+typedef struct lg_arena lg_arena;
+
+/* An empty arena; NULL when out of memory.  Free with lg_arena_free. */
+lg_arena *lg_arena_new(void);
+/* Free the arena and every key in it.  Accepts NULL. */
+void lg_arena_free(lg_arena *ar);
+/* Copy p[0..n) into the arena: the copy (valid until the arena is reset
+ * or freed), or NULL when out of memory. */
+const char *lg_arena_copy(lg_arena *ar, const void *p, size_t n);
+/* Forget every key but keep the newest block for reuse. */
+void lg_arena_reset(lg_arena *ar);
+
+#endif
