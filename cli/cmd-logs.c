@@ -54,10 +54,9 @@ static void usage(FILE *f)
         "string\n"
         "                      ('$remote_addr - $remote_user [$time_local] "
         "...')\n"
-        "                      (more: w3c alb elb s3 squid haproxy traefik gandi\n"
-        "                      caddy nginx_json traefik_json; docs/LOG-FORMATS.md)\n"
-        "  --json-fields MAP   JSON lines with this mapping, e.g.\n"
-        "                      'client=remote_ip,path=request.uri,status=status'\n"
+        "                      (also w3c alb elb s3 squid haproxy traefik\n"
+        "                      gandi caddy nginx_json traefik_json)\n"
+        "  --json-fields MAP   JSON lines, MAP as 'client=ip,path=uri,...'\n"
         "  -j, --jobs N        parse workers (default: online cores)\n"
         "  --chunk-size N      bytes per plain-file chunk (default: input / (4 "
         "x jobs),\n"
@@ -389,8 +388,9 @@ static int parse(logs_cmd *lc, int argc, char **argv)
     }
     if (lc->json_spec[0]) {
         if (cfg->format && strcmp(cfg->format, "json") != 0) {
-            cli_usage_error(CMD, "--json-fields reads JSON lines: it does "
-                                 "not go with --format %s",
+            cli_usage_error(CMD,
+                            "--json-fields reads JSON lines: it does "
+                            "not go with --format %s",
                             cfg->format);
             return CLI_EXIT_USAGE;
         }

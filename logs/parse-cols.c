@@ -118,8 +118,8 @@ static int parse_map(const lg_format *f, const uint8_t *cols, int n,
 static int parse_haproxy(const lg_format *f, const char *p, const char *e,
                          lg_rec *r)
 {
-    static const uint8_t after[] = {LG_F_SKIP,     LG_F_SKIP, LG_F_RT_SLASH,
-                                    LG_F_STATUS,   LG_F_BYTES};
+    static const uint8_t after[] = {LG_F_SKIP, LG_F_SKIP, LG_F_RT_SLASH,
+                                    LG_F_STATUS, LG_F_BYTES};
     lg_fstate st = {0};
     const char *lb = p, *tp, *te, *q;
     /* the client is the token before the first " [dd/Mon/" */
@@ -226,8 +226,7 @@ void lg__w3c_comment(const char *p, const char *e)
         lg_w3c_begin(p, (size_t)(e - p));
 }
 
-int lg__parse_cols(const lg_format *f, const char *p, const char *e,
-                   lg_rec *r)
+int lg__parse_cols(const lg_format *f, const char *p, const char *e, lg_rec *r)
 {
     switch (f->engine) {
     case LG_ENGINE_W3C:

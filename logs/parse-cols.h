@@ -25,8 +25,7 @@
 
 /* Parse the line [p,e) (trimmed, not a comment) with a column engine.
  * Returns 0 or an LG_BAD_* reason. */
-int lg__parse_cols(const lg_format *f, const char *p, const char *e,
-                   lg_rec *r);
+int lg__parse_cols(const lg_format *f, const char *p, const char *e, lg_rec *r);
 
 /* A comment line [p,e) of a W3C log: a "#Fields:" line becomes the
  * thread's layout. */

@@ -251,8 +251,6 @@ int lg__store_ext(const lg_format *f, int fld, const char *p, const char *e,
     case LG_F_STATUS_SLASH:
         q = memchr(p, '/', (size_t)(e - p));
         return lg__store_field(f, LG_F_STATUS, q ? q + 1 : p, e, r);
-    case LG_F_STATUS_OPT:
-        return lg__store_field(f, LG_F_STATUS, p, e, r);
     case LG_F_RT_MS:
     case LG_F_RT_NS:
     case LG_F_RT_AUTO:

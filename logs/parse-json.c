@@ -158,8 +158,8 @@ static void store(jctx *c, uint32_t m, int depth, const char *vp,
 
 /* A value wanted by keys m: a string, number or literal, or an array
  * whose first element is one. Returns the end of the value or NULL. */
-static const char *take_value(jctx *c, const char *p, const char *e,
-                              int depth, uint32_t m)
+static const char *take_value(jctx *c, const char *p, const char *e, int depth,
+                              uint32_t m)
 {
     const char *v = p, *end = NULL;
     if (*p == '[') {
@@ -241,8 +241,7 @@ static const char *scan_obj(jctx *c, const char *p, const char *e, int depth,
     }
 }
 
-int lg__parse_json(const lg_format *f, const char *p, const char *e,
-                   lg_rec *r)
+int lg__parse_json(const lg_format *f, const char *p, const char *e, lg_rec *r)
 {
     jctx c = {.f = f, .r = r};
     if (*p != '{')
@@ -347,8 +346,7 @@ static int map_item(char *item, lg_jkey *k, char *err, size_t errlen)
     return 0;
 }
 
-int lg__json_map(char *spec, lg_jkey *keys, int max, char *err,
-                 size_t errlen)
+int lg__json_map(char *spec, lg_jkey *keys, int max, char *err, size_t errlen)
 {
     int n = 0;
     for (char *save = NULL, *t = strtok_r(spec, ",", &save); t;
@@ -364,8 +362,7 @@ int lg__json_map(char *spec, lg_jkey *keys, int max, char *err,
     int st = 0, rq = 0;
     for (int i = 0; i < n; i++) {
         st |= keys[i].fld == LG_F_STATUS;
-        rq |= keys[i].fld == LG_F_REQUEST_URL ||
-              keys[i].fld == LG_F_TARGET_URL;
+        rq |= keys[i].fld == LG_F_REQUEST_URL || keys[i].fld == LG_F_TARGET_URL;
     }
     if (!st || !rq) {
         snprintf(err, errlen,

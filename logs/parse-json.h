@@ -12,13 +12,11 @@
  * from the line as written, escapes not decoded (record.h); an array
  * value gives its first element. Returns 0 or an LG_BAD_* reason:
  * LG_BAD_FORMAT for text that is not one JSON object. */
-int lg__parse_json(const lg_format *f, const char *p, const char *e,
-                   lg_rec *r);
+int lg__parse_json(const lg_format *f, const char *p, const char *e, lg_rec *r);
 
 /* Compile a mapping "client=remote_ip,path=request.uri,duration=d:ms" into
  * keys[0..max): returns the number of keys, or -1 with a message in err
  * (errlen bytes). Segments point into `spec`, which must outlive keys. */
-int lg__json_map(char *spec, lg_jkey *keys, int max, char *err,
-                 size_t errlen);
+int lg__json_map(char *spec, lg_jkey *keys, int max, char *err, size_t errlen);
 
 #endif

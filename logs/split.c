@@ -294,9 +294,8 @@ static int send_lines(pf_ctx *ctx, lg_job *job, uint32_t i, lg_stream *s,
             c->line += 1;
         } else {
             c->kind = LG_CHUNK_DATA;
-            rc = emit_data(ctx, c, h,
-                           lg_format_has_headers(job->fmts[c->fmt]), p, n,
-                           scratch);
+            rc = emit_data(ctx, c, h, lg_format_has_headers(job->fmts[c->fmt]),
+                           p, n, scratch);
             c->line += count_lines(p, n);
         }
         c->offset += n;

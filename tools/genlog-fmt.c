@@ -1,4 +1,4 @@
-/* genlog-fmt.c - genlog's W3C extended and nginx JSON writers.
+/* genlog-fmt.c - genlog's line writers: NCSA, W3C extended, nginx JSON.
  *
  * The same generated request is written in any format, so a log made in
  * W3C or JSON can be checked against the same log in combined format.
@@ -23,6 +23,36 @@ static char *cats(char *o, const char *s)
 static char *catu(char *o, uint64_t v)
 {
     return o + sprintf(o, "%llu", (unsigned long long)v);
+}
+
+size_t gl_ncsa_line(char *out, const gl_rec *r, const char *tbuf, size_t tlen,
+                    int dash, int tail)
+{
+    char *o = cat(out, r->client, r->client_n);
+    o = cats(o, r->user[0] == 'a' ? " - alice " : " - - ");
+    o = cat(o, tbuf, tlen);
+    o = cats(o, " \"");
+    o = cats(o, r->method);
+    *o++ = ' ';
+    o = cat(o, r->path, r->path_n);
+    *o++ = ' ';
+    o = cat(o, r->proto, 8);
+    o = cats(o, "\" ");
+    o = catu(o, (uint64_t)r->status);
+    *o++ = ' ';
+    if (dash)
+        *o++ = '-';
+    else
+        o = catu(o, r->bytes);
+    if (tail) {
+        o = cats(o, " \"");
+        o = cat(o, r->referer, r->referer_n);
+        o = cats(o, "\" \"");
+        o = cat(o, r->agent, r->agent_n);
+        *o++ = '"';
+    }
+    *o++ = '\n';
+    return (size_t)(o - out);
 }
 
 /* A W3C field: "-" when empty, spaces as '+'. */
@@ -133,12 +163,12 @@ size_t gl_json_line(char *out, const gl_rec *r)
     struct tm tm;
     gmtime_r(&tt, &tm);
     int a = r->tzmin < 0 ? -r->tzmin : r->tzmin;
-    o += sprintf(o,
-                 "{\"time_iso8601\":\"%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d\","
-                 "\"remote_addr\":\"",
-                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                 tm.tm_min, tm.tm_sec, r->tzmin < 0 ? '-' : '+', a / 60,
-                 a % 60);
+    o += sprintf(
+        o,
+        "{\"time_iso8601\":\"%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d\","
+        "\"remote_addr\":\"",
+        tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+        tm.tm_sec, r->tzmin < 0 ? '-' : '+', a / 60, a % 60);
     o = cat(o, r->client, r->client_n);
     o = cats(o, "\",\"remote_user\":\"");
     o = json_str(o, r->user, strlen(r->user));

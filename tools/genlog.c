@@ -665,43 +665,18 @@ int main(int argc, char **argv)
         g.time_us = (uint32_t)((n * 2654435761u) % 2000000u);
         if (fmt == F_W3C) {
             if ((n - 1) % W3C_REHEADER == 0)
-                olen += gl_w3c_header(obuf + olen, (int)((n - 1) /
-                                                         W3C_REHEADER % 2));
-            olen += gl_w3c_line(obuf + olen, &g,
-                                (int)((n - 1) / W3C_REHEADER % 2));
+                olen += gl_w3c_header(obuf + olen,
+                                      (int)((n - 1) / W3C_REHEADER % 2));
+            olen +=
+                gl_w3c_line(obuf + olen, &g, (int)((n - 1) / W3C_REHEADER % 2));
             continue;
         }
         if (fmt == F_JSON) {
             olen += gl_json_line(obuf + olen, &g);
             continue;
         }
-        put(g.client, g.client_n);
-        if (g.user[0] == 'a')
-            PUTS(" - alice ");
-        else
-            PUTS(" - - ");
-        put(tbuf, tlen);
-        PUTS(" \"");
-        put(g.method, strlen(g.method));
-        putc1(' ');
-        put(g.path, g.path_n);
-        putc1(' ');
-        put(g.proto, 8);
-        PUTS("\" ");
-        putu((uint64_t)g.status);
-        putc1(' ');
-        if (dash)
-            putc1('-');
-        else
-            putu(g.bytes);
-        if (fmt != F_COMMON) {
-            PUTS(" \"");
-            put(g.referer, g.referer_n);
-            PUTS("\" \"");
-            put(g.agent, g.agent_n);
-            putc1('"');
-        }
-        putc1('\n');
+        olen +=
+            gl_ncsa_line(obuf + olen, &g, tbuf, tlen, dash, fmt != F_COMMON);
     }
     total += olen;
     flush_out();

@@ -7,14 +7,20 @@
 #include <stdint.h>
 
 typedef struct gl_rec {
-    int64_t t;  /* seconds since the epoch, UTC */
-    int tzmin;  /* the log's zone, minutes east of UTC */
+    int64_t t; /* seconds since the epoch, UTC */
+    int tzmin; /* the log's zone, minutes east of UTC */
     const char *client, *user, *method, *path, *proto, *referer, *agent;
     size_t client_n, path_n, referer_n, agent_n;
     int status;
     uint64_t bytes;   /* 0 when the NCSA log writes "-" */
     uint32_t time_us; /* request time, microseconds */
 } gl_rec;
+
+/* One NCSA line after the optional vhost (already written): common, or
+ * combined when `tail`; tbuf is the bracketed time, `dash` writes the
+ * bytes as "-". */
+size_t gl_ncsa_line(char *out, const gl_rec *r, const char *tbuf, size_t tlen,
+                    int dash, int tail);
 
 /* The W3C header block; `alt` picks the second column order (the log
  * switches between the two to exercise mid-file "#Fields:" changes). */

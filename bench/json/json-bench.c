@@ -6,7 +6,8 @@
  * The two libraries' headers clash (json_object_iter), so the program is
  * built once per library. Build and run (numbers in docs/LOG-FORMATS.md):
  *   L="logs/parse.c logs/parse-cols.c logs/parse-field.c logs/parse-json.c
- *      logs/format.c logs/timefmt.c -Ilogs -Ibuild/logs -D_GNU_SOURCE="
+ *      logs/format.c logs/format-builtin.c logs/timefmt.c -Ilogs -Ibuild/logs
+ * -D_GNU_SOURCE="
  *   cc -O2 -DUSE_JANSSON -o /tmp/jb-jansson bench/json/json-bench.c $L \
  *      $(pkg-config --cflags --libs jansson)
  *   cc -O2 -DUSE_JSONC -o /tmp/jb-jsonc bench/json/json-bench.c $L \
@@ -29,7 +30,7 @@
 #include "parse.h"
 
 static const char *const keys[] = {
-    "time_iso8601", "remote_addr",  "request",      "status",
+    "time_iso8601",    "remote_addr",  "request",      "status",
     "body_bytes_sent", "request_time", "http_referer", "http_user_agent"};
 
 static double now(void)
@@ -50,8 +51,8 @@ static unsigned long long run_scanner(const char *p, size_t n, size_t len)
     (void)len;
     lg_rec r;
     if (lg_parse_line(f, p, n, &r) == 0)
-        sum += (unsigned long long)r.status + r.bytes + r.agent.n +
-               r.client.n + r.referer.n + r.target.n;
+        sum += (unsigned long long)r.status + r.bytes + r.agent.n + r.client.n +
+               r.referer.n + r.target.n;
     return sum;
 }
 
@@ -117,8 +118,8 @@ static void bench(const char *name, run_fn fn, const char *buf, size_t len)
         if (t < best)
             best = t;
     }
-    printf("%-10s %8.1f ns/line %8.1f MB/s  (best of 5; checksum %llu)\n",
-           name, best * 1e9 / (double)lines, (double)len / best / 1e6, sum);
+    printf("%-10s %8.1f ns/line %8.1f MB/s  (best of 5; checksum %llu)\n", name,
+           best * 1e9 / (double)lines, (double)len / best / 1e6, sum);
 }
 
 int main(int argc, char **argv)

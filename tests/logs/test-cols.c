@@ -19,8 +19,9 @@ TEST(alb_every_field)
     ASSERT_LGSTR(r.client, "192.0.2.7");
     ASSERT_EQ(r.ts, 1577840104);
     ASSERT_EQ(r.tz_off, 0);
-    ASSERT_LGSTR(r.request,
-                 "GET https://www.example.com:443/path/index.html?a=1 HTTP/1.1");
+    ASSERT_LGSTR(
+        r.request,
+        "GET https://www.example.com:443/path/index.html?a=1 HTTP/1.1");
     ASSERT_LGSTR(r.method, "GET");
     ASSERT_LGSTR(r.target, "/path/index.html?a=1");
     ASSERT_LGSTR(r.protocol, "HTTP/1.1");
@@ -200,9 +201,8 @@ TEST(haproxy_every_field_with_and_without_syslog)
 
 TEST(column_formats_reject_other_lines)
 {
-    static const char *const names[] = {"alb",     "elb",   "s3",
-                                        "squid",   "traefik", "gandi",
-                                        "haproxy"};
+    static const char *const names[] = {"alb",     "elb",   "s3",     "squid",
+                                        "traefik", "gandi", "haproxy"};
     static const char *const junk[] = {
         "127.0.0.1 - - [10/Oct/2000:13:55:36 -0700] \"GET / HTTP/1.0\" 200 1",
         "just some words",

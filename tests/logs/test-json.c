@@ -152,15 +152,14 @@ TEST(json_fields_mapping)
     ASSERT_EQ(lg_format_compile("json:client=ip", &f, err, sizeof err),
               -EINVAL);
     ASSERT_STRSTR(err, "status=");
-    ASSERT_EQ(lg_format_compile("json:colour=x,status=s,path=p", &f, err,
-                                sizeof err),
-              -EINVAL);
+    ASSERT_EQ(
+        lg_format_compile("json:colour=x,status=s,path=p", &f, err, sizeof err),
+        -EINVAL);
     ASSERT_STRSTR(err, "unknown field 'colour'");
-    ASSERT_EQ(lg_format_compile("json:status=s,path=a.b.c.d.e", &f, err,
-                                sizeof err),
-              -EINVAL);
-    ASSERT_EQ(lg_format_compile("json:status=s:ms,path=p", &f, err,
-                                sizeof err),
+    ASSERT_EQ(
+        lg_format_compile("json:status=s,path=a.b.c.d.e", &f, err, sizeof err),
+        -EINVAL);
+    ASSERT_EQ(lg_format_compile("json:status=s:ms,path=p", &f, err, sizeof err),
               -EINVAL);
     ASSERT_EQ(lg_format_compile("json", &f, err, sizeof err), -EINVAL);
 }

@@ -173,9 +173,9 @@ TEST(short_and_bad_lines)
     lg_rec r;
     char *k;
     lg_w3c_begin(hdr, sizeof hdr - 1);
-    ASSERT_EQ(lgt_parse(lgt_fmt("w3c"), "2012-04-01 00:00:13 1.1.1.1 GET",
-                        &r, &k),
-              LG_BAD_TRUNCATED);
+    ASSERT_EQ(
+        lgt_parse(lgt_fmt("w3c"), "2012-04-01 00:00:13 1.1.1.1 GET", &r, &k),
+        LG_BAD_TRUNCATED);
     free(k);
     ASSERT_EQ(lgt_parse(lgt_fmt("w3c"),
                         "2012-13-01 00:00:13 1.1.1.1 GET /a 200 1", &r, &k),
