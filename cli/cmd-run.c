@@ -261,6 +261,7 @@ struct run_end {
     int sig; /* pf_run_signal */
     uint64_t restarts, quarantined;
     off_t dl_start; /* the dead-letter file's size before the run */
+    const pf_pipeline *p; /* the run's, for its failure records */
 };
 
 /* The exit status of a finished run, and what stderr should say; *pipe
@@ -291,7 +292,7 @@ static int outcome(struct run_config *cfg, const struct run_end *e, int *pipe)
         return CLI_EXIT_FATAL;
     }
     if (broke) {
-        run_say_crash(cfg, e->rc);
+        run_say_crash(cfg, e->p, e->rc);
         return CLI_EXIT_FATAL;
     }
     if (e->restarts > 0 && e->quarantined == 0 && pf_log_level() > PF_LOG_ERROR)
@@ -379,6 +380,7 @@ static int execute(struct run_cmdline *cl)
         fprintf(stderr, "pipefan run: %s: %s\n", cl->stats_json,
                 strerror(errno));
     e.sig = pf_run_signal(p);
+    e.p = p;
     status = outcome(cfg, &e, &pipe);
     pf_pipeline_free(p);
     run_shared_free(cfg);

@@ -1,5 +1,5 @@
 /*
- * run-exec.c - a command stage's worker, and the relay stage.
+ * run-exec.c - a command stage's worker (the relay stage is run-relay.c).
  *
  * Stream mode: the worker starts `sh -c CMD` once (init hook), writes
  * every chunk it receives to the command's stdin and turns the command's
@@ -48,7 +48,7 @@
 #define RANGE_BUF (256u << 10) /* pread fallback when splice cannot */
 #define HDR sizeof(struct run_hdr)
 
-/* A worker of a command stage or a relay: one per process (and, in serial
+/* A worker of a command stage: one per process (and, in serial
  * mode, one per stage). */
 struct run_worker {
     struct run_stage *st;
@@ -619,7 +619,7 @@ int run_exec_init(pf_ctx *ctx, void *arg)
     struct run_worker *w = calloc(1, sizeof *w);
     if (w == NULL)
         return -1;
-    st->w = w;
+    pf_worker_set_data(ctx, w);
     w->st = st;
     w->cfg = st->cfg;
     w->c = &st->cfg->ctr[st->stats];
@@ -643,9 +643,8 @@ int run_exec_init(pf_ctx *ctx, void *arg)
 int run_exec_record(pf_ctx *ctx, const void *rec, size_t len, void *arg)
 {
     struct run_stage *st = arg;
-    struct run_worker *w = st->w;
+    struct run_worker *w = pf_worker_data(ctx);
     struct run_hdr h;
-    (void)ctx;
     if (len < HDR)
         return -1;
     memcpy(&h, rec, HDR);
@@ -662,9 +661,8 @@ int run_exec_record(pf_ctx *ctx, const void *rec, size_t len, void *arg)
 int run_exec_finish(pf_ctx *ctx, void *arg)
 {
     struct run_stage *st = arg;
-    struct run_worker *w = st->w;
+    struct run_worker *w = pf_worker_data(ctx);
     int rc = 0;
-    (void)ctx;
     if (st->block == 0)
         rc = stream_finish(w);
     else if (run_out_flush(&w->out, 1) < 0)
@@ -673,51 +671,6 @@ int run_exec_finish(pf_ctx *ctx, void *arg)
     free(w->hold);
     free(w->range_buf);
     free(w);
-    st->w = NULL;
-    return rc;
-}
-
-/* ---- relay -------------------------------------------------------------- */
-
-int run_relay_init(pf_ctx *ctx, void *arg)
-{
-    struct run_stage *st = arg;
-    struct run_worker *w = calloc(1, sizeof *w);
-    if (w == NULL)
-        return -1;
-    st->w = w;
-    w->st = st;
-    w->cfg = st->cfg;
-    w->ctx = ctx;
-    return run_out_init(&w->out, st, ctx);
-}
-
-int run_relay_record(pf_ctx *ctx, const void *rec, size_t len, void *arg)
-{
-    struct run_stage *st = arg;
-    struct run_worker *w = st->w;
-    struct run_hdr h;
-    (void)ctx;
-    if (len < HDR)
-        return -1;
-    if (run_useless(st->cfg, st->feeds))
-        return 0;
-    memcpy(&h, rec, HDR);
-    if (run_out_put_chunk(&w->out, (const unsigned char *)rec + HDR, len - HDR,
-                          (h.flags & RUN_F_UNTERM) != 0) < 0)
-        return -1;
-    /* A restartable relay keeps nothing for the next record. */
-    return run_out_flush(&w->out, st->restartable);
-}
-
-int run_relay_finish(pf_ctx *ctx, void *arg)
-{
-    struct run_stage *st = arg;
-    struct run_worker *w = st->w;
-    (void)ctx;
-    int rc = run_out_flush(&w->out, 1);
-    run_out_free(&w->out);
-    free(w);
-    st->w = NULL;
+    pf_worker_set_data(ctx, NULL);
     return rc;
 }

@@ -12,6 +12,7 @@
 #include "run.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -181,11 +182,10 @@ int run_write_stats_json(const struct run_config *cfg, const pf_pipeline *p,
 
 /* ---- the last words ---------------------------------------------------- */
 
-/* What the log sink keeps for the final message. */
+/* What the log sink needs to know. */
 static struct {
     const struct run_config *cfg;
-    pid_t main;      /* pipefan itself: the runtime's supervisor */
-    char first[512]; /* the message of the supervisor's first error */
+    pid_t main; /* pipefan itself: the runtime's supervisor */
 } last_words;
 
 /* Write all of buf to stderr. */
@@ -209,8 +209,8 @@ static void err_write(const char *buf, size_t len)
  * has been reported, with stage, worker, command and status, and the
  * runtime's error lines that follow only repeat it in general words (a
  * stage function failed, a worker failed): they are shown only with -v.
- * And the supervisor's first error line is kept, to name the worker in
- * pipefan run's last line when the runtime stopped the run itself.
+ * (What failed is read afterwards from pf_pipeline_failure, not from these
+ * lines.)
  */
 static void log_sink(int level, const char *line, size_t len, void *arg)
 {
@@ -221,18 +221,6 @@ static void log_sink(int level, const char *line, size_t len, void *arg)
         (supervisor ? cfg->halt == RUN_HALT_NOW && atomic_load(&cfg->sh->failed)
                     : run_failed_here()))
         return;
-    if (level == PF_LOG_ERROR && supervisor && last_words.first[0] == '\0') {
-        /* "<time> ERROR main pid 12: <message>\n" */
-        const char *m = strstr(line, " pid ");
-        m = m != NULL ? strstr(m, ": ") : NULL;
-        if (m != NULL) {
-            int n = (int)(line + len - (m + 2));
-            while (n > 0 && m[2 + n - 1] == '\n')
-                n--;
-            snprintf(last_words.first, sizeof last_words.first, "%.*s", n,
-                     m + 2);
-        }
-    }
     err_write(line, len);
 }
 
@@ -240,7 +228,6 @@ void run_log_start(const struct run_config *cfg)
 {
     last_words.cfg = cfg;
     last_words.main = getpid();
-    last_words.first[0] = '\0';
     pf_log_set_sink(log_sink, NULL);
 }
 
@@ -249,25 +236,33 @@ void run_log_end(void)
     pf_log_set_sink(NULL, NULL);
 }
 
-void run_say_crash(const struct run_config *cfg, int rc)
+/* The failure that stopped the run: the first the runtime gave up on. */
+static int stopping_failure(const pf_pipeline *p, pf_failure *f)
 {
-    const char *first = last_words.first;
-    if (first[0] == '\0') {
+    for (int i = 0; pf_pipeline_failure(p, i, f) == 0; i++)
+        if (f->action == PF_FAIL_STOPPED)
+            return 1;
+    return 0;
+}
+
+void run_say_crash(const struct run_config *cfg, const pf_pipeline *p, int rc)
+{
+    pf_failure f;
+    if (!stopping_failure(p, &f)) {
         fprintf(stderr, "pipefan run: %s\n", pf_strerror(rc));
         return;
     }
     const struct run_stage *st = NULL;
-    for (int k = 0; k < cfg->nstages; k++) {
-        char key[64];
-        snprintf(key, sizeof key, "stage %s worker ", cfg->stages[k].name);
-        if (cfg->stages[k].role == RUN_ROLE_COMMAND && strstr(first, key))
-            st = &cfg->stages[k];
-    }
+    if (f.stage >= 0 && f.stage < cfg->nstages &&
+        cfg->stages[f.stage].role == RUN_ROLE_COMMAND)
+        st = &cfg->stages[f.stage];
     fprintf(stderr, "pipefan run: %s%s",
-            rc == PF_EPOISON ? "a poison block (--poison fail): " : "", first);
+            rc == PF_EPOISON ? "a poison block (--poison fail): " : "",
+            f.message);
     if (st != NULL) {
         fprintf(stderr, "; its command: '%s'", st->cmd);
-        if (cfg->stall_ms != 0 && strstr(first, "SIGALRM") != NULL)
+        /* The worker ended itself with SIGALRM for a stalled block. */
+        if (cfg->stall_ms != 0 && f.signal == SIGALRM)
             fprintf(stderr,
                     ", which made no progress for %.1f s "
                     "(--stall-timeout)",
@@ -283,41 +278,35 @@ void run_say_crash(const struct run_config *cfg, int rc)
  * its records - and a newline (docs/RELIABILITY.md). */
 void run_say_quarantined(const struct run_config *cfg, uint64_t n, off_t at)
 {
-    FILE *f = cfg->dead_letter != NULL ? fopen(cfg->dead_letter, "r") : NULL;
-    char line[512], stage[64], why[200];
-    unsigned len;
-    for (int shown = 0; f != NULL && fseeko(f, at, SEEK_SET) == 0 &&
-                        fgets(line, sizeof line, f) != NULL;
-         shown++) {
+    pf_dead_letter_file *f = NULL;
+    if (cfg->dead_letter != NULL)
+        pf_dead_letter_open(cfg->dead_letter, (uint64_t)at, &f);
+    pf_dead_letter e;
+    for (int shown = 0; f != NULL && pf_dead_letter_next(f, &e) == 1; shown++) {
         struct run_hdr h;
         memset(&h, 0, sizeof h);
-        if (sscanf(line,
-                   "PFDL1 stage=%63s worker=%*d pid=%*d reason=\"%199[^\"]\" "
-                   "bytes=%u",
-                   stage, why, &len) != 3)
+        if (e.len == 0)
             break;
-        at = ftello(f) + (off_t)len + 1;
-        if (fread(&h, 1, len < sizeof h ? len : sizeof h, f) == 0)
-            break;
+        memcpy(&h, e.record, e.len < sizeof h ? e.len : sizeof h);
         if (shown >= 10) {
             if (shown == 10)
                 fprintf(stderr, "pipefan run: ...\n");
             continue;
         }
-        if (cfg->stall_ms != 0 && strstr(why, "SIGALRM") != NULL)
-            snprintf(why, sizeof why, "stalled");
+        /* The worker ended itself with SIGALRM for a stalled block. */
+        const char *why =
+            cfg->stall_ms != 0 && e.signal == SIGALRM ? "stalled" : e.reason;
         fprintf(stderr,
                 "pipefan run: quarantined block %llu of stage %s (%s): ",
-                (unsigned long long)h.seq, stage, why);
+                (unsigned long long)h.seq, e.stage, why);
         if (h.flags & RUN_F_RANGE)
             fprintf(stderr, "%llu bytes of stdin at offset %llu\n",
                     (unsigned long long)h.len, (unsigned long long)h.off);
         else
             fprintf(stderr, "%zu bytes of records\n",
-                    len > sizeof h ? len - sizeof h : 0);
+                    e.len > sizeof h ? e.len - sizeof h : 0);
     }
-    if (f != NULL)
-        fclose(f);
+    pf_dead_letter_close(f);
     fprintf(
         stderr,
         "pipefan run: %llu block%s quarantined after crashing %s "

@@ -7,8 +7,8 @@
  *                 pipeline, exit status and the last words on stderr
  *   run-stats.c   the progress line, --stats and --stats-json
  *   run-input.c   the source: pipefan's stdin as chunks or byte ranges
- *   run-exec.c    a command stage's worker (stream and block mode) and the
- *                 relay stage that keeps order between ordered stages
+ *   run-exec.c    a command stage's worker (stream and block mode)
+ *   run-relay.c   the relay stage that keeps order between ordered stages
  *   run-output.c  the shared state, output framing, stdout, the joblog
  *   run-spawn.c   starting `sh -c CMD` with pipes, and judging its end
  *
@@ -56,7 +56,8 @@ struct run_config;
 struct run_worker;
 
 /* One stage of the pipefan pipeline, as planned.  Lives in the main
- * process before pf_run; each worker has its own copy after fork. */
+ * process before pf_run; each worker has its own copy after fork, and
+ * keeps its own state (struct run_worker) as its pf_worker_data. */
 struct run_stage {
     enum run_role role;
     struct run_config *cfg;
@@ -64,22 +65,21 @@ struct run_stage {
     const char *cmd; /* RUN_ROLE_COMMAND: borrowed from argv */
     int num;         /* command stages: 1..N; others: see feeds */
     int workers;
-    size_t block;         /* block mode: bytes per block; 0 stream */
-    int implied;          /* block mode chosen for -k / --retries */
-    int retries;          /* block mode: extra tries of a failed block */
-    int ordered;          /* pf_stage_ordered */
-    int restartable;      /* crash-proof: restarted after a crash, its
-                             block replayed; so it keeps no output
-                             across blocks */
-    int feeds;            /* the command stage number it feeds (N+1 for
-                             stdout): useless once cut >= feeds */
-    int ranges;           /* receives byte ranges of stdin, not data */
-    int to_stdout;        /* writes pipefan's stdout itself */
-    size_t out_target;    /* emit when this many output bytes wait */
-    int out_hold;         /* hold output until out_target (next stage is
-                             in block mode) */
-    int stats;            /* index into run_shared.stage */
-    struct run_worker *w; /* this process's worker state, from init */
+    size_t block;      /* block mode: bytes per block; 0 stream */
+    int implied;       /* block mode chosen for -k / --retries */
+    int retries;       /* block mode: extra tries of a failed block */
+    int ordered;       /* pf_stage_ordered */
+    int restartable;   /* crash-proof: restarted after a crash, its
+                          block replayed; so it keeps no output
+                          across blocks */
+    int feeds;         /* the command stage number it feeds (N+1 for
+                          stdout): useless once cut >= feeds */
+    int ranges;        /* receives byte ranges of stdin, not data */
+    int to_stdout;     /* writes pipefan's stdout itself */
+    size_t out_target; /* emit when this many output bytes wait */
+    int out_hold;      /* hold output until out_target (next stage is
+                          in block mode) */
+    int stats;         /* index into run_shared.stage */
 };
 
 /* Counters of one stage, summed over its workers (shared). */
@@ -261,11 +261,11 @@ void run_log_end(void);
 /* The failed command kept in run_shared.fail, as the end of a line. */
 void run_say_failure(const struct run_config *cfg);
 /* The last line after the runtime stopped the run itself (rc): the
- * supervisor's first error - stage, worker, pid, how it ended - with the
- * command and what would have helped. */
-void run_say_crash(const struct run_config *cfg, int rc);
+ * failure that stopped it (pf_pipeline_failure) - stage, worker, pid, how
+ * it ended - with the command and what would have helped. */
+void run_say_crash(const struct run_config *cfg, const pf_pipeline *p, int rc);
 /* Name the n blocks a run quarantined, from the dead-letter entries the
- * runtime appended from offset at. */
+ * runtime appended from offset at (pf_dead_letter_next). */
 void run_say_quarantined(const struct run_config *cfg, uint64_t n, off_t at);
 
 /* ---- run-spawn.c -------------------------------------------------------- */
@@ -315,6 +315,8 @@ int run_input(pf_ctx *ctx, void *arg);
 int run_exec_init(pf_ctx *ctx, void *arg);
 int run_exec_record(pf_ctx *ctx, const void *rec, size_t len, void *arg);
 int run_exec_finish(pf_ctx *ctx, void *arg);
+/* ---- run-relay.c -------------------------------------------------------- */
+
 /* A relay or the ordered output stage. */
 int run_relay_init(pf_ctx *ctx, void *arg);
 int run_relay_record(pf_ctx *ctx, const void *rec, size_t len, void *arg);

@@ -67,9 +67,11 @@ typedef enum pf_errno {
 #undef PF__ERR_ENUM
 } pf_errno;
 
-/* Message for an error code; never NULL, static storage. */
+/* Message for an error code; never NULL, static storage ("unknown error"
+ * for a code not in the table).  Never fails. */
 PF_EXTERN const char *pf_strerror(int err);
-/* Symbolic name of an error code ("PF_EWORKER"); never NULL. */
+/* Symbolic name of an error code ("PF_EWORKER"); never NULL, static
+ * storage.  Never fails. */
 PF_EXTERN const char *pf_err_name(int err);
 
 /* Log levels, most severe first. */
@@ -118,15 +120,20 @@ PF_EXTERN pf_stage *pf_source(pf_pipeline *p, const char *name, pf_source_fn fn,
  * ownership and error rules as pf_source. */
 PF_EXTERN pf_stage *pf_stage_add(pf_pipeline *p, const char *name,
                                  pf_record_fn fn, void *arg);
-/* Number of worker processes for a stage, 1..PF_MAX_WORKERS. */
+/* Number of worker processes for a stage, 1..PF_MAX_WORKERS.  Returns 0,
+ * PF_EINVAL for a NULL stage or n out of range (remembered: pf_run returns
+ * it), PF_EBUSY during a run. */
 #define PF_MAX_WORKERS 256
 PF_EXTERN int pf_stage_workers(pf_stage *s, int n);
 /* Per-worker hooks: init runs after fork before any record, finish after
- * the worker's input ended (it may pf_emit).  Either may be NULL. */
+ * the worker's input ended (it may pf_emit).  Either may be NULL.
+ * Returns 0, PF_EINVAL for a NULL stage, PF_EBUSY during a run. */
 PF_EXTERN int pf_stage_hooks(pf_stage *s, pf_hook_fn init, pf_hook_fn finish);
 /* Make a stage's output leave in the order of its input (like parallel
  * --keep-order).  The stages before and after an ordered stage must have
- * one worker each; pf_run returns PF_EINVAL otherwise. */
+ * one worker each; pf_run returns PF_EINVAL otherwise.  Returns 0,
+ * PF_EINVAL for a NULL stage or the source (remembered), PF_EBUSY during a
+ * run. */
 PF_EXTERN int pf_stage_ordered(pf_stage *s, int ordered);
 
 /* Declare whether a stage's workers may be restarted after a crash (see
@@ -138,11 +145,23 @@ PF_EXTERN int pf_stage_ordered(pf_stage *s, int ordered);
  * effects cannot be rolled back), and a source is restarted by running it
  * again and dropping the records it had already committed: it must emit
  * the same records in the same order each time.  Give 0 for a source that
- * cannot (reading a pipe). */
+ * cannot (reading a pipe).  Returns 0, PF_EINVAL for a NULL stage,
+ * PF_EBUSY during a run. */
 PF_EXTERN int pf_stage_restartable(pf_stage *s, int restartable);
+/* Free each worker's data (pf_worker_set_data) where it would outlive
+ * the worker: in serial mode, where workers run in the caller, fn is
+ * called for every non-NULL data when pf_run returns, whatever the
+ * outcome.  A worker process exits without calling it (its memory goes
+ * with the process; flush what must be flushed in a finish hook).  NULL:
+ * nothing is freed.  Returns 0, PF_EINVAL for a NULL stage, PF_EBUSY
+ * during a run. */
+typedef void (*pf_free_fn)(void *data);
+PF_EXTERN int pf_stage_data_free(pf_stage *s, pf_free_fn fn);
 /* A hook called after each batch of input records is processed and
  * before the batch is committed; it may pf_emit (partial aggregates) and
- * its output is committed atomically with the batch. */
+ * its output is committed atomically with the batch.  Returns 0,
+ * PF_EINVAL for a NULL stage or the source (remembered), PF_EBUSY during a
+ * run. */
 PF_EXTERN int pf_stage_batch_hook(pf_stage *s, pf_hook_fn fn);
 
 /* How a stage's output is spread over the next stage's workers. */
@@ -157,7 +176,9 @@ enum pf_dist {
 };
 /* Choose how records emitted by stage s are distributed to the next stage
  * (default PF_DIST_ROUND_ROBIN: whole batches dealt in turn, skipping a
- * worker whose queue is full).  pf_emit_key overrides it per record. */
+ * worker whose queue is full).  pf_emit_key overrides it per record.
+ * Returns 0, PF_EINVAL for a NULL stage or an unknown dist (remembered),
+ * PF_EBUSY during a run. */
 PF_EXTERN int pf_stage_distribution(pf_stage *s, int dist);
 
 /* Let at most n records (1..PF_PREFETCH_MAX; 0 = no limit, the default)
@@ -168,7 +189,9 @@ PF_EXTERN int pf_stage_distribution(pf_stage *s, int dist);
  * are small but slow to process - work descriptors - where the queue's
  * bytes would otherwise let one worker be handed many.  Unkeyed records
  * then go to a worker with room (dealing and keys still choose the worker;
- * they wait for it).  Serial mode ignores it. */
+ * they wait for it).  Serial mode ignores it.  Returns 0, PF_EINVAL for
+ * a NULL stage, n out of range or the source (remembered), PF_EBUSY
+ * during a run. */
 #define PF_PREFETCH_MAX 64
 PF_EXTERN int pf_stage_prefetch(pf_stage *s, int n);
 
@@ -181,7 +204,8 @@ PF_EXTERN int pf_stage_prefetch(pf_stage *s, int n);
  * short-lived stage or idles; bound, they never share.  With CPUs to
  * spare a fixed placement would only stack the workers of runs started
  * side by side, so nothing is bound.  A restarted worker returns to its
- * CPU.  Serial mode ignores it. */
+ * CPU.  Serial mode ignores it.  Returns 0, PF_EINVAL for a NULL stage,
+ * PF_EBUSY during a run. */
 PF_EXTERN int pf_stage_pin(pf_stage *s, int pin);
 
 /* Run-time options; a plain struct that may grow.  Always start from
@@ -209,9 +233,12 @@ typedef struct pf_options {
 #define PF_POISON_SKIP 0
 #define PF_POISON_FAIL 1
 
-/* Fill o with the defaults. */
+/* Fill o with the defaults.  Safely does nothing on NULL. */
 PF_EXTERN void pf_options_init(pf_options *o);
-/* Copy o into the pipeline. */
+/* Copy o into the pipeline.  Returns 0, PF_EINVAL for NULL arguments or
+ * a value out of range (ring_bytes not a power of two in 4 KiB..1 GiB,
+ * max_record 0 or over 1 GiB, negative retries, an unknown poison; these
+ * are remembered: pf_run returns them), PF_EBUSY during a run. */
 PF_EXTERN int pf_pipeline_set_options(pf_pipeline *p, const pf_options *o);
 
 /* ---- running ------------------------------------------------------------ */
@@ -229,33 +256,142 @@ PF_EXTERN int pf_pipeline_set_options(pf_pipeline *p, const pf_options *o);
  * processes: signals, retries and stall_ms do not apply. */
 PF_EXTERN int pf_run(pf_pipeline *p);
 
-/* The signal that stopped the last pf_run (SIGINT, SIGTERM) or 0. */
+/* The signal that stopped the last pf_run (SIGINT, SIGTERM) or 0.  0 also
+ * for a NULL pipeline. */
 PF_EXTERN int pf_run_signal(const pf_pipeline *p);
+
+/* ---- failures ----------------------------------------------------------- */
+
+/* How a worker failed (pf_failure.cause). */
+#define PF_FAIL_CAUSE_MAP(X)                                                   \
+    X(NONE, 0, "none")         /* no worker at fault: setup, a file */         \
+    X(EXITED, 1, "exited")     /* exit_status holds its status */              \
+    X(SIGNALED, 2, "signaled") /* signal holds the signal */                   \
+    X(STAGE, 3, "stage")       /* its function or a hook returned non-zero */  \
+    X(STALLED, 4, "stalled")   /* killed after stall_ms in one call */
+
+enum pf_fail_cause {
+#define PF__FAIL_CAUSE_ENUM(name, value, text) PF_FAIL_##name = (value),
+    PF_FAIL_CAUSE_MAP(PF__FAIL_CAUSE_ENUM)
+#undef PF__FAIL_CAUSE_ENUM
+};
+
+/* What the run did about it (pf_failure.action). */
+#define PF_FAIL_ACTION_MAP(X)                                                  \
+    X(STOPPED, 0, "stopped")         /* it failed the run */                   \
+    X(RESTARTED, 1, "restarted")     /* the worker was forked again */         \
+    X(QUARANTINED, 2, "quarantined") /* its record was skipped, and the        \
+                                        worker restarted */
+
+enum pf_fail_action {
+#define PF__FAIL_ACTION_ENUM(name, value, text) PF_FAIL_##name = (value),
+    PF_FAIL_ACTION_MAP(PF__FAIL_ACTION_ENUM)
+#undef PF__FAIL_ACTION_ENUM
+};
+
+/* One failure of the last run, as data: a plain struct that may grow.
+ * Workers the supervisor killed itself after a failure that stopped the
+ * run are not failures of their own and are not listed. */
+typedef struct pf_failure {
+    int stage;              /* stage index, -1 when no stage was at fault */
+    const char *stage_name; /* borrowed until pf_pipeline_free; "" */
+    int worker;             /* index within the stage, -1 */
+    int32_t pid;            /* the worker's pid, 0 when none */
+    int cause;              /* enum pf_fail_cause */
+    int exit_status;        /* PF_FAIL_EXITED: its exit status */
+    int signal;             /* the signal that ended it, or 0 */
+    int error;              /* PF_E* the failure meant for the run */
+    uint64_t record;        /* 1-based index, among the worker's input
+                               records, of the one whose call failed;
+                               0 when unknown (a crash, a hook, a source) */
+    uint32_t restarts;      /* times the worker had been restarted before */
+    int action;             /* enum pf_fail_action */
+    char message[512];      /* the line pf_log wrote about it, without
+                               time, level and newline */
+} pf_failure;
+
+/* Number of failures recorded by the last pf_run (in order), 0 for a
+ * NULL pipeline or before any run.  Recording stops at 1,024. */
+PF_EXTERN int pf_pipeline_failures(const pf_pipeline *p);
+/* Copy failure i (0 = the first) of the last run into *out.  Returns 0,
+ * PF_ENOENT when there is no failure i, PF_EINVAL for a NULL argument or
+ * a negative i.  The first failure whose action is PF_FAIL_STOPPED is
+ * the one that failed the run. */
+PF_EXTERN int pf_pipeline_failure(const pf_pipeline *p, int i, pf_failure *out);
+
+/* ---- dead-letter files -------------------------------------------------- */
+
+/* One entry of a dead-letter file (format in docs/RELIABILITY.md): a
+ * record quarantined by pf_options.poison = PF_POISON_SKIP. */
+typedef struct pf_dead_letter {
+    uint64_t offset;    /* where the entry starts in the file */
+    char stage[128];    /* the stage's name (cut to 127 bytes) */
+    int worker;         /* the worker it failed */
+    int32_t pid;        /* that worker's pid when it last failed */
+    char reason[128];   /* how it ended, in words */
+    int cause;          /* enum pf_fail_cause, read from the reason */
+    int exit_status;    /* PF_FAIL_EXITED: its status */
+    int signal;         /* PF_FAIL_SIGNALED: the signal */
+    const void *record; /* the record's bytes; borrowed until the next
+                           pf_dead_letter_next or pf_dead_letter_close */
+    size_t len;         /* its length */
+} pf_dead_letter;
+
+typedef struct pf_dead_letter_file pf_dead_letter_file;
+
+/* Open the dead-letter file at path for reading from byte offset (0, or
+ * where an earlier run's entries end).  path is borrowed for the call.
+ * Returns 0 with *out set, PF_EINVAL for NULL arguments, PF_ENOENT when
+ * there is no such file, PF_EIO when it cannot be opened or sought,
+ * PF_ENOMEM.  Caller frees with pf_dead_letter_close. */
+PF_EXTERN int pf_dead_letter_open(const char *path, uint64_t offset,
+                                  pf_dead_letter_file **out);
+/* Read the next entry into *e.  Returns 1 with *e filled, 0 at the end
+ * of the file, PF_EIO for a read error or an entry that is not in the
+ * format (a file cut short), PF_ENOMEM, PF_EINVAL for NULL arguments. */
+PF_EXTERN int pf_dead_letter_next(pf_dead_letter_file *f, pf_dead_letter *e);
+/* Close a dead-letter file.  Safely does nothing on NULL. */
+PF_EXTERN void pf_dead_letter_close(pf_dead_letter_file *f);
 
 /* ---- inside a stage function -------------------------------------------- */
 
 /* Emit a record to the next stage; rec is copied.  From a source, a
  * transform, or a finish hook.  The sink has no next stage: PF_ESTATE.
  * Returns PF_ECANCELED when the pipeline is stopping (a source should then
- * return), PF_E2BIG past max_record. */
+ * return), PF_E2BIG past max_record, PF_EINVAL for a NULL ctx or a NULL
+ * rec with len > 0. */
 PF_EXTERN int pf_emit(pf_ctx *ctx, const void *rec, size_t len);
 /* Emit a record routed by key: the same key bytes always reach the same
- * worker of the next stage.  The key is not part of the record. */
+ * worker of the next stage.  The key is not part of the record.  Errors
+ * as for pf_emit; PF_EINVAL also for a NULL key with klen > 0. */
 PF_EXTERN int pf_emit_key(pf_ctx *ctx, const void *key, size_t klen,
                           const void *rec, size_t len);
-/* Index of this worker within its stage, 0..workers-1. */
+/* Index of this worker within its stage, 0..workers-1; PF_EINVAL for a
+ * NULL ctx (so for the accessors below that return int). */
 PF_EXTERN int pf_worker_index(const pf_ctx *ctx);
 /* Number of workers of this worker's stage. */
 PF_EXTERN int pf_worker_count(const pf_ctx *ctx);
-/* Name of this worker's stage; borrowed for the run. */
+/* Name of this worker's stage; borrowed for the run; "" for a NULL ctx. */
 PF_EXTERN const char *pf_stage_name(const pf_ctx *ctx);
 /* Number of workers of the next stage (0 from the sink). */
 PF_EXTERN int pf_next_workers(const pf_ctx *ctx);
 /* How many times this worker was restarted after a crash (0 at first). */
 PF_EXTERN int pf_worker_restarts(const pf_ctx *ctx);
 /* Non-zero once the pipeline was asked to stop (SIGINT/SIGTERM or a
- * failure elsewhere): a long-running source should return. */
+ * failure elsewhere): a long-running source should return.  0 for a NULL
+ * ctx and in serial mode. */
 PF_EXTERN int pf_stopping(const pf_ctx *ctx);
+
+/* Attach data to this worker (libuv's handle->data habit): the state one
+ * worker keeps across records, in place of a process-wide global or an
+ * array indexed by pf_worker_index.  Borrowed: the library never reads
+ * nor frees it, except through the stage's free function
+ * (pf_stage_data_free).  It lives as long as the worker: in process mode
+ * its process, in serial mode until pf_run returns; a restarted worker
+ * starts with NULL.  Returns 0, or PF_EINVAL when ctx is NULL. */
+PF_EXTERN int pf_worker_set_data(pf_ctx *ctx, void *data);
+/* The data set by pf_worker_set_data, or NULL (also when ctx is NULL). */
+PF_EXTERN void *pf_worker_data(const pf_ctx *ctx);
 
 /* ---- logging ------------------------------------------------------------ */
 
@@ -268,7 +404,8 @@ PF_EXTERN void pf_log(pf_ctx *ctx, int level, const char *fmt, ...)
 PF_EXTERN void pf_logv(pf_ctx *ctx, int level, const char *fmt, va_list ap)
     PF_PRINTF(3, 0);
 /* Set the most verbose level written (default PF_LOG_WARN, or PIPEFAN_LOG:
- * error|warn|info|debug). */
+ * error|warn|info|debug); out-of-range levels are clamped.  The logging
+ * calls never fail: a line that cannot be written is dropped. */
 PF_EXTERN void pf_log_set_level(int level);
 /* Current level. */
 PF_EXTERN int pf_log_level(void);
@@ -299,30 +436,36 @@ typedef struct pf_stage_stats {
     pf_worker_stats total; /* sum over the stage's workers */
 } pf_stage_stats;
 
-/* Number of stages. */
+/* Number of stages; 0 for a NULL pipeline. */
 PF_EXTERN int pf_pipeline_stages(const pf_pipeline *p);
 /* Stats of stage i after (or, from a progress callback, during) a run.
- * Returns 0 or PF_EINVAL. */
+ * Returns 0, or PF_EINVAL for NULL arguments or i out of range. */
 PF_EXTERN int pf_pipeline_stage_stats(const pf_pipeline *p, int i,
                                       pf_stage_stats *out);
-/* Stats of worker w of stage i. */
+/* Stats of worker w of stage i.  Returns 0, or PF_EINVAL for NULL
+ * arguments, i or w out of range, or before any run. */
 PF_EXTERN int pf_pipeline_worker_stats(const pf_pipeline *p, int i, int w,
                                        pf_worker_stats *out);
 /* Index of the stage that limited the last run (highest busy share), or -1
  * before any run. */
 PF_EXTERN int pf_pipeline_bottleneck(const pf_pipeline *p);
 /* Called by the supervisor up to 5 times a second during pf_run (and once
- * at the end with final=1); read stats with the calls above. */
+ * at the end with final=1); read stats with the calls above.  fn may be
+ * NULL (none); arg is borrowed until the next call.  Returns 0, or
+ * PF_EINVAL for a NULL pipeline. */
 typedef void (*pf_progress_fn)(const pf_pipeline *p, int final, void *arg);
 PF_EXTERN int pf_pipeline_on_progress(pf_pipeline *p, pf_progress_fn fn,
                                       void *arg);
 /* Write the per-stage table (records, bytes, busy/wait shares, bottleneck)
- * to fd. */
+ * to fd (borrowed).  Returns 0, PF_EINVAL for a NULL pipeline, PF_EIO
+ * when a write failed (a full disk, a closed fd): the table is then
+ * incomplete. */
 PF_EXTERN int pf_pipeline_write_summary(const pf_pipeline *p, int fd);
-/* Write the stats as a JSON document to fd. */
+/* Write the stats as a JSON document to fd (borrowed).  Errors as for
+ * pf_pipeline_write_summary. */
 PF_EXTERN int pf_pipeline_write_stats_json(const pf_pipeline *p, int fd);
 
-/* Library version, "0.1.0". */
+/* Library version, "0.1.0"; static storage.  Never fails. */
 PF_EXTERN const char *pf_version(void);
 
 #ifdef __cplusplus

@@ -102,31 +102,22 @@ static int setup_formats(lg_job *job, char *err, size_t errlen)
 }
 
 /* Name the chunks quarantined during the run: the dead-letter entries
- * written past byte `from` of the file ("PFDL1 ... bytes=N\n", the record,
- * "\n"; see pf_options.dead_letter), decoded as chunk descriptors. */
+ * written past byte `from` of the file (pf_dead_letter_next), decoded as
+ * chunk descriptors. */
 static void describe_dead_letters(const lg_job *job, const char *path,
                                   off_t from)
 {
-    FILE *f = fopen(path, "rb");
-    char head[512];
-    if (!f)
+    pf_dead_letter_file *f;
+    pf_dead_letter e;
+    if (pf_dead_letter_open(path, (uint64_t)from, &f) != 0)
         return;
-    if (fseeko(f, from, SEEK_SET) != 0)
-        goto out;
-    while (fgets(head, sizeof head, f)) {
-        const char *b = strstr(head, " bytes=");
-        const char *st = strstr(head, " stage=");
-        unsigned long n = b ? strtoul(b + 7, NULL, 10) : 0;
+    while (pf_dead_letter_next(f, &e) == 1) {
         lg_chunk c;
-        if (strncmp(head, "PFDL1 ", 6) != 0 || !b)
-            break;
         memset(&c, 0, sizeof c);
-        if (n >= sizeof c && fread(&c, sizeof c, 1, f) == 1)
-            n -= sizeof c;
-        if (fseeko(f, (off_t)n + 1, SEEK_CUR) != 0)
-            break;
-        if (!st || strncmp(st + 7, "parse ", 6) != 0 ||
-            c.magic != LG_CHUNK_MAGIC || c.file >= job->in.n)
+        if (e.len >= sizeof c)
+            memcpy(&c, e.record, sizeof c);
+        if (strcmp(e.stage, "parse") != 0 || c.magic != LG_CHUNK_MAGIC ||
+            c.file >= job->in.n)
             continue;
         const char *name = job->in.v[c.file].path;
         if (c.kind == LG_CHUNK_RANGE)
@@ -142,8 +133,7 @@ static void describe_dead_letters(const lg_job *job, const char *path,
                    "quarantined, not counted: standard input from line %llu",
                    (unsigned long long)c.line);
     }
-out:
-    fclose(f);
+    pf_dead_letter_close(f);
 }
 
 /* The plain input split four ways per worker, within the bounds. */
@@ -329,6 +319,7 @@ int lg_logs_run(const lg_config *cfg, char *const *files, int nfiles,
     /* parse workers keep nothing across batches: restartable */
     pf_stage_hooks(parse, lg_scan_init, NULL);
     pf_stage_batch_hook(parse, lg_scan_batch);
+    pf_stage_data_free(parse, lg_scan_free);
     pf_stage_hooks(sink, lg_merge_init, lg_merge_finish);
     for (size_t i = 0; i < job->in.n; i++)
         if (job->in.v[i].is_stream)
@@ -346,7 +337,6 @@ int lg_logs_run(const lg_config *cfg, char *const *files, int nfiles,
         dl_from = dl_st.st_size;
 
     res->rc = pf_run(p);
-    lg_scan_destroy(job);
     collect_result(job, p, res);
     if (res->quarantined && cfg->dead_letter)
         describe_dead_letters(job, cfg->dead_letter, dl_from);

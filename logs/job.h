@@ -86,9 +86,8 @@ typedef struct lg_job {
     unsigned panels;
     unsigned tabs_on; /* agg tables to fill */
     size_t chunk_size;
-    int out_fd;                                /* where the report goes (1) */
-    struct lg_worker *workers[PF_MAX_WORKERS]; /* this process's */
-    struct lg_sink *sink;                      /* this process's */
+    int out_fd;           /* where the report goes (1) */
+    struct lg_sink *sink; /* this process's */
 } lg_job;
 
 /* Slot of a built-in or user format of the job (LG_FMT_USER for a user
@@ -118,9 +117,9 @@ int lg_scan_init(pf_ctx *ctx, void *arg);
 int lg_scan_chunk(pf_ctx *ctx, const void *rec, size_t len, void *arg);
 /* The batch hook: send this batch's partial aggregate, empty the tables. */
 int lg_scan_batch(pf_ctx *ctx, void *arg);
-/* Free the parse-worker state held by this process (serial mode: the
- * workers ran in the caller; a worker process just exits). */
-void lg_scan_destroy(lg_job *job);
+/* Free one parse worker's state (its pf_worker_data), for
+ * pf_stage_data_free: serial mode ran the workers in the caller. */
+void lg_scan_free(void *data);
 
 /* Sink callbacks (merge.c); arg is the lg_job. */
 int lg_merge_init(pf_ctx *ctx, void *arg);

@@ -66,7 +66,7 @@ int lg_scan_init(pf_ctx *ctx, void *arg)
         free(wk);
         return -ENOMEM;
     }
-    job->workers[w] = wk;
+    pf_worker_set_data(ctx, wk);
     return 0;
 }
 
@@ -267,7 +267,7 @@ static void check_shrunk(pf_ctx *ctx, lg_job *job, lg_worker *wk,
 int lg_scan_chunk(pf_ctx *ctx, const void *rec, size_t len, void *arg)
 {
     lg_job *job = arg;
-    lg_worker *wk = job->workers[pf_worker_index(ctx)];
+    lg_worker *wk = pf_worker_data(ctx);
     lg_chunk c;
     if (len < sizeof c)
         return PF_EINVAL;
@@ -348,27 +348,22 @@ int lg_scan_chunk(pf_ctx *ctx, const void *rec, size_t len, void *arg)
     return rc < 0 ? PF_ESTAGE : 0;
 }
 
-void lg_scan_destroy(lg_job *job)
+void lg_scan_free(void *data)
 {
-    for (int w = 0; w < PF_MAX_WORKERS; w++) {
-        lg_worker *wk = job->workers[w];
-        if (!wk)
-            continue;
-        for (int k = 0; k < wk->nfds; k++)
-            close(wk->fds[k].fd);
-        lg_reader_destroy(&wk->rd);
-        lg_buf_free(&wk->out);
-        lg_agg_free(wk->agg);
-        free(wk);
-        job->workers[w] = NULL;
-    }
+    lg_worker *wk = data;
+    for (int k = 0; k < wk->nfds; k++)
+        close(wk->fds[k].fd);
+    lg_reader_destroy(&wk->rd);
+    lg_buf_free(&wk->out);
+    lg_agg_free(wk->agg);
+    free(wk);
 }
 
 int lg_scan_batch(pf_ctx *ctx, void *arg)
 {
-    lg_job *job = arg;
-    lg_worker *wk = job->workers[pf_worker_index(ctx)];
+    lg_worker *wk = pf_worker_data(ctx);
     int rc;
+    (void)arg;
     if (!wk || !wk->touched)
         return 0;
     wk->out.n = 0;

@@ -11,7 +11,7 @@
 #include "futex.h"
 
 #include "pipeline.h"
-#include "ring.h"
+#include "transport.h"
 
 /* Where the last records written to one output ring end, for the next
  * stage's prefetch limit (pf_stage_prefetch). */
@@ -20,15 +20,28 @@ struct pf__slots {
     uint64_t end[PF_PREFETCH_MAX]; /* record i ends at end[i % MAX] */
 };
 
+/* What only serial mode uses (serial.c): the chain is called directly. */
+struct pf__ctx_serial {
+    pf_ctx *next;           /* the next stage's context; NULL at the sink */
+    pf_worker_stats *stats; /* this stage's counters in p->stats */
+};
+
+/* What only transactional mode (retries > 0) uses: the two commit
+ * slots (txn.h, txn.c). */
+struct pf__ctx_txn {
+    int mid_ok; /* may commit at a record boundary mid-batch */
+    struct pf__txn *slot[2];
+    uint64_t seq; /* commits made; the current slot is seq & 1 */
+};
+
 struct pf_ctx {
     pf_pipeline *p;
     pf_stage *st;
     int widx;   /* index within the stage */
     int serial; /* 1 in serial mode */
+    void *data; /* pf_worker_set_data: the user's, borrowed */
 
-    /* Serial mode. */
-    pf_ctx *next; /* the next stage's context; NULL at the sink */
-    pf_worker_stats *sstats;
+    struct pf__ctx_serial ser; /* serial mode */
 
     /* Process mode. */
     struct pf__run *run;
@@ -61,47 +74,32 @@ struct pf_ctx {
     size_t big_cap;
     size_t big_mapped; /* bytes of big known to be mapped in */
 
-    /* Transactional mode (retries > 0), see txn.h. */
-    int txn;    /* commits go through commit records */
-    int mid_ok; /* may commit at a record boundary mid-batch */
-    int track;  /* keep cur_pos / in_call / beats current */
-    struct pf__txn *slot[2];
-    uint64_t txn_seq;
-    int in_cur;          /* input ring being consumed, -1 none */
-    int mid_record;      /* a stage call or a source record is in progress */
-    int source_rec;      /* a source's record is being written */
-    uint64_t rec_pos;    /* that record's position in ring in_cur */
-    uint64_t epoch;      /* records started */
-    uint64_t *rec_epoch; /* [nout]: epoch of the last write to a ring */
-    uint64_t *rec_start; /* [nout]: wpos before that record's writes */
-    uint64_t emitted;    /* records emitted */
-    uint64_t resume;     /* a restarted source drops this many first */
-    int turn;            /* the collector's turn */
+    /* The record in progress, where a commit may stop (txn.h); the
+     * commits themselves only with retries. */
+    int txn;               /* commits go through commit records */
+    int track;             /* keep cur_pos / in_call / beats current */
+    struct pf__ctx_txn tx; /* the commit slots, with txn */
+    int in_cur;            /* input ring being consumed, or PF__RING_NONE */
+    int mid_record;        /* a stage call or a source record is in progress */
+    int source_rec;        /* a source's record is being written */
+    uint64_t rec_pos;      /* that record's position in ring in_cur */
+    uint64_t epoch;        /* records started */
+    uint64_t *rec_epoch;   /* [nout]: epoch of the last write to a ring */
+    uint64_t *rec_start;   /* [nout]: wpos before that record's writes */
+    uint64_t emitted;      /* records emitted */
+    uint64_t resume;       /* a restarted source drops this many first */
+    int turn;              /* the collector's turn */
     int restarts;
 
     /* Counters, mirrored into me by push_stats. */
     uint64_t rin, bin, rout, bout, wait_in, wait_out;
 };
 
-/* ---- between worker.c (input, lifecycle) and emit.c (output) ---- */
+/* ---- shared by worker.c (input, lifecycle), emit.c (output), txn.c ---- */
 
 #define PF__SPIN_TRIES 256                /* polls before sleeping */
 #define PF__SLEEP_NS (100u * 1000 * 1000) /* longest futex sleep */
 #define PF__MIN_BATCH 64                  /* smallest adaptive batch */
-
-/* Publish every written output ring (a commit, with retries). */
-void pf__publish_all(pf_ctx *ctx);
-/* Publish everything and close a batch dealt to an ordered stage. */
-void pf__flush_all(pf_ctx *ctx);
-/* Pass an ordered batch's end (MARK) on to the single output ring. */
-void pf__put_mark(pf_ctx *ctx);
-/* Make a commit record current and apply it; with boundary, stop before
- * the record in progress. */
-void pf__txn_commit(pf_ctx *ctx, int boundary);
-/* Commit a whole input batch with its outputs. */
-void pf__commit_batch(pf_ctx *ctx);
-/* Mirror the worker's counters into its shared control block. */
-void pf__push_stats(pf_ctx *ctx);
 
 /* Bump a worker's sequence word if it sleeps on it.  The waker claims
  * the sleep flag, so one sleep costs at most one futex_wake however many
@@ -122,12 +120,5 @@ static inline int pf__stop_level(const pf_ctx *ctx)
     return (int)atomic_load_explicit(&ctx->run->hdr->stop,
                                      memory_order_relaxed);
 }
-
-/* Run worker w of stage s of a process-mode run; never returns. */
-_Noreturn void pf__worker_main(pf_pipeline *p, struct pf__run *run, int s,
-                               int w, int restart);
-
-/* pf_emit for serial mode. */
-int pf__serial_emit(pf_ctx *ctx, const void *rec, size_t len);
 
 #endif

@@ -5,13 +5,16 @@
  * and, with retries, the commit records that make a batch's outputs
  * visible together with the commit of its input (txn.h).
  */
-#include "ctx.h"
+#include "emit.h"
 
 #include <string.h>
 
 #include "clock.h"
 #include "futex.h"
+#include "serial.h"
+#include "transport.h"
 #include "txn.h"
+#include "worker.h"
 
 #define STUCK_NS                                                               \
     (2u * 1000 * 1000) /* a consumer this long without a                       \
@@ -28,67 +31,11 @@ static void store_head(pf_ctx *ctx, int d)
         pf__wake(&ctx->out_peer[d]->in_sleep, &ctx->out_peer[d]->in_seq);
 }
 
-/* Make a commit current, then apply it: output heads, then the input
- * tail.  With boundary, a record whose call is in progress is left out:
- * the input tail stops before it and each ring's head before its output.
- * A full commit (not mid-record) also ends an unsafe window. */
-void pf__txn_commit(pf_ctx *ctx, int boundary)
-{
-    int mid = boundary && ctx->mid_record;
-    struct pf__txn *t = ctx->slot[(ctx->txn_seq + 1) & 1];
-    t->in_ring = ctx->in_cur;
-    t->in_tail = ctx->in_cur < 0 ? 0
-                 : mid           ? ctx->rec_pos
-                                 : ctx->in[ctx->in_cur].rpos;
-    t->emitted = ctx->emitted;
-    t->cur = (uint32_t)(mid ? ctx->rec_cur : ctx->cur);
-    t->turn = (uint32_t)ctx->turn;
-    t->nout = (uint32_t)ctx->nout;
-    for (int d = 0; d < ctx->nout; d++) {
-        uint64_t h = mid && ctx->rec_epoch[d] == ctx->epoch ? ctx->rec_start[d]
-                                                            : ctx->out[d].wpos;
-        t->head[d] = h > ctx->out[d].pub ? h : ctx->out[d].pub;
-    }
-    atomic_store_explicit(&ctx->me->txn_seq, ++ctx->txn_seq,
-                          memory_order_release);
-    for (int d = 0; d < ctx->nout; d++) {
-        pf__rw *w = &ctx->out[d];
-        if (t->head[d] > w->pub) {
-            atomic_store_explicit(&w->r->head, t->head[d],
-                                  memory_order_release);
-            w->pub = t->head[d];
-            pf__wake(&ctx->out_peer[d]->in_sleep, &ctx->out_peer[d]->in_seq);
-        }
-    }
-    if (ctx->in_cur >= 0) {
-        pf__rr *rd = &ctx->in[ctx->in_cur];
-        if (t->in_tail > rd->commit) {
-            rd->commit = t->in_tail;
-            atomic_store_explicit(&rd->r->tail, t->in_tail,
-                                  memory_order_release);
-            pf__wake(&ctx->in_peer[ctx->in_cur]->out_sleep,
-                     &ctx->in_peer[ctx->in_cur]->out_seq);
-        }
-    }
-    if (!mid)
-        atomic_store_explicit(&ctx->me->unsafe, 0, memory_order_relaxed);
-}
-
-/* Commit a whole input batch with its outputs (transactional mode). */
-void pf__commit_batch(pf_ctx *ctx)
-{
-    pf__txn_commit(ctx, 0);
-    for (int i = 0; i < ctx->ndirty; i++)
-        ctx->is_dirty[ctx->dirty[i]] = 0;
-    ctx->ndirty = 0;
-    ctx->pend_since = 0;
-}
-
 /* Publish in transactional mode: commit up to the last record boundary,
  * when this stage may commit mid-batch (a batch hook's state forbids it). */
 static void txn_publish(pf_ctx *ctx)
 {
-    if (ctx->in_cur >= 0 && !ctx->mid_ok)
+    if (ctx->in_cur >= 0 && !ctx->tx.mid_ok)
         return; /* inside a batch whose hook has not run */
     pf__txn_commit(ctx, 1);
 }
@@ -131,7 +78,7 @@ static inline void note_write(pf_ctx *ctx, int d)
 {
     if (ctx->rec_epoch[d] != ctx->epoch) {
         ctx->rec_epoch[d] = ctx->epoch;
-        ctx->rec_start[d] = ctx->out[d].wpos;
+        ctx->rec_start[d] = pf__rw_written(&ctx->out[d]);
     }
 }
 
@@ -159,7 +106,8 @@ static int space_or_stuck(pf_ctx *ctx, int d, size_t len)
     pf__rw *w = &ctx->out[d];
     if (ring_fits(ctx, d, len))
         return 1;
-    return ctx->txn && w->wpos != w->pub && w->tail >= w->pub;
+    return ctx->txn && pf__rw_written(w) != pf__rw_published(w) &&
+           pf__rw_consumed(w) >= pf__rw_published(w);
 }
 
 /* Block until ready(ctx, d, len) holds: publish what is pending, spin
@@ -223,10 +171,9 @@ static int slot_free(pf_ctx *ctx, int d)
     const struct pf__slots *sl = &ctx->slots[d];
     uint64_t end = sl->end[(sl->n - lim) % PF_PREFETCH_MAX];
     pf__rw *w = &ctx->out[d];
-    if (w->tail >= end || end > w->pub)
+    if (pf__rw_consumed(w) >= end || end > pf__rw_published(w))
         return 1;
-    w->tail = atomic_load_explicit(&w->r->tail, memory_order_acquire);
-    return w->tail >= end;
+    return pf__rw_refresh(w) >= end;
 }
 
 /* A whole record now ends at ring d's write position. */
@@ -234,7 +181,7 @@ static inline void note_record_end(pf_ctx *ctx, int d)
 {
     if (ctx->prefetch > 0) {
         struct pf__slots *sl = &ctx->slots[d];
-        sl->end[sl->n++ % PF_PREFETCH_MAX] = ctx->out[d].wpos;
+        sl->end[sl->n++ % PF_PREFETCH_MAX] = pf__rw_written(&ctx->out[d]);
     }
 }
 
@@ -293,7 +240,7 @@ static int least_loaded(pf_ctx *ctx)
     for (int k = 0; k < ctx->nout; k++) {
         int d = (ctx->cur + 1 + k) % ctx->nout;
         pf__rw *w = &ctx->out[d];
-        w->tail = atomic_load_explicit(&w->r->tail, memory_order_acquire);
+        pf__rw_refresh(w);
         uint64_t used = pf__rw_used(w);
         if (used < best_used) {
             best_used = used;
@@ -315,18 +262,18 @@ static int least_loaded(pf_ctx *ctx)
 static void adapt_batch(pf_ctx *ctx, int d)
 {
     pf__rw *w = &ctx->out[d];
-    w->tail = atomic_load_explicit(&w->r->tail, memory_order_acquire);
-    if (w->tail >= ctx->bstart[d]) {
+    uint64_t consumed = pf__rw_refresh(w);
+    if (consumed >= ctx->bstart[d]) {
         if (ctx->blim[d] < ctx->run->batch_bytes)
             ctx->blim[d] *= 2;
         ctx->tmoved[d] = 0;
-    } else if (w->tail != ctx->tseen[d] || ctx->tmoved[d] == 0) {
+    } else if (consumed != ctx->tseen[d] || ctx->tmoved[d] == 0) {
         ctx->tmoved[d] = pf__coarse_ns();
     } else if (ctx->blim[d] > PF__MIN_BATCH &&
                pf__coarse_ns() - ctx->tmoved[d] > STUCK_NS) {
         ctx->blim[d] /= 2;
     }
-    ctx->tseen[d] = w->tail;
+    ctx->tseen[d] = consumed;
 }
 
 /* End the batch in ring d: MARK it when dealing, publish, pick the next
@@ -350,7 +297,7 @@ static void end_batch(pf_ctx *ctx, int d)
     }
     adapt_batch(ctx, d);
     publish_ring(ctx, d);
-    ctx->bstart[d] = ctx->out[d].wpos;
+    ctx->bstart[d] = pf__rw_written(&ctx->out[d]);
     if (ctx->deal || d != ctx->cur)
         return;
     if (ctx->dist == PF_DIST_LEAST_LOADED)
@@ -402,7 +349,7 @@ static inline void wrote(pf_ctx *ctx, int d, size_t len)
     mark_dirty(ctx, d);
     if (ctx->deal)
         ctx->deal_open = 1;
-    if (ctx->out[d].wpos - ctx->bstart[d] >= ctx->blim[d])
+    if (pf__rw_written(&ctx->out[d]) - ctx->bstart[d] >= ctx->blim[d])
         end_batch(ctx, d);
     else if (atomic_load_explicit(&ctx->out_peer[d]->in_sleep,
                                   memory_order_relaxed))
@@ -423,9 +370,9 @@ static inline void wrote(pf_ctx *ctx, int d, size_t len)
 static void put_large(pf_ctx *ctx, int d, const unsigned char *rec, size_t len)
 {
     pf__rw *w = &ctx->out[d];
-    if (ctx->txn && w->pub != w->wpos)
+    if (ctx->txn && pf__rw_published(w) != pf__rw_written(w))
         txn_publish(ctx);
-    int safe = !ctx->txn || w->pub == w->wpos;
+    int safe = !ctx->txn || pf__rw_published(w) == pf__rw_written(w);
     size_t off = 0;
     while (off < len) {
         size_t n = len - off < ctx->frag_max ? len - off : ctx->frag_max;

@@ -87,18 +87,19 @@ void pf__log_set_ident(const char *stage, int worker)
         snprintf(ident, sizeof ident, "%s[%d]", stage, worker);
 }
 
-void pf__write_all(int fd, const char *buf, size_t len)
+int pf__write_all(int fd, const char *buf, size_t len)
 {
     while (len > 0) {
         ssize_t n = write(fd, buf, len);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            return;
+            return PF_EIO;
         }
         buf += n;
         len -= (size_t)n;
     }
+    return 0;
 }
 
 void pf_logv(pf_ctx *ctx, int level, const char *fmt, va_list ap)

@@ -11,8 +11,9 @@
 /* Name this process in log lines: stage[worker].  stage is copied. */
 void pf__log_set_ident(const char *stage, int worker);
 
-/* Write all of buf to fd, retrying on EINTR and short writes; gives up
- * silently on any other error (diagnostics have nowhere better to go). */
-void pf__write_all(int fd, const char *buf, size_t len);
+/* Write all of buf to fd, retrying on EINTR and short writes.  Returns 0,
+ * or PF_EIO on any other error (log lines ignore it: diagnostics have
+ * nowhere better to go; the stats reports return it). */
+int pf__write_all(int fd, const char *buf, size_t len);
 
 #endif

@@ -4,6 +4,11 @@
  */
 #include "pipeline.h"
 
+#include "failure.h"
+#include "serial.h"
+#include "stats.h"
+#include "supervisor.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,6 +48,7 @@ void pf_pipeline_free(pf_pipeline *p)
     free(p->stages);
     free(p->stats);
     free(p->stats_first);
+    free(p->failures);
     free(p);
 }
 
@@ -166,6 +172,15 @@ int pf_stage_restartable(pf_stage *s, int restartable)
     return 0;
 }
 
+int pf_stage_data_free(pf_stage *s, pf_free_fn fn)
+{
+    int err = stage_editable(s);
+    if (err != 0)
+        return err;
+    s->data_free = fn;
+    return 0;
+}
+
 int pf_stage_batch_hook(pf_stage *s, pf_hook_fn fn)
 {
     int err = stage_editable(s);
@@ -278,9 +293,13 @@ int pf__pipeline_check(pf_pipeline *p)
 {
     if (p->error != 0)
         return p->error;
+    pf_failure f;
     if (p->nstages < 2) {
-        pf_log(NULL, PF_LOG_ERROR,
-               "a pipeline needs a source and at least one more stage");
+        pf__failure_init(&f, p, -1, -1, 0);
+        f.error = PF_EINVAL;
+        pf__failure_log(
+            p, &f, PF_LOG_ERROR,
+            "a pipeline needs a source and at least one more stage");
         return PF_EINVAL;
     }
     for (int i = 1; i < p->nstages; i++) {
@@ -289,10 +308,12 @@ int pf__pipeline_check(pf_pipeline *p)
             continue;
         if (p->stages[i - 1]->workers != 1 ||
             (i + 1 < p->nstages && p->stages[i + 1]->workers != 1)) {
-            pf_log(NULL, PF_LOG_ERROR,
-                   "ordered stage '%s': the stages before and after it "
-                   "must have one worker each",
-                   s->name);
+            pf__failure_init(&f, p, i, -1, 0);
+            f.error = PF_EINVAL;
+            pf__failure_log(p, &f, PF_LOG_ERROR,
+                            "ordered stage '%s': the stages before and after "
+                            "it must have one worker each",
+                            s->name);
             return PF_EINVAL;
         }
     }
@@ -323,6 +344,7 @@ int pf_run(pf_pipeline *p)
         return PF_EINVAL;
     if (p->running)
         return PF_EBUSY;
+    pf__failures_reset(p);
     int err = pf__pipeline_check(p);
     if (err != 0)
         return err;

@@ -20,8 +20,9 @@ struct pf_stage {
     pf_record_fn rec_fn;
     void *arg; /* borrowed */
     pf_hook_fn init, finish, batch;
-    int restartable; /* 1, 0, or -1: restartable unless it has finish */
-    int workers;     /* 1..PF_MAX_WORKERS */
+    pf_free_fn data_free; /* frees a worker's data at its end */
+    int restartable;      /* 1, 0, or -1: restartable unless it has finish */
+    int workers;          /* 1..PF_MAX_WORKERS */
     int ordered;
     int dist;     /* enum pf_dist of the edge leaving this stage */
     int prefetch; /* records that may wait per worker, 0 = no limit */
@@ -64,6 +65,8 @@ struct pf_pipeline {
     pf_worker_stats *stats; /* per worker of the last run */
     int *stats_first;       /* [nstages + 1] */
     int serial_now;         /* the last run was serial */
+    pf_failure *failures;   /* [nfailures] of the last run (failure.c) */
+    int nfailures, failures_cap;
 };
 
 /* Worker id of the first worker of each stage; out has nstages+1 slots. */
@@ -74,18 +77,5 @@ int pf__pipeline_check(pf_pipeline *p);
 
 /* Allocate p->stats for the stage shape; zeroed. */
 int pf__stats_reset(pf_pipeline *p);
-
-/* Run in one process (serial.c) or in many (supervisor.c). */
-int pf__run_serial(pf_pipeline *p);
-int pf__run_processes(pf_pipeline *p);
-
-/* Refresh p->stats from the live region (supervisor, during a run). */
-void pf__stats_pull(pf_pipeline *p);
-
-/* Choose the bottleneck stage from p->stats. */
-void pf__stats_bottleneck(pf_pipeline *p);
-
-/* Draw or clear the progress line on stderr. */
-void pf__progress_draw(const pf_pipeline *p, uint64_t elapsed_ns, int final);
 
 #endif

@@ -11,16 +11,15 @@
  * in one call for longer than the stall limit is killed and handled the
  * same way.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/uio.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include "clock.h"
-#include "supervisor.h"
+#include "deadletter.h"
+#include "failure.h"
+#include "retry.h"
+#include "transport.h"
 
 /* How a worker ended, in words, for logs and the dead-letter file. */
 static void describe(char *buf, size_t n, int status, int state,
@@ -38,47 +37,6 @@ static void describe(char *buf, size_t n, int status, int state,
         snprintf(buf, n, "exited with status %d", WEXITSTATUS(status));
 }
 
-/* Append one entry to the dead-letter file: a header line, the record's
- * bytes, a newline (format in docs/RELIABILITY.md). */
-static int dead_letter(struct pf__watch *wa, int s, int w, pid_t pid,
-                       const char *reason, const unsigned char *rec,
-                       uint32_t len)
-{
-    const char *path = wa->p->opts.dead_letter;
-    if (path == NULL) {
-        pf_log(NULL, PF_LOG_WARN,
-               "stage %s worker %d: skipping a %u-byte "
-               "poison record (%s; no dead-letter file given)",
-               wa->p->stages[s]->name, w, len, reason);
-        return 0;
-    }
-    if (wa->dl_fd < 0) {
-        wa->dl_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-        if (wa->dl_fd < 0) {
-            pf_log(NULL, PF_LOG_ERROR, "dead-letter file %s: %s", path,
-                   strerror(errno));
-            return PF_EIO;
-        }
-    }
-    char head[256];
-    int n = snprintf(head, sizeof head,
-                     "PFDL1 stage=%s worker=%d pid=%d reason=\"%s\" "
-                     "bytes=%u\n",
-                     wa->p->stages[s]->name, w, (int)pid, reason, len);
-    if (n < 0 || (size_t)n >= sizeof head) {
-        n = (int)sizeof head - 1; /* a very long stage name: cut */
-        head[n - 1] = '\n';
-    }
-    struct iovec iov[3] = {
-        {head, (size_t)n}, {(void *)rec, len}, {(void *)"\n", 1}};
-    ssize_t want = n + (ssize_t)len + 1;
-    if (writev(wa->dl_fd, iov, 3) != want) {
-        pf_log(NULL, PF_LOG_ERROR, "dead-letter file %s: short write", path);
-        return PF_EIO;
-    }
-    return 0;
-}
-
 int pf__try_restart(struct pf__watch *wa, int g, int status, int err)
 {
     pf_pipeline *p = wa->p;
@@ -90,36 +48,48 @@ int pf__try_restart(struct pf__watch *wa, int g, int status, int err)
     const char *name = p->stages[s]->name;
     pid_t pid = -run->pids[g];
     char why[96];
-    describe(why, sizeof why, status, (int)atomic_load(&c->state), f);
+    int state = (int)atomic_load(&c->state);
+    describe(why, sizeof why, status, state, f);
+    pf_failure fr;
+    pf__failure_init(&fr, p, s, w, (int)pid);
+    pf__failure_cause(&fr, status, state == PF__W_FAILED, f->stalled);
+    fr.restarts = atomic_load(&c->restarts);
+    fr.error = err;
+    if (state == PF__W_FAILED)
+        fr.record = atomic_load(&c->fail_record);
 
     if (!pf__stage_restartable(p, s)) {
-        pf_log(NULL, PF_LOG_ERROR,
-               "stage %s worker %d (pid %d) %s; not "
-               "restarted: %s",
-               name, w, (int)pid, why,
-               s == p->nstages - 1 ? "a sink's effects cannot be rolled back"
-                                   : "the stage keeps state (finish hook)");
+        pf__failure_log(p, &fr, PF_LOG_ERROR,
+                        "stage %s worker %d (pid %d) %s; not "
+                        "restarted: %s",
+                        name, w, (int)pid, why,
+                        s == p->nstages - 1
+                            ? "a sink's effects cannot be rolled back"
+                            : "the stage keeps state (finish hook)");
         return err;
     }
     if (atomic_load(&c->unsafe)) {
-        pf_log(NULL, PF_LOG_ERROR,
-               "stage %s worker %d (pid %d) %s while its "
-               "output was published past its last commit (a record's "
-               "output larger than a queue); its input cannot be replayed",
-               name, w, (int)pid, why);
+        fr.error = PF_EREPLAY;
+        pf__failure_log(
+            p, &fr, PF_LOG_ERROR,
+            "stage %s worker %d (pid %d) %s while its "
+            "output was published past its last commit (a record's "
+            "output larger than a queue); its input cannot be replayed",
+            name, w, (int)pid, why);
         return PF_EREPLAY;
     }
     /* Where it failed: the record in progress (ring, position), a
      * source's count of records, or else its heartbeat count. */
-    int32_t ring = atomic_load(&c->in_call) ? atomic_load(&c->cur_ring) : -2;
+    int32_t ring =
+        atomic_load(&c->in_call) ? atomic_load(&c->cur_ring) : PF__RING_HOOK;
     uint64_t pos =
         ring >= 0 ? atomic_load(&c->cur_pos) : atomic_load(&c->beats);
     if (s == 0) {
-        ring = -1;
+        ring = PF__RING_NONE;
         pos = atomic_load(&c->cur_pos);
     } else if (ring < 0) {
         /* Outside a record (a hook): progress is a commit made. */
-        ring = -2;
+        ring = PF__RING_HOOK;
         pos = atomic_load(&c->txn_seq);
     }
     if (f->ring == ring && f->pos == pos) {
@@ -131,28 +101,25 @@ int pf__try_restart(struct pf__watch *wa, int g, int status, int err)
     }
     if (f->count > p->opts.retries) {
         if (ring < 0) {
-            pf_log(NULL, PF_LOG_ERROR,
-                   "stage %s worker %d (pid %d) %s %d "
-                   "times without progress; giving up",
-                   name, w, (int)pid, why, f->count);
+            pf__failure_log(p, &fr, PF_LOG_ERROR,
+                            "stage %s worker %d (pid %d) %s %d "
+                            "times without progress; giving up",
+                            name, w, (int)pid, why, f->count);
             return err;
         }
         /* The record in progress failed the worker every time: poison. */
-        struct pf__ring *r = &run->rings[run->ring_first[s - 1] +
-                                         ring * p->stages[s]->workers + w];
-        const unsigned char *fr =
-            run->base + r->data_off + (pos & (r->size - 1));
-        uint32_t len, flags;
-        memcpy(&len, fr, 4);
-        memcpy(&flags, fr + 4, 4);
-        if (p->opts.poison == PF_POISON_FAIL || flags != 0) {
-            pf_log(NULL, PF_LOG_ERROR,
-                   "stage %s worker %d: a record failed "
-                   "it %d times (%s); failing the run",
-                   name, w, f->count, why);
+        pf__frame rec;
+        pf__edge_frame_at(run, s - 1, ring, w, pos, &rec);
+        if (p->opts.poison == PF_POISON_FAIL || rec.flags != 0) {
+            fr.error = PF_EPOISON;
+            pf__failure_log(p, &fr, PF_LOG_ERROR,
+                            "stage %s worker %d: a record failed "
+                            "it %d times (%s); failing the run",
+                            name, w, f->count, why);
             return PF_EPOISON;
         }
-        int dl = dead_letter(wa, s, w, pid, why, fr + PF__FRAME_HDR, len);
+        int dl = pf__dead_letter_append(p, &wa->dl_fd, p->opts.dead_letter,
+                                        name, w, pid, why, rec.data, rec.len);
         if (dl != 0)
             return dl;
         atomic_store(&c->skip_pos, pos);
@@ -163,12 +130,16 @@ int pf__try_restart(struct pf__watch *wa, int g, int status, int err)
         pf_log(NULL, PF_LOG_WARN,
                "stage %s worker %d: quarantined a %u-byte "
                "record that failed it %d times (%s)",
-               name, w, len, p->opts.retries + 1, why);
+               name, w, rec.len, p->opts.retries + 1, why);
+        fr.action = PF_FAIL_QUARANTINED;
+    } else {
+        fr.action = PF_FAIL_RESTARTED;
     }
-    pf_log(NULL, PF_LOG_WARN,
-           "stage %s worker %d (pid %d) %s; restarting "
-           "it to replay its uncommitted input",
-           name, w, (int)pid, why);
+    fr.error = 0;
+    pf__failure_log(p, &fr, PF_LOG_WARN,
+                    "stage %s worker %d (pid %d) %s; restarting "
+                    "it to replay its uncommitted input",
+                    name, w, (int)pid, why);
     return pf__respawn(wa, g, s, w);
 }
 

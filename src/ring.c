@@ -155,6 +155,23 @@ int pf__rr_peek(pf__rr *rd, pf__frame *f)
     }
 }
 
+void pf__ring_roll_forward(struct pf__ring *r, uint64_t head, uint64_t tail)
+{
+    if (head != 0 && atomic_load(&r->head) < head)
+        atomic_store(&r->head, head);
+    if (tail != 0 && atomic_load(&r->tail) < tail)
+        atomic_store(&r->tail, tail);
+}
+
+void pf__ring_frame_at(const struct pf__ring *r, const unsigned char *base,
+                       uint64_t pos, pf__frame *f)
+{
+    const unsigned char *p = base + r->data_off + (pos & (r->size - 1));
+    memcpy(&f->len, p, 4);
+    memcpy(&f->flags, p + 4, 4);
+    f->data = p + PF__FRAME_HDR;
+}
+
 int pf__rr_finished(pf__rr *rd)
 {
     if (!atomic_load_explicit(&rd->r->closed, memory_order_acquire))

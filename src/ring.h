@@ -138,6 +138,48 @@ static inline void pf__rw_done(pf__rw *w)
     atomic_store_explicit(&w->r->done, w->wpos, memory_order_release);
 }
 
+/* Publish frames up to pos (a commit's head; <= what was written).
+ * Returns 1 if head moved. */
+static inline int pf__rw_publish_to(pf__rw *w, uint64_t pos)
+{
+    if (pos <= w->pub)
+        return 0;
+    atomic_store_explicit(&w->r->head, pos, memory_order_release);
+    w->pub = pos;
+    return 1;
+}
+
+/* Where the next frame will be written: the end of the frames reserved. */
+static inline uint64_t pf__rw_written(const pf__rw *w)
+{
+    return w->wpos;
+}
+
+/* Where the published frames end (head as last stored). */
+static inline uint64_t pf__rw_published(const pf__rw *w)
+{
+    return w->pub;
+}
+
+/* How far the consumer has committed, as last read. */
+static inline uint64_t pf__rw_consumed(const pf__rw *w)
+{
+    return w->tail;
+}
+
+/* Read the consumer's commit again; returns it. */
+static inline uint64_t pf__rw_refresh(pf__rw *w)
+{
+    w->tail = atomic_load_explicit(&w->r->tail, memory_order_acquire);
+    return w->tail;
+}
+
+/* 1 once the ring was closed (a predecessor finished). */
+static inline int pf__rw_closed(const pf__rw *w)
+{
+    return atomic_load_explicit(&w->r->closed, memory_order_acquire) != 0;
+}
+
 /* Publish and mark end of stream. */
 void pf__rw_close(pf__rw *w);
 
@@ -159,6 +201,29 @@ static inline int pf__rr_commit(pf__rr *rd)
     atomic_store_explicit(&rd->r->tail, rd->rpos, memory_order_release);
     rd->commit = rd->rpos;
     return 1;
+}
+
+/* The read position: where the next frame starts. */
+static inline uint64_t pf__rr_pos(const pf__rr *rd)
+{
+    return rd->rpos;
+}
+
+/* Release frames up to pos (a commit's tail; <= the read position).
+ * Returns 1 if tail moved. */
+static inline int pf__rr_commit_to(pf__rr *rd, uint64_t pos)
+{
+    if (pos <= rd->commit)
+        return 0;
+    rd->commit = pos;
+    atomic_store_explicit(&rd->r->tail, pos, memory_order_release);
+    return 1;
+}
+
+/* 1 once the producer closed the ring (frames may still wait). */
+static inline int pf__rr_closed(const pf__rr *rd)
+{
+    return atomic_load_explicit(&rd->r->closed, memory_order_acquire) != 0;
 }
 
 /* 1 when something is published past the read position.  (head may
@@ -187,5 +252,15 @@ static inline int pf__rr_take_done(pf__rr *rd)
 
 /* 1 when the producer closed the ring and every frame has been read. */
 int pf__rr_finished(pf__rr *rd);
+
+/* Move a ring's head, then its tail, forward to at least head and tail
+ * (0: leave it): a dead worker's commit applied by its successor.  Doing
+ * it twice is harmless. */
+void pf__ring_roll_forward(struct pf__ring *r, uint64_t head, uint64_t tail);
+
+/* The frame at position pos of a ring whose data area is in the region at
+ * base (the supervisor reading a poison record). */
+void pf__ring_frame_at(const struct pf__ring *r, const unsigned char *base,
+                       uint64_t pos, pf__frame *f);
 
 #endif

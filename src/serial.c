@@ -6,20 +6,20 @@
  */
 #include <stdlib.h>
 
-#include "ctx.h"
+#include "serial.h"
 #include "log.h"
 
 int pf__serial_emit(pf_ctx *ctx, const void *rec, size_t len)
 {
-    pf_ctx *nx = ctx->next;
+    pf_ctx *nx = ctx->ser.next;
     if (nx == NULL)
         return PF_ESTATE;
     if (len > ctx->p->opts.max_record)
         return PF_E2BIG;
-    ctx->sstats->records_out++;
-    ctx->sstats->bytes_out += len;
-    nx->sstats->records_in++;
-    nx->sstats->bytes_in += len;
+    ctx->ser.stats->records_out++;
+    ctx->ser.stats->bytes_out += len;
+    nx->ser.stats->records_in++;
+    nx->ser.stats->bytes_in += len;
     int rc = nx->st->rec_fn(nx, rec, len, nx->st->arg);
     if (rc == 0 && nx->st->batch != NULL) /* each record is a batch */
         rc = nx->st->batch(nx, nx->st->arg);
@@ -29,7 +29,7 @@ int pf__serial_emit(pf_ctx *ctx, const void *rec, size_t len)
                    "stage %s: function returned %d on "
                    "input record %llu",
                    nx->st->name, rc,
-                   (unsigned long long)nx->sstats->records_in);
+                   (unsigned long long)nx->ser.stats->records_in);
         return PF_ESTAGE;
     }
     return 0;
@@ -59,8 +59,8 @@ int pf__run_serial(pf_pipeline *p)
         ctx[i].p = p;
         ctx[i].st = p->stages[i];
         ctx[i].serial = 1;
-        ctx[i].next = i + 1 < n ? &ctx[i + 1] : NULL;
-        ctx[i].sstats = &p->stats[p->stats_first[i]];
+        ctx[i].ser.next = i + 1 < n ? &ctx[i + 1] : NULL;
+        ctx[i].ser.stats = &p->stats[p->stats_first[i]];
     }
     pf__log_set_ident("serial", -1);
     int err = 0;
@@ -79,6 +79,9 @@ int pf__run_serial(pf_pipeline *p)
     for (int i = 0; i < n && err == 0; i++)
         err = serial_hook(&ctx[i], p->stages[i]->finish, "finish");
     pf__log_set_ident("main", -1);
+    for (int i = 0; i < n; i++)
+        if (ctx[i].data != NULL && p->stages[i]->data_free != NULL)
+            p->stages[i]->data_free(ctx[i].data);
     free(ctx);
     return err;
 }

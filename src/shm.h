@@ -38,6 +38,16 @@ struct pf__shm_hdr {
 };
 _Static_assert(sizeof(struct pf__shm_hdr) == 64, "header is one line");
 
+/* Ring sentinels: where an input ring index (pf__wctl.cur_ring and
+ * skip_ring, pf_ctx.in_cur, pf__txn.in_ring, the supervisor's failure
+ * points) names no ring.  NONE: no ring; at a failure point, a source,
+ * whose position is its count of records.  HOOK: a failure point outside
+ * any record (a hook), whose position is the worker's commit count.
+ * UNSET: a failure point not yet seen. */
+#define PF__RING_NONE (-1)
+#define PF__RING_HOOK (-2)
+#define PF__RING_UNSET (-3)
+
 /* Worker states (pf__wctl.state), written by the worker. */
 #define PF__WSTATE_MAP(X)                                                      \
     X(IDLE, 0, "idle")                                                         \
@@ -77,17 +87,18 @@ struct pf__wctl {
     /* Fault tolerance (used when retries > 0 or a stall limit is set). */
     _Atomic uint64_t txn_seq;  /* worker: commits made; slot seq & 1 */
     _Atomic uint64_t cur_pos;  /* worker: position of the record in a call */
-    _Atomic int32_t cur_ring;  /* worker: that record's ring, -1 none */
+    _Atomic int32_t cur_ring;  /* worker: that record's ring, or NONE */
     _Atomic uint32_t in_call;  /* worker: 1 while user code runs */
     _Atomic uint32_t unsafe;   /* worker: published past its last commit */
     _Atomic uint32_t restarts; /* supervisor */
     _Atomic uint64_t beats;    /* worker: records started, for stalls */
     _Atomic uint64_t skip_pos; /* supervisor: poison record to skip */
-    _Atomic int32_t skip_ring; /* supervisor: its ring, -1 none */
+    _Atomic int32_t skip_ring; /* supervisor: its ring, or NONE */
     uint32_t pad5;
     _Atomic uint64_t quarantined; /* supervisor */
     uint64_t txn_off;             /* set before fork: the two commit slots */
-    char pad6[56];
+    _Atomic uint64_t fail_record; /* worker: input record whose call failed */
+    char pad6[48];
 };
 _Static_assert(sizeof(struct pf__wctl) == 384, "wctl is six lines");
 _Static_assert(offsetof(struct pf__wctl, in_seq) == 64, "in_seq own line");

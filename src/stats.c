@@ -6,8 +6,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "stats.h"
+
 #include "log.h"
-#include "pipeline.h"
 
 int pf_pipeline_worker_stats(const pf_pipeline *p, int i, int w,
                              pf_worker_stats *out)
@@ -86,12 +87,13 @@ int pf_pipeline_write_summary(const pf_pipeline *p, int fd)
 {
     if (p == NULL)
         return PF_EINVAL;
+    int err = 0;
     char line[512];
     int n = snprintf(line, sizeof line,
                      "%-16s %7s %12s %12s %10s %10s %6s %6s %6s\n", "stage",
                      "workers", "records in", "records out", "bytes in",
                      "bytes out", "busy", "w-in", "w-out");
-    pf__write_all(fd, line, (size_t)n);
+    err |= pf__write_all(fd, line, (size_t)n);
     for (int i = 0; i < p->nstages; i++) {
         pf_stage_stats st;
         pf_pipeline_stage_stats(p, i, &st);
@@ -110,30 +112,31 @@ int pf_pipeline_write_summary(const pf_pipeline *p, int fd)
             (double)st.total.ns_busy / d, (double)st.total.ns_wait_in / d,
             (double)st.total.ns_wait_out / d,
             i == p->bottleneck ? "  <- bottleneck" : "");
-        pf__write_all(fd, line, (size_t)n);
+        err |= pf__write_all(fd, line, (size_t)n);
     }
-    return 0;
+    return err != 0 ? PF_EIO : 0;
 }
 
 int pf_pipeline_write_stats_json(const pf_pipeline *p, int fd)
 {
     if (p == NULL)
         return PF_EINVAL;
+    int err = 0;
     char buf[768];
     int n = snprintf(buf, sizeof buf, "{\"bottleneck\":%d,\"stages\":[",
                      p->bottleneck);
-    pf__write_all(fd, buf, (size_t)n);
+    err |= pf__write_all(fd, buf, (size_t)n);
     for (int i = 0; i < p->nstages; i++) {
         pf_stage_stats st;
         pf_pipeline_stage_stats(p, i, &st);
         n = snprintf(buf, sizeof buf, "%s{\"name\":\"", i ? "," : "");
-        pf__write_all(fd, buf, (size_t)n);
+        err |= pf__write_all(fd, buf, (size_t)n);
         /* Stage names are the program's own; escape quotes anyway. */
         for (const char *c = st.name; *c; c++) {
             if (*c == '"' || *c == '\\')
-                pf__write_all(fd, "\\", 1);
+                err |= pf__write_all(fd, "\\", 1);
             if ((unsigned char)*c >= 0x20)
-                pf__write_all(fd, c, 1);
+                err |= pf__write_all(fd, c, 1);
         }
         n = snprintf(buf, sizeof buf,
                      "\",\"workers\":%d,\"records_in\":%llu,"
@@ -149,10 +152,10 @@ int pf_pipeline_write_stats_json(const pf_pipeline *p, int fd)
                      (unsigned long long)st.total.ns_wait_in,
                      (unsigned long long)st.total.ns_wait_out,
                      st.total.restarts);
-        pf__write_all(fd, buf, (size_t)n);
+        err |= pf__write_all(fd, buf, (size_t)n);
     }
-    pf__write_all(fd, "]}\n", 3);
-    return 0;
+    err |= pf__write_all(fd, "]}\n", 3);
+    return err != 0 ? PF_EIO : 0;
 }
 
 void pf__progress_draw(const pf_pipeline *p, uint64_t elapsed_ns, int final)

@@ -26,10 +26,14 @@
 
 #include "clock.h"
 #include "ctx.h"
+#include "failure.h"
 #include "futex.h"
 #include "pipeline.h"
+#include "retry.h"
 #include "supervisor.h"
+#include "stats.h"
 #include "txn.h"
+#include "worker.h"
 
 #define RING_BUDGET (256u << 20) /* all rings together, automatic sizing */
 #define RING_MAX (4u << 20)
@@ -121,8 +125,8 @@ static int run_layout(pf_pipeline *p, struct pf__run *run)
         int nout = s + 1 < n ? p->stages[s + 1]->workers : 0;
         for (int w = 0; w < p->stages[s]->workers; w++) {
             struct pf__wctl *c = &run->wctl[run->first[s] + w];
-            atomic_init(&c->skip_ring, -1);
-            atomic_init(&c->cur_ring, -1);
+            atomic_init(&c->skip_ring, PF__RING_NONE);
+            atomic_init(&c->cur_ring, PF__RING_NONE);
             if (run->txn) {
                 c->txn_off = txn_off;
                 txn_off += 2 * pf__txn_slot_bytes(nout);
@@ -195,12 +199,15 @@ static void child_setup(const struct pf__run *run, int sfd,
     sigprocmask(SIG_SETMASK, host_mask, NULL);
 }
 
-/* Describe how a worker ended, for the log line; returns its error.
- * After an abort, the workers we killed ourselves are logged at debug
- * level: the line that matters is the first failure's. */
-static int judge_exit(pf_pipeline *p, struct pf__run *run, int g, int status,
-                      int aborted)
+/* Describe how a worker ended, for the log line and the failure record;
+ * returns its error.  quiet: the failure is not the run's own - after an
+ * abort, the workers we killed ourselves (the line that matters is the
+ * first failure's), or with retries, where retry.c reports it - and is
+ * logged at debug level and not recorded. */
+static int judge_exit(struct pf__watch *wa, int g, int status, int quiet)
 {
+    pf_pipeline *p = wa->p;
+    struct pf__run *run = wa->run;
     struct pf__wctl *c = &run->wctl[g];
     int state = (int)atomic_load(&c->state);
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && state == PF__W_DONE)
@@ -209,31 +216,46 @@ static int judge_exit(pf_pipeline *p, struct pf__run *run, int g, int status,
     pf__worker_of(run, p->nstages, g, &s, &w);
     const char *name = p->stages[s]->name;
     pid_t pid = run->pids[g];
-    int level = aborted ? PF_LOG_DEBUG : PF_LOG_ERROR;
+    int level = quiet ? PF_LOG_DEBUG : PF_LOG_ERROR;
+    pf_failure f;
+    pf__failure_init(&f, p, s, w, (int)pid);
+    pf__failure_cause(&f, status, state == PF__W_FAILED,
+                      wa->fail != NULL && wa->fail[g].stalled);
+    f.restarts = atomic_load(&c->restarts);
+    f.error = PF_EWORKER;
     if (state == PF__W_FAILED) {
         int err = (int)atomic_load(&c->error);
-        pf_log(NULL, level, "stage %s worker %d (pid %d) failed: %s", name, w,
-               (int)pid, pf_strerror(err));
-        return err != 0 ? err : PF_ESTAGE;
+        f.error = err != 0 ? err : PF_ESTAGE;
+        f.record = atomic_load(&c->fail_record);
+        if (quiet)
+            pf_log(NULL, level, "stage %s worker %d (pid %d) failed: %s", name,
+                   w, (int)pid, pf_strerror(err));
+        else
+            pf__failure_log(p, &f, level,
+                            "stage %s worker %d (pid %d) failed: %s", name, w,
+                            (int)pid, pf_strerror(err));
+        return f.error;
     }
+    char how[96];
     if (WIFSIGNALED(status)) {
         int sig = WTERMSIG(status);
-        pf_log(NULL, level,
-               "stage %s worker %d (pid %d) killed by signal %d (SIG%s) "
-               "while %s",
-               name, w, (int)pid, sig,
-               sigabbrev_np(sig) ? sigabbrev_np(sig) : "?",
-               pf__wstate_name(state));
+        snprintf(how, sizeof how, "killed by signal %d (SIG%s) while %s", sig,
+                 sigabbrev_np(sig) ? sigabbrev_np(sig) : "?",
+                 pf__wstate_name(state));
     } else if (WEXITSTATUS(status) == 0) {
-        pf_log(NULL, level,
-               "stage %s worker %d (pid %d) exited with status 0 before "
-               "finishing (while %s)",
-               name, w, (int)pid, pf__wstate_name(state));
+        snprintf(how, sizeof how,
+                 "exited with status 0 before finishing (while %s)",
+                 pf__wstate_name(state));
     } else {
-        pf_log(NULL, level,
-               "stage %s worker %d (pid %d) exited with status %d while %s",
-               name, w, (int)pid, WEXITSTATUS(status), pf__wstate_name(state));
+        snprintf(how, sizeof how, "exited with status %d while %s",
+                 WEXITSTATUS(status), pf__wstate_name(state));
     }
+    if (quiet)
+        pf_log(NULL, level, "stage %s worker %d (pid %d) %s", name, w, (int)pid,
+               how);
+    else
+        pf__failure_log(p, &f, level, "stage %s worker %d (pid %d) %s", name, w,
+                        (int)pid, how);
     return PF_EWORKER;
 }
 
@@ -267,8 +289,12 @@ int pf__respawn(struct pf__watch *wa, int g, int s, int w)
         pf__worker_main(wa->p, run, s, w, 1);
     }
     if (pid < 0) {
-        pf_log(NULL, PF_LOG_ERROR, "fork to restart stage %s worker %d: %s",
-               wa->p->stages[s]->name, w, strerror(errno));
+        pf_failure f;
+        pf__failure_init(&f, wa->p, s, w, 0);
+        f.error = PF_ESYS;
+        pf__failure_log(wa->p, &f, PF_LOG_ERROR,
+                        "fork to restart stage %s worker %d: %s",
+                        wa->p->stages[s]->name, w, strerror(errno));
         return PF_ESYS;
     }
     run->pids[g] = pid;
@@ -293,9 +319,8 @@ static void reap(struct pf__watch *wa)
             continue;
         int retry = wa->p->opts.retries > 0 && !wa->aborted && r > 0 &&
                     atomic_load(&run->hdr->stop) != PF__STOP_NOW;
-        int err = r < 0
-                      ? PF_EWORKER
-                      : judge_exit(wa->p, run, g, status, wa->aborted || retry);
+        int err = r < 0 ? PF_EWORKER
+                        : judge_exit(wa, g, status, wa->aborted || retry);
         run->pids[g] = -run->pids[g]; /* reaped; keep the pid for stats */
         wa->alive--;
         if (err != 0 && retry)
@@ -336,13 +361,79 @@ static int want_progress(const pf_pipeline *p)
     return isatty(2);
 }
 
+/* Fork every worker of the run; a failed fork fails the run fast. */
+static void fork_all(struct pf__watch *wa)
+{
+    pf_pipeline *p = wa->p;
+    struct pf__run *run = wa->run;
+    fflush(NULL); /* or buffered output would be written by every child */
+    for (int s = 0; s < p->nstages && !wa->aborted; s++) {
+        for (int w = 0; w < p->stages[s]->workers; w++) {
+            pid_t pid = fork();
+            if (pid == 0) {
+                child_setup(run, wa->sfd, &wa->host_mask);
+                pf__worker_main(p, run, s, w, 0);
+            }
+            if (pid < 0) {
+                int e = errno;
+                pf_failure f;
+                pf__failure_init(&f, p, s, w, 0);
+                f.error = e == ENOMEM || e == EAGAIN ? PF_ENOMEM : PF_ESYS;
+                pf__failure_log(p, &f, PF_LOG_ERROR,
+                                "fork for stage %s worker %d: %s",
+                                p->stages[s]->name, w, strerror(e));
+                pf__fail_fast(wa, f.error);
+                break;
+            }
+            run->pids[run->first[s] + w] = pid;
+            atomic_store(&run->wctl[run->first[s] + w].pid, pid);
+            wa->alive++;
+        }
+    }
+}
+
+/* Watch the workers until every one is reaped: signals, deaths, stalls,
+ * and the progress line and callback every TICK_MS. */
+static void watch(struct pf__watch *wa, int progress, uint64_t t0)
+{
+    pf_pipeline *p = wa->p;
+    uint64_t last_tick = 0;
+    while (wa->alive > 0) {
+        struct pollfd pfd = {.fd = wa->sfd, .events = POLLIN};
+        int timeout = progress || p->progress ? TICK_MS : 1000;
+        if (p->opts.stall_ms > 0)
+            timeout = p->opts.stall_ms / 4 < (unsigned)timeout
+                          ? (int)(p->opts.stall_ms / 4) + 1
+                          : timeout;
+        if (poll(&pfd, 1, timeout) < 0 && errno != EINTR)
+            break;
+        on_signals(wa, wa->sfd);
+        reap(wa);
+        if (p->opts.stall_ms > 0 && !wa->aborted)
+            pf__check_stalls(wa);
+        uint64_t now = pf__now_ns();
+        if ((progress || p->progress) &&
+            now - last_tick >= TICK_MS * 1000000ull && wa->alive > 0) {
+            last_tick = now;
+            pf__stats_pull(p);
+            if (progress)
+                pf__progress_draw(p, now - t0, 0);
+            if (p->progress)
+                p->progress(p, 0, p->progress_arg);
+        }
+    }
+}
+
 int pf__run_processes(pf_pipeline *p)
 {
     struct pf__run run;
     int err = run_layout(p, &run);
+    pf_failure f;
+    pf__failure_init(&f, p, -1, -1, 0);
     if (err != 0) {
-        pf_log(NULL, PF_LOG_ERROR, "cannot set up shared memory: %s",
-               pf_strerror(err));
+        f.error = err;
+        pf__failure_log(p, &f, PF_LOG_ERROR, "cannot set up shared memory: %s",
+                        pf_strerror(err));
         run_release(&run);
         return err;
     }
@@ -360,8 +451,8 @@ int pf__run_processes(pf_pipeline *p)
     sigprocmask(SIG_BLOCK, &set, &host_mask);
     int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
     if (sfd < 0) {
-        err = PF_ESYS;
-        pf_log(NULL, PF_LOG_ERROR, "signalfd: %s", strerror(errno));
+        err = f.error = PF_ESYS;
+        pf__failure_log(p, &f, PF_LOG_ERROR, "signalfd: %s", strerror(errno));
         goto restore_signals;
     }
 
@@ -375,57 +466,13 @@ int pf__run_processes(pf_pipeline *p)
             goto restore_signals;
         }
         for (int g = 0; g < run.nworkers; g++)
-            wa.fail[g].ring = -3;
+            wa.fail[g].ring = PF__RING_UNSET;
     }
     p->run = &run;
-    fflush(NULL); /* or buffered output would be written by every child */
-    for (int s = 0; s < p->nstages && !wa.aborted; s++) {
-        for (int w = 0; w < p->stages[s]->workers; w++) {
-            pid_t pid = fork();
-            if (pid == 0) {
-                child_setup(&run, sfd, &host_mask);
-                pf__worker_main(p, &run, s, w, 0);
-            }
-            if (pid < 0) {
-                pf_log(NULL, PF_LOG_ERROR, "fork for stage %s worker %d: %s",
-                       p->stages[s]->name, w, strerror(errno));
-                pf__fail_fast(&wa, errno == ENOMEM || errno == EAGAIN
-                                       ? PF_ENOMEM
-                                       : PF_ESYS);
-                break;
-            }
-            run.pids[run.first[s] + w] = pid;
-            atomic_store(&run.wctl[run.first[s] + w].pid, pid);
-            wa.alive++;
-        }
-    }
-
+    fork_all(&wa);
     int progress = want_progress(p);
-    uint64_t t0 = pf__now_ns(), last_tick = 0;
-    while (wa.alive > 0) {
-        struct pollfd pfd = {.fd = sfd, .events = POLLIN};
-        int timeout = progress || p->progress ? TICK_MS : 1000;
-        if (p->opts.stall_ms > 0)
-            timeout = p->opts.stall_ms / 4 < (unsigned)timeout
-                          ? (int)(p->opts.stall_ms / 4) + 1
-                          : timeout;
-        if (poll(&pfd, 1, timeout) < 0 && errno != EINTR)
-            break;
-        on_signals(&wa, sfd);
-        reap(&wa);
-        if (p->opts.stall_ms > 0 && !wa.aborted)
-            pf__check_stalls(&wa);
-        uint64_t now = pf__now_ns();
-        if ((progress || p->progress) &&
-            now - last_tick >= TICK_MS * 1000000ull && wa.alive > 0) {
-            last_tick = now;
-            pf__stats_pull(p);
-            if (progress)
-                pf__progress_draw(p, now - t0, 0);
-            if (p->progress)
-                p->progress(p, 0, p->progress_arg);
-        }
-    }
+    uint64_t t0 = pf__now_ns();
+    watch(&wa, progress, t0);
     /* Leftovers only if poll itself failed: make sure nothing survives. */
     if (wa.alive > 0) {
         kill_all(&run);

@@ -15,7 +15,7 @@
 
 /* What the supervisor remembers of each worker's failures. */
 struct pf__failure {
-    int32_t ring;   /* ring of the record in progress; -2: none */
+    int32_t ring;   /* ring of the record in progress, or PF__RING_* */
     uint64_t pos;   /* its position, or the worker's beats */
     int count;      /* failures at that same point */
     uint64_t beats; /* stall watch: last beats seen ... */
@@ -38,6 +38,12 @@ struct pf__watch {
     uint64_t quarantined;
 };
 
+/* Run p in worker processes; 0 or a PF_E* code. */
+int pf__run_processes(pf_pipeline *p);
+
+/* Refresh p->stats from the live region (supervisor, during a run). */
+void pf__stats_pull(pf_pipeline *p);
+
 /* Stage s and worker index w of worker id g. */
 void pf__worker_of(const struct pf__run *run, int nstages, int g, int *s,
                    int *w);
@@ -47,14 +53,5 @@ void pf__fail_fast(struct pf__watch *wa, int err);
 
 /* Fork worker w of stage s (id g) again after a crash; 0 or an error. */
 int pf__respawn(struct pf__watch *wa, int g, int s, int w);
-
-/* retry.c: a worker died with retries allowed; restart it, quarantining
- * the record it keeps failing on.  Returns 0 (restarted) or the run's
- * error. */
-int pf__try_restart(struct pf__watch *wa, int g, int status, int err);
-
-/* retry.c: SIGKILL workers stuck in one call longer than the stall
- * limit (reaping then handles them as crashes). */
-void pf__check_stalls(struct pf__watch *wa);
 
 #endif

@@ -22,13 +22,13 @@
 #include "shm.h"
 
 struct pf__txn {
-    uint64_t in_tail; /* committed tail of in_ring */
+    uint64_t in_pos;  /* in_ring committed up to here (its new tail) */
     int32_t in_ring;  /* -1: no input in this commit */
     uint32_t cur;     /* the producer's current output ring */
     uint64_t emitted; /* records the worker emitted (a source resumes) */
     uint32_t turn;    /* the collector's turn (after an ordered stage) */
     uint32_t nout;
-    uint64_t head[]; /* [nout]: committed heads of the output rings */
+    uint64_t out_pos[]; /* [nout]: output rings published up to here */
 };
 _Static_assert(sizeof(struct pf__txn) == 32, "txn header");
 
@@ -53,5 +53,19 @@ static inline struct pf__txn *pf__txn_current(unsigned char *base,
     uint64_t seq = atomic_load_explicit(&c->txn_seq, memory_order_acquire);
     return seq == 0 ? NULL : pf__txn_slot(base, c, nout, (int)(seq & 1));
 }
+
+struct pf_ctx;
+struct pf_pipeline;
+struct pf__run;
+
+/* Make a commit record current and apply it; with boundary, stop before
+ * the record in progress. */
+void pf__txn_commit(struct pf_ctx *ctx, int boundary);
+/* Commit a whole input batch with its outputs. */
+void pf__commit_batch(struct pf_ctx *ctx);
+/* Finish the apply step of the current commit of worker w of stage s, a
+ * dead predecessor: heads and tail only move forward. */
+void pf__txn_roll_forward(struct pf_pipeline *p, struct pf__run *run, int s,
+                          int w);
 
 #endif

@@ -15,7 +15,7 @@
  *    set.  Both fences are seq_cst, so one of the two always sees the
  *    other's write.
  */
-#include "ctx.h"
+#include "worker.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -28,7 +28,9 @@
 
 #include "clock.h"
 #include "futex.h"
+#include "emit.h"
 #include "log.h"
+#include "transport.h"
 #include "txn.h"
 
 /* ---- stats and failure --------------------------------------------------- */
@@ -55,7 +57,7 @@ static _Noreturn void worker_fail(pf_ctx *ctx, int err)
     fflush(NULL);
     /* The status is informative only (the supervisor reads state and
      * error): 70 for a failing stage function or hook, 71 otherwise. */
-    _exit(PF_ESTAGE == err ? 70 : 71);
+    _exit(PF_ESTAGE == err ? PF__EXIT_STAGE_FAIL : PF__EXIT_FAIL);
 }
 
 /* ---- input side -----------------------------------------------------------
@@ -72,8 +74,7 @@ static void commit_ring(pf_ctx *ctx, int r)
 static int ring_live(pf_ctx *ctx, int r)
 {
     pf__rr *rd = &ctx->in[r];
-    return pf__rr_ready(rd) ||
-           atomic_load_explicit(&rd->r->closed, memory_order_acquire);
+    return pf__rr_ready(rd) || pf__rr_closed(rd);
 }
 
 /* Whether any watched input ring (all when only < 0) is live. */
@@ -154,6 +155,8 @@ static inline void call(pf_ctx *ctx, const void *rec, size_t len)
         pf_log(ctx, PF_LOG_ERROR,
                "stage function returned %d on input record %llu", rc,
                (unsigned long long)ctx->rin);
+        atomic_store_explicit(&ctx->me->fail_record, ctx->rin,
+                              memory_order_relaxed);
         worker_fail(ctx, PF_ESTAGE);
     }
     if (ctx->track)
@@ -200,7 +203,7 @@ static void take_large(pf_ctx *ctx, int r, pf__frame f)
 {
     pf__rr *rd = &ctx->in[r];
     size_t size = 0;
-    uint64_t start = rd->rpos;
+    uint64_t start = pf__rr_pos(rd);
     pf__publish_all(ctx);
     /* The record is in progress from its first fragment: commits made
      * while waiting for the rest stop before it, and the fragments,
@@ -274,7 +277,7 @@ static int is_poison(pf_ctx *ctx, int r)
      * same batch must skip the record again. */
     return atomic_load_explicit(&me->skip_ring, memory_order_relaxed) == r &&
            atomic_load_explicit(&me->skip_pos, memory_order_relaxed) ==
-               ctx->in[r].rpos;
+               pf__rr_pos(&ctx->in[r]);
 }
 
 /* Run a hook; a failure ends the worker. */
@@ -294,15 +297,15 @@ static void run_hook(pf_ctx *ctx, pf_hook_fn fn, const char *what)
 static int consume(pf_ctx *ctx, int r, int at_mark, int *marked)
 {
     pf__rr *rd = &ctx->in[r];
-    uint64_t start = rd->rpos;
+    uint64_t start = pf__rr_pos(rd);
     uint64_t budget = ctx->run->batch_bytes;
     pf__frame f;
     int n = 0;
     *marked = 0;
     ctx->in_cur = r;
-    while (rd->rpos - start < budget && pf__rr_peek(rd, &f)) {
+    while (pf__rr_pos(rd) - start < budget && pf__rr_peek(rd, &f)) {
         n++;
-        ctx->rec_pos = rd->rpos;
+        ctx->rec_pos = pf__rr_pos(rd);
         if (ctx->track && is_poison(ctx, r)) {
             pf__rr_next(rd, &f);
             continue;
@@ -321,7 +324,7 @@ static int consume(pf_ctx *ctx, int r, int at_mark, int *marked)
             }
         } else if (f.flags & PF__F_FRAG) {
             take_large(ctx, r, f);
-            start = rd->rpos;
+            start = pf__rr_pos(rd);
         } else {
             call(ctx, f.data, f.len);
             pf__rr_next(rd, &f);
@@ -337,7 +340,7 @@ static int consume(pf_ctx *ctx, int r, int at_mark, int *marked)
             commit_ring(ctx, r);
         }
     }
-    ctx->in_cur = -1;
+    ctx->in_cur = PF__RING_NONE;
     return n;
 }
 
@@ -398,22 +401,21 @@ static int ctx_setup(pf_ctx *ctx, pf_pipeline *p, struct pf__run *run, int s,
     ctx->me = &run->wctl[run->first[s] + w];
     ctx->frag_max = pf__ring_frag_max(run->ring_bytes);
     ctx->dist = ctx->st->dist;
-    ctx->in_cur = -1;
+    ctx->in_cur = PF__RING_NONE;
     ctx->txn = run->txn;
     ctx->track = run->track;
     /* Without a batch hook every record boundary is a consistent point. */
-    ctx->mid_ok = ctx->st->batch == NULL;
+    ctx->tx.mid_ok = ctx->st->batch == NULL;
     if (s > 0) {
-        int U = p->stages[s - 1]->workers, D = ctx->st->workers;
+        int U = p->stages[s - 1]->workers;
         ctx->nin = U;
         ctx->in = calloc((size_t)U, sizeof *ctx->in);
         ctx->in_peer = calloc((size_t)U, sizeof *ctx->in_peer);
         if (ctx->in == NULL || ctx->in_peer == NULL)
             return PF_ENOMEM;
         for (int u = 0; u < U; u++) {
-            struct pf__ring *r =
-                &run->rings[run->ring_first[s - 1] + u * D + w];
-            pf__rr_attach(&ctx->in[u], r, run->base);
+            pf__rr_attach(&ctx->in[u], pf__edge_ring(run, s - 1, u, w),
+                          run->base);
             ctx->in_peer[u] = &run->wctl[run->first[s - 1] + u];
         }
         ctx->collect = p->stages[s - 1]->ordered;
@@ -436,10 +438,9 @@ static int ctx_setup(pf_ctx *ctx, pf_pipeline *p, struct pf__run *run, int s,
             !ctx->rec_epoch || !ctx->rec_start)
             return PF_ENOMEM;
         for (int d = 0; d < D; d++) {
-            struct pf__ring *r = &run->rings[run->ring_first[s] + w * D + d];
-            pf__rw_attach(&ctx->out[d], r, run->base);
+            pf__rw_attach(&ctx->out[d], pf__edge_ring(run, s, w, d), run->base);
             ctx->out_peer[d] = &run->wctl[run->first[s + 1] + d];
-            ctx->bstart[d] = ctx->tseen[d] = ctx->out[d].wpos;
+            ctx->bstart[d] = ctx->tseen[d] = pf__rw_written(&ctx->out[d]);
             ctx->blim[d] = PF__MIN_BATCH;
         }
         ctx->prefetch = p->stages[s + 1]->prefetch;
@@ -452,9 +453,9 @@ static int ctx_setup(pf_ctx *ctx, pf_pipeline *p, struct pf__run *run, int s,
     }
     ctx->mark_follow = ctx->st->ordered && !ctx->deal;
     if (ctx->txn) {
-        ctx->slot[0] = pf__txn_slot(run->base, ctx->me, ctx->nout, 0);
-        ctx->slot[1] = pf__txn_slot(run->base, ctx->me, ctx->nout, 1);
-        ctx->txn_seq = atomic_load(&ctx->me->txn_seq);
+        ctx->tx.slot[0] = pf__txn_slot(run->base, ctx->me, ctx->nout, 0);
+        ctx->tx.slot[1] = pf__txn_slot(run->base, ctx->me, ctx->nout, 1);
+        ctx->tx.seq = atomic_load(&ctx->me->txn_seq);
         struct pf__txn *t = pf__txn_current(run->base, ctx->me, ctx->nout);
         if (t != NULL) { /* a successor: resume where the last commit was */
             if (s == 0)  /* a source runs again from its first record */
@@ -469,29 +470,6 @@ static int ctx_setup(pf_ctx *ctx, pf_pipeline *p, struct pf__run *run, int s,
         }
     }
     return 0;
-}
-
-/* Finish the apply step of the current commit of a dead predecessor:
- * heads and tail only move forward, so doing it twice is harmless. */
-static void txn_roll_forward(pf_pipeline *p, struct pf__run *run, int s, int w)
-{
-    struct pf__wctl *me = &run->wctl[run->first[s] + w];
-    int nout = s + 1 < p->nstages ? p->stages[s + 1]->workers : 0;
-    struct pf__txn *t = pf__txn_current(run->base, me, nout);
-    if (t == NULL)
-        return;
-    for (int d = 0; d < nout; d++) {
-        struct pf__ring *r = &run->rings[run->ring_first[s] + w * nout + d];
-        if (atomic_load(&r->head) < t->head[d])
-            atomic_store(&r->head, t->head[d]);
-    }
-    if (t->in_ring >= 0 && s > 0) {
-        int D = p->stages[s]->workers;
-        struct pf__ring *r =
-            &run->rings[run->ring_first[s - 1] + t->in_ring * D + w];
-        if (atomic_load(&r->tail) < t->in_tail)
-            atomic_store(&r->tail, t->in_tail);
-    }
 }
 
 /* Bind worker w of stage s to its CPU when the pinned stages' workers are
@@ -539,7 +517,7 @@ _Noreturn void pf__worker_main(pf_pipeline *p, struct pf__run *run, int s,
         atomic_store(&me->t_start, pf__now_ns());
     atomic_store(&me->state, PF__W_STARTING);
     if (restart && run->txn)
-        txn_roll_forward(p, run, s, w);
+        pf__txn_roll_forward(p, run, s, w);
     pin_worker(p, s, w);
     if (ctx_setup(&ctx, p, run, s, w) != 0) {
         pf_log(NULL, PF_LOG_ERROR, "out of memory setting up the worker");
@@ -556,12 +534,12 @@ _Noreturn void pf__worker_main(pf_pipeline *p, struct pf__run *run, int s,
         ctx.wait_in = atomic_load(&me->ns_wait_in);
         ctx.wait_out = atomic_load(&me->ns_wait_out);
         for (int d = 0; d < ctx.nout; d++) {
-            if (atomic_load(&ctx.out[d].r->closed)) {
+            if (pf__rw_closed(&ctx.out[d])) {
                 /* The predecessor had finished and was closing. */
                 for (int e = 0; e < ctx.nout; e++)
                     pf__rw_close(&ctx.out[e]);
                 atomic_store(&me->state, PF__W_DONE);
-                _exit(0);
+                _exit(PF__EXIT_DONE);
             }
         }
     }
@@ -596,7 +574,7 @@ _Noreturn void pf__worker_main(pf_pipeline *p, struct pf__run *run, int s,
     atomic_store(&me->t_end, pf__now_ns());
     atomic_store(&me->state, PF__W_DONE);
     fflush(NULL);
-    _exit(0);
+    _exit(PF__EXIT_DONE);
 }
 
 /* ---- accessors ------------------------------------------------------------
@@ -622,13 +600,26 @@ int pf_next_workers(const pf_ctx *ctx)
     if (ctx == NULL)
         return PF_EINVAL;
     if (ctx->serial)
-        return ctx->next != NULL ? 1 : 0;
+        return ctx->ser.next != NULL ? 1 : 0;
     return ctx->nout;
 }
 
 int pf_worker_restarts(const pf_ctx *ctx)
 {
     return ctx != NULL ? ctx->restarts : PF_EINVAL;
+}
+
+int pf_worker_set_data(pf_ctx *ctx, void *data)
+{
+    if (ctx == NULL)
+        return PF_EINVAL;
+    ctx->data = data;
+    return 0;
+}
+
+void *pf_worker_data(const pf_ctx *ctx)
+{
+    return ctx != NULL ? ctx->data : NULL;
 }
 
 int pf_stopping(const pf_ctx *ctx)

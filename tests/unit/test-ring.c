@@ -1,12 +1,13 @@
 /*
  * test-ring.c - the ring's framing in one process: wraparound, padding,
- * fragments' flags, full and empty rings, closing.
+ * fragments' flags, full and empty rings, closing; and the transport
+ * verbs the runtime uses on them (transport.h).
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "ring.h"
 #include "runner.h"
+#include "transport.h"
 
 struct fixture {
     unsigned char *base;
@@ -151,4 +152,105 @@ TEST(ring_frame_size_is_aligned)
     ASSERT_UEQ(pf__frame_size(8), 16);
     ASSERT_UEQ(pf__frame_size(9), 24);
     ASSERT_UEQ(pf__ring_frag_max(65536), 32768 - 8);
+}
+
+/* ---- the transport verbs (transport.h) ----------------------------------- */
+
+TEST(transport_positions_follow_reserve_publish_and_commit)
+{
+    struct fixture f;
+    fixture_init(&f, 4096);
+    ASSERT_UEQ(pf__rw_written(&f.w), 0);
+    ASSERT_NOT_NULL(pf__rw_reserve(&f.w, 10, 0));
+    uint64_t one = pf__rw_written(&f.w);
+    ASSERT_UEQ(one, pf__frame_size(10));
+    ASSERT_NOT_NULL(pf__rw_reserve(&f.w, 3, 0));
+    uint64_t two = pf__rw_written(&f.w);
+    ASSERT_UEQ(pf__rw_published(&f.w), 0);
+    /* a commit publishes up to its position, never backwards */
+    ASSERT_EQ(pf__rw_publish_to(&f.w, one), 1);
+    ASSERT_UEQ(pf__rw_published(&f.w), one);
+    ASSERT_EQ(pf__rw_publish_to(&f.w, one), 0);
+    pf__frame fr;
+    ASSERT_EQ(pf__rr_peek(&f.r, &fr), 1);
+    ASSERT_UEQ(fr.len, 10);
+    pf__rr_next(&f.r, &fr);
+    ASSERT_UEQ(pf__rr_pos(&f.r), one);
+    ASSERT_EQ(pf__rr_peek(&f.r, &fr), 0); /* the second is not published */
+    ASSERT_EQ(pf__rw_publish(&f.w), 1);
+    ASSERT_UEQ(pf__rw_published(&f.w), two);
+    /* the producer sees the consumer's commit once it refreshes */
+    ASSERT_EQ(pf__rr_commit_to(&f.r, one), 1);
+    ASSERT_EQ(pf__rr_commit_to(&f.r, one), 0);
+    ASSERT_UEQ(pf__rw_consumed(&f.w), 0);
+    ASSERT_UEQ(pf__rw_refresh(&f.w), one);
+    ASSERT_UEQ(pf__rw_consumed(&f.w), one);
+    ASSERT_EQ(pf__rr_closed(&f.r), 0);
+    ASSERT_EQ(pf__rw_closed(&f.w), 0);
+    pf__rw_close(&f.w);
+    ASSERT_EQ(pf__rr_closed(&f.r), 1);
+    ASSERT_EQ(pf__rw_closed(&f.w), 1);
+    ASSERT_EQ(pf__rr_finished(&f.r), 0); /* one frame still to read */
+    ASSERT_EQ(pf__rr_peek(&f.r, &fr), 1);
+    pf__rr_next(&f.r, &fr);
+    ASSERT_EQ(pf__rr_finished(&f.r), 1);
+    free(f.base);
+}
+
+TEST(roll_forward_only_moves_positions_forward)
+{
+    struct fixture f;
+    fixture_init(&f, 4096);
+    pf__ring_roll_forward(f.ring, 64, 32);
+    ASSERT_UEQ(atomic_load(&f.ring->head), 64);
+    ASSERT_UEQ(atomic_load(&f.ring->tail), 32);
+    pf__ring_roll_forward(f.ring, 16, 8); /* done already: no change */
+    ASSERT_UEQ(atomic_load(&f.ring->head), 64);
+    ASSERT_UEQ(atomic_load(&f.ring->tail), 32);
+    pf__ring_roll_forward(f.ring, 0, 48); /* 0 leaves the head alone */
+    ASSERT_UEQ(atomic_load(&f.ring->head), 64);
+    ASSERT_UEQ(atomic_load(&f.ring->tail), 48);
+    free(f.base);
+}
+
+TEST(frame_at_reads_a_frame_where_it_was_written)
+{
+    struct fixture f;
+    fixture_init(&f, 4096);
+    /* push the write position near the end so the frame wraps to 0 */
+    for (int i = 0; i < 30; i++) {
+        ASSERT_NOT_NULL(pf__rw_reserve(&f.w, 120, 0));
+        pf__rw_publish(&f.w);
+        pf__frame fr;
+        ASSERT_EQ(pf__rr_peek(&f.r, &fr), 1);
+        pf__rr_next(&f.r, &fr);
+        pf__rr_commit(&f.r);
+    }
+    unsigned char *p = pf__rw_reserve(&f.w, 300, PF__F_MARK);
+    ASSERT_NOT_NULL(p);
+    fill(p, 300, 9);
+    pf__rw_publish(&f.w);
+    pf__frame fr, at;
+    ASSERT_EQ(pf__rr_peek(&f.r, &fr), 1); /* skips the PAD */
+    uint64_t pos = pf__rr_pos(&f.r);
+    pf__ring_frame_at(f.ring, f.base, pos, &at);
+    ASSERT_UEQ(at.len, 300);
+    ASSERT_UEQ(at.flags, PF__F_MARK);
+    ASSERT(at.data == fr.data);
+    free(f.base);
+}
+
+TEST(edge_ring_is_producer_major_per_edge)
+{
+    /* stages of 2, 3 and 1 workers: edge 0 has 6 rings, edge 1 has 3 */
+    int first[] = {0, 2, 5, 6}, ring_first[] = {0, 6, 9};
+    struct pf__ring rings[9];
+    struct pf__run run = {
+        .first = first, .ring_first = ring_first, .rings = rings};
+    ASSERT(pf__edge_ring(&run, 0, 0, 0) == &rings[0]);
+    ASSERT(pf__edge_ring(&run, 0, 0, 2) == &rings[2]);
+    ASSERT(pf__edge_ring(&run, 0, 1, 0) == &rings[3]);
+    ASSERT(pf__edge_ring(&run, 0, 1, 2) == &rings[5]);
+    ASSERT(pf__edge_ring(&run, 1, 0, 0) == &rings[6]);
+    ASSERT(pf__edge_ring(&run, 1, 2, 0) == &rings[8]);
 }

@@ -1,0 +1,54 @@
+/*
+ * run-relay.c - the relay stage: one worker that passes chunks on in
+ * order between ordered stages (-k), or writes them to stdout as the
+ * ordered output stage.
+ */
+#include "run.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define HDR sizeof(struct run_hdr)
+
+/* A relay worker's state: its pf_worker_data. */
+struct run_relay {
+    struct run_out out;
+};
+
+int run_relay_init(pf_ctx *ctx, void *arg)
+{
+    struct run_stage *st = arg;
+    struct run_relay *r = calloc(1, sizeof *r);
+    if (r == NULL)
+        return -1;
+    pf_worker_set_data(ctx, r);
+    return run_out_init(&r->out, st, ctx);
+}
+
+int run_relay_record(pf_ctx *ctx, const void *rec, size_t len, void *arg)
+{
+    struct run_stage *st = arg;
+    struct run_relay *r = pf_worker_data(ctx);
+    struct run_hdr h;
+    if (len < HDR)
+        return -1;
+    if (run_useless(st->cfg, st->feeds))
+        return 0;
+    memcpy(&h, rec, HDR);
+    if (run_out_put_chunk(&r->out, (const unsigned char *)rec + HDR, len - HDR,
+                          (h.flags & RUN_F_UNTERM) != 0) < 0)
+        return -1;
+    /* A restartable relay keeps nothing for the next record. */
+    return run_out_flush(&r->out, st->restartable);
+}
+
+int run_relay_finish(pf_ctx *ctx, void *arg)
+{
+    struct run_relay *r = pf_worker_data(ctx);
+    (void)arg;
+    int rc = run_out_flush(&r->out, 1);
+    run_out_free(&r->out);
+    free(r);
+    pf_worker_set_data(ctx, NULL);
+    return rc;
+}
