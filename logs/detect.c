@@ -128,9 +128,11 @@ int lg_detect(const char *buf, size_t len, const lg_format **out)
                                        "squid", "gandi", NULL};
     int w3c, lines;
     char first = first_byte(buf, len, &w3c);
-    if (w3c) {
+    int nw3c =
+        w3c ? count_parsed(lg_format_builtin("w3c"), buf, len, &lines) : 0;
+    if (nw3c > 0) { /* a "#Fields:" comment in an NCSA log parses nothing */
         *out = lg_format_builtin("w3c");
-        return count_parsed(*out, buf, len, &lines);
+        return nw3c;
     }
     if (first == '{') {
         int n = best_of(json, buf, len, out);
