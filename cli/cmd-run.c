@@ -260,7 +260,7 @@ struct run_end {
     int rc;  /* pf_run's */
     int sig; /* pf_run_signal */
     uint64_t restarts, quarantined;
-    off_t dl_start;       /* the dead-letter file's size before the run */
+    off_t dl_start; /* the dead-letter file's size before the run */
     const pf_pipeline *p; /* the run's, for its failure records */
 };
 
