@@ -249,6 +249,7 @@ typedef struct blk {
     const lg_str *path;
     lg_tab *tc, *tp, *tr, *tg;
     int paths, refs, agents;
+    int added; /* a key was added to one of those four since last checked */
     uint64_t hc[LG_AGG_BLOCK], hp[LG_AGG_BLOCK], hr[LG_AGG_BLOCK],
         hg[LG_AGG_BLOCK], pair[LG_AGG_BLOCK], ph[LG_AGG_BLOCK];
 } blk;
@@ -288,14 +289,21 @@ static inline int stage_count(blk *b, int i, uint32_t file)
     if (count_scalars(a, q, file) < 0)
         return -ENOMEM;
     if (q->client.n &&
-        (ci = lg_tab_bump(b->tc, q->client.p, q->client.n, b->hc[i], by)) < 0)
+        (ci = lg_tab_bump_add(b->tc, q->client.p, q->client.n, b->hc[i], by,
+                              &b->added)) < 0)
         return -ENOMEM;
     if (b->paths && path->n) {
-        if ((pi = lg_tab_bump(b->tp, path->p, path->n, b->hp[i], by)) < 0)
+        if ((pi = lg_tab_bump_add(b->tp, path->p, path->n, b->hp[i], by,
+                                  &b->added)) < 0)
             return -ENOMEM;
         lg_tab *nf = &a->tab[LG_TAB_NOT_FOUND];
+        /* tables of one reseed generation hash under one key, so the
+         * path's hash serves unless either table was rehashed */
         if (q->status == 404 && ON(a, LG_TAB_NOT_FOUND) &&
-            lg_tab_bump(nf, path->p, path->n, lg_tab_hash(nf, path->p, path->n),
+            lg_tab_bump(nf, path->p, path->n,
+                        nf->gen == b->tp->gen
+                            ? b->hp[i]
+                            : lg_tab_hash(nf, path->p, path->n),
                         by) < 0)
             return -ENOMEM;
         if (a->track_pairs && ci >= 0) {
@@ -313,10 +321,12 @@ static inline int stage_count(blk *b, int i, uint32_t file)
                            q->protocol.n, by) < 0)
         return -ENOMEM;
     if (b->refs && q->referer.n &&
-        lg_tab_bump(b->tr, q->referer.p, q->referer.n, b->hr[i], by) < 0)
+        lg_tab_bump_add(b->tr, q->referer.p, q->referer.n, b->hr[i], by,
+                        &b->added) < 0)
         return -ENOMEM;
     if (b->agents && q->agent.n &&
-        lg_tab_bump(b->tg, q->agent.p, q->agent.n, b->hg[i], by) < 0)
+        lg_tab_bump_add(b->tg, q->agent.p, q->agent.n, b->hg[i], by,
+                        &b->added) < 0)
         return -ENOMEM;
     if (ON(a, LG_TAB_VHOSTS) && q->vhost.n &&
         lg_tab_bump_repeat(&a->tab[LG_TAB_VHOSTS], q->vhost.p, q->vhost.n, by) <
@@ -366,6 +376,7 @@ int lg_agg_add_block(lg_agg *a, const lg_rec *r, const lg_str *path, int n,
     b.paths = ON(a, LG_TAB_PATHS) != 0;
     b.refs = ON(a, LG_TAB_REFERRERS) != 0;
     b.agents = ON(a, LG_TAB_AGENTS) != 0;
+    b.added = 0;
     uint32_t gens = tab_gens(&b);
     for (int t = 0; t < n + D + P; t++) {
         int i = t;
@@ -374,11 +385,13 @@ int lg_agg_add_block(lg_agg *a, const lg_rec *r, const lg_str *path, int n,
         i = t - D;
         if (i >= 0 && i < n && stage_count(&b, i, file) < 0)
             return -ENOMEM;
-        if (i >= 0 && i < n && tab_gens(&b) != gens) {
-            /* a table was rehashed: hash the records ahead anew */
-            for (int j = i + 1; j <= t && j < n; j++)
-                stage_hash(&b, j);
-            gens = tab_gens(&b);
+        if (b.added) { /* a table may have been rehashed */
+            b.added = 0;
+            if (tab_gens(&b) != gens) { /* it was: hash the records ahead anew */
+                for (int j = i + 1; j <= t && j < n; j++)
+                    stage_hash(&b, j);
+                gens = tab_gens(&b);
+            }
         }
         i = t - D - P;
         if (i >= 0 && i < n && stage_pair(&b, i) < 0)

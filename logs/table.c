@@ -130,8 +130,8 @@ static int tab_reserve(lg_tab *t)
 
 /* A new id for key (hash h), the key copied to the arena (to *copy, when
  * not NULL) and, in a sink's table, its entry made; -ENOMEM. */
-static long new_id(lg_tab *t, const char *key, size_t n, uint64_t h,
-                   const char **copy)
+static inline __attribute__((always_inline)) long
+new_id(lg_tab *t, const char *key, size_t n, uint64_t h, const char **copy)
 {
     if (t->n == t->cap && tab_reserve(t) < 0)
         return -ENOMEM;
@@ -252,7 +252,8 @@ static int index_rebuild(lg_tab *t, size_t nslots, int reseed)
     return 0;
 }
 
-static long index_upsert(lg_tab *t, const char *key, size_t n, uint64_t h)
+static inline __attribute__((always_inline)) long
+index_upsert(lg_tab *t, const char *key, size_t n, uint64_t h)
 {
     size_t i = (size_t)h & t->imask;
     for (uint64_t v; (v = t->index[i]) != 0; i = (i + 1) & t->imask) {
@@ -274,8 +275,8 @@ static long index_upsert(lg_tab *t, const char *key, size_t n, uint64_t h)
 }
 
 /* lg_tab_upsert with the key's hash under the table's current key. */
-static long upsert_hashed(lg_tab *t, const void *key, size_t klen,
-                          uint64_t hash)
+static inline __attribute__((always_inline)) long
+upsert_hashed(lg_tab *t, const void *key, size_t klen, uint64_t hash)
 {
     if (t->index)
         return index_upsert(t, key, klen, hash);

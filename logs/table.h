@@ -200,19 +200,30 @@ static inline void lg_tab_count(lg_tab *t, lg_slot *s, uint64_t bytes)
 }
 
 /* Find or add key (hash h = lg_tab_hash, under the table's current key)
- * in t and count one hit; its id or -1. */
+ * in t and count one hit; its id or -1.  *added is set to 1 when the key
+ * was new (only then can the table have been rehashed), else untouched. */
 static inline __attribute__((always_inline)) long
-lg_tab_bump(lg_tab *t, const char *p, size_t n, uint64_t h, uint64_t bytes)
+lg_tab_bump_add(lg_tab *t, const char *p, size_t n, uint64_t h, uint64_t bytes,
+                int *added)
 {
     lg_slot *s = lg_tab_find(t, p, n, h);
     if (!s->idp1) {
         long id = lg__tab_insert(t, s, p, n, h);
         if (id < 0)
             return -1;
+        *added = 1;
         s = lg_tab_slot(t, (uint32_t)id);
     }
     lg_tab_count(t, s, bytes);
     return (long)s->idp1 - 1;
+}
+
+/* lg_tab_bump_add without the flag. */
+static inline __attribute__((always_inline)) long
+lg_tab_bump(lg_tab *t, const char *p, size_t n, uint64_t h, uint64_t bytes)
+{
+    int added = 0;
+    return lg_tab_bump_add(t, p, n, h, bytes, &added);
 }
 
 /* lg_tab_bump for tables with few keys that repeat from line to line
