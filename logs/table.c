@@ -374,16 +374,26 @@ int lg_tab_fold(lg_tab *t)
         }
         t->nents = t->n;
     }
-    for (size_t i = 0; t->ntouched && i < t->n; i++) {
-        lg_slot *s = lg_tab_slot(t, (uint32_t)i);
-        t->ents[i].hits += s->hits;
-        lg_bytes_add(&t->ents[i].bytes, s->bytes);
-        s->hits = s->bytes = 0;
+    /* the bounds and arrays in locals: the counts' stores could alias
+     * the table's size_t fields, which would be read again each time */
+    lg_ent *e = t->ents;
+    size_t n = t->n;
+    if (t->ntouched) {
+        lg_slot *sl = t->slots;
+        const uint32_t *pos = t->pos;
+        for (size_t i = 0; i < n; i++) {
+            lg_slot *s = &sl[pos[i]];
+            e[i].hits += s->hits;
+            lg_bytes_add(&e[i].bytes, s->bytes);
+            s->hits = s->bytes = 0;
+        }
     }
-    for (size_t i = 0; i < t->cnt_n && i < t->n; i++) {
-        t->ents[i].hits += t->cnt[i].hits;
-        lg_bytes_add(&t->ents[i].bytes, t->cnt[i].bytes);
-        t->cnt[i].hits = t->cnt[i].bytes = 0;
+    lg_status_cnt *c = t->cnt;
+    size_t nc = t->cnt_n < n ? t->cnt_n : n;
+    for (size_t i = 0; i < nc; i++) {
+        e[i].hits += c[i].hits;
+        lg_bytes_add(&e[i].bytes, c[i].bytes);
+        c[i].hits = c[i].bytes = 0;
     }
     return 0;
 }
