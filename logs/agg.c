@@ -253,7 +253,6 @@ typedef struct blk {
     const lg_str *path;
     lg_tab *tc, *tp, *tr, *tg;
     int paths, refs, agents;
-    int added; /* a key was added to one of those four since last checked */
     uint64_t hc[LG_AGG_BLOCK], hp[LG_AGG_BLOCK], hr[LG_AGG_BLOCK],
         hg[LG_AGG_BLOCK], pair[LG_AGG_BLOCK], ph[LG_AGG_BLOCK];
 } blk;
@@ -282,7 +281,8 @@ static inline void stage_hash(blk *b, int i)
 
 /* Stage 2: count record i in every table (byte sums saturating when sat
  * is set); form its (path, client) pair and prefetch the pair's set
- * slot. */
+ * slot.  1 when a key was new to a table hashed ahead (which may then
+ * have been rehashed), else 0; or -ENOMEM. */
 static inline __attribute__((always_inline)) int
 stage_count_as(blk *b, int i, uint32_t file, int sat)
 {
@@ -291,6 +291,7 @@ stage_count_as(blk *b, int i, uint32_t file, int sat)
     const lg_str *path = &b->path[i];
     uint64_t by = q->bytes;
     long ci = -1, pi = -1;
+    int added = 0; /* a key new to a table hashed ahead */
     b->pair[i] = 0;
     a->tot.requests++;
     if (sat)
@@ -299,13 +300,12 @@ stage_count_as(blk *b, int i, uint32_t file, int sat)
         a->tot.bytes += by;
     if (count_scalars(a, q, file, sat) < 0)
         return -ENOMEM;
-    if (q->client.n &&
-        (ci = lg_tab_bump_add(b->tc, q->client.p, q->client.n, b->hc[i], by,
-                              sat, &b->added)) < 0)
+    if (q->client.n && (ci = lg_tab_bump_add(b->tc, q->client.p, q->client.n,
+                                             b->hc[i], by, sat, &added)) < 0)
         return -ENOMEM;
     if (b->paths && path->n) {
-        if ((pi = lg_tab_bump_add(b->tp, path->p, path->n, b->hp[i], by,
-                                  sat, &b->added)) < 0)
+        if ((pi = lg_tab_bump_add(b->tp, path->p, path->n, b->hp[i], by, sat,
+                                  &added)) < 0)
             return -ENOMEM;
         lg_tab *nf = &a->tab[LG_TAB_NOT_FOUND];
         /* tables of one reseed generation hash under one key, so the
@@ -324,26 +324,26 @@ stage_count_as(blk *b, int i, uint32_t file, int sat)
         }
     }
     if (ON(a, LG_TAB_METHODS) && q->method.n &&
-        lg_tab_bump_repeat_as(&a->tab[LG_TAB_METHODS], q->method.p,
-                              q->method.n, by, sat) < 0)
+        lg_tab_bump_repeat_as(&a->tab[LG_TAB_METHODS], q->method.p, q->method.n,
+                              by, sat) < 0)
         return -ENOMEM;
     if (ON(a, LG_TAB_PROTOCOLS) && q->protocol.n &&
         lg_tab_bump_repeat_as(&a->tab[LG_TAB_PROTOCOLS], q->protocol.p,
                               q->protocol.n, by, sat) < 0)
         return -ENOMEM;
     if (b->refs && q->referer.n &&
-        lg_tab_bump_add(b->tr, q->referer.p, q->referer.n, b->hr[i], by,
-                        sat, &b->added) < 0)
+        lg_tab_bump_add(b->tr, q->referer.p, q->referer.n, b->hr[i], by, sat,
+                        &added) < 0)
         return -ENOMEM;
     if (b->agents && q->agent.n &&
-        lg_tab_bump_add(b->tg, q->agent.p, q->agent.n, b->hg[i], by,
-                        sat, &b->added) < 0)
+        lg_tab_bump_add(b->tg, q->agent.p, q->agent.n, b->hg[i], by, sat,
+                        &added) < 0)
         return -ENOMEM;
     if (ON(a, LG_TAB_VHOSTS) && q->vhost.n &&
         lg_tab_bump_repeat_as(&a->tab[LG_TAB_VHOSTS], q->vhost.p, q->vhost.n,
                               by, sat) < 0)
         return -ENOMEM;
-    return 0;
+    return added;
 }
 
 /* Stage 3: add record i's pair to the set. */
@@ -386,22 +386,21 @@ add_block_as(lg_agg *a, const lg_rec *r, const lg_str *path, int n,
     b.paths = ON(a, LG_TAB_PATHS) != 0;
     b.refs = ON(a, LG_TAB_REFERRERS) != 0;
     b.agents = ON(a, LG_TAB_AGENTS) != 0;
-    b.added = 0;
     uint32_t gens = tab_gens(&b);
     for (int t = 0; t < n + D + P; t++) {
         int i = t;
         if (i < n)
             stage_hash(&b, i);
         i = t - D;
-        if (i >= 0 && i < n && stage_count_as(&b, i, file, sat) < 0)
+        int rc = i >= 0 && i < n ? stage_count_as(&b, i, file, sat) : 0;
+        if (rc < 0)
             return -ENOMEM;
-        if (b.added) { /* a table may have been rehashed */
-            b.added = 0;
-            if (tab_gens(&b) != gens) { /* it was: hash the records ahead anew */
-                for (int j = i + 1; j <= t && j < n; j++)
-                    stage_hash(&b, j);
-                gens = tab_gens(&b);
-            }
+        /* a key was added, so a table may have been rehashed: if one
+         * was, hash the records ahead anew */
+        if (rc > 0 && tab_gens(&b) != gens) {
+            for (int j = i + 1; j <= t && j < n; j++)
+                stage_hash(&b, j);
+            gens = tab_gens(&b);
         }
         i = t - D - P;
         if (i >= 0 && i < n && stage_pair(&b, i) < 0)
@@ -420,20 +419,22 @@ static __attribute__((noinline)) int add_block_sat(lg_agg *a, const lg_rec *r,
 }
 
 /* Every byte sum of a batch (a key's, a status's, an hour's) is a part of
- * the batch's total, zeroed with it: so when the total with this block's
+ * the batch's total, zeroed with it: so while the total with this block's
  * bytes stays below UINT64_MAX, no sum can pass it, and the block adds
- * plainly.  Else (the total is saturated or about to be) every sum of the
- * block saturates. */
+ * plainly.  A cheap sufficient test: a total under 2^62 and at most
+ * LG_AGG_BLOCK (64) records of under 2^56 bytes each stay under 2^63.
+ * Else (a huge record, or a total near saturation) every sum of the block
+ * saturates. */
 int lg_agg_add_block(lg_agg *a, const lg_rec *r, const lg_str *path, int n,
                      uint32_t file)
 {
-    if (a->sink)
+    _Static_assert(LG_AGG_BLOCK <= 64, "the plain-add bound below");
+    if (a->sink || n > LG_AGG_BLOCK)
         return -EINVAL;
-    uint64_t sum = a->tot.bytes;
-    int over = 0;
+    uint64_t any = a->tot.bytes >> 6; /* under 2^62: under 2^56 here */
     for (int i = 0; i < n; i++)
-        over |= __builtin_add_overflow(sum, r[i].bytes, &sum);
-    if (over || sum == LG_BYTES_SATURATED)
+        any |= r[i].bytes;
+    if (any >> 56)
         return add_block_sat(a, r, path, n, file);
     return add_block_as(a, r, path, n, file, 0);
 }

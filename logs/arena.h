@@ -31,15 +31,13 @@ lg_arena *lg_arena_new(void);
 void lg_arena_free(lg_arena *ar);
 /* Copy p[0..n) into the arena: the copy (valid until the arena is reset
  * or freed), or NULL when out of memory. */
-static inline const char *lg_arena_copy(lg_arena *ar, const void *p,
-                                        size_t n);
+static inline const char *lg_arena_copy(lg_arena *ar, const void *p, size_t n);
 /* lg_arena_copy's way when the newest block has no room: a new block. */
 const char *lg__arena_copy_new(lg_arena *ar, const void *p, size_t n);
 /* Forget every key but keep the newest block for reuse. */
 void lg_arena_reset(lg_arena *ar);
 
-static inline const char *lg_arena_copy(lg_arena *ar, const void *p,
-                                        size_t n)
+static inline const char *lg_arena_copy(lg_arena *ar, const void *p, size_t n)
 {
     lg_arena_blk *b = ar->head;
     if (__builtin_expect(!b || b->cap - b->used < n, 0))
