@@ -173,8 +173,9 @@ static inline int64_t floordiv(int64_t a, int64_t b)
 /* Count one hit in the HOURS or DAYS bucket of the local time `local`,
  * buckets `width` seconds wide. *lo and *ix cache the last bucket: its
  * first second and its id; no division while the time stays in it. */
-static inline int bump_bucket(lg_tab *t, int64_t local, int64_t width,
-                              int64_t *lo, uint32_t *ix, uint64_t bytes)
+static inline __attribute__((always_inline)) int
+bump_bucket(lg_tab *t, int64_t local, int64_t width, int64_t *lo, uint32_t *ix,
+            uint64_t bytes, int sat)
 {
     if ((uint64_t)local - (uint64_t)*lo >= (uint64_t)width) {
         int64_t bucket = floordiv(local, width);
@@ -184,25 +185,28 @@ static inline int bump_bucket(lg_tab *t, int64_t local, int64_t width,
         *lo = bucket * width;
         *ix = (uint32_t)id;
     }
-    lg_tab_count(t, lg_tab_slot(t, *ix), bytes);
+    lg_tab_count_as(t, lg_tab_slot(t, *ix), bytes, sat);
     return 0;
 }
 
 #define ON(a, id) ((a)->tabs_on & (1u << (id)))
 
-/* Everything of one request but the keyed tables of the block's passes. */
-static inline int count_scalars(lg_agg *a, const lg_rec *r, uint32_t file)
+/* Everything of one request but its totals and the keyed tables of the
+ * block's passes; byte sums saturate when sat is set (add_block_as). */
+static inline __attribute__((always_inline)) int
+count_scalars(lg_agg *a, const lg_rec *r, uint32_t file, int sat)
 {
     uint64_t by = r->bytes;
-    a->tot.requests++;
-    lg_bytes_add(&a->tot.bytes, by);
     if (file < a->nfiles)
         lg__agg_file(a, file)->requests++;
     if (r->status > 0 && r->status < LG_STATUS_MAX) {
         lg_status_cnt *st = &a->status[r->status];
         if (st->hits++ == 0)
             a->status_seen[a->nstatus_seen++] = (uint16_t)r->status;
-        lg_bytes_add(&st->bytes, by);
+        if (sat)
+            lg_bytes_add(&st->bytes, by);
+        else
+            st->bytes += by;
     }
     if (r->ts != LG_NO_TIME) {
         if (a->tot.first_ts == LG_NO_TIME || r->ts < a->tot.first_ts ||
@@ -218,11 +222,11 @@ static inline int count_scalars(lg_agg *a, const lg_rec *r, uint32_t file)
         int64_t local = r->ts + r->tz_off;
         if (ON(a, LG_TAB_HOURS) &&
             bump_bucket(&a->tab[LG_TAB_HOURS], local, 3600, &a->hour_lo,
-                        &a->hour_ix, by) < 0)
+                        &a->hour_ix, by, sat) < 0)
             return -ENOMEM;
         if (ON(a, LG_TAB_DAYS) &&
             bump_bucket(&a->tab[LG_TAB_DAYS], local, 86400, &a->day_lo,
-                        &a->day_ix, by) < 0)
+                        &a->day_ix, by, sat) < 0)
             return -ENOMEM;
     }
     return 0;
@@ -275,27 +279,42 @@ static inline void stage_hash(blk *b, int i)
     }
 }
 
-/* Stage 2: count record i in every table; form its (path, client) pair
- * and prefetch the pair's set slot. */
-static inline int stage_count(blk *b, int i, uint32_t file)
+/* Stage 2: count record i in every table (byte sums saturating when sat
+ * is set); form its (path, client) pair and prefetch the pair's set
+ * slot.  1 when a key was new to a table hashed ahead (which may then
+ * have been rehashed), else 0; or -ENOMEM. */
+static inline __attribute__((always_inline)) int
+stage_count_as(blk *b, int i, uint32_t file, int sat)
 {
     lg_agg *a = b->a;
     const lg_rec *q = &b->r[i];
     const lg_str *path = &b->path[i];
     uint64_t by = q->bytes;
     long ci = -1, pi = -1;
+    int added = 0; /* a key new to a table hashed ahead */
     b->pair[i] = 0;
-    if (count_scalars(a, q, file) < 0)
+    a->tot.requests++;
+    if (sat)
+        lg_bytes_add(&a->tot.bytes, by);
+    else
+        a->tot.bytes += by;
+    if (count_scalars(a, q, file, sat) < 0)
         return -ENOMEM;
-    if (q->client.n &&
-        (ci = lg_tab_bump(b->tc, q->client.p, q->client.n, b->hc[i], by)) < 0)
+    if (q->client.n && (ci = lg_tab_bump_add(b->tc, q->client.p, q->client.n,
+                                             b->hc[i], by, sat, &added)) < 0)
         return -ENOMEM;
     if (b->paths && path->n) {
-        if ((pi = lg_tab_bump(b->tp, path->p, path->n, b->hp[i], by)) < 0)
+        if ((pi = lg_tab_bump_add(b->tp, path->p, path->n, b->hp[i], by, sat,
+                                  &added)) < 0)
             return -ENOMEM;
         lg_tab *nf = &a->tab[LG_TAB_NOT_FOUND];
+        /* tables of one reseed generation hash under one key, so the
+         * path's hash serves unless either table was rehashed */
         if (q->status == 404 && ON(a, LG_TAB_NOT_FOUND) &&
-            lg_tab_bump(nf, path->p, path->n, lg_tab_hash(nf, path->p, path->n),
+            lg_tab_bump(nf, path->p, path->n,
+                        nf->gen == b->tp->gen
+                            ? b->hp[i]
+                            : lg_tab_hash(nf, path->p, path->n),
                         by) < 0)
             return -ENOMEM;
         if (a->track_pairs && ci >= 0) {
@@ -305,24 +324,26 @@ static inline int stage_count(blk *b, int i, uint32_t file)
         }
     }
     if (ON(a, LG_TAB_METHODS) && q->method.n &&
-        lg_tab_bump_repeat(&a->tab[LG_TAB_METHODS], q->method.p, q->method.n,
-                           by) < 0)
+        lg_tab_bump_repeat_as(&a->tab[LG_TAB_METHODS], q->method.p, q->method.n,
+                              by, sat) < 0)
         return -ENOMEM;
     if (ON(a, LG_TAB_PROTOCOLS) && q->protocol.n &&
-        lg_tab_bump_repeat(&a->tab[LG_TAB_PROTOCOLS], q->protocol.p,
-                           q->protocol.n, by) < 0)
+        lg_tab_bump_repeat_as(&a->tab[LG_TAB_PROTOCOLS], q->protocol.p,
+                              q->protocol.n, by, sat) < 0)
         return -ENOMEM;
     if (b->refs && q->referer.n &&
-        lg_tab_bump(b->tr, q->referer.p, q->referer.n, b->hr[i], by) < 0)
+        lg_tab_bump_add(b->tr, q->referer.p, q->referer.n, b->hr[i], by, sat,
+                        &added) < 0)
         return -ENOMEM;
     if (b->agents && q->agent.n &&
-        lg_tab_bump(b->tg, q->agent.p, q->agent.n, b->hg[i], by) < 0)
+        lg_tab_bump_add(b->tg, q->agent.p, q->agent.n, b->hg[i], by, sat,
+                        &added) < 0)
         return -ENOMEM;
     if (ON(a, LG_TAB_VHOSTS) && q->vhost.n &&
-        lg_tab_bump_repeat(&a->tab[LG_TAB_VHOSTS], q->vhost.p, q->vhost.n, by) <
-            0)
+        lg_tab_bump_repeat_as(&a->tab[LG_TAB_VHOSTS], q->vhost.p, q->vhost.n,
+                              by, sat) < 0)
         return -ENOMEM;
-    return 0;
+    return added;
 }
 
 /* Stage 3: add record i's pair to the set. */
@@ -345,17 +366,16 @@ static inline uint32_t tab_gens(const blk *b)
 /* A software pipeline over the block, so that what the big tables need
  * comes from memory in parallel rather than one miss after another: while
  * record i is counted, the slots of record i + D are on their way, and the
- * pair of record i - P is added. */
-int lg_agg_add_block(lg_agg *a, const lg_rec *r, const lg_str *path, int n,
-                     uint32_t file)
+ * pair of record i - P is added.  Byte sums saturate when sat is set. */
+static inline __attribute__((always_inline)) int
+add_block_as(lg_agg *a, const lg_rec *r, const lg_str *path, int n,
+             uint32_t file, int sat)
 {
     enum {
         D = 12,
         P = 8
     };
     blk b;
-    if (a->sink)
-        return -EINVAL;
     b.a = a;
     b.r = r;
     b.path = path;
@@ -372,10 +392,12 @@ int lg_agg_add_block(lg_agg *a, const lg_rec *r, const lg_str *path, int n,
         if (i < n)
             stage_hash(&b, i);
         i = t - D;
-        if (i >= 0 && i < n && stage_count(&b, i, file) < 0)
+        int rc = i >= 0 && i < n ? stage_count_as(&b, i, file, sat) : 0;
+        if (rc < 0)
             return -ENOMEM;
-        if (i >= 0 && i < n && tab_gens(&b) != gens) {
-            /* a table was rehashed: hash the records ahead anew */
+        /* a key was added, so a table may have been rehashed: if one
+         * was, hash the records ahead anew */
+        if (rc > 0 && tab_gens(&b) != gens) {
             for (int j = i + 1; j <= t && j < n; j++)
                 stage_hash(&b, j);
             gens = tab_gens(&b);
@@ -385,6 +407,36 @@ int lg_agg_add_block(lg_agg *a, const lg_rec *r, const lg_str *path, int n,
             return -ENOMEM;
     }
     return 0;
+}
+
+/* add_block_as saturating: out of line, for the rare block that takes the
+ * batch's byte total to UINT64_MAX. */
+static __attribute__((noinline)) int add_block_sat(lg_agg *a, const lg_rec *r,
+                                                   const lg_str *path, int n,
+                                                   uint32_t file)
+{
+    return add_block_as(a, r, path, n, file, 1);
+}
+
+/* Every byte sum of a batch (a key's, a status's, an hour's) is a part of
+ * the batch's total, zeroed with it: so while the total with this block's
+ * bytes stays below UINT64_MAX, no sum can pass it, and the block adds
+ * plainly.  A cheap sufficient test: a total under 2^62 and at most
+ * LG_AGG_BLOCK (64) records of under 2^56 bytes each stay under 2^63.
+ * Else (a huge record, or a total near saturation) every sum of the block
+ * saturates. */
+int lg_agg_add_block(lg_agg *a, const lg_rec *r, const lg_str *path, int n,
+                     uint32_t file)
+{
+    _Static_assert(LG_AGG_BLOCK <= 64, "the plain-add bound below");
+    if (a->sink || n > LG_AGG_BLOCK)
+        return -EINVAL;
+    uint64_t any = a->tot.bytes >> 6; /* under 2^62: under 2^56 here */
+    for (int i = 0; i < n; i++)
+        any |= r[i].bytes;
+    if (any >> 56)
+        return add_block_sat(a, r, path, n, file);
+    return add_block_as(a, r, path, n, file, 0);
 }
 
 int lg_agg_add(lg_agg *a, const lg_rec *r, lg_str path, uint32_t file)

@@ -153,9 +153,9 @@ void lg_agg_set_feed(lg_agg *a, uint32_t feed);
  * call.  Returns 0, -ENOMEM, or -EINVAL for a sink's aggregate. */
 int lg_agg_add(lg_agg *a, const lg_rec *r, lg_str path, uint32_t file);
 
-/* Count n kept requests at once (n <= LG_AGG_BLOCK): the same as n calls
- * of lg_agg_add, faster, because every table slot the block needs is
- * prefetched before the first is used. */
+/* Count n kept requests at once (n <= LG_AGG_BLOCK, else -EINVAL): the
+ * same as n calls of lg_agg_add, faster, because every table slot the
+ * block needs is prefetched before the first is used. */
 #define LG_AGG_BLOCK 64
 int lg_agg_add_block(lg_agg *a, const lg_rec *r, const lg_str *path, int n,
                      uint32_t file);

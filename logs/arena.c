@@ -9,67 +9,54 @@
 #define ARENA_BLOCK (1u << 20)
 #define ARENA_FIRST (16u << 10)
 
-struct lg_arena {
-    struct arena_blk *head;
-    size_t next; /* size of the next block */
-};
-
-struct arena_blk {
-    struct arena_blk *next;
-    size_t used, cap;
-    char data[];
-};
-
-#define BLK_HEAD offsetof(struct arena_blk, data)
+#define BLK_HEAD offsetof(lg_arena_blk, data)
 
 lg_arena *lg_arena_new(void)
 {
     return calloc(1, sizeof(lg_arena));
 }
 
-const char *lg_arena_copy(lg_arena *ar, const void *p, size_t n)
+/* The newest block has no room for n bytes (lg_arena_copy): a new one. */
+const char *lg__arena_copy_new(lg_arena *ar, const void *p, size_t n)
 {
-    struct arena_blk *b = ar->head;
-    if (!b || b->cap - b->used < n) {
-        if (ar->next < ARENA_FIRST)
-            ar->next = ARENA_FIRST;
-        int own = n > ar->next / 4; /* a big key gets a block of its own */
-        size_t size = own ? lg_mem_size(BLK_HEAD + n) : ar->next;
-        if (!own && ar->next < ARENA_BLOCK)
-            ar->next *= 2;
-        struct arena_blk *nb = size ? lg_mem_alloc(size) : NULL;
-        if (!nb)
-            return NULL;
-        nb->used = 0;
-        nb->cap = size - BLK_HEAD;
-        if (own && b) {
-            /* behind the current block, which keeps taking small keys */
-            nb->next = b->next;
-            b->next = nb;
-        } else {
-            nb->next = b;
-            ar->head = nb;
-        }
-        b = nb;
+    lg_arena_blk *b = ar->head;
+    if (ar->next < ARENA_FIRST)
+        ar->next = ARENA_FIRST;
+    int own = n > ar->next / 4; /* a big key gets a block of its own */
+    size_t size = own ? lg_mem_size(BLK_HEAD + n) : ar->next;
+    if (!own && ar->next < ARENA_BLOCK)
+        ar->next *= 2;
+    lg_arena_blk *nb = size ? lg_mem_alloc(size) : NULL;
+    if (!nb)
+        return NULL;
+    nb->used = 0;
+    nb->cap = size - BLK_HEAD;
+    if (own && b) {
+        /* behind the current block, which keeps taking small keys */
+        nb->next = b->next;
+        b->next = nb;
+    } else {
+        nb->next = b;
+        ar->head = nb;
     }
-    char *d = b->data + b->used;
+    char *d = nb->data;
     if (n)
         memcpy(d, p, n);
-    b->used += n;
+    nb->used = n;
     return d;
 }
 
-static void blk_free(struct arena_blk *b)
+static void blk_free(lg_arena_blk *b)
 {
     lg_mem_free(b, BLK_HEAD + b->cap);
 }
 
 void lg_arena_reset(lg_arena *ar)
 {
-    struct arena_blk *keep = ar->head;
+    lg_arena_blk *keep = ar->head;
     if (!keep)
         return;
-    for (struct arena_blk *b = keep->next, *nx; b; b = nx) {
+    for (lg_arena_blk *b = keep->next, *nx; b; b = nx) {
         nx = b->next;
         blk_free(b);
     }
@@ -81,7 +68,7 @@ void lg_arena_free(lg_arena *ar)
 {
     if (!ar)
         return;
-    for (struct arena_blk *b = ar->head, *nx; b; b = nx) {
+    for (lg_arena_blk *b = ar->head, *nx; b; b = nx) {
         nx = b->next;
         blk_free(b);
     }

@@ -10,8 +10,20 @@
 #define LOGS_ARENA_H
 
 #include <stddef.h>
+#include <string.h>
 
-typedef struct lg_arena lg_arena;
+/* The fields are arena.c's; they are here only for lg_arena_copy's
+ * inline fast path (a table copies each new key). */
+typedef struct lg_arena_blk {
+    struct lg_arena_blk *next;
+    size_t used, cap;
+    char data[];
+} lg_arena_blk;
+
+typedef struct lg_arena {
+    lg_arena_blk *head;
+    size_t next; /* size of the next block */
+} lg_arena;
 
 /* An empty arena; NULL when out of memory.  Free with lg_arena_free. */
 lg_arena *lg_arena_new(void);
@@ -19,8 +31,22 @@ lg_arena *lg_arena_new(void);
 void lg_arena_free(lg_arena *ar);
 /* Copy p[0..n) into the arena: the copy (valid until the arena is reset
  * or freed), or NULL when out of memory. */
-const char *lg_arena_copy(lg_arena *ar, const void *p, size_t n);
+static inline const char *lg_arena_copy(lg_arena *ar, const void *p, size_t n);
+/* lg_arena_copy's way when the newest block has no room: a new block. */
+const char *lg__arena_copy_new(lg_arena *ar, const void *p, size_t n);
 /* Forget every key but keep the newest block for reuse. */
 void lg_arena_reset(lg_arena *ar);
+
+static inline const char *lg_arena_copy(lg_arena *ar, const void *p, size_t n)
+{
+    lg_arena_blk *b = ar->head;
+    if (__builtin_expect(!b || b->cap - b->used < n, 0))
+        return lg__arena_copy_new(ar, p, n);
+    char *d = b->data + b->used;
+    if (n)
+        memcpy(d, p, n);
+    b->used += n;
+    return d;
+}
 
 #endif

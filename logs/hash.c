@@ -6,6 +6,7 @@
 
 /* Until seeded: the constants of the unkeyed hash (so a library user that
  * never seeds hashes as before). */
+__attribute__((visibility("hidden")))
 lg_hash_key lg__hash_secret = {0xa0761d6478bd642fULL, 0xe7037ed1a0b428dbULL,
                                0x8ebc6af09c88c6e3ULL, 0x9e3779b97f4a7c15ULL};
 

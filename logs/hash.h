@@ -48,8 +48,10 @@ typedef struct lg_hash_key {
 } lg_hash_key;
 
 /* The run's secret: fixed constants until lg_hash_seed_random replaces
- * them.  Internal: only tests set it directly, to a known value. */
-extern lg_hash_key lg__hash_secret;
+ * them.  Internal: only tests set it directly, to a known value.  Hidden,
+ * so that the hot path reads it straight, not through the GOT (logs/ is a
+ * static library built position-independent). */
+extern __attribute__((visibility("hidden"))) lg_hash_key lg__hash_secret;
 
 /* The hash of key[0..len) under key k. */
 static inline __attribute__((always_inline)) uint64_t

@@ -130,8 +130,8 @@ static int tab_reserve(lg_tab *t)
 
 /* A new id for key (hash h), the key copied to the arena (to *copy, when
  * not NULL) and, in a sink's table, its entry made; -ENOMEM. */
-static long new_id(lg_tab *t, const char *key, size_t n, uint64_t h,
-                   const char **copy)
+static inline __attribute__((always_inline)) long
+new_id(lg_tab *t, const char *key, size_t n, uint64_t h, const char **copy)
 {
     if (t->n == t->cap && tab_reserve(t) < 0)
         return -ENOMEM;
@@ -252,7 +252,8 @@ static int index_rebuild(lg_tab *t, size_t nslots, int reseed)
     return 0;
 }
 
-static long index_upsert(lg_tab *t, const char *key, size_t n, uint64_t h)
+static inline __attribute__((always_inline)) long
+index_upsert(lg_tab *t, const char *key, size_t n, uint64_t h)
 {
     size_t i = (size_t)h & t->imask;
     for (uint64_t v; (v = t->index[i]) != 0; i = (i + 1) & t->imask) {
@@ -274,8 +275,8 @@ static long index_upsert(lg_tab *t, const char *key, size_t n, uint64_t h)
 }
 
 /* lg_tab_upsert with the key's hash under the table's current key. */
-static long upsert_hashed(lg_tab *t, const void *key, size_t klen,
-                          uint64_t hash)
+static inline __attribute__((always_inline)) long
+upsert_hashed(lg_tab *t, const void *key, size_t klen, uint64_t hash)
 {
     if (t->index)
         return index_upsert(t, key, klen, hash);
@@ -373,16 +374,26 @@ int lg_tab_fold(lg_tab *t)
         }
         t->nents = t->n;
     }
-    for (size_t i = 0; t->ntouched && i < t->n; i++) {
-        lg_slot *s = lg_tab_slot(t, (uint32_t)i);
-        t->ents[i].hits += s->hits;
-        lg_bytes_add(&t->ents[i].bytes, s->bytes);
-        s->hits = s->bytes = 0;
+    /* the bounds and arrays in locals: the counts' stores could alias
+     * the table's size_t fields, which would be read again each time */
+    lg_ent *e = t->ents;
+    size_t n = t->n;
+    if (t->ntouched) {
+        lg_slot *sl = t->slots;
+        const uint32_t *pos = t->pos;
+        for (size_t i = 0; i < n; i++) {
+            lg_slot *s = &sl[pos[i]];
+            e[i].hits += s->hits;
+            lg_bytes_add(&e[i].bytes, s->bytes);
+            s->hits = s->bytes = 0;
+        }
     }
-    for (size_t i = 0; i < t->cnt_n && i < t->n; i++) {
-        t->ents[i].hits += t->cnt[i].hits;
-        lg_bytes_add(&t->ents[i].bytes, t->cnt[i].bytes);
-        t->cnt[i].hits = t->cnt[i].bytes = 0;
+    lg_status_cnt *c = t->cnt;
+    size_t nc = t->cnt_n < n ? t->cnt_n : n;
+    for (size_t i = 0; i < nc; i++) {
+        e[i].hits += c[i].hits;
+        lg_bytes_add(&e[i].bytes, c[i].bytes);
+        c[i].hits = c[i].bytes = 0;
     }
     return 0;
 }

@@ -188,31 +188,56 @@ static inline lg_slot *lg_tab_find(const lg_tab *t, const char *key, size_t n,
     }
 }
 
-/* Count one hit of slot s of table t. */
-static inline void lg_tab_count(lg_tab *t, lg_slot *s, uint64_t bytes)
+/* Count one hit of slot s of table t.  The byte sum saturates when sat
+ * is set; a caller may clear it only when it knows the sum cannot pass
+ * UINT64_MAX (lg_agg_add_block: no key's sum in a batch passes the
+ * batch's total, and while that has not saturated neither has any). */
+static inline __attribute__((always_inline)) void
+lg_tab_count_as(lg_tab *t, lg_slot *s, uint64_t bytes, int sat)
 {
     if (s->hits++ == 0) {
         uint32_t id = s->idp1 - 1;
         t->tbits[id / 64] |= (uint64_t)1 << (id % 64);
         t->ntouched++;
     }
-    lg_bytes_add(&s->bytes, bytes);
+    if (sat)
+        lg_bytes_add(&s->bytes, bytes);
+    else
+        s->bytes += bytes;
+}
+
+/* Count one hit of slot s of table t, the byte sum saturating. */
+static inline void lg_tab_count(lg_tab *t, lg_slot *s, uint64_t bytes)
+{
+    lg_tab_count_as(t, s, bytes, 1);
 }
 
 /* Find or add key (hash h = lg_tab_hash, under the table's current key)
- * in t and count one hit; its id or -1. */
+ * in t and count one hit (sat: lg_tab_count_as); its id or -1.  *added
+ * is set to 1 when the key was new (only then can the table have been
+ * rehashed), else left as it is. */
 static inline __attribute__((always_inline)) long
-lg_tab_bump(lg_tab *t, const char *p, size_t n, uint64_t h, uint64_t bytes)
+lg_tab_bump_add(lg_tab *t, const char *p, size_t n, uint64_t h, uint64_t bytes,
+                int sat, int *added)
 {
     lg_slot *s = lg_tab_find(t, p, n, h);
     if (!s->idp1) {
         long id = lg__tab_insert(t, s, p, n, h);
         if (id < 0)
             return -1;
+        *added = 1;
         s = lg_tab_slot(t, (uint32_t)id);
     }
-    lg_tab_count(t, s, bytes);
+    lg_tab_count_as(t, s, bytes, sat);
     return (long)s->idp1 - 1;
+}
+
+/* lg_tab_bump_add saturating, without the flag. */
+static inline __attribute__((always_inline)) long
+lg_tab_bump(lg_tab *t, const char *p, size_t n, uint64_t h, uint64_t bytes)
+{
+    int added = 0;
+    return lg_tab_bump_add(t, p, n, h, bytes, 1, &added);
 }
 
 /* lg_tab_bump for tables with few keys that repeat from line to line
@@ -220,7 +245,8 @@ lg_tab_bump(lg_tab *t, const char *p, size_t n, uint64_t h, uint64_t bytes)
  * first, and one found moves a place forward, so that the commonest end
  * up in front. */
 static inline __attribute__((always_inline)) long
-lg_tab_bump_repeat(lg_tab *t, const char *p, size_t n, uint64_t bytes)
+lg_tab_bump_repeat_as(lg_tab *t, const char *p, size_t n, uint64_t bytes,
+                      int sat)
 {
     uint32_t *v = t->recent;
     int j = 0;
@@ -228,7 +254,7 @@ lg_tab_bump_repeat(lg_tab *t, const char *p, size_t n, uint64_t bytes)
         lg_slot *s = lg_tab_slot(t, v[j]);
         if (lg_slot_eq(s, p, n)) {
             uint32_t id = v[j];
-            lg_tab_count(t, s, bytes);
+            lg_tab_count_as(t, s, bytes, sat);
             if (j > 0) {
                 v[j] = v[j - 1];
                 v[j - 1] = id;
@@ -237,6 +263,13 @@ lg_tab_bump_repeat(lg_tab *t, const char *p, size_t n, uint64_t bytes)
         }
     }
     return lg__tab_bump_recent_miss(t, p, n, bytes, j);
+}
+
+/* lg_tab_bump_repeat_as saturating. */
+static inline __attribute__((always_inline)) long
+lg_tab_bump_repeat(lg_tab *t, const char *p, size_t n, uint64_t bytes)
+{
+    return lg_tab_bump_repeat_as(t, p, n, bytes, 1);
 }
 
 #endif

@@ -736,3 +736,41 @@ TEST(byte_totals_saturate_instead_of_wrapping)
     lg_agg_free(w);
     lg_agg_free(d);
 }
+
+/* A block adds its byte sums plainly only when the batch's total cannot
+ * pass UINT64_MAX: one that takes it there mid-block, and the small
+ * blocks after it, saturate every sum (a key's, a status's, an hour's). */
+TEST(byte_sums_saturate_within_a_block)
+{
+    lg_agg *w = lg_agg_new(1, ALL_TABS, 1);
+    lg_rec r[3];
+    lg_str p[3];
+    memset(r, 0, sizeof r);
+    for (int i = 0; i < 3; i++) {
+        r[i].client = S("192.0.2.7");
+        r[i].method = S("GET");
+        r[i].status = 200;
+        r[i].ts = 1700000000;
+        r[i].bytes = i == 1 ? UINT64_MAX - 5 : 4;
+        p[i] = S("/x");
+    }
+    ASSERT_EQ(lg_agg_add_block(w, r, p, 3, 0), 0); /* 4 + max-5 + 4 */
+    ASSERT_UEQ(lg_agg_totals(w)->bytes, LG_BYTES_SATURATED);
+    ASSERT_UEQ(lg_agg_status(w)[200].bytes, LG_BYTES_SATURATED);
+    r[0].bytes = 1;
+    ASSERT_EQ(lg_agg_add_block(w, r, p, 1, 0), 0); /* stays saturated */
+    ASSERT_EQ(lg_agg_finalize(w), 0);
+    for (int id = 0; id < LG_TAB_COUNT; id++) {
+        size_t n;
+        const lg_ent **v = lg_agg_sorted(w, id, &n);
+        for (size_t i = 0; i < n; i++)
+            ASSERT_UEQ(v[i]->bytes, LG_BYTES_SATURATED);
+        free(v);
+    }
+    lg_agg_sent(w); /* a new batch adds plainly again */
+    r[0].bytes = 7;
+    ASSERT_EQ(lg_agg_add_block(w, r, p, 1, 0), 0);
+    ASSERT_UEQ(lg_agg_totals(w)->bytes, 7);
+    ASSERT_UEQ(lg_agg_status(w)[200].bytes, 7);
+    lg_agg_free(w);
+}
