@@ -393,6 +393,12 @@ static int opt_run(logs_cmd *lc, int c, const char *arg)
     size_t sz;
     switch (c) {
     case OPT_FORMAT:
+        if (!strpbrk(arg, "$%") && strcmp(arg, "auto") != 0 &&
+            !lg_format_builtin(arg))
+            return BAD("--format %s: not a format name (auto, combined, "
+                       "common, vhost_combined, vhost_common) nor a "
+                       "log_format string with $variables or %%directives",
+                       arg);
         cfg->format = strcmp(arg, "auto") == 0 ? NULL : arg;
         return 1;
     case 'j':

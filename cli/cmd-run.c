@@ -577,8 +577,13 @@ static int parse(struct run_cmdline *cl, int argc, char **argv)
         if ((r = opt_stage(cl, c, optarg)) == 0 &&
             (r = cli_fault_opt(CMD, c, optarg, &cl->fault)) == 0 &&
             (r = opt_run(cl, c, optarg)) == 0 &&
-            (r = opt_report(cl, c, optarg)) == 0)
-            r = BAD("see the options above");
+            (r = opt_report(cl, c, optarg)) == 0) {
+            /* getopt said what it was ('?'); an option of ours unhandled */
+            if (c != '?')
+                fprintf(stderr, "pipefan run: option not handled\n");
+            fprintf(stderr, "Try 'pipefan run --help'.\n");
+            return CLI_EXIT_USAGE;
+        }
         if (r < 0)
             return CLI_EXIT_USAGE;
     }
