@@ -331,6 +331,7 @@ int lg_logs_run(const lg_config *cfg, char *const *files, int nfiles,
     set_options(cfg, p);
     int want_prog = cfg->progress < 0 ? isatty(2) : cfg->progress;
     if (want_prog) {
+        job->progress = 1;
         prog.job = job;
         pf_pipeline_on_progress(p, lg_progress_cb, &prog);
     }
