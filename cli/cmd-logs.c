@@ -203,8 +203,9 @@ static int check_csv_target(const char *t)
         fprintf(stderr, "pipefan logs: --csv %s: %s\n", t, strerror(errno));
         return CLI_EXIT_FATAL;
     }
-    if (stat(t, &st) == 0) {
-        fprintf(stderr, "pipefan logs: --csv %s: %s\n", t, strerror(ENOTDIR));
+    int se = stat(t, &st) == 0 ? ENOTDIR : errno; /* a file, or worse */
+    if (se != ENOENT) {
+        fprintf(stderr, "pipefan logs: --csv %s: %s\n", t, strerror(se));
         return CLI_EXIT_FATAL;
     }
     /* a new directory: its parent must take it */
