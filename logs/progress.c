@@ -118,9 +118,9 @@ void lg_progress_cb(const pf_pipeline *p, int final, void *arg)
                                         LG_TERM_DRAWING))
         return; /* the report has the terminal */
     uint64_t el = now_ns() - pr->t0_ns;
-    if (final) {
+    if (final) { /* no report (the run failed or stopped): no 100 % */
         if (atomic_load(&job->sh->bar_drawn))
-            finish(job, el);
+            put("\r\033[K", 4);
         atomic_store(&job->sh->term, LG_TERM_REPORT);
         return;
     }

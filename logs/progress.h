@@ -34,8 +34,8 @@ typedef struct lg_progress {
     uint64_t t0_ns;
 } lg_progress;
 
-/* pf_progress_fn: draw (final = 0), or draw the last frame and erase it
- * (final = 1), unless the report took the terminal. */
+/* pf_progress_fn: draw (final = 0) or erase (final = 1) the line, unless
+ * the report took the terminal (then it drew the last frame). */
 void lg_progress_cb(const pf_pipeline *p, int final, void *arg);
 
 /* From the process about to write the report (any process of the run):
