@@ -20,6 +20,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "esc.h"
+
 #define LG_GEOIP_CACHE_MAX (1u << 20)
 #define LG_GEOIP_KEY_MAX 63 /* longer clients are not addresses */
 
@@ -112,15 +114,18 @@ int lg_geoip_open(const char *path, lg_geoip **out, char *err, size_t errlen)
         return -ENOMEM;
     }
     int rc = MMDB_open(path, MMDB_MODE_MMAP, &g->db);
+    char name[512];
     if (rc == MMDB_SUCCESS && !has_countries(g->db.metadata.database_type)) {
         gerr(err, errlen, -EIO,
              "%s: a %s database has no countries (give a Country or City "
              "database)",
-             path, g->db.metadata.database_type);
+             lg_esc_name(path, name, sizeof name),
+             g->db.metadata.database_type);
         MMDB_close(&g->db);
         rc = -1;
     } else if (rc != MMDB_SUCCESS) {
-        gerr(err, errlen, -EIO, "%s: %s", path, MMDB_strerror(rc));
+        gerr(err, errlen, -EIO, "%s: %s", lg_esc_name(path, name, sizeof name),
+             MMDB_strerror(rc));
     }
     if (rc != MMDB_SUCCESS) { /* unreadable: a fatal error (exit 1) */
         int e = -EIO;

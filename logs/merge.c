@@ -22,7 +22,9 @@
 #include "rank.h"
 #include "job.h"
 #include "progress.h"
-#include "render.h"
+#include "render-csv.h"
+#include "render-json.h"
+#include "render-text.h"
 
 typedef struct lg_sink {
     lg_agg *agg;
