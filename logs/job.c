@@ -190,7 +190,8 @@ static int expand_inputs(lg_job *job, char *const *files, int nfiles, char *err,
         for (size_t k = from; k < job->in.n; k++) /* of a directory, glob */
             if (job->in.v[k].err)
                 fprintf(stderr, "pipefan logs: %s: %s (skipped)\n",
-                        job->in.v[k].path, strerror(-job->in.v[k].err));
+                        lg_esc_name(job->in.v[k].path, e, sizeof e),
+                        strerror(-job->in.v[k].err));
     }
     if (job->in.n == job->in.n_failed) {
         snprintf(err, errlen,
