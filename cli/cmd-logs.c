@@ -20,6 +20,7 @@
 #include "esc.h"
 #include "outfile.h"
 #include "job.h"
+#include "msg.h"
 #include "opt.h"
 
 #define MAX_LIST 64
@@ -146,6 +147,93 @@ static int parse_tz(const char *s, int32_t *off)
         return -1;
     *off = sign * (h * 3600 + m * 60);
     return 0;
+}
+
+/* Levenshtein distance of two short words (more than 31 bytes: far). */
+static int distance(const char *a, const char *b)
+{
+    size_t na = strlen(a), nb = strlen(b);
+    int row[32];
+    if (na > 31 || nb > 31)
+        return 99;
+    for (size_t j = 0; j <= nb; j++)
+        row[j] = (int)j;
+    for (size_t i = 1; i <= na; i++) {
+        int diag = row[0];
+        row[0] = (int)i;
+        for (size_t j = 1; j <= nb; j++) {
+            int up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            diag = up;
+            row[j] = best;
+        }
+    }
+    return row[nb];
+}
+
+/* The --csv target: a panel name, or a directory - a name that ends in
+ * '/', holds a '/' or is an existing directory (docs/LOGS.md).  Any
+ * other word is a mistyped panel name: a usage error naming the closest
+ * one.  A directory must be usable now, not after the analysis: an
+ * existing writable directory, or a new one in an existing writable
+ * directory.  -1 to go on, or an exit code (said). */
+static int check_csv_target(const char *t)
+{
+    struct stat st;
+    char parent[4096];
+    if (lg_panel_find(t) >= 0)
+        return -1;
+    int is_dir = stat(t, &st) == 0 && S_ISDIR(st.st_mode);
+    if (!is_dir && !strchr(t, '/')) {
+        int best = -1, bd = 99;
+        for (int p = 0; p < LG_PANEL_COUNT; p++) {
+            int d = distance(t, lg_panel_name(p));
+            if (d < bd) {
+                bd = d;
+                best = p;
+            }
+        }
+        if (best >= 0 && bd <= 3)
+            return cli_usage_error(
+                CMD,
+                "--csv %s: not a panel name (did you mean '%s'?); "
+                "a directory is written %s/",
+                t, lg_panel_name(best), t);
+        return cli_usage_error(CMD,
+                               "--csv %s: not a panel name; a directory is "
+                               "written %s/",
+                               t, t);
+    }
+    if (is_dir) {
+        if (access(t, W_OK | X_OK) == 0)
+            return -1;
+        fprintf(stderr, "pipefan logs: --csv %s: %s\n", t, strerror(errno));
+        return CLI_EXIT_FATAL;
+    }
+    int se = stat(t, &st) == 0 ? ENOTDIR : errno; /* a file, or worse */
+    if (se != ENOENT) {
+        fprintf(stderr, "pipefan logs: --csv %s: %s\n", t, strerror(se));
+        return CLI_EXIT_FATAL;
+    }
+    /* a new directory: its parent must take it */
+    size_t n = strlen(t);
+    while (n > 1 && t[n - 1] == '/')
+        n--;
+    while (n > 0 && t[n - 1] != '/')
+        n--;
+    if (n == 0)
+        snprintf(parent, sizeof parent, ".");
+    else
+        snprintf(parent, sizeof parent, "%.*s", (int)n, t);
+    if (stat(parent, &st) == 0 && !S_ISDIR(st.st_mode))
+        errno = ENOTDIR;
+    else if (access(parent, W_OK | X_OK) == 0)
+        return -1;
+    fprintf(stderr, "pipefan logs: --csv %s: %s\n", t, strerror(errno));
+    return CLI_EXIT_FATAL;
 }
 
 /* Is arg what --csv should take as its target? */
@@ -323,6 +411,14 @@ static int opt_run(logs_cmd *lc, int c, const char *arg)
     size_t sz;
     switch (c) {
     case OPT_FORMAT:
+        if (!strpbrk(arg, "$%") && strcmp(arg, "auto") != 0 &&
+            !lg_format_builtin(arg))
+            return BAD("--format %s: not a format name (auto, combined, "
+                       "common, vhost_combined, vhost_common, w3c, alb, elb, "
+                       "s3, squid, haproxy, traefik, gandi, caddy, "
+                       "nginx_json, traefik_json: as in --help) nor a "
+                       "log_format string with $variables or %%directives",
+                       arg);
         cfg->format = strcmp(arg, "auto") == 0 ? NULL : arg;
         return 1;
     case OPT_JSON_FIELDS: /* a JSON-lines format with this mapping */
@@ -429,6 +525,10 @@ static int plan(logs_cmd *lc, int nfiles)
         !(cfg->panels & (1u << lg_panel_find(cfg->csv_target))))
         return cli_usage_error(CMD, "--csv %s: that panel is not in --panels",
                                cfg->csv_target);
+    int rc;
+    if (cfg->output == LG_OUT_CSV && cfg->csv_target &&
+        (rc = check_csv_target(cfg->csv_target)) >= 0)
+        return rc;
     if (cfg->output == LG_OUT_CSV && cfg->csv_target &&
         lg_panel_find(cfg->csv_target) < 0) { /* a directory: usable? */
         char t[512];
@@ -473,6 +573,11 @@ static int outcome(const logs_cmd *lc, const lg_result *res)
                              : "no --dead-letter file");
         return CLI_EXIT_QUARANTINED;
     }
+    if (res->rc != 0 && cli_msg_out_of_memory()) {
+        fprintf(stderr, "pipefan logs: out of memory (fewer --jobs, a "
+                        "narrower --panels or more memory may do)\n");
+        return CLI_EXIT_FATAL;
+    }
     if (res->rc != 0) {
         fprintf(stderr, "pipefan logs: the run failed: %s%s\n",
                 pf_strerror(res->rc),
@@ -506,14 +611,20 @@ static int outcome(const logs_cmd *lc, const lg_result *res)
 static int execute(logs_cmd *lc, char *const *files, int nfiles)
 {
     lg_result res;
+    cli_msg_start(CMD, lc->verbose);
     int rc =
         lg_logs_run(&lc->cfg, files, nfiles, &res, lc->err, sizeof lc->err);
-    if (rc < 0) {
+    if (rc >= 0)
+        rc = outcome(lc, &res);
+    else if (cli_msg_out_of_memory() || rc == -ENOMEM)
+        fprintf(stderr, "pipefan logs: out of memory\n");
+    else
         fprintf(stderr, "pipefan logs: %s\n",
                 lc->err[0] ? lc->err : strerror(-rc));
-        return rc == -EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_FATAL;
-    }
-    return outcome(lc, &res);
+    cli_msg_end();
+    if (rc >= 0)
+        return rc;
+    return rc == -EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_FATAL;
 }
 
 int cli_cmd_logs(int argc, char **argv)

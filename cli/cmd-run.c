@@ -260,7 +260,7 @@ struct run_end {
     int rc;  /* pf_run's */
     int sig; /* pf_run_signal */
     uint64_t restarts, quarantined;
-    off_t dl_start; /* the dead-letter file's size before the run */
+    off_t dl_start;       /* the dead-letter file's size before the run */
     const pf_pipeline *p; /* the run's, for its failure records */
 };
 
@@ -347,8 +347,10 @@ static int execute(struct run_cmdline *cl)
     pf_pipeline_set_options(p, &o);
     struct run_view view = {.cfg = cfg};
     clock_gettime(CLOCK_MONOTONIC, &view.t0);
-    if (cl->progress == 1 || (cl->progress < 0 && isatty(2)))
+    if (cl->progress == 1 || (cl->progress < 0 && isatty(2))) {
+        cfg->sh->out_tty = isatty(1);
         pf_pipeline_on_progress(p, run_progress, &view);
+    }
     run_joblog_header(cfg);
     run_log_start(cfg);
 
@@ -577,8 +579,13 @@ static int parse(struct run_cmdline *cl, int argc, char **argv)
         if ((r = opt_stage(cl, c, optarg)) == 0 &&
             (r = cli_fault_opt(CMD, c, optarg, &cl->fault)) == 0 &&
             (r = opt_run(cl, c, optarg)) == 0 &&
-            (r = opt_report(cl, c, optarg)) == 0)
-            r = BAD("see the options above");
+            (r = opt_report(cl, c, optarg)) == 0) {
+            /* getopt said what it was ('?'); an option of ours unhandled */
+            if (c != '?')
+                fprintf(stderr, "pipefan run: option not handled\n");
+            fprintf(stderr, "Try 'pipefan run --help'.\n");
+            return CLI_EXIT_USAGE;
+        }
         if (r < 0)
             return CLI_EXIT_USAGE;
     }

@@ -64,8 +64,13 @@ int main(int argc, char **argv)
         return CLI_EXIT_OK;
     }
     for (size_t i = 0; i < NCOMMANDS; i++)
-        if (strcmp(cmd, commands[i].name) == 0)
+        if (strcmp(cmd, commands[i].name) == 0) {
+            /* getopt's messages name argv[0]: "pipefan logs: ..." */
+            char name[64];
+            snprintf(name, sizeof name, "pipefan %s", cmd);
+            argv[1] = name;
             return commands[i].fn(argc - 1, argv + 1);
+        }
     fprintf(stderr, "pipefan: unknown command '%s'\n\n", cmd);
     usage(stderr);
     return CLI_EXIT_USAGE;

@@ -168,12 +168,16 @@ int run_stdout_write(struct run_config *cfg, const void *data, size_t n,
     if (pthread_mutex_lock(&sh->out_lock) == EOWNERDEAD)
         pthread_mutex_consistent(&sh->out_lock);
     int err = 0;
+    if (sh->out_tty && sh->bar_drawn && /* run_progress's frame */
+        write(2, "\r\033[K", 4) == 4)
+        sh->bar_drawn = 0;
     if (sh->out_unterm)
         err = write_all(&cfg->delim, 1);
     if (err == 0)
         err = write_all(data, n);
     if (err == 0)
         sh->out_unterm = unterm && cfg->framing != RUN_FIXED;
+    sh->out_midline = ((const char *)data)[n - 1] != '\n';
     pthread_mutex_unlock(&sh->out_lock);
     if (err == 0) {
         atomic_fetch_add_explicit(&sh->out_bytes, n, memory_order_relaxed);

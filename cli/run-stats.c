@@ -42,10 +42,22 @@ void run_progress(const pf_pipeline *p, int final, void *arg)
 {
     struct run_view *v = arg;
     struct run_config *cfg = v->cfg;
+    struct run_shared *sh = cfg->sh;
     (void)p;
-    if (final) {
-        if (write(2, "\r\033[K", 4) < 0)
-            return;
+    /* A frame and the output to a terminal take turns under out_lock:
+     * the writer erases a frame before it writes (run_stdout_write), no
+     * frame goes over a half-written line; no frame at all while the
+     * writer holds the lock. */
+    int lk = final ? pthread_mutex_lock(&sh->out_lock)
+                   : pthread_mutex_trylock(&sh->out_lock);
+    if (lk == EOWNERDEAD)
+        pthread_mutex_consistent(&sh->out_lock);
+    else if (lk != 0)
+        return;
+    if (final || (sh->out_tty && sh->out_midline)) {
+        if (sh->bar_drawn && write(2, "\r\033[K", 4) == 4)
+            sh->bar_drawn = 0;
+        pthread_mutex_unlock(&sh->out_lock);
         return;
     }
     char line[512], a[32], b[32];
@@ -54,8 +66,11 @@ void run_progress(const pf_pipeline *p, int final, void *arg)
     uint64_t in = cfg->in_ranges ? atomic_load(&cfg->ctr[1].bytes_in)
                                  : atomic_load(&cfg->sh->in_bytes);
     run_human(a, sizeof a, (double)in);
-    run_human(b, sizeof b, t > 0 ? (double)in / t : 0);
-    int n = snprintf(line, sizeof line, "\r\033[K%5.1fs in %s (%s/s)", t, a, b);
+    int n = snprintf(line, sizeof line, "\r\033[K%5.1fs in %s", t, a);
+    if (t >= 0.5 && in > 0) { /* no "0 B/s" before there is a rate */
+        run_human(b, sizeof b, (double)in / t);
+        n += snprintf(line + n, sizeof line - (size_t)n, " (%s/s)", b);
+    }
     for (int k = 1; k < cfg->nstages && n < 400; k++) {
         const struct run_stage *st = &cfg->stages[k];
         if (st->role != RUN_ROLE_COMMAND)
@@ -66,8 +81,9 @@ void run_progress(const pf_pipeline *p, int final, void *arg)
     }
     run_human(a, sizeof a, (double)atomic_load(&cfg->sh->out_bytes));
     n += snprintf(line + n, sizeof line - (size_t)n, " | out %s", a);
-    if (write(2, line, (size_t)n) < 0)
-        return;
+    if (write(2, line, (size_t)n) > 0)
+        sh->bar_drawn = 1;
+    pthread_mutex_unlock(&sh->out_lock);
 }
 
 /* Records and bytes into and out of pipefan stage k. */

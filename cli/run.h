@@ -113,6 +113,10 @@ struct run_shared {
     struct run_failure fail;
     _Atomic uint64_t in_records, in_bytes;   /* what the source read */
     _Atomic uint64_t out_records, out_bytes; /* what reached stdout */
+    /* The progress line (run_progress) and stdout on one terminal: */
+    int out_tty;     /* set before the run: stdout is a terminal */
+    int bar_drawn;   /* under out_lock: a progress frame is on stderr */
+    int out_midline; /* under out_lock: stdout's last byte was no '\n' */
 };
 
 /* Values of run_shared.halting. */

@@ -204,7 +204,7 @@ static int parse_status_list(const char *s, uint8_t ok[1000])
         while (te > t && te[-1] == ' ')
             te--;
         size_t n = (size_t)(te - t);
-        if (n == 3 && t[0] >= '1' && t[0] <= '9' && (t[1] | 0x20) == 'x' &&
+        if (n == 3 && t[0] >= '1' && t[0] <= '5' && (t[1] | 0x20) == 'x' &&
             (t[2] | 0x20) == 'x') {
             int base = (t[0] - '0') * 100;
             memset(ok + base, 1, 100);
@@ -226,7 +226,7 @@ static int parse_status_list(const char *s, uint8_t ok[1000])
             } else if (*end) {
                 return -1;
             }
-            if (a < 100 || b > 999 || a > b)
+            if (a < 100 || b > 599 || a > b) /* HTTP: 1xx to 5xx */
                 return -1;
             memset(ok + a, 1, (size_t)(b - a + 1));
         }
@@ -355,11 +355,19 @@ int lg_filter_new(const lg_filter_opts *o, lg_filter **out, char *err,
         f->until += prec; /* inclusive at the precision written */
         f->has_until = 1;
     }
+    if (f->has_since && f->has_until && f->since >= f->until) {
+        char e2[200];
+        rc = ferr(err, errlen,
+                  "--since '%s' is not before --until '%s': no time is "
+                  "in the window",
+                  esc(o->since, e, sizeof e), esc(o->until, e2, sizeof e2));
+        goto fail;
+    }
     for (size_t i = 0; i < o->n_status; i++) {
         if (parse_status_list(o->status[i], f->status_ok) < 0) {
             rc = ferr(err, errlen,
-                      "--status '%s': expected codes like 404, "
-                      "5xx or 200-299, comma separated",
+                      "--status '%s': expected HTTP statuses 100-599 like "
+                      "404, 5xx or 200-299, comma separated",
                       esc(o->status[i], e, sizeof e));
             goto fail;
         }

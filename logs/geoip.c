@@ -67,6 +67,19 @@ static int gerr(char *err, size_t errlen, int rc, const char *fmt, ...)
     return rc;
 }
 
+/* Can a database of this type (its metadata's database_type) answer
+ * countries?  The MaxMind and DB-IP databases without them say so in
+ * their type: GeoLite2-ASN, GeoIP2-ISP, GeoIP2-Domain, ... */
+static int has_countries(const char *type)
+{
+    static const char *const none[] = {"ASN", "ISP", "Domain",
+                                       "Connection-Type", "Anonymous"};
+    for (size_t i = 0; type && i < sizeof none / sizeof none[0]; i++)
+        if (strstr(type, none[i]))
+            return 0;
+    return 1;
+}
+
 int lg_geoip_open(const char *path, lg_geoip **out, char *err, size_t errlen)
 {
     *out = NULL;
@@ -101,11 +114,21 @@ int lg_geoip_open(const char *path, lg_geoip **out, char *err, size_t errlen)
         return -ENOMEM;
     }
     int rc = MMDB_open(path, MMDB_MODE_MMAP, &g->db);
-    if (rc != MMDB_SUCCESS) {
-        int e = rc == MMDB_FILE_OPEN_ERROR ? -EIO : -EINVAL;
-        char name[512];
-        gerr(err, errlen, e, "%s: %s", lg_esc_name(path, name, sizeof name),
+    char name[512];
+    if (rc == MMDB_SUCCESS && !has_countries(g->db.metadata.database_type)) {
+        gerr(err, errlen, -EIO,
+             "%s: a %s database has no countries (give a Country or City "
+             "database)",
+             lg_esc_name(path, name, sizeof name),
+             g->db.metadata.database_type);
+        MMDB_close(&g->db);
+        rc = -1;
+    } else if (rc != MMDB_SUCCESS) {
+        gerr(err, errlen, -EIO, "%s: %s", lg_esc_name(path, name, sizeof name),
              MMDB_strerror(rc));
+    }
+    if (rc != MMDB_SUCCESS) { /* unreadable: a fatal error (exit 1) */
+        int e = -EIO;
         free(g->path);
         free(g->tab);
         free(g->keys);

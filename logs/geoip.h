@@ -21,9 +21,9 @@ typedef struct lg_geoip lg_geoip;
  * /usr/share/GeoIP/GeoLite2-City.mmdb, /var/lib/GeoIP/GeoLite2-City.mmdb,
  * /usr/share/GeoIP/dbip-city-lite.mmdb Returns 0 and a handle in *out (caller
  * closes with lg_geoip_close), -ENOENT when path is NULL and no database was
- * found (not an error for a caller that treats GeoIP as optional), -EINVAL/-EIO
- * with a message in err (may be NULL) when the file cannot be opened or is not
- * an MMDB, -ENOMEM. */
+ * found (not an error for a caller that treats GeoIP as optional), -EIO with a
+ * message in err (may be NULL) when the file cannot be opened, is not an
+ * MMDB or has no countries (an ASN or ISP database), -ENOMEM. */
 int lg_geoip_open(const char *path, lg_geoip **out, char *err, size_t errlen);
 
 /* Close and free. Accepts NULL. */

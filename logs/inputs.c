@@ -135,6 +135,8 @@ static int add_dir(lg_inputs *in, const char *dir, char *err, size_t errlen)
         qsort(names, n, sizeof *names, cmp_str);
     for (size_t i = 0; i < n && rc >= 0; i++) {
         rc = push_path(in, names[i], err, errlen);
+        if (rc < 0 && rc != -ENOMEM) /* one unreadable file: skip it */
+            rc = lg_inputs_add_failed(in, names[i], rc);
         added += rc > 0;
     }
 out:
@@ -164,8 +166,9 @@ static int add_glob(lg_inputs *in, const char *arg, char *err, size_t errlen)
     for (size_t i = 0; i < g.gl_pathc && rc >= 0; i++) {
         if (stat(g.gl_pathv[i], &st) == 0 && S_ISDIR(st.st_mode))
             rc = add_dir(in, g.gl_pathv[i], err, errlen);
-        else
-            rc = push_path(in, g.gl_pathv[i], err, errlen);
+        else if ((rc = push_path(in, g.gl_pathv[i], err, errlen)) < 0 &&
+                 rc != -ENOMEM) /* one unreadable file: skip it */
+            rc = lg_inputs_add_failed(in, g.gl_pathv[i], rc);
         added += rc > 0 ? rc : 0;
     }
     globfree(&g);

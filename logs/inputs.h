@@ -41,7 +41,9 @@ typedef struct lg_inputs {
 /* Expand one FILE argument and append what it names: "-" is stdin; a
  * directory adds its regular files (not recursively, hidden files
  * skipped); an argument that is not an existing path is tried as a glob;
- * any other existing path that is not a regular file is a stream.  Each
+ * any other existing path that is not a regular file is a stream.  A
+ * file of a directory or glob that cannot be opened is added as failed
+ * (lg_inputs_add_failed), not an error of the argument.  Each
  * regular file's first bytes are read to find its compression.  Returns
  * the number of inputs added (0 only for an empty directory), or -ENOENT
  * / -errno with a message in err (errlen bytes, NUL-terminated). */

@@ -174,18 +174,24 @@ static int expand_inputs(lg_job *job, char *const *files, int nfiles, char *err,
 {
     char e[512];
     for (int i = 0; i < nfiles; i++) {
-        size_t dups = job->in.n_dups;
+        size_t dups = job->in.n_dups, from = job->in.n;
         e[0] = 0;
         int r = lg_inputs_add(&job->in, files[i], e, sizeof e);
         if (r == -ENOMEM)
             return r;
         if (r < 0) {
-            pf_log(NULL, PF_LOG_ERROR, "%s", e);
+            fprintf(stderr, "pipefan logs: %s\n", e);
             if (lg_inputs_add_failed(&job->in, files[i], r) < 0)
                 return -ENOMEM;
-        } else if (job->in.n_dups > dups) {
-            pf_log(NULL, PF_LOG_WARN, "%s", e);
+            continue;
         }
+        if (job->in.n_dups > dups)
+            fprintf(stderr, "pipefan logs: %s\n", e);
+        for (size_t k = from; k < job->in.n; k++) /* of a directory, glob */
+            if (job->in.v[k].err)
+                fprintf(stderr, "pipefan logs: %s: %s (skipped)\n",
+                        lg_esc_name(job->in.v[k].path, e, sizeof e),
+                        strerror(-job->in.v[k].err));
     }
     if (job->in.n == job->in.n_failed) {
         snprintf(err, errlen,
@@ -269,11 +275,8 @@ int lg_logs_run(const lg_config *cfg, char *const *files, int nfiles,
     job->panels = cfg->panels ? cfg->panels : LG_PANELS_ALL;
     job->tabs_on = lg_panels_tables(job->panels);
 
-    if ((rc = expand_inputs(job, files, nfiles, err, errlen)) < 0)
-        goto out;
-    if ((rc = setup_formats(job, err, errlen)) < 0)
-        goto out;
-    job->chunk_size = cfg->chunk_size ? cfg->chunk_size : auto_chunk(job);
+    /* the options first: a mistake in one is said before any input
+     * is looked at */
     if (filter_wanted(&cfg->filter)) {
         rc = lg_filter_new(&cfg->filter, &job->filter, e, sizeof e);
         if (rc < 0) {
@@ -296,6 +299,11 @@ int lg_logs_run(const lg_config *cfg, char *const *files, int nfiles,
         if (lg_geoip_open(NULL, &job->geoip, NULL, 0) < 0)
             job->geoip = NULL;
     }
+    if ((rc = expand_inputs(job, files, nfiles, err, errlen)) < 0)
+        goto out;
+    if ((rc = setup_formats(job, err, errlen)) < 0)
+        goto out;
+    job->chunk_size = cfg->chunk_size ? cfg->chunk_size : auto_chunk(job);
     job->sh = mmap(NULL, sizeof *job->sh, PROT_READ | PROT_WRITE,
                    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (job->sh == MAP_FAILED) {
@@ -333,6 +341,7 @@ int lg_logs_run(const lg_config *cfg, char *const *files, int nfiles,
     set_options(cfg, p);
     int want_prog = cfg->progress < 0 ? isatty(2) : cfg->progress;
     if (want_prog) {
+        job->progress = 1;
         prog.job = job;
         pf_pipeline_on_progress(p, lg_progress_cb, &prog);
     }

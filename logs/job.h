@@ -66,6 +66,9 @@ typedef struct lg_shared {
     uint64_t file_errors;         /* sink: inputs that failed part way */
     int render_err;               /* sink: writing the report failed */
     char strict_msg[1024];        /* the strict_hit winner */
+    _Atomic int term;             /* the progress line's hold on the
+                                     terminal: LG_TERM_* (progress.h) */
+    _Atomic int bar_drawn;        /* a progress frame is on the screen */
 } lg_shared;
 
 /* Format slots: chunk descriptors carry a slot, not a pointer. */
@@ -88,6 +91,7 @@ typedef struct lg_job {
     unsigned tabs_on; /* agg tables to fill */
     size_t chunk_size;
     int out_fd;           /* where the report goes (1) */
+    int progress;         /* the supervisor draws a progress line */
     struct lg_sink *sink; /* this process's */
 } lg_job;
 

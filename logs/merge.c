@@ -21,6 +21,7 @@
 #include "agg.h"
 #include "rank.h"
 #include "job.h"
+#include "progress.h"
 #include "render-csv.h"
 #include "render-json.h"
 #include "render-text.h"
@@ -181,6 +182,7 @@ int lg_merge_finish(pf_ctx *ctx, void *arg)
         lg_report_destroy(&rep);
         goto fail;
     }
+    lg_progress_handoff(job); /* no frame from now on, none left over */
     switch (cfg->output) {
     case LG_OUT_JSON:
         rc = lg_render_json(&rep, f);

@@ -24,11 +24,7 @@ inputs_missing_json   pending: item 9 (unreadable input missing from JSON)
 "
 # Option checks of item 10 (cli/cmd-logs.c, being restructured).
 NOT_FIXED="
-chunk_size_negative   not fixed yet: --chunk-size -1 is accepted
-since_after_until     not fixed yet: --since after --until is silent
-geoip_unreadable_exit not fixed yet: a corrupt --geoip-db exits 2, docs say 1
-geoip_asn_database    not fixed yet: an ASN database as --geoip-db is silent
-oom_message           not fixed yet: out of memory says 'stage function returned -4002'
+oom_message           not fixed after main's merge: a serial run out of memory now fails with only 'split: a stage function failed' (no ENOMEM logged); cli/msg.c says 'out of memory' when any process logs it
 "
 # Item 1 (hash flooding, within 3x a control) needs a deterministic
 # measure (a probe counter under --stats) instead of time: left to the

@@ -136,8 +136,32 @@ TEST(open_errors)
     ASSERT_NOT_NULL(fp);
     fputs("this is not a maxmind database\n", fp);
     fclose(fp);
-    ASSERT_EQ(lg_geoip_open(junk, &g, err, sizeof err), -EINVAL);
+    /* unreadable or not an MMDB: both fatal (exit 1), so both -EIO */
+    ASSERT_EQ(lg_geoip_open(junk, &g, err, sizeof err), -EIO);
     ASSERT_NULL(g);
+}
+
+/* An ASN database has no countries: refused, not every country null. */
+TEST(asn_database_refused)
+{
+    char asn[4096], err[256] = "";
+    lg_geoip *g = (lg_geoip *)1;
+    snprintf(asn, sizeof asn, "%s", test_db());
+    char *slash = strrchr(asn, '/');
+    snprintf(slash + 1, sizeof asn - (size_t)(slash + 1 - asn),
+             "GeoLite2-ASN-Test.mmdb");
+    if (access(asn, R_OK) != 0)
+        SKIP("%s is not available", asn);
+    ASSERT_EQ(lg_geoip_open(asn, &g, err, sizeof err), -EIO);
+    ASSERT_NULL(g);
+    ASSERT_STRSTR(err, "no countries");
+    /* a City database has them */
+    snprintf(slash + 1, sizeof asn - (size_t)(slash + 1 - asn),
+             "GeoLite2-City-Test.mmdb");
+    if (access(asn, R_OK) == 0) {
+        g = open_ok(asn);
+        lg_geoip_close(g);
+    }
 }
 
 TEST(default_path_from_environment)
