@@ -152,12 +152,17 @@ static pf_pipeline *build(struct run_config *cfg)
     return p;
 }
 
-/* Where stdin is: a regular file gives byte ranges. */
+/* Where stdin is: a regular file gives byte ranges - when its size is
+ * true.  /proc files say 0 and sysfs files a page, whatever they hold:
+ * those, and any file whose last byte cannot be read, are read as a
+ * stream. */
 static void probe_input(struct run_config *cfg)
 {
     struct stat sb;
+    char last;
     cfg->in_fd = 0;
-    if (fstat(0, &sb) == 0 && S_ISREG(sb.st_mode)) {
+    if (fstat(0, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0 &&
+        pread(0, &last, 1, sb.st_size - 1) == 1) {
         off_t at = lseek(0, 0, SEEK_CUR);
         cfg->in_ranges = 1;
         cfg->in_off = at > 0 ? (uint64_t)at : 0;
@@ -260,7 +265,7 @@ struct run_end {
     int rc;  /* pf_run's */
     int sig; /* pf_run_signal */
     uint64_t restarts, quarantined;
-    off_t dl_start; /* the dead-letter file's size before the run */
+    off_t dl_start;       /* the dead-letter file's size before the run */
     const pf_pipeline *p; /* the run's, for its failure records */
 };
 
@@ -280,6 +285,16 @@ static int outcome(struct run_config *cfg, const struct run_end *e, int *pipe)
     *pipe = 0;
     if (e->sig != 0)
         return 128 + e->sig;
+    if (atomic_load(&sh->shrank)) {
+        fprintf(stderr,
+                "pipefan run: standard input shrank during the run: "
+                "byte %llu of the %llu bytes its size promised is gone "
+                "(truncated while read, as logrotate's copytruncate "
+                "does?); the run was stopped\n",
+                (unsigned long long)atomic_load(&sh->shrank_at),
+                (unsigned long long)cfg->in_end);
+        return CLI_EXIT_FATAL;
+    }
     if (atomic_load(&sh->out_closed)) {
         *pipe = 1;
         return 128 + SIGPIPE;
@@ -562,12 +577,15 @@ static int parse(struct run_cmdline *cl, int argc, char **argv)
     optind = 1;
     /* A leading '-' in the option string: commands come back as code 1,
      * in order, so stage options attach to the command after them. */
-    for (;;) {
-        int r, c = getopt_long(argc, argv, "-0j:kqvh", opts, NULL);
+    for (int rest = 0;;) {
+        /* After "--" getopt is not asked again (it would go on
+         * parsing options): the rest are commands. */
+        int r, c = rest ? -1 : getopt_long(argc, argv, "-0j:kqvh", opts, NULL);
         if (c == -1) {
             if (optind >= argc)
                 break;
-            c = 1; /* after "--": the rest are commands */
+            rest = 1;
+            c = 1;
             optarg = argv[optind++];
         }
         if (c == 'h') {

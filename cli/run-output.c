@@ -114,6 +114,14 @@ int run_failure(struct run_stage *st, pf_ctx *ctx, int pid, uint64_t block,
     return now;
 }
 
+void run_input_shrank(struct run_config *cfg, uint64_t at)
+{
+    int none = 0;
+    if (atomic_compare_exchange_strong(&cfg->sh->shrank, &none, 1))
+        atomic_store(&cfg->sh->shrank_at, at);
+    run_halt_now(cfg);
+}
+
 /* ---- framing ------------------------------------------------------------ */
 
 uint64_t run_count_records(const struct run_config *cfg, const void *data,

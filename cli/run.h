@@ -113,6 +113,8 @@ struct run_shared {
     struct run_failure fail;
     _Atomic uint64_t in_records, in_bytes;   /* what the source read */
     _Atomic uint64_t out_records, out_bytes; /* what reached stdout */
+    _Atomic int shrank;         /* stdin, a file, lost bytes mid-run */
+    _Atomic uint64_t shrank_at; /* the first offset found missing */
 };
 
 /* Values of run_shared.halting. */
@@ -232,6 +234,11 @@ double run_now(void);
  * cannot fail itself, or it would be restarted and its block replayed;
  * it cuts every stage instead and running commands are killed. */
 void run_halt_now(struct run_config *cfg);
+
+/* Stdin, a regular file, ends before the offset at that its size promised
+ * (truncated during the run, as logrotate's copytruncate does): the run
+ * stops at once, in every mode, and fails with a message saying so. */
+void run_input_shrank(struct run_config *cfg, uint64_t at);
 
 /* ---- run-stats.c -------------------------------------------------------- */
 
