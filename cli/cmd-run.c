@@ -72,7 +72,9 @@ static void usage(FILE *f)
         "                      one long-lived command per worker (stream "
         "mode)\n"
         "  --retries N         block mode: run a failed block up to N more\n"
-        "                      times (implies --block 1M), and make the run\n"
+        "                      times, N+1 in all (GNU parallel's --retries N\n"
+        "                      runs it N times in all; implies --block 1M),\n"
+        "                      and make the run\n"
         "                      crash-proof: a worker that dies is restarted\n"
         "                      and its block replayed, up to N times a "
         "block\n"
@@ -390,13 +392,18 @@ static int execute(struct run_cmdline *cl)
 
     if (cl->stats)
         run_print_stats(cfg, p, secs);
+    int unwritten = atomic_load(&cfg->sh->report_failed);
     if (cl->stats_json != NULL &&
-        run_write_stats_json(cfg, p, cl->stats_json, secs) < 0)
-        fprintf(stderr, "pipefan run: %s: %s\n", cl->stats_json,
+        run_write_stats_json(cfg, p, cl->stats_json, secs) < 0) {
+        fprintf(stderr, "pipefan run: --stats-json %s: %s\n", cl->stats_json,
                 strerror(errno));
+        unwritten = 1;
+    }
     e.sig = pf_run_signal(p);
     e.p = p;
     status = outcome(cfg, &e, &pipe);
+    if (unwritten && status == CLI_EXIT_OK)
+        status = CLI_EXIT_FATAL; /* a report asked for is missing */
     pf_pipeline_free(p);
     run_shared_free(cfg);
     if (pipe) {

@@ -109,7 +109,7 @@ static void teardown(struct run_worker *w)
     w->torn = 1;
     if (atomic_load(&w->cfg->sh->halting) == RUN_HALTING_NOW && w->running &&
         !w->proc.reaped)
-        kill(w->proc.pid, SIGKILL);
+        kill(-w->proc.pid, SIGKILL); /* its group */
     run_close(&w->proc.in_fd);
     if (!w->thr_out)
         run_close(&w->proc.out_fd);
@@ -191,7 +191,7 @@ static _Noreturn void stall_crash(struct run_worker *w)
            "killing it (pid %d) and this worker",
            (unsigned long long)w->block, w->st->cmd, w->cfg->stall_ms / 1e3,
            (int)w->proc.pid);
-    kill(w->proc.pid, SIGKILL);
+    kill(-w->proc.pid, SIGKILL); /* its group */
     run_reap(&w->proc);
     run_joblog(w->st, w->widx, w->block, w->try, w->t_start,
                run_now() - w->t_start, w->sent, w->received, w->proc.status);

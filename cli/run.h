@@ -113,6 +113,7 @@ struct run_shared {
     struct run_failure fail;
     _Atomic uint64_t in_records, in_bytes;   /* what the source read */
     _Atomic uint64_t out_records, out_bytes; /* what reached stdout */
+    _Atomic int report_failed;  /* the joblog could not be written */
     _Atomic int shrank;         /* stdin, a file, lost bytes mid-run */
     _Atomic uint64_t shrank_at; /* the first offset found missing */
 };
@@ -296,7 +297,10 @@ struct run_env {
 
 /* Start `sh -c cmd` with its stdin and stdout on pipes (ours are
  * non-blocking and close-on-exec); the child gets default signal
- * dispositions, an empty mask and PR_SET_PDEATHSIG.  0 or -errno. */
+ * dispositions, an empty mask and PR_SET_PDEATHSIG.  p->pid is the
+ * command's guardian, which leads the command's process group (kill
+ * -p->pid reaches all of it), ends as the shell ends, and kills the group
+ * when the worker dies.  0 or -errno. */
 int run_spawn(const char *cmd, const struct run_env *env, struct run_proc *p);
 /* Wait for the command to end (blocking); fills p->status.  Closes the
  * pidfd. */

@@ -168,5 +168,60 @@ lines, $left processes left" "$(cat "$tmp/err")"
     fi
 done
 
+# ---- 8. a report that cannot be written fails the run --------------------
+if [ -w /dev/full ]; then
+    for opt in "--stats-json /dev/full" "--joblog /dev/full"; do
+        # shellcheck disable=SC2086
+        seq 1 1000 | timeout -s KILL "$LIMIT" "$pf" run $opt --block 1k \
+            'wc -l' >"$tmp/out" 2>"$tmp/err"
+        rc=$?
+        if [ "$rc" = 1 ] && grep -q "No space left" "$tmp/err"; then
+            ok "$opt on a full disk: rc 1, says so"
+        else
+            notok "$opt on a full disk: rc $rc" "$(cat "$tmp/err")"
+        fi
+    done
+else
+    ok "a full disk # SKIP no writable /dev/full"
+fi
+
+# ---- 6. after SIGKILL of pipefan, nothing of its session lives on --------
+# Commands that leave children behind a shell that is killed: a child the
+# shell waits for, and a background subshell.  pipefan runs in a session
+# of its own; once it is killed, every process of that session must end.
+for mode in "${modes[0]}" "${modes[2]}" "--block 1k -j 2" "${modes[4]}"; do
+    rm -f "$tmp/started"
+    # shellcheck disable=SC2086
+    seq 1 10000 | setsid "$pf" run $mode \
+        "sh -c 'touch \"$tmp/started\"; sleep 1000; :'" \
+        "(sleep 1000)& cat" >/dev/null 2>"$tmp/err" &
+    pid=$!
+    bgpids+=("$pid")
+    if ! wait_for "$tmp/started"; then
+        notok "SIGKILL ($mode): no command started" "$(cat "$tmp/err")"
+        continue
+    fi
+    # both kinds of grandchildren are there (counted, not timed)
+    for ((i = 0; i < LIMIT * 100; i++)); do
+        [ "$(ps -s "$pid" -o args= | grep -c '^sleep 1000')" -ge 2 ] && break
+        sleep 0.01
+    done
+    kill -KILL "$pid"
+    wait "$pid" 2>/dev/null
+    left=1
+    for ((i = 0; i < LIMIT * 10; i++)); do
+        left=$(ps -s "$pid" -o pid= | wc -l)
+        [ "$left" = 0 ] && break
+        sleep 0.1
+    done
+    if [ "$left" = 0 ]; then
+        ok "SIGKILL of pipefan ($mode): no process of its session left"
+    else
+        notok "SIGKILL of pipefan ($mode): $left processes left" \
+            "$(ps -s "$pid" -o pid=,args=)"
+        ps -s "$pid" -o pid= | xargs -r kill -KILL
+    fi
+done
+
 echo "1..$n"
 exit $failed
