@@ -69,7 +69,7 @@ typedef struct lg_shared {
 
 /* Format slots: chunk descriptors carry a slot, not a pointer. */
 #define LG_FMT_USER 0
-#define LG_FMT_SLOTS 5
+#define LG_FMT_SLOTS 16
 
 struct lg_worker;
 struct lg_sink;
