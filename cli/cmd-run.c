@@ -72,7 +72,9 @@ static void usage(FILE *f)
         "                      one long-lived command per worker (stream "
         "mode)\n"
         "  --retries N         block mode: run a failed block up to N more\n"
-        "                      times (implies --block 1M), and make the run\n"
+        "                      times, N+1 in all (GNU parallel's --retries N\n"
+        "                      runs it N times in all; implies --block 1M),\n"
+        "                      and make the run\n"
         "                      crash-proof: a worker that dies is restarted\n"
         "                      and its block replayed, up to N times a "
         "block\n"
@@ -152,12 +154,17 @@ static pf_pipeline *build(struct run_config *cfg)
     return p;
 }
 
-/* Where stdin is: a regular file gives byte ranges. */
+/* Where stdin is: a regular file gives byte ranges - when its size is
+ * true.  /proc files say 0 and sysfs files a page, whatever they hold:
+ * those, and any file whose last byte cannot be read, are read as a
+ * stream. */
 static void probe_input(struct run_config *cfg)
 {
     struct stat sb;
+    char last;
     cfg->in_fd = 0;
-    if (fstat(0, &sb) == 0 && S_ISREG(sb.st_mode)) {
+    if (fstat(0, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0 &&
+        pread(0, &last, 1, sb.st_size - 1) == 1) {
         off_t at = lseek(0, 0, SEEK_CUR);
         cfg->in_ranges = 1;
         cfg->in_off = at > 0 ? (uint64_t)at : 0;
@@ -280,6 +287,16 @@ static int outcome(struct run_config *cfg, const struct run_end *e, int *pipe)
     *pipe = 0;
     if (e->sig != 0)
         return 128 + e->sig;
+    if (atomic_load(&sh->shrank)) {
+        fprintf(stderr,
+                "pipefan run: standard input shrank during the run: "
+                "byte %llu of the %llu bytes its size promised is gone "
+                "(truncated while read, as logrotate's copytruncate "
+                "does?); the run was stopped\n",
+                (unsigned long long)atomic_load(&sh->shrank_at),
+                (unsigned long long)cfg->in_end);
+        return CLI_EXIT_FATAL;
+    }
     if (atomic_load(&sh->out_closed)) {
         *pipe = 1;
         return 128 + SIGPIPE;
@@ -377,13 +394,18 @@ static int execute(struct run_cmdline *cl)
 
     if (cl->stats)
         run_print_stats(cfg, p, secs);
+    int unwritten = atomic_load(&cfg->sh->report_failed);
     if (cl->stats_json != NULL &&
-        run_write_stats_json(cfg, p, cl->stats_json, secs) < 0)
-        fprintf(stderr, "pipefan run: %s: %s\n", cl->stats_json,
+        run_write_stats_json(cfg, p, cl->stats_json, secs) < 0) {
+        fprintf(stderr, "pipefan run: --stats-json %s: %s\n", cl->stats_json,
                 strerror(errno));
+        unwritten = 1;
+    }
     e.sig = pf_run_signal(p);
     e.p = p;
     status = outcome(cfg, &e, &pipe);
+    if (unwritten && status == CLI_EXIT_OK)
+        status = CLI_EXIT_FATAL; /* a report asked for is missing */
     pf_pipeline_free(p);
     run_shared_free(cfg);
     if (pipe) {
@@ -564,12 +586,15 @@ static int parse(struct run_cmdline *cl, int argc, char **argv)
     optind = 1;
     /* A leading '-' in the option string: commands come back as code 1,
      * in order, so stage options attach to the command after them. */
-    for (;;) {
-        int r, c = getopt_long(argc, argv, "-0j:kqvh", opts, NULL);
+    for (int rest = 0;;) {
+        /* After "--" getopt is not asked again (it would go on
+         * parsing options): the rest are commands. */
+        int r, c = rest ? -1 : getopt_long(argc, argv, "-0j:kqvh", opts, NULL);
         if (c == -1) {
             if (optind >= argc)
                 break;
-            c = 1; /* after "--": the rest are commands */
+            rest = 1;
+            c = 1;
             optarg = argv[optind++];
         }
         if (c == 'h') {

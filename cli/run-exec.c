@@ -109,7 +109,7 @@ static void teardown(struct run_worker *w)
     w->torn = 1;
     if (atomic_load(&w->cfg->sh->halting) == RUN_HALTING_NOW && w->running &&
         !w->proc.reaped)
-        kill(w->proc.pid, SIGKILL);
+        kill(-w->proc.pid, SIGKILL); /* its group */
     run_close(&w->proc.in_fd);
     if (!w->thr_out)
         run_close(&w->proc.out_fd);
@@ -191,7 +191,7 @@ static _Noreturn void stall_crash(struct run_worker *w)
            "killing it (pid %d) and this worker",
            (unsigned long long)w->block, w->st->cmd, w->cfg->stall_ms / 1e3,
            (int)w->proc.pid);
-    kill(w->proc.pid, SIGKILL);
+    kill(-w->proc.pid, SIGKILL); /* its group */
     run_reap(&w->proc);
     run_joblog(w->st, w->widx, w->block, w->try, w->t_start,
                run_now() - w->t_start, w->sent, w->received, w->proc.status);
@@ -411,7 +411,9 @@ static ssize_t move_range(struct run_worker *w, uint64_t *off, size_t n)
                            SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
         if (k > 0)
             *off = (uint64_t)o;
-        if (k >= 0 || (errno != EINVAL && errno != ENOSYS))
+        if (k == 0)
+            goto shrank; /* end of file inside the range */
+        if (k > 0 || (errno != EINVAL && errno != ENOSYS))
             return k;
         w->no_splice = 1; /* a file system without splice */
     }
@@ -420,15 +422,19 @@ static ssize_t move_range(struct run_worker *w, uint64_t *off, size_t n)
     /* Fallback: a pread of what fits; the pipe takes it or we re-read. */
     size_t want = n < RANGE_BUF ? n : RANGE_BUF;
     ssize_t r = pread(w->cfg->in_fd, w->range_buf, want, (off_t)*off);
-    if (r <= 0) {
-        if (r == 0)
-            errno = EIO; /* the file shrank under us */
+    if (r == 0)
+        goto shrank;
+    if (r < 0)
         return -1;
-    }
     ssize_t k = write(w->proc.in_fd, w->range_buf, (size_t)r);
     if (k > 0)
         *off += (uint64_t)k;
     return k;
+shrank:
+    /* The file shrank under us: stop the run (never spin on it). */
+    run_input_shrank(w->cfg, *off);
+    errno = ENODATA;
+    return -1;
 }
 
 /*
@@ -449,6 +455,13 @@ static int feed(struct run_worker *w, const unsigned char *data, uint64_t off,
         }
         if (w->proc.in_fd < 0)
             return 0;
+        if (range && pf_stopping(w->ctx)) {
+            /* SIGINT/SIGTERM: the ranges of stdin are the input, all of
+             * it queued at once; take no more of it.  The command gets
+             * end of file and finishes what it has. */
+            run_close(&w->proc.in_fd);
+            return 0;
+        }
         ssize_t k =
             range ? move_range(w, &off, n) : write(w->proc.in_fd, data, n);
         if (k > 0) {
@@ -463,6 +476,10 @@ static int feed(struct run_worker *w, const unsigned char *data, uint64_t off,
         if (k < 0 && errno == EPIPE) {
             input_closed(w, stream);
             return w->fatal ? -1 : 0;
+        }
+        if (k < 0 && errno == ENODATA && range) {
+            teardown(w); /* the input shrank: the run stops */
+            return 0;
         }
         if (k < 0 && errno != EAGAIN) {
             pf_log(w->ctx, PF_LOG_ERROR, "writing to '%s': %s", w->st->cmd,
@@ -550,6 +567,8 @@ static int block_record(struct run_worker *w, const struct run_hdr *h,
     int rc = 0;
     if (run_useless(w->cfg, st->feeds) || atomic_load(&w->cfg->sh->halting))
         return 0; /* not needed, or --halt soon: start no new block */
+    if ((h->flags & RUN_F_RANGE) && pf_stopping(w->ctx))
+        return 0; /* SIGINT/SIGTERM: take no more of stdin (feed()) */
     w->holding = st->retries > 0;
     for (int try = 1;; try++) {
         w->hold_len = 0;

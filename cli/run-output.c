@@ -114,6 +114,14 @@ int run_failure(struct run_stage *st, pf_ctx *ctx, int pid, uint64_t block,
     return now;
 }
 
+void run_input_shrank(struct run_config *cfg, uint64_t at)
+{
+    int none = 0;
+    if (atomic_compare_exchange_strong(&cfg->sh->shrank, &none, 1))
+        atomic_store(&cfg->sh->shrank_at, at);
+    run_halt_now(cfg);
+}
+
 /* ---- framing ------------------------------------------------------------ */
 
 uint64_t run_count_records(const struct run_config *cfg, const void *data,
@@ -443,14 +451,27 @@ double run_now(void)
     return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
 }
 
+/* Write one joblog line; a failure (a full disk) is logged and fails
+ * the run at its end (run_shared.report_failed). */
+static void joblog_write(struct run_config *cfg, const char *line, size_t n)
+{
+    ssize_t k = write(cfg->joblog_fd, line, n);
+    if (k == (ssize_t)n)
+        return;
+    if (k >= 0)
+        errno = ENOSPC; /* a short write on a regular file */
+    if (!atomic_exchange(&cfg->sh->report_failed, 1))
+        pf_log(NULL, PF_LOG_ERROR, "joblog %s: %s", cfg->joblog,
+               strerror(errno));
+}
+
 void run_joblog_header(struct run_config *cfg)
 {
     static const char head[] = "Stage\tBlock\tWorker\tTry\tStarttime\t"
                                "Runtime\tSend\tReceive\tExitval\tSignal\t"
                                "Command\n";
-    if (cfg->joblog_fd >= 0 && write(cfg->joblog_fd, head, sizeof head - 1) < 0)
-        pf_log(NULL, PF_LOG_WARN, "joblog %s: %s", cfg->joblog,
-               strerror(errno));
+    if (cfg->joblog_fd >= 0)
+        joblog_write(cfg, head, sizeof head - 1);
 }
 
 void run_joblog(struct run_stage *st, int worker, uint64_t block, int try,
@@ -483,7 +504,5 @@ void run_joblog(struct run_stage *st, int worker, uint64_t block, int try,
     }
     line[n++] = '\n';
     /* One write on an O_APPEND file: lines of many workers never mix. */
-    if (write(cfg->joblog_fd, line, (size_t)n) < 0)
-        pf_log(NULL, PF_LOG_WARN, "joblog %s: %s", cfg->joblog,
-               strerror(errno));
+    joblog_write(cfg, line, (size_t)n);
 }

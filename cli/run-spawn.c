@@ -2,8 +2,11 @@
  * run-spawn.c - starting `sh -c CMD` for pipefan run, and judging how it
  * ended.
  *
+ * Each command runs under a guardian process that leads its process group
+ * and kills the group when the worker dies (guardian()).
+ *
  * All child-process hygiene is here (STYLE.md habit 10): every signal is
- * blocked around fork; the child puts every disposition back to the
+ * blocked around fork; the shell's child puts every disposition back to the
  * default (workers ignore SIGINT, SIGTERM and SIGPIPE), empties its mask,
  * asks for SIGKILL when its worker dies (PR_SET_PDEATHSIG) and checks the
  * worker did not die first; pipes are close-on-exec; the child leaves
@@ -20,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -86,13 +90,20 @@ static char **make_env(const struct run_env *e)
     return env;
 }
 
-/* In the child: wire the pipes, reset signals, exec the shell. */
-static _Noreturn void child(const char *cmd, char **env, int in_r, int out_w,
+/* The guardian's death signal: its worker died, so it kills its group. */
+static void guard_fire(int sig)
+{
+    (void)sig;
+    kill(0, SIGKILL); /* the whole group, the guardian too */
+}
+
+/* In the shell's child: wire the pipes, reset signals, exec the shell. */
+static _Noreturn void shell(const char *cmd, char **env, int in_r, int out_w,
                             pid_t parent)
 {
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     if (getppid() != parent)
-        _exit(127); /* the worker died before we could watch it */
+        _exit(127); /* the guardian died before we could watch it */
     struct sigaction dfl;
     memset(&dfl, 0, sizeof dfl);
     dfl.sa_handler = SIG_DFL;
@@ -108,6 +119,63 @@ static _Noreturn void child(const char *cmd, char **env, int in_r, int out_w,
     char *argv[] = {"sh", "-c", (char *)cmd, NULL};
     execve("/bin/sh", argv, env);
     _exit(127);
+}
+
+/*
+ * The forked child of the worker: the guardian of one command run.  It
+ * leads a process group of its own, in which it starts the shell, and
+ * asks for a signal when its worker dies (however it dies, SIGKILL too):
+ * it then kills the whole group, so the command's children - `sh -c
+ * 'sleep 1000; :'`, `(sleep 1000)&` - do not outlive pipefan.  Otherwise
+ * it holds no descriptor but stderr, waits for the shell and ends the way
+ * the shell ended, so the worker judges the command by the guardian.
+ */
+static _Noreturn void guardian(const char *cmd, char **env, int in_r, int out_w,
+                               pid_t worker)
+{
+    struct sigaction fire;
+    memset(&fire, 0, sizeof fire);
+    fire.sa_handler = guard_fire;
+    sigfillset(&fire.sa_mask);
+    sigaction(SIGRTMIN, &fire, NULL);
+    setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGRTMIN, 0, 0, 0);
+    if (getppid() != worker)
+        _exit(127); /* the worker died before we could watch it */
+    pid_t me = getpid();
+    /* vfork: the shell's child only sets itself up and execs (or
+     * _exits), and copies none of the worker's page tables. */
+    pid_t sh = vfork();
+    if (sh == 0)
+        shell(cmd, env, in_r, out_w, me);
+    if (sh < 0)
+        _exit(127);
+    /* Nothing of the worker's but stderr: its pipes must see their
+     * ends when the command's side closes them. */
+    close(0);
+    close(1);
+    closefrom(3);
+    sigset_t only;
+    sigfillset(&only);
+    sigdelset(&only, SIGRTMIN);
+    sigprocmask(SIG_SETMASK, &only, NULL);
+    int st;
+    while (waitpid(sh, &st, 0) < 0)
+        if (errno != EINTR)
+            _exit(127);
+    if (WIFEXITED(st))
+        _exit(WEXITSTATUS(st));
+    /* End by the same signal, without a core of our own. */
+    int sig = WTERMSIG(st);
+    struct rlimit no_core = {0, 0};
+    setrlimit(RLIMIT_CORE, &no_core);
+    signal(sig, SIG_DFL);
+    sigset_t one;
+    sigemptyset(&one);
+    sigaddset(&one, sig);
+    sigprocmask(SIG_UNBLOCK, &one, NULL);
+    raise(sig);
+    _exit(128 + sig);
 }
 
 int run_spawn(const char *cmd, const struct run_env *e, struct run_proc *p)
@@ -133,8 +201,10 @@ int run_spawn(const char *cmd, const struct run_env *e, struct run_proc *p)
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0)
-        child(cmd, env, in[0], out[1], parent);
+        guardian(cmd, env, in[0], out[1], parent);
     err = pid < 0 ? -errno : 0;
+    if (pid > 0)
+        setpgid(pid, pid); /* as the guardian does: kill(-pid) works now */
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (pid < 0)
         goto close_pipes;

@@ -117,6 +117,9 @@ struct run_shared {
     int out_tty;     /* set before the run: stdout is a terminal */
     int bar_drawn;   /* under out_lock: a progress frame is on stderr */
     int out_midline; /* under out_lock: stdout's last byte was no '\n' */
+    _Atomic int report_failed;  /* the joblog could not be written */
+    _Atomic int shrank;         /* stdin, a file, lost bytes mid-run */
+    _Atomic uint64_t shrank_at; /* the first offset found missing */
 };
 
 /* Values of run_shared.halting. */
@@ -237,6 +240,11 @@ double run_now(void);
  * it cuts every stage instead and running commands are killed. */
 void run_halt_now(struct run_config *cfg);
 
+/* Stdin, a regular file, ends before the offset at that its size promised
+ * (truncated during the run, as logrotate's copytruncate does): the run
+ * stops at once, in every mode, and fails with a message saying so. */
+void run_input_shrank(struct run_config *cfg, uint64_t at);
+
 /* ---- run-stats.c -------------------------------------------------------- */
 
 /* What the progress callback needs. */
@@ -293,7 +301,10 @@ struct run_env {
 
 /* Start `sh -c cmd` with its stdin and stdout on pipes (ours are
  * non-blocking and close-on-exec); the child gets default signal
- * dispositions, an empty mask and PR_SET_PDEATHSIG.  0 or -errno. */
+ * dispositions, an empty mask and PR_SET_PDEATHSIG.  p->pid is the
+ * command's guardian, which leads the command's process group (kill
+ * -p->pid reaches all of it), ends as the shell ends, and kills the group
+ * when the worker dies.  0 or -errno. */
 int run_spawn(const char *cmd, const struct run_env *env, struct run_proc *p);
 /* Wait for the command to end (blocking); fills p->status.  Closes the
  * pidfd. */
