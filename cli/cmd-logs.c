@@ -94,6 +94,10 @@ static void usage(FILE *f)
         "TTY)\n"
         "  --stats             per-stage table of the run on stderr\n"
         "  --serial            run in one process (as PIPEFAN_SERIAL=1)\n"
+        "  --state FILE        continue FILE: count only what is new since "
+        "it was\n"
+        "                      saved, report on everything, save it back "
+        "(docs/STATE.md)\n"
         "fault tolerance:\n"
         "  --retries N         restart a crashed parse worker up to N times "
         "per\n"
@@ -177,6 +181,7 @@ enum {
     OPT_NOCOLOR,
     OPT_WIDTH,
     OPT_SERIAL,
+    OPT_STATE,
 };
 
 static const struct option opts[] = {
@@ -205,6 +210,7 @@ static const struct option opts[] = {
     {"no-color", no_argument, 0, OPT_NOCOLOR},
     {"width", required_argument, 0, OPT_WIDTH},
     {"serial", no_argument, 0, OPT_SERIAL},
+    {"state", required_argument, 0, OPT_STATE},
     CLI_FAULT_OPTIONS,
     {"quiet", no_argument, 0, 'q'},
     {"verbose", no_argument, 0, 'v'},
@@ -330,6 +336,9 @@ static int opt_run(logs_cmd *lc, int c, const char *arg)
     case OPT_SERIAL:
         cfg->serial = 1;
         return 1;
+    case OPT_STATE:
+        cfg->state = arg;
+        return 1;
     case 'q':
         lc->quiet = 1;
         return 1;
@@ -436,7 +445,7 @@ static int outcome(const logs_cmd *lc, const lg_result *res)
                     : "");
         return CLI_EXIT_FATAL;
     }
-    if (!res->report_written)
+    if (!res->report_written || res->state_err)
         return CLI_EXIT_FATAL;
     if (res->restarts && !lc->quiet)
         fprintf(stderr,

@@ -51,6 +51,7 @@ typedef struct lg_config {
     unsigned stall_ms;       /* kill a worker stuck this long on a chunk */
     const char *dead_letter; /* quarantine file for poison chunks, or NULL */
     int poison;              /* PF_POISON_SKIP or PF_POISON_FAIL */
+    const char *state;       /* --state FILE (state-run.h), or NULL */
 } lg_config;
 
 /* Shared between the caller and every worker (MAP_SHARED, made before
@@ -65,6 +66,7 @@ typedef struct lg_shared {
     uint64_t file_errors;         /* sink: inputs that failed part way */
     int render_err;               /* sink: writing the report failed */
     char strict_msg[1024];        /* the strict_hit winner */
+    char state_tmp[128];          /* sink: the staged state file's name */
 } lg_shared;
 
 /* Format slots: chunk descriptors carry a slot, not a pointer. */
@@ -73,6 +75,7 @@ typedef struct lg_shared {
 
 struct lg_worker;
 struct lg_sink;
+struct lg_state_run;
 
 typedef struct lg_job {
     const lg_config *cfg;
@@ -88,6 +91,7 @@ typedef struct lg_job {
     size_t chunk_size;
     int out_fd;           /* where the report goes (1) */
     struct lg_sink *sink; /* this process's */
+    struct lg_state_run *st; /* --state: the state and the inputs' match */
 } lg_job;
 
 /* Slot of a built-in or user format of the job (LG_FMT_USER for a user
@@ -103,6 +107,7 @@ typedef struct lg_result {
     int report_written;
     uint64_t restarts;    /* parse workers restarted after a crash */
     uint64_t quarantined; /* chunks skipped as poison (rc PF_EPOISON) */
+    int state_err;        /* --state: the state could not be saved */
 } lg_result;
 
 /* Analyse the inputs named by files[0..nfiles) with cfg and write the

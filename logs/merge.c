@@ -22,6 +22,7 @@
 #include "rank.h"
 #include "job.h"
 #include "render.h"
+#include "state-run.h"
 
 typedef struct lg_sink {
     lg_agg *agg;
@@ -160,12 +161,16 @@ int lg_merge_finish(pf_ctx *ctx, void *arg)
     char err[512] = "";
     int rc;
 
+    const lg_job *rjob = job;
     if (atomic_load(&job->sh->strict_hit))
         goto out; /* --strict: no report */
+    resolve_lines(job, a);
+    if (job->st && (rc = lg_state_run_finish(ctx, job, &sk->agg, &rjob)) < 0)
+        goto fail_said;
+    a = sk->agg; /* --state: every input counted so far */
     if ((rc = lg_agg_finalize(a)) < 0)
         goto fail;
-    resolve_lines(job, a);
-    rc = lg_report_build(&rep, job, a);
+    rc = lg_report_build(&rep, rjob, a);
     if (rc < 0)
         goto fail;
     /* a reader that went away (| head) is not our error */
@@ -218,10 +223,12 @@ out:
     job->sink = NULL;
     return 0;
 fail:
-    job->sh->render_err = rc;
     if (rc != -EPIPE)
         pf_log(ctx, PF_LOG_ERROR, "writing the report: %s",
                err[0] ? err : strerror(-rc));
+fail_said:
+    job->sh->render_err = rc;
+    a = sk->agg;
     lg_agg_free(a);
     free(sk);
     job->sink = NULL;
