@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "job.h"
 #include "opt.h"
+#include "state-merge.h"
 
 #define MAX_LIST 64
 #define CMD "logs"
@@ -29,6 +30,7 @@ typedef struct logs_cmd {
     lg_config cfg;
     cli_fault fault;
     int verbose, quiet, outputs;
+    int merge; /* `pipefan logs merge STATE...` */
     const char *status[MAX_LIST], *include[MAX_LIST], *exclude[MAX_LIST],
         *clients[MAX_LIST];
     char err[1024];
@@ -38,6 +40,7 @@ static void usage(FILE *f)
 {
     fputs(
         "usage: pipefan logs [OPTIONS] FILE...\n"
+        "       pipefan logs merge [--state OUT] [OPTIONS] STATE...\n"
         "\n"
         "Analyse web access logs in parallel: totals, status codes, top "
         "paths,\n"
@@ -470,8 +473,10 @@ static int outcome(const logs_cmd *lc, const lg_result *res)
 static int execute(logs_cmd *lc, char *const *files, int nfiles)
 {
     lg_result res;
-    int rc =
-        lg_logs_run(&lc->cfg, files, nfiles, &res, lc->err, sizeof lc->err);
+    int rc = lc->merge ? lg_logs_merge(&lc->cfg, files, nfiles, &res, lc->err,
+                                       sizeof lc->err)
+                       : lg_logs_run(&lc->cfg, files, nfiles, &res, lc->err,
+                                     sizeof lc->err);
     if (rc < 0) {
         fprintf(stderr, "pipefan logs: %s\n",
                 lc->err[0] ? lc->err : strerror(-rc));
@@ -483,7 +488,13 @@ static int execute(logs_cmd *lc, char *const *files, int nfiles)
 int cli_cmd_logs(int argc, char **argv)
 {
     static logs_cmd lc; /* its lists outlive parse() */
+    int merge = argc > 1 && strcmp(argv[1], "merge") == 0;
+    if (merge) { /* pipefan logs merge [OPTIONS] STATE... */
+        argc--;
+        argv++;
+    }
     int rc = parse(&lc, argc, argv);
+    lc.merge = merge;
     if (rc < 0)
         rc = plan(&lc, argc - optind);
     if (rc < 0)

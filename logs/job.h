@@ -130,5 +130,10 @@ void lg_scan_free(void *data);
 int lg_merge_init(pf_ctx *ctx, void *arg);
 int lg_merge_partial(pf_ctx *ctx, const void *rec, size_t len, void *arg);
 int lg_merge_finish(pf_ctx *ctx, void *arg);
+/* Rank the aggregate a (finalised) and write the report of job to
+ * job->out_fd in job->cfg's output.  0 or a negative errno (a CSV
+ * target's problem said in err). */
+int lg_merge_write_report(const lg_job *job, lg_agg *a, char *err,
+                          size_t errlen);
 
 #endif

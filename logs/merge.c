@@ -151,28 +151,14 @@ static int term_width(int fd)
     return 100;
 }
 
-int lg_merge_finish(pf_ctx *ctx, void *arg)
+int lg_merge_write_report(const lg_job *job, lg_agg *a, char *err,
+                          size_t errlen)
 {
-    lg_job *job = arg;
     const lg_config *cfg = job->cfg;
-    lg_sink *sk = job->sink;
-    lg_agg *a = sk->agg;
     lg_report rep;
-    char err[512] = "";
-    int rc;
-
-    const lg_job *rjob = job;
-    if (atomic_load(&job->sh->strict_hit))
-        goto out; /* --strict: no report */
-    resolve_lines(job, a);
-    if (job->st && (rc = lg_state_run_finish(ctx, job, &sk->agg, &rjob)) < 0)
-        goto fail_said;
-    a = sk->agg; /* --state: every input counted so far */
-    if ((rc = lg_agg_finalize(a)) < 0)
-        goto fail;
-    rc = lg_report_build(&rep, rjob, a);
+    int rc = lg_report_build(&rep, job, a);
     if (rc < 0)
-        goto fail;
+        return rc;
     /* a reader that went away (| head) is not our error */
     signal(SIGPIPE, SIG_IGN);
     int fd = dup(job->out_fd);
@@ -182,7 +168,7 @@ int lg_merge_finish(pf_ctx *ctx, void *arg)
         if (fd >= 0)
             close(fd);
         lg_report_destroy(&rep);
-        goto fail;
+        return rc;
     }
     switch (cfg->output) {
     case LG_OUT_JSON:
@@ -190,7 +176,7 @@ int lg_merge_finish(pf_ctx *ctx, void *arg)
         break;
     case LG_OUT_CSV:
         rc = lg_render_csv(&rep, f, cfg->csv_target ? cfg->csv_target : "paths",
-                           err, sizeof err);
+                           err, errlen);
         break;
     default: {
         int color = cfg->color;
@@ -206,7 +192,27 @@ int lg_merge_finish(pf_ctx *ctx, void *arg)
     if (fclose(f) != 0 && rc == 0)
         rc = -errno;
     lg_report_destroy(&rep);
-    if (rc < 0)
+    return rc;
+}
+
+int lg_merge_finish(pf_ctx *ctx, void *arg)
+{
+    lg_job *job = arg;
+    lg_sink *sk = job->sink;
+    lg_agg *a = sk->agg;
+    char err[512] = "";
+    int rc;
+
+    const lg_job *rjob = job;
+    if (atomic_load(&job->sh->strict_hit))
+        goto out; /* --strict: no report */
+    resolve_lines(job, a);
+    if (job->st && (rc = lg_state_run_finish(ctx, job, &sk->agg, &rjob)) < 0)
+        goto fail_said;
+    a = sk->agg; /* --state: every input counted so far */
+    if ((rc = lg_agg_finalize(a)) < 0)
+        goto fail;
+    if ((rc = lg_merge_write_report(rjob, a, err, sizeof err)) < 0)
         goto fail;
     atomic_store(&job->sh->sink_done, 1);
 out:
