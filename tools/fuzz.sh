@@ -17,7 +17,7 @@ if [ ! -f "$dir/build.ninja" ]; then
     CC=clang meson setup "$dir" --buildtype=debugoptimized >/dev/null || exit 1
 fi
 ninja -C "$dir" tests/fuzz/fuzz-parse tests/fuzz/fuzz-format \
-    tests/fuzz/fuzz-wire >/dev/null ||
+    tests/fuzz/fuzz-wire tests/fuzz/fuzz-state >/dev/null ||
     { echo "fuzz: build failed"; echo "fuzz: 0 passed, 1 failed"; exit 1; }
 
 seeds=()
@@ -25,8 +25,8 @@ for d in ../shared/realdata/fixtures/* ../shared/realdata/elastic-apache_logs; d
     [ -d "$d" ] && seeds+=("$d")
 done
 passed=0 failed=0 n=0
-echo "1..3"
-for t in fuzz-parse fuzz-format fuzz-wire; do
+echo "1..4"
+for t in fuzz-parse fuzz-format fuzz-wire fuzz-state; do
     n=$((n + 1))
     corpus=$dir/corpus-$t
     mkdir -p "$corpus"
@@ -34,8 +34,10 @@ for t in fuzz-parse fuzz-format fuzz-wire; do
     [ "$t" = fuzz-parse ] && extra=(tests/fuzz/corpus-parse)
     [ "$t" = fuzz-format ] && extra=(tests/fuzz/corpus-format)
     [ "$t" = fuzz-wire ] && extra=(tests/fuzz/corpus-wire)
+    [ "$t" = fuzz-state ] && extra=(tests/fuzz/corpus-state)
     logseeds=("${seeds[@]}")
     [ "$t" = fuzz-wire ] && logseeds=() # partials, not log lines
+    [ "$t" = fuzz-state ] && logseeds=() # state files
     log=$dir/$t.log
     if "$dir/tests/fuzz/$t" -max_total_time="$secs" -timeout=10 \
         -rss_limit_mb=2048 -artifact_prefix="$dir/$t-" \
