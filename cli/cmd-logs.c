@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "job.h"
 #include "opt.h"
+#include "state-diff.h"
 #include "state-merge.h"
 
 #define MAX_LIST 64
@@ -30,7 +31,7 @@ typedef struct logs_cmd {
     lg_config cfg;
     cli_fault fault;
     int verbose, quiet, outputs;
-    int merge; /* `pipefan logs merge STATE...` */
+    int merge; /* `pipefan logs merge STATE...`; 2: diff OLD NEW */
     const char *status[MAX_LIST], *include[MAX_LIST], *exclude[MAX_LIST],
         *clients[MAX_LIST];
     char err[1024];
@@ -41,6 +42,7 @@ static void usage(FILE *f)
     fputs(
         "usage: pipefan logs [OPTIONS] FILE...\n"
         "       pipefan logs merge [--state OUT] [OPTIONS] STATE...\n"
+        "       pipefan logs diff [--json] [--top N] OLD.state NEW.state\n"
         "\n"
         "Analyse web access logs in parallel: totals, status codes, top "
         "paths,\n"
@@ -473,6 +475,15 @@ static int outcome(const logs_cmd *lc, const lg_result *res)
 static int execute(logs_cmd *lc, char *const *files, int nfiles)
 {
     lg_result res;
+    if (lc->merge == 2) {
+        if (nfiles != 2)
+            return cli_usage_error(CMD, "diff: expected OLD NEW (two states)");
+        int r = lg_logs_diff(&lc->cfg, files[0], files[1], lc->err,
+                             sizeof lc->err);
+        if (r < 0)
+            fprintf(stderr, "pipefan logs: %s\n", lc->err);
+        return r == -EINVAL ? CLI_EXIT_USAGE : r < 0 ? CLI_EXIT_FATAL : 0;
+    }
     int rc = lc->merge ? lg_logs_merge(&lc->cfg, files, nfiles, &res, lc->err,
                                        sizeof lc->err)
                        : lg_logs_run(&lc->cfg, files, nfiles, &res, lc->err,
@@ -488,7 +499,10 @@ static int execute(logs_cmd *lc, char *const *files, int nfiles)
 int cli_cmd_logs(int argc, char **argv)
 {
     static logs_cmd lc; /* its lists outlive parse() */
-    int merge = argc > 1 && strcmp(argv[1], "merge") == 0;
+    int merge = argc < 2                       ? 0
+                : strcmp(argv[1], "merge") == 0 ? 1
+                : strcmp(argv[1], "diff") == 0  ? 2
+                                                : 0;
     if (merge) { /* pipefan logs merge [OPTIONS] STATE... */
         argc--;
         argv++;

@@ -165,7 +165,28 @@ check "... with a clear message" grep -q "different options" "$TMP/last.err"
 "$PIPEFAN" logs merge -q --json "$M/host0.state" "$M/host0.state" >/dev/null 2>"$M/twice.err"
 check "an input in two merged states is reported" grep -q "counted in both states" "$M/twice.err"
 
-# --- real logs ----------------------------------------------------------------
+# --- diff -------------------------------------------------------------------
+D=$TMP/diff
+mkdir -p "$D"
+head -n 2000 "$ALL" >"$D/old.log"
+{
+    head -n 2000 "$ALL"
+    for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+        printf '10.9.9.9 - - [01/Mar/2024:09:00:%02d +0000] "GET /brand-new HTTP/1.1" 404 10 "-" "-"\n' "$i"
+    done
+} >"$D/new.log"
+"$PIPEFAN" logs -q --state "$D/old.state" "$D/old.log" >/dev/null 2>&1
+"$PIPEFAN" logs -q --state "$D/new.state" "$D/new.log" >/dev/null 2>&1
+expect_exit "diff OLD NEW: exit 0" 0 "$PIPEFAN" logs diff --json "$D/old.state" "$D/new.state"
+check "diff --json names the new path, client and 404 with their hits" pyjson "$TMP/last.out" \
+    "d['paths']['new'][0]['key'] == '/brand-new' and d['paths']['new'][0]['new_hits'] == 20 and d['clients']['new'][0]['key'] == '10.9.9.9' and d['not_found']['new'][0]['key'] == '/brand-new' and d['totals']['requests'][1] == d['totals']['requests'][0] + 20"
+check "diff --json: the 4xx class grew by 20" pyjson "$TMP/last.out" "d['status_classes']['4xx'][1] - d['status_classes']['4xx'][0] == 20"
+"$PIPEFAN" logs diff "$D/old.state" "$D/new.state" >"$D/diff.txt"
+check "diff as text lists the new path" grep -q "0 -> 20 .*/brand-new" "$D/diff.txt"
+expect_exit "diff of states of different options is refused (exit 2)" 2 \
+    "$PIPEFAN" logs diff "$D/old.state" "$M/sq.state"
+
+# --- real logs --------------------------------------------------------------
 if [ -f "$APACHE" ]; then
     R=$TMP/real
     mkdir -p "$R"
