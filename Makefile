@@ -8,9 +8,14 @@
 #   make check-fast       the suite in build/ only
 #   make check-asan       the suite in build-asan/ only
 #   make check-valgrind   the suite in build/ under valgrind memcheck (slow)
-#   make install          PREFIX=/usr/local, DESTDIR honoured
-#   make fuzz             the fuzz targets under libFuzzer (clang), FUZZ_SECONDS
-#                         each (default 60), in build-fuzz/
+#   make install          PREFIX=/usr/local, DESTDIR honoured: bin/, lib/<multiarch>/
+#                         (with pkgconfig/), include/, share/man/ (pipefan(1),
+#                         pipefan-logs(1), pipefan-run(1), libpipefan(3)),
+#                         share/bash-completion/, share/doc/pipefan/; the tree
+#                         is relocatable (pipefan's rpath is $ORIGIN-relative)
+#   make fuzz             the four fuzz targets (parse, format, time, wire) under
+#                         libFuzzer (clang), FUZZ_SECONDS each (default 60),
+#                         in build-fuzz/
 #   make demo | bench | format | format-check | clean
 #
 # Every target first makes sure the Debian packages are there

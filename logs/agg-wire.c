@@ -35,9 +35,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "agg-int.h"
+#include "crc.h"
 #include "mem.h"
 
 #define WIRE_MAGIC "LGAW"
@@ -74,18 +74,6 @@ const char *lg_wire_strerror(int rc)
     }
 }
 
-/* CRC-32 (zlib's) of p[0..n), continuing crc. */
-static uint32_t crc_of(uint32_t crc, const unsigned char *p, uint64_t n)
-{
-    while (n > 0) {
-        uInt k = n > (1u << 30) ? (1u << 30) : (uInt)n;
-        crc = (uint32_t)crc32(crc, p, k);
-        p += k;
-        n -= k;
-    }
-    return crc;
-}
-
 static void wr32(unsigned char *p, uint32_t v)
 {
     v = htole32(v);
@@ -109,8 +97,8 @@ static uint64_t rd64le(const unsigned char *p)
 /* The CRC of a section at s: over its kind, its length and payload. */
 static uint32_t sec_crc(const unsigned char *s, uint64_t len)
 {
-    uint32_t c = crc_of(0, s, 4);
-    return crc_of(c, s + 8, 8 + len);
+    uint32_t c = lg_crc32(0, s, 4);
+    return lg_crc32(c, s + 8, 8 + len);
 }
 
 /* ---- writing --------------------------------------------------------------
@@ -300,7 +288,7 @@ int lg_agg_serialize(lg_agg *a, lg_buf *out)
     memcpy(out->p + start, WIRE_MAGIC, 4);
     wr32(out->p + start + 4, LG_WIRE_VERSION);
     wr32(out->p + start + 8, (uint32_t)(ntabs + 2));
-    wr32(out->p + start + 12, crc_of(0, out->p + start, 12));
+    wr32(out->p + start + 12, lg_crc32(0, out->p + start, 12));
     out->n += HDR_BYTES;
     if (put_head(a, out) < 0)
         return -ENOMEM;
@@ -635,7 +623,7 @@ typedef struct sec {
 static int check_frame(const unsigned char *b, size_t len, sec *v)
 {
     if (len < HDR_BYTES || memcmp(b, WIRE_MAGIC, 4) != 0 ||
-        rd32le(b + 12) != crc_of(0, b, 12))
+        rd32le(b + 12) != lg_crc32(0, b, 12))
         return LG_WIRE_ECORRUPT;
     if (rd32le(b + 4) != LG_WIRE_VERSION)
         return LG_WIRE_EVERSION;

@@ -31,6 +31,6 @@ set +e
 rc=$?
 echo
 echo "demo: exit status $rc (3 = report written, some lines were bad: the generator mixed them in)"
-echo "demo: the same as JSON: $P logs --json $D | jq .totals"
+echo "demo: the totals as JSON: $P logs --json --panels totals $D | python3 -m json.tool"
 "$P" logs --json --no-progress --panels totals "$D" 2>/dev/null | python3 -m json.tool 2>/dev/null || true
 [ $rc -eq 0 ] || [ $rc -eq 3 ]

@@ -14,6 +14,7 @@
 
 #include "../../logs/agg-wire.h"
 #include "../../logs/agg.h"
+#include "../../logs/crc.h"
 #include "../../logs/rank.h"
 
 #define ALL_TABS ((1u << LG_TAB_COUNT) - 1)
@@ -149,6 +150,27 @@ static void fix_crcs(unsigned char *p, size_t n)
         wr32(p + at + 4, c);
         at += 16 + (size_t)len;
     }
+}
+
+TEST(the_checksum_is_zlibs_crc32)
+{
+    /* the built lg_crc32 (ISA-L's or zlib's) gives zlib's value, in one
+     * call or continued, at every length and alignment up to 4 KiB */
+    static unsigned char b[4096 + 64];
+    uint32_t x = 12345;
+    for (size_t i = 0; i < sizeof b; i++) {
+        x = x * 1103515245u + 12345u;
+        b[i] = (unsigned char)(x >> 16);
+    }
+    for (size_t n = 0; n <= 4096; n += n < 80 ? 1 : 61)
+        for (size_t off = 0; off < 64; off += 13) {
+            uint32_t want = (uint32_t)crc32(0, b + off, (uInt)n);
+            ASSERT_UEQ(lg_crc32(0, b + off, n), want);
+            ASSERT_UEQ(lg_crc32(lg_crc32(0, b + off, n / 3), b + off + n / 3,
+                                n - n / 3),
+                       want);
+        }
+    ASSERT_UEQ(lg_crc32(0, "123456789", 9), 0xCBF43926u); /* the check value */
 }
 
 TEST(a_round_trip_keeps_every_count)
