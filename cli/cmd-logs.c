@@ -478,8 +478,8 @@ static int execute(logs_cmd *lc, char *const *files, int nfiles)
     if (lc->merge == 2) {
         if (nfiles != 2)
             return cli_usage_error(CMD, "diff: expected OLD NEW (two states)");
-        int r = lg_logs_diff(&lc->cfg, files[0], files[1], lc->err,
-                             sizeof lc->err);
+        int r =
+            lg_logs_diff(&lc->cfg, files[0], files[1], lc->err, sizeof lc->err);
         if (r < 0)
             fprintf(stderr, "pipefan logs: %s\n", lc->err);
         return r == -EINVAL ? CLI_EXIT_USAGE : r < 0 ? CLI_EXIT_FATAL : 0;
@@ -499,7 +499,7 @@ static int execute(logs_cmd *lc, char *const *files, int nfiles)
 int cli_cmd_logs(int argc, char **argv)
 {
     static logs_cmd lc; /* its lists outlive parse() */
-    int merge = argc < 2                       ? 0
+    int merge = argc < 2                        ? 0
                 : strcmp(argv[1], "merge") == 0 ? 1
                 : strcmp(argv[1], "diff") == 0  ? 2
                                                 : 0;

@@ -152,8 +152,7 @@ static int save_table(const lg_tab *t, int id, lg_buf *out)
     size_t keys = 0;
     for (size_t i = 0; i < t->n; i++)
         keys += t->ents[i].klen;
-    if (lg_buf_reserve(out, SEC_BYTES + 40 + keys + 10 * t->n + 21 * t->n) <
-        0)
+    if (lg_buf_reserve(out, SEC_BYTES + 40 + keys + 10 * t->n + 21 * t->n) < 0)
         return -ENOMEM;
     size_t at = sec_begin(out, 2);
     put_var(out, (uint64_t)id);
@@ -182,9 +181,15 @@ int lg_agg_save(lg_agg *a, const uint32_t *fmap, size_t nout, lg_buf *out)
 {
     if (!a->sink)
         return -EINVAL;
+    /* only the inputs that counted something need a place in the output */
     for (size_t i = 0; fmap && i < a->nfiles; i++)
-        if (fmap[i] >= nout)
+        if (fmap[i] >= nout &&
+            (a->files[i].lines || a->files[i].err || a->files[i].requests))
             return -EINVAL;
+    for (int r = 0; fmap && r < LG_BAD_COUNT; r++)
+        for (int k = 0; k < a->nsamples[r]; k++)
+            if (fmap[a->samples[r][k].file] >= nout)
+                return -EINVAL;
     if (!fmap && a->nfiles != nout)
         return -EINVAL;
     if (a->npend && lg__agg_unite_pending(a) < 0)

@@ -20,9 +20,10 @@
 
 /* Append sink a's counts to out as one partial of nout inputs: input i of
  * a is written as input fmap[i] (fmap NULL: the same index, and then
- * nout must be a's input count).  Pending pairs are united first.  Before
+ * nout must be a's input count); an input that counted nothing may map
+ * to >= nout (nowhere).  Pending pairs are united first.  Before
  * lg_agg_finalize.  Returns 0, -ENOMEM, or -EINVAL (not a sink, or an
- * fmap entry >= nout). */
+ * input that counted something mapped >= nout). */
 int lg_agg_save(lg_agg *a, const uint32_t *fmap, size_t nout, lg_buf *out);
 
 /* Decode blob[0..len) into a new sink aggregate of nfiles inputs (tables

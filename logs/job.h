@@ -89,8 +89,8 @@ typedef struct lg_job {
     unsigned panels;
     unsigned tabs_on; /* agg tables to fill */
     size_t chunk_size;
-    int out_fd;           /* where the report goes (1) */
-    struct lg_sink *sink; /* this process's */
+    int out_fd;              /* where the report goes (1) */
+    struct lg_sink *sink;    /* this process's */
     struct lg_state_run *st; /* --state: the state and the inputs' match */
 } lg_job;
 

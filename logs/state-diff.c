@@ -114,8 +114,9 @@ static int by_z_asc(const void *a, const void *b)
 }
 
 /* The keys of t passing keep, sorted by cmp, at most top of them. */
-static size_t pick(const dtab *t, int (*keep)(const dkey *), int (*cmp)(
-                   const void *, const void *), size_t top, dkey *out)
+static size_t pick(const dtab *t, int (*keep)(const dkey *),
+                   int (*cmp)(const void *, const void *), size_t top,
+                   dkey *out)
 {
     size_t n = 0;
     for (size_t i = 0; i < t->n; i++)
@@ -176,9 +177,9 @@ static int write_table(FILE *f, int json, int id, const dtab *t, size_t top,
     dkey *v = malloc((t->n ? t->n : 1) * sizeof *v);
     if (!v)
         return -ENOMEM;
-    static const char *const tn[] = {"paths", "clients", "methods",
-                                     "protocols", "referrers", "agents",
-                                     "not_found", "vhosts", "hours", "days"};
+    static const char *const tn[] = {
+        "paths",  "clients",   "methods", "protocols", "referrers",
+        "agents", "not_found", "vhosts",  "hours",     "days"};
     if (json)
         fprintf(f, "%s\n  \"%s\": {", *first ? "" : ",", tn[id]);
     else
@@ -228,7 +229,8 @@ static void write_totals(FILE *f, int json, lg_agg *ao, lg_agg *an)
         co[c / 100] += so[c].hits;
         cn[c / 100] += sn[c].hits;
     }
-    size_t uo = lg_agg_keys(ao, LG_TAB_CLIENTS), un = lg_agg_keys(an, LG_TAB_CLIENTS);
+    size_t uo = lg_agg_keys(ao, LG_TAB_CLIENTS),
+           un = lg_agg_keys(an, LG_TAB_CLIENTS);
     if (json) {
         fprintf(f,
                 "{\n  \"totals\": {\"requests\": [%" PRIu64 ", %" PRIu64
@@ -279,9 +281,10 @@ int lg_logs_diff(const lg_config *cfg, const char *oldp, const char *newp,
         rc = -ENOENT;
     }
     if (rc > 0 && strcmp(so.options, sn.options) != 0) {
-        snprintf(err, errlen,
-                 "%s and %s were counted with different options; %s:\n%s%s:\n%s",
-                 oldp, newp, oldp, so.options, newp, sn.options);
+        snprintf(
+            err, errlen,
+            "%s and %s were counted with different options; %s:\n%s%s:\n%s",
+            oldp, newp, oldp, so.options, newp, sn.options);
         rc = -EINVAL;
     }
     if (rc > 0 && ((rc = lg_agg_finalize(so.agg)) < 0 ||
@@ -290,8 +293,8 @@ int lg_logs_diff(const lg_config *cfg, const char *oldp, const char *newp,
     if (rc >= 0) {
         const lg_totals *to = lg_agg_totals(so.agg),
                         *tn = lg_agg_totals(sn.agg);
-        double r = to->requests ? (double)tn->requests / (double)to->requests
-                                : 1;
+        double r =
+            to->requests ? (double)tn->requests / (double)to->requests : 1;
         int first = 0;
         json = cfg->output == LG_OUT_JSON;
         write_totals(stdout, json, so.agg, sn.agg);

@@ -93,9 +93,8 @@ static int merge_job(lg_job *job, const lg_config *cfg, const lg_state *all,
     job->tabs_on = all->tabs_on;
     job->fmts[LG_FMT_USER] = user;
     for (int i = 1; i < LG_FMT_SLOTS; i++)
-        job->fmts[i] = lg_format_builtin(
-            (const char *[]){"", "combined", "common", "vhost_combined",
-                             "vhost_common"}[i]);
+        job->fmts[i] = lg_format_builtin((const char *[]){
+            "", "combined", "common", "vhost_combined", "vhost_common"}[i]);
     job->in.v = calloc(all->n ? all->n : 1, sizeof *job->in.v);
     job->file_fmt = calloc(all->n ? all->n : 1, 1);
     if (!job->in.v || !job->file_fmt)
@@ -119,8 +118,8 @@ static int merge_job(lg_job *job, const lg_config *cfg, const lg_state *all,
 }
 
 /* Load every state; they must agree on the options that shape counts. */
-static int load_all(const char *const *paths, size_t n, lg_state *st,
-                    char *err, size_t errlen)
+static int load_all(const char *const *paths, size_t n, lg_state *st, char *err,
+                    size_t errlen)
 {
     for (size_t k = 0; k < n; k++) {
         int rc = lg_state_read(paths[k], &st[k], 0, err, errlen);

@@ -172,9 +172,8 @@ static int match_input(lg_job *job, struct lg_state_run *sr, size_t i,
         e = p->ok ? find_match(sr, p) : -1;
     }
     if (e >= 0 && claimed[e]) {
-        pf_log(NULL, PF_LOG_WARN,
-               "%s: the same content as %s, counted once", in->path,
-               sr->st.in[e].name);
+        pf_log(NULL, PF_LOG_WARN, "%s: the same content as %s, counted once",
+               in->path, sr->st.in[e].name);
         in->skip = 1;
     } else if (e >= 0 && p->end < sr->st.in[e].offset) {
         pf_log(NULL, PF_LOG_WARN,
@@ -191,11 +190,15 @@ static int match_input(lg_job *job, struct lg_state_run *sr, size_t i,
     }
     if (p->ok && in->comp == LG_COMP_NONE)
         in->size = p->end; /* a partial last line waits for its newline */
+    if (e < 0 && p->ok && p->end == 0 && in->comp == LG_COMP_NONE) {
+        in->skip = 1; /* no whole line yet: nothing to remember */
+        sr->fmap[i] = UINT32_MAX;
+        return 0;
+    }
     if (e < 0) {
-        lg_state_input ni = {.name = in->path,
-                             .flags = in->is_stream || in->err || !p->ok
-                                          ? LG_STIN_STREAM
-                                          : 0};
+        lg_state_input ni = {
+            .name = in->path,
+            .flags = in->is_stream || in->err || !p->ok ? LG_STIN_STREAM : 0};
         if ((e = lg_state_add(&sr->st, &ni)) < 0)
             return -ENOMEM;
     }
@@ -218,8 +221,8 @@ int lg_state_run_prepare(lg_job *job, char *err, size_t errlen)
     sr->options = lg_state_options(cfg);
     if (!sr->options)
         return -ENOMEM;
-    if (rc == 1 && strcmp(sr->st.options ? sr->st.options : "",
-                          sr->options) != 0) {
+    if (rc == 1 &&
+        strcmp(sr->st.options ? sr->st.options : "", sr->options) != 0) {
         snprintf(err, errlen,
                  "%s: the state was counted with other options; its:\n%s"
                  "this run's:\n%s(use the same options, or another state)",
@@ -244,7 +247,8 @@ int lg_state_run_prepare(lg_job *job, char *err, size_t errlen)
     return rc < 0 ? rc : 0;
 }
 
-/* ---- after the run -------------------------------------------------------- */
+/* ---- after the run --------------------------------------------------------
+ */
 
 /* Record what input i of the run counted in its state input. */
 static void advance(const lg_job *job, struct lg_state_run *sr, size_t i,
@@ -300,6 +304,20 @@ static int report_job(const lg_job *job, struct lg_state_run *sr)
     return 0;
 }
 
+/* --stats: the state's size and what it holds. */
+static void say_stats(const lg_job *job, lg_agg *all, int bytes)
+{
+    const struct lg_state_run *sr = job->st;
+    fprintf(stderr, "state: %s: %d bytes, %zu inputs (%zu new this run), keys:",
+            job->cfg->state, bytes, sr->st.n, sr->st.n - sr->nold);
+    static const char *const tn[LG_TAB_COUNT] = {
+        "paths",  "clients",   "methods", "protocols", "referrers",
+        "agents", "not_found", "vhosts",  "hours",     "days"};
+    for (int id = 0; id < LG_TAB_COUNT; id++)
+        fprintf(stderr, " %s %zu", tn[id], lg_agg_keys(all, id));
+    fputc('\n', stderr);
+}
+
 int lg_state_run_finish(pf_ctx *ctx, lg_job *job, lg_agg **a,
                         const lg_job **rjob)
 {
@@ -307,8 +325,8 @@ int lg_state_run_finish(pf_ctx *ctx, lg_job *job, lg_agg **a,
     size_t nf, nn = sr->st.n;
     const lg_file_stat *fs = lg_agg_files(*a, &nf);
     char err[1024];
-    lg_agg *all = lg_agg_new_sink(nn, job->tabs_on, 1,
-                                  job->cfg->top > 0 ? (size_t)job->cfg->top : 0);
+    lg_agg *all = lg_agg_new_sink(
+        nn, job->tabs_on, 1, job->cfg->top > 0 ? (size_t)job->cfg->top : 0);
     uint32_t *idmap = calloc(sr->nold ? sr->nold : 1, sizeof *idmap);
     int rc = all && idmap ? 0 : -ENOMEM;
     for (size_t e = 0; e < sr->nold; e++)
@@ -325,7 +343,8 @@ int lg_state_run_finish(pf_ctx *ctx, lg_job *job, lg_agg **a,
         return rc;
     }
     for (size_t i = 0; i < job->in.n && i < nf; i++)
-        advance(job, sr, i, &fs[i]);
+        if (sr->fmap[i] != UINT32_MAX)
+            advance(job, sr, i, &fs[i]);
     lg_agg_free(*a);
     *a = all;
     lg_agg_free(sr->st.agg);
@@ -343,6 +362,8 @@ int lg_state_run_finish(pf_ctx *ctx, lg_job *job, lg_agg **a,
         return rc;
     }
     snprintf(job->sh->state_tmp, sizeof job->sh->state_tmp, "%s", sr->tmp);
+    if (job->cfg->stats)
+        say_stats(job, all, rc);
     if ((rc = report_job(job, sr)) < 0)
         return rc;
     *rjob = &sr->rjob;

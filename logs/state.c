@@ -369,7 +369,8 @@ fail:
     return rc;
 }
 
-/* ---- files ---------------------------------------------------------------- */
+/* ---- files ----------------------------------------------------------------
+ */
 
 int lg_state_read(const char *path, lg_state *s, size_t clients_top, char *err,
                   size_t errlen)
@@ -502,8 +503,9 @@ int lg_state_stage(const char *path, lg_state *s, char *tmp, size_t tmplen,
     if (dfd >= 0)
         close(dfd);
     free(buf);
+    size_t bytes = b.n;
     lg_buf_free(&b);
-    return rc;
+    return rc < 0 ? rc : bytes > INT32_MAX ? INT32_MAX : (int)bytes;
 }
 
 int lg_state_commit(const char *path, const char *tmp, int keep, char *err,

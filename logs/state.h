@@ -39,21 +39,21 @@
 
 /* One input a state has counted. */
 typedef struct lg_state_input {
-    char *name;       /* owned: the path it was last seen under */
+    char *name;        /* owned: the path it was last seen under */
     uint64_t dev, ino; /* its identity when last seen (informational) */
-    uint32_t fplen;   /* bytes the fingerprint covers (<= LG_STATE_FP_MAX) */
-    uint64_t fp;      /* FNV-1a 64 of the first fplen bytes */
-    uint64_t offset;  /* bytes counted: just past the last whole line */
-    uint64_t lines;   /* lines counted */
-    uint32_t comp;    /* LG_COMP_* it was last read as */
-    uint32_t fmt;     /* format slot (job.h) it was read with */
-    uint32_t flags;   /* LG_STIN_* */
+    uint32_t fplen;    /* bytes the fingerprint covers (<= LG_STATE_FP_MAX) */
+    uint64_t fp;       /* FNV-1a 64 of the first fplen bytes */
+    uint64_t offset;   /* bytes counted: just past the last whole line */
+    uint64_t lines;    /* lines counted */
+    uint32_t comp;     /* LG_COMP_* it was last read as */
+    uint32_t fmt;      /* format slot (job.h) it was read with */
+    uint32_t flags;    /* LG_STIN_* */
 } lg_state_input;
 
 /* A state: its inputs and aggregate (owned). */
 typedef struct lg_state {
-    char *version;   /* pipefan version that wrote it */
-    char *options;   /* the options that shape the counts, canonical */
+    char *version; /* pipefan version that wrote it */
+    char *options; /* the options that shape the counts, canonical */
     unsigned tabs_on;
     lg_state_input *in;
     size_t n, cap;
@@ -93,7 +93,8 @@ int lg_state_write(const char *path, lg_state *s, char *err, size_t errlen);
 /* lg_state_write in two steps, so a run can decide late whether to keep
  * what it counted: lg_state_stage writes and fsyncs the temporary file
  * (its name, in path's directory, to tmp) and lg_state_commit renames it
- * over path and fsyncs the directory (keep set) or removes it.  0 or a
+ * over path and fsyncs the directory (keep set) or removes it.  Stage
+ * returns the file's size (> 0, at most INT32_MAX), commit 0; either a
  * negative errno with "PATH: reason" in err. */
 int lg_state_stage(const char *path, lg_state *s, char *tmp, size_t tmplen,
                    char *err, size_t errlen);

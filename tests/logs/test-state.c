@@ -283,7 +283,7 @@ TEST(writing_is_atomic_and_replaces_a_symlink)
     ASSERT_EQ(lstat(path, &st), 0);
     ASSERT(S_ISREG(st.st_mode));
     ASSERT_EQ(stat(target, &st), 0);
-    ASSERT_EQ(st.st_size, 4); /* the symlink's target was not written */
+    ASSERT_EQ(st.st_size, 4);         /* the symlink's target was not written */
     ASSERT_EQ(count_entries(dir), 2); /* no temporary file left */
     ASSERT_EQ(lg_state_read(path, &r, 0, err, sizeof err), 1);
     ASSERT_UEQ(r.n, 1);
@@ -297,7 +297,7 @@ TEST(writing_is_atomic_and_replaces_a_symlink)
     ASSERT_STRSTR(err, path);
     /* a staged state that is not committed leaves nothing behind */
     char tmp[128];
-    ASSERT_EQ(lg_state_stage(path, &s, tmp, sizeof tmp, err, sizeof err), 0);
+    ASSERT_GT(lg_state_stage(path, &s, tmp, sizeof tmp, err, sizeof err), 0);
     ASSERT_EQ(count_entries(dir), 3);
     ASSERT_EQ(lg_state_commit(path, tmp, 0, err, sizeof err), 0);
     ASSERT_EQ(count_entries(dir), 2);
