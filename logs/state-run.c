@@ -215,6 +215,9 @@ int lg_state_run_prepare(lg_job *job, char *err, size_t errlen)
     if (!sr)
         return -ENOMEM;
     job->st = sr;
+    if (lg_state_clean_stale(cfg->state) > 0)
+        pf_log(NULL, PF_LOG_INFO, "%s: removed what a killed run left",
+               cfg->state);
     int rc = lg_state_read(cfg->state, &sr->st, 0, err, errlen);
     if (rc < 0)
         return rc;

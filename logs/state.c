@@ -17,7 +17,9 @@
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -533,6 +535,37 @@ int lg_state_commit(const char *path, const char *tmp, int keep, char *err,
         close(dfd);
     free(buf);
     return rc;
+}
+
+int lg_state_clean_stale(const char *path)
+{
+    char *buf = NULL, pre[64];
+    const char *name;
+    int n = 0, dfd = open_dir_of(path, &buf, &name);
+    DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+    struct dirent *e;
+    if (!d) {
+        if (dfd >= 0)
+            close(dfd);
+        free(buf);
+        return 0;
+    }
+    int np = snprintf(pre, sizeof pre, ".%.40s.", name);
+    while ((e = readdir(d))) {
+        long pid;
+        int k;
+        char tail[8];
+        if (strncmp(e->d_name, pre, (size_t)np) != 0 ||
+            sscanf(e->d_name + np, "%ld.%d%7s", &pid, &k, tail) != 3 ||
+            strcmp(tail, ".tmp") != 0 || pid <= 0)
+            continue;
+        if (kill((pid_t)pid, 0) < 0 && errno == ESRCH &&
+            unlinkat(dirfd(d), e->d_name, 0) == 0)
+            n++;
+    }
+    closedir(d);
+    free(buf);
+    return n;
 }
 
 int lg_state_write(const char *path, lg_state *s, char *err, size_t errlen)

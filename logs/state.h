@@ -101,4 +101,8 @@ int lg_state_stage(const char *path, lg_state *s, char *tmp, size_t tmplen,
 int lg_state_commit(const char *path, const char *tmp, int keep, char *err,
                     size_t errlen);
 
+/* Remove the temporary files of path that a killed run left behind
+ * (".NAME.PID.N.tmp" beside it, PID no longer running).  How many. */
+int lg_state_clean_stale(const char *path);
+
 #endif

@@ -130,6 +130,40 @@ expect_exit "standard input is counted" 3 env PIPEFAN_LOG=warn sh -c \
     '"$0" logs --state "$1" - <"$2"' "$PIPEFAN" "$G/s3" "$G/strict.log"
 check "... with a warning that it cannot be recognised" grep -q "cannot be recognised" "$TMP/last.err"
 
+# --- kill -9 of the whole run at random moments -------------------------------
+# The run is killed (its process group: caller, workers, sink) after a
+# random delay, then run again to the end: the state is never corrupt and
+# the final report counts every line once.
+killed_runs() {
+    local k=$TMP/kill w=0 i rc
+    mkdir -p "$k"
+    : >"$k/access.log"
+    RANDOM=11
+    for i in 1 2 3 4 5 6 7 8; do
+        sed -n "$((w + 1)),$((w + 700))p" "$ALL" >>"$k/access.log"
+        w=$((w + 700))
+        setsid "$PIPEFAN" logs -q -j 2 --chunk-size 4096 --state "$k/state" \
+            --json "$k/access.log" >/dev/null 2>&1 &
+        local pid=$!
+        sleep "0.0$((RANDOM % 10))"
+        kill -9 -- "-$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+        "$PIPEFAN" logs -q -j 2 --state "$k/state" --json --top 0 \
+            "$k/access.log" >"$k/r.json" 2>"$k/r.err"
+        rc=$?
+        if [ "$rc" != 0 ] && [ "$rc" != 3 ]; then
+            echo "run $i after a kill: exit $rc: $(cat "$k/r.err")"
+            return 1
+        fi
+        compare_so_far "killed run $i" "$k/r.json" "$w" || return 1
+        if ls -A "$k" | grep -q 'tmp$'; then
+            echo "a temporary file was left after run $i: $(ls -A "$k")"
+            return 1
+        fi
+    done
+}
+check "kill -9 of the whole run at random moments, then a rerun: every line counted once" killed_runs
+
 # --- merge ------------------------------------------------------------------
 M=$TMP/merge
 mkdir -p "$M"
