@@ -126,6 +126,9 @@ printf '1.2.3.4 - - [01/Mar/2024:10:00:00 +0000] "GET / HTTP/1.1" 200 1 "-" "-"\
 expect_exit "--strict stopped: exit 4" 4 "$PIPEFAN" logs --strict --state "$G/s2" "$G/strict.log"
 check "... and the state is left as it was" cmp "$G/s2" "$G/s.before"
 check "... and no temporary file is left" test "$(ls -A "$G" | grep -c tmp)" = 0
+expect_exit "a state that cannot be saved (no such directory): exit 1" 1 \
+    "$PIPEFAN" logs --state "$G/no/such/dir/s" "$G/a.log"
+check "... saying why" grep -q "saving the state: opening its directory" "$TMP/last.err"
 expect_exit "standard input is counted" 3 env PIPEFAN_LOG=warn sh -c \
     '"$0" logs --state "$1" - <"$2"' "$PIPEFAN" "$G/s3" "$G/strict.log"
 check "... with a warning that it cannot be recognised" grep -q "cannot be recognised" "$TMP/last.err"
