@@ -31,6 +31,7 @@ typedef struct logs_cmd {
     lg_config cfg;
     cli_fault fault;
     int verbose, quiet, outputs;
+    char json_spec[4096]; /* "json:" + --json-fields (issue 24) */
     int merge; /* `pipefan logs merge STATE...`; 2: diff OLD NEW */
     const char *status[MAX_LIST], *include[MAX_LIST], *exclude[MAX_LIST],
         *clients[MAX_LIST];
@@ -58,6 +59,9 @@ static void usage(FILE *f)
         "string\n"
         "                      ('$remote_addr - $remote_user [$time_local] "
         "...')\n"
+        "                      (also w3c alb elb s3 squid haproxy traefik\n"
+        "                      gandi caddy nginx_json traefik_json)\n"
+        "  --json-fields MAP   JSON lines, MAP as 'client=ip,path=uri,...'\n"
         "  -j, --jobs N        parse workers (default: online cores)\n"
         "  --chunk-size N      bytes per plain-file chunk (default: input / (4 "
         "x jobs),\n"
@@ -186,6 +190,7 @@ enum {
     OPT_NOCOLOR,
     OPT_WIDTH,
     OPT_SERIAL,
+    OPT_JSON_FIELDS,
     OPT_STATE,
 };
 
@@ -217,6 +222,7 @@ static const struct option opts[] = {
     {"serial", no_argument, 0, OPT_SERIAL},
     {"state", required_argument, 0, OPT_STATE},
     CLI_FAULT_OPTIONS,
+    {"json-fields", required_argument, 0, OPT_JSON_FIELDS},
     {"quiet", no_argument, 0, 'q'},
     {"verbose", no_argument, 0, 'v'},
     {"help", no_argument, 0, 'h'},
@@ -319,6 +325,9 @@ static int opt_run(logs_cmd *lc, int c, const char *arg)
     case OPT_FORMAT:
         cfg->format = strcmp(arg, "auto") == 0 ? NULL : arg;
         return 1;
+    case OPT_JSON_FIELDS: /* a JSON-lines format with this mapping */
+        snprintf(lc->json_spec, sizeof lc->json_spec, "json:%s", arg);
+        return 1;
     case 'j':
         if (cli_parse_int(arg, 1, PF_MAX_WORKERS, &cfg->jobs) < 0)
             return BAD("-j: expected 1..256, got '%s'", arg);
@@ -390,6 +399,16 @@ static int parse(logs_cmd *lc, int argc, char **argv)
             fprintf(stderr, "Try 'pipefan logs --help'.\n");
             return CLI_EXIT_USAGE;
         }
+    }
+    if (lc->json_spec[0]) {
+        if (cfg->format && strcmp(cfg->format, "json") != 0) {
+            cli_usage_error(CMD,
+                            "--json-fields reads JSON lines: it does "
+                            "not go with --format %s",
+                            cfg->format);
+            return CLI_EXIT_USAGE;
+        }
+        cfg->format = lc->json_spec;
     }
     cfg->retries = lc->fault.retries;
     cfg->stall_ms = lc->fault.stall_ms;

@@ -1,9 +1,8 @@
-/* format.c - built-in formats and the compiler for user format strings.
+/* format.c - the compiler for user format strings (and "json:MAP").
  *
  * A user format (nginx "$var" or Apache "%x" style) compiles to a flat
  * list of items: literals to match and fields to read. parse.c runs that
- * list; the built-ins instead use parse.c's tolerant NCSA parser and only
- * need a name here.
+ * list. The built-in formats are in format-builtin.c.
  */
 #include "format.h"
 
@@ -15,52 +14,7 @@
 #include <strings.h>
 
 #include "format-int.h"
-
-#define NCSA_FIELDS                                                            \
-    (LG_FIELD_CLIENT | LG_FIELD_VHOST | LG_FIELD_USER | LG_FIELD_TIME |        \
-     LG_FIELD_REQUEST | LG_FIELD_STATUS | LG_FIELD_BYTES)
-
-// clang-format off
-#define BUILTIN(nm, sp, fl)                                                    \
-    {.engine = LG_ENGINE_NCSA, .builtin = 1, .name = nm, .spec = sp,           \
-     .fields = fl, .has_client = 1, .has_body = 1}
-static const struct lg_format builtins[] = {
-    BUILTIN("common",         "%h %l %u %t \"%r\" %>s %b",
-            NCSA_FIELDS),
-    BUILTIN("combined",       "%h %l %u %t \"%r\" %>s %b \"%{Referer}i\" \"%{User-Agent}i\"",
-            NCSA_FIELDS | LG_FIELD_REFERER | LG_FIELD_AGENT),
-    BUILTIN("vhost_common",   "%v %h %l %u %t \"%r\" %>s %b",
-            NCSA_FIELDS),
-    BUILTIN("vhost_combined", "%v:%p %h %l %u %t \"%r\" %>s %O \"%{Referer}i\" \"%{User-Agent}i\"",
-            NCSA_FIELDS | LG_FIELD_REFERER | LG_FIELD_AGENT),
-};
-#undef BUILTIN
-// clang-format on
-
-// clang-format off
-static const struct {
-    const char *alias, *name;
-} aliases[] = {
-    {"clf", "common"},
-    {"ncsa", "common"},
-    {"nginx", "combined"},
-    {"main", "combined"},
-    {"common_vhost", "vhost_common"},
-};
-// clang-format on
-
-const lg_format *lg_format_builtin(const char *name)
-{
-    if (!name)
-        return NULL;
-    for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++)
-        if (strcasecmp(name, aliases[i].alias) == 0)
-            name = aliases[i].name;
-    for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++)
-        if (strcasecmp(name, builtins[i].name) == 0)
-            return &builtins[i];
-    return NULL;
-}
+#include "parse-json.h"
 
 const char *lg_format_name(const lg_format *f)
 {
@@ -77,11 +31,17 @@ unsigned lg_format_fields(const lg_format *f)
     return f->fields;
 }
 
+int lg_format_has_headers(const lg_format *f)
+{
+    return f->engine == LG_ENGINE_W3C;
+}
+
 void lg_format_free(lg_format *f)
 {
     if (!f || f->builtin)
         return;
     free(f->items);
+    free((void *)f->keys);
     free((char *)f->spec); /* one block: spec copy followed by literals */
     free(f);
 }
@@ -515,6 +475,45 @@ static int finish(comp *c, lg_format *f)
     return 0;
 }
 
+/* "json:client=ip,path=uri,...": a JSON-lines format with that mapping. */
+static int compile_json(const char *spec, lg_format **out, char *err,
+                        size_t errlen)
+{
+    char e[256] = "";
+    lg_format *f = calloc(1, sizeof *f);
+    lg_jkey *keys = calloc(LG_JSON_KEYS, sizeof *keys);
+    size_t n = strlen(spec);
+    char *block = malloc(2 * n + 2); /* spec | mapping the keys point into */
+    int rc = -ENOMEM;
+    if (!f || !keys || !block)
+        goto out_free;
+    memcpy(block, spec, n + 1);
+    memcpy(block + n + 1, spec + 5, n - 4);
+    int k = lg__json_map(block + n + 1, keys, LG_JSON_KEYS, e, sizeof e);
+    if (k < 0) {
+        if (err && errlen)
+            snprintf(err, errlen, "%s", e);
+        rc = -EINVAL;
+        goto out_free;
+    }
+    static _Atomic unsigned next_id;
+    f->id = ++next_id;
+    f->engine = LG_ENGINE_JSON;
+    f->name = "json";
+    f->spec = block;
+    f->keys = keys;
+    f->n_keys = k;
+    f->has_client = f->has_body = 1;
+    f->fields = LG_FIELDS_ALL;
+    *out = f;
+    return 0;
+out_free:
+    free(block);
+    free(keys);
+    free(f);
+    return rc;
+}
+
 int lg_format_compile(const char *spec, lg_format **out, char *err,
                       size_t errlen)
 {
@@ -531,6 +530,11 @@ int lg_format_compile(const char *spec, lg_format **out, char *err,
     }
     if (strcmp(spec, "auto") == 0)
         return fail(&c, "'auto' is not a format: detect it with lg_detect");
+    if (strncmp(spec, "json:", 5) == 0)
+        return compile_json(spec, out, err, errlen);
+    if (strcmp(spec, "json") == 0)
+        return fail(&c, "the json format needs a field mapping: "
+                        "--json-fields 'client=KEY,path=KEY,status=KEY,...'");
 
     size_t n = strlen(spec);
     lg_format *f = calloc(1, sizeof *f);

@@ -24,6 +24,13 @@
  *    Aliases: "clf" and "ncsa" = common, "nginx" and "main" = combined,
  *    "common_vhost" = vhost_common.
  *
+ *    Other built-ins (format-builtin.c, docs/LOG-FORMATS.md): "w3c" (W3C
+ *    extended: IIS, CloudFront, Incapsula, NetScaler; columns from the
+ *    "#Fields:" line), "alb", "elb", "s3", "squid", "traefik" (CLF),
+ *    "gandi", "haproxy", and the JSON-lines "caddy", "nginx_json",
+ *    "traefik_json". A spec "json:MAP" compiles a JSON-lines format with
+ *    the field mapping MAP ("client=remote_ip,path=request.uri,...").
+ *
  *  - user formats, compiled from a string written the nginx log_format way
  *        $remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"
  *    or the Apache LogFormat way
@@ -96,5 +103,11 @@ const char *lg_format_spec(const lg_format *f);
 #define LG_FIELD_AGENT (1u << 8)
 #define LG_FIELD_REQ_TIME (1u << 9)
 unsigned lg_format_fields(const lg_format *f);
+
+/* Non-zero for a format whose lines are read by the layout of the last
+ * "#Fields:" header before them (W3C extended): whoever cuts such a log
+ * into blocks must pass each block the header in effect at its start
+ * (lg_w3c_begin, parse-cols.h; split.c does). */
+int lg_format_has_headers(const lg_format *f);
 
 #endif

@@ -22,8 +22,16 @@
 
 /* Built-in formats of slots 1..LG_FMT_SLOTS-1. */
 static const char *const slot_names[LG_FMT_SLOTS] = {
-    NULL, "combined", "common", "vhost_combined", "vhost_common",
+    NULL,           "combined",   "common",       "vhost_combined",
+    "vhost_common", "w3c",        "alb",          "elb",
+    "s3",           "squid",      "traefik",      "haproxy",
+    "caddy",        "nginx_json", "traefik_json", "gandi",
 };
+
+const char *lg_job_slot_name(int slot)
+{
+    return slot > 0 && slot < LG_FMT_SLOTS ? slot_names[slot] : NULL;
+}
 
 int lg_job_fmt_slot(const lg_job *job, const lg_format *f)
 {

@@ -71,7 +71,7 @@ typedef struct lg_shared {
 
 /* Format slots: chunk descriptors carry a slot, not a pointer. */
 #define LG_FMT_USER 0
-#define LG_FMT_SLOTS 5
+#define LG_FMT_SLOTS 16
 
 struct lg_worker;
 struct lg_sink;
@@ -97,6 +97,8 @@ typedef struct lg_job {
 /* Slot of a built-in or user format of the job (LG_FMT_USER for a user
  * format), or 1 ("combined") when unknown. */
 int lg_job_fmt_slot(const lg_job *job, const lg_format *f);
+/* The built-in format name of slot 1..LG_FMT_SLOTS-1, else NULL. */
+const char *lg_job_slot_name(int slot);
 
 /* What a run found, for the exit status. */
 typedef struct lg_result {

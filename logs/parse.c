@@ -15,6 +15,9 @@
 #endif
 
 #include "format-int.h"
+#include "parse-cols.h"
+#include "parse-int.h"
+#include "parse-json.h"
 #include "timefmt.h"
 
 static const struct {
@@ -707,6 +710,8 @@ static int store_field(const lg_format *f, enum lg_fld fld, const char *p,
             return LG_BAD_FORMAT;
         r->req_time_us = (int64_t)(fld == LG_F_RT_ISEC ? v * 1000000 : v);
         return 0;
+    default: /* the other engines' fields: parse-field.c */
+        break;
     }
     return 0;
 }
@@ -831,17 +836,54 @@ static inline int parse_line(const lg_format *f, const char *line, size_t len,
         p++;
     if (p == e)
         return LG_BAD_EMPTY;
-    if (*p == '#')
+    if (*p == '#') {
+        if (f->engine == LG_ENGINE_W3C)
+            lg__w3c_comment(p, e);
         return LG_BAD_COMMENT;
+    }
     if (check_control && has_control(p, (size_t)(e - p)))
         return LG_BAD_BINARY;
 
     rec_clear(out);
-    int rc = f->engine == LG_ENGINE_NCSA ? parse_ncsa(p, e, out)
-                                         : parse_items(f, p, e, out);
+    int rc;
+    switch (f->engine) {
+    case LG_ENGINE_NCSA:
+        rc = parse_ncsa(p, e, out);
+        break;
+    case LG_ENGINE_ITEMS:
+        rc = parse_items(f, p, e, out);
+        break;
+    case LG_ENGINE_JSON:
+        rc = lg__parse_json(f, p, e, out);
+        break;
+    default:
+        rc = lg__parse_cols(f, p, e, out);
+        break;
+    }
     if (rc && looks_like_error_log(p, e))
         rc = LG_BAD_ERROR_LOG;
     return rc;
+}
+
+int lg__store_field(const lg_format *f, enum lg_fld fld, const char *p,
+                    const char *e, lg_rec *r)
+{
+    return store_field(f, fld, p, e, r);
+}
+
+int lg__valid_client(const char *s, size_t n)
+{
+    return valid_client(s, n);
+}
+
+int lg__seconds_frac(const char *p, const char *e, int64_t *us)
+{
+    return parse_seconds_frac(p, e, us);
+}
+
+lg_str lg__vhost_str(const char *p, size_t n)
+{
+    return vhost_str(p, n);
 }
 
 int lg_parse_line(const lg_format *f, const char *line, size_t len, lg_rec *out)

@@ -22,6 +22,7 @@
 #include "agg.h"
 #include "input.h"
 #include "job.h"
+#include "parse-cols.h"
 #include "parse.h"
 #include "split.h"
 
@@ -293,6 +294,12 @@ int lg_scan_chunk(pf_ctx *ctx, const void *rec, size_t len, void *arg)
         return PF_EINVAL;
     const lg_format *fmt = job->fmts[c.fmt];
     const char *data = (const char *)rec + sizeof c;
+    /* the W3C "#Fields:" layout in effect at the chunk start (split.h) */
+    if (c.hdr > len - sizeof c)
+        return PF_EINVAL;
+    lg_w3c_begin(data, c.hdr);
+    data += c.hdr;
+    len -= c.hdr;
     pos ps = {.file = c.file, .offset = c.offset, .line_base = 0, .line = 1};
     lg_stream *s = NULL;
     int rc, fd;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "detect.h"
+#include "parse-cols.h"
 #include "job.h"
 
 #define WINDOW (64 * 1024)
@@ -35,6 +36,54 @@ int64_t lg_split_line_end(int fd, uint64_t pos, uint64_t size)
         pos += (uint64_t)r;
     }
     return (int64_t)size;
+}
+
+/* The W3C header in effect where the next chunk starts (format.h). */
+typedef struct hdr_state {
+    uint16_t n;
+    char line[UINT16_MAX];
+} hdr_state;
+
+/* Remember the last "#Fields:" line of p[0..n), whose start is a line
+ * start. A '#' is rare in these logs, so memchr finds the few candidates;
+ * a line longer than the header buffer is not kept. */
+static void hdr_update(hdr_state *h, const char *p, size_t n)
+{
+    const char *e = p + n, *q = p;
+    while ((q = memchr(q, '#', (size_t)(e - q)))) {
+        if ((q == p || q[-1] == '\n') && lg_w3c_is_fields(q, (size_t)(e - q))) {
+            const char *nl = memchr(q, '\n', (size_t)(e - q));
+            size_t len = (size_t)((nl ? nl : e) - q);
+            if (len < sizeof h->line) {
+                memcpy(h->line, q, len);
+                h->n = (uint16_t)len;
+            }
+        }
+        q++;
+    }
+}
+
+/* hdr_update over bytes [off, end) of fd. */
+static void hdr_update_fd(hdr_state *h, int fd, uint64_t off, uint64_t end)
+{
+    static char buf[1u << 20];
+    while (off < end) {
+        size_t want = end - off < sizeof buf ? (size_t)(end - off) : sizeof buf;
+        ssize_t r = pread(fd, buf, want, (off_t)off);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return;
+        /* keep whole lines, so a "#Fields:" line is never cut */
+        size_t k = (size_t)r;
+        if (off + (uint64_t)r < end) {
+            char *nl = memrchr(buf, '\n', k);
+            if (nl && nl > buf)
+                k = (size_t)(nl - buf) + 1;
+        }
+        hdr_update(h, buf, k);
+        off += k;
+    }
 }
 
 /* Emit a descriptor; 1 to go on, 0 when the pipeline is stopping, or a
@@ -83,7 +132,9 @@ static int split_plain(pf_ctx *ctx, lg_job *job, uint32_t i)
                   .fmt = job->file_fmt[i],
                   .file = i};
     uint64_t off = in->start, size = in->size;
-    int rc = 1;
+    int rc = 1, hdrs = lg_format_has_headers(job->fmts[c.fmt]);
+    static hdr_state h;
+    static char scratch[sizeof c + sizeof h.line];
     if (in->skip)
         return 1; /* --state: counted before */
     if (in->err) {
@@ -99,6 +150,9 @@ static int split_plain(pf_ctx *ctx, lg_job *job, uint32_t i)
         c.length = size;
         return emit_chunk(ctx, &c, NULL, 0, NULL);
     }
+    h.n = 0;
+    if (hdrs && off > 0) /* --state: the headers before what is new */
+        hdr_update_fd(&h, fd, 0, off);
     while (off < size && rc > 0) {
         uint64_t end = off + next_chunk(job);
         if (end >= size) {
@@ -109,7 +163,10 @@ static int split_plain(pf_ctx *ctx, lg_job *job, uint32_t i)
         }
         c.offset = off;
         c.length = end - off;
-        rc = emit_chunk(ctx, &c, NULL, 0, NULL);
+        c.hdr = hdrs ? h.n : 0;
+        rc = emit_chunk(ctx, &c, c.hdr ? h.line : NULL, c.hdr, scratch);
+        if (hdrs && end < size)
+            hdr_update_fd(&h, fd, off, end);
         plain_left -= plain_left < end - off ? plain_left : end - off;
         off = end;
     }
@@ -192,16 +249,36 @@ static int emit_error(pf_ctx *ctx, lg_chunk *c, int err)
     return emit_chunk(ctx, c, NULL, 0, NULL);
 }
 
+/* A data chunk: the W3C header in effect at its start (when the format
+ * has headers), then its lines. */
+static int emit_data(pf_ctx *ctx, lg_chunk *c, hdr_state *h, int hdrs,
+                     const char *p, size_t n, char *scratch)
+{
+    c->hdr = hdrs ? h->n : 0;
+    memcpy(scratch, c, sizeof *c);
+    memcpy(scratch + sizeof *c, h->line, c->hdr);
+    memcpy(scratch + sizeof *c + c->hdr, p, n);
+    int rc = pf_emit(ctx, scratch, sizeof *c + c->hdr + n);
+    if (hdrs)
+        hdr_update(h, p, n);
+    c->hdr = 0;
+    if (rc == PF_ECANCELED)
+        return 0;
+    return rc < 0 ? rc : 1;
+}
+
 /* Send the lines of an open stream as data chunks of whole lines. */
 static int send_lines(pf_ctx *ctx, lg_job *job, uint32_t i, lg_stream *s,
                       lg_chunk *c)
 {
     lg_reader r;
-    char *scratch = malloc(sizeof *c + LG_DATA_CHUNK);
+    hdr_state *h = calloc(1, sizeof *h);
+    char *scratch = malloc(sizeof *c + sizeof h->line + LG_DATA_CHUNK);
     const char *p;
     size_t n;
     int rc = 1, got, first = 1;
-    if (!scratch || lg_reader_init(&r, s, LG_DATA_CHUNK) < 0) {
+    if (!h || !scratch || lg_reader_init(&r, s, LG_DATA_CHUNK) < 0) {
+        free(h);
         free(scratch);
         return -ENOMEM;
     }
@@ -221,7 +298,8 @@ static int send_lines(pf_ctx *ctx, lg_job *job, uint32_t i, lg_stream *s,
             c->line += 1;
         } else {
             c->kind = LG_CHUNK_DATA;
-            rc = emit_chunk(ctx, c, p, n, scratch);
+            rc = emit_data(ctx, c, h, lg_format_has_headers(job->fmts[c->fmt]),
+                           p, n, scratch);
             c->line += count_lines(p, n);
         }
         c->offset += n;
@@ -235,6 +313,7 @@ static int send_lines(pf_ctx *ctx, lg_job *job, uint32_t i, lg_stream *s,
                job->in.v[i].path);
     lg_reader_destroy(&r);
     free(scratch);
+    free(h);
     return rc;
 }
 

@@ -32,8 +32,10 @@ typedef struct lg_chunk {
     uint32_t magic; /* LG_CHUNK_MAGIC */
     uint8_t kind;   /* LG_CHUNK_* */
     uint8_t fmt;    /* format slot (job.h) */
-    uint16_t reserved;
-    uint32_t file; /* input index */
+    uint16_t hdr;   /* RANGE/DATA: bytes of W3C "#Fields:" header that
+                       follow the descriptor (the layout in effect at the
+                       chunk start, format.h), then DATA's lines */
+    uint32_t file;  /* input index */
     uint32_t reserved2;
     uint64_t offset; /* RANGE: file offset; DATA/LONG: stream offset */
     uint64_t length; /* RANGE: bytes; DATA/LONG: bytes that follow */

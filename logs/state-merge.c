@@ -93,8 +93,7 @@ static int merge_job(lg_job *job, const lg_config *cfg, const lg_state *all,
     job->tabs_on = all->tabs_on;
     job->fmts[LG_FMT_USER] = user;
     for (int i = 1; i < LG_FMT_SLOTS; i++)
-        job->fmts[i] = lg_format_builtin((const char *[]){
-            "", "combined", "common", "vhost_combined", "vhost_common"}[i]);
+        job->fmts[i] = lg_format_builtin(lg_job_slot_name(i));
     job->in.v = calloc(all->n ? all->n : 1, sizeof *job->in.v);
     job->file_fmt = calloc(all->n ? all->n : 1, 1);
     if (!job->in.v || !job->file_fmt)

@@ -313,7 +313,7 @@ static int decode_inputs(lg_state *s, rd *r, uint64_t nin, char *err,
         in.lines = get_var(r);
         uint64_t comp = get_var(r), fmt = get_var(r), flags = get_var(r);
         if (r->bad || fplen > LG_STATE_FP_MAX || fplen > in.offset ||
-            in.lines > in.offset || comp >= LG_COMP_COUNT || fmt >= 16 ||
+            in.lines > in.offset || comp >= LG_COMP_COUNT || fmt >= 256 ||
             flags > LG_STIN_STREAM) {
             free(in.name);
             FAIL(LG_STATE_ECORRUPT, "input %llu does not decode",

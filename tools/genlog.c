@@ -39,6 +39,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "genlog.h"
+
 #define NPATHS 20000
 #define NCLIENTS 60000
 #define NREFS 2000
@@ -47,8 +49,13 @@
 enum fmt {
     F_COMBINED,
     F_COMMON,
-    F_VHOST
+    F_VHOST,
+    F_W3C,  /* IIS-style W3C extended, "#Fields:" switching (genlog-fmt.c) */
+    F_JSON, /* nginx log_format escape=json */
 };
+
+/* A W3C log switches its column order every this many lines. */
+#define W3C_REHEADER 50000
 
 typedef struct pool {
     char **s;
@@ -482,7 +489,7 @@ static uint64_t parse_size(const char *s)
 static void usage(FILE *f)
 {
     fprintf(f, "usage: genlog [--size N[KMG] | --lines N] [--seed S] "
-               "[--format combined|common|vhost_combined]\n"
+               "[--format combined|common|vhost_combined|w3c|json]\n"
                "              [--model site|independent] [--bad RATE] "
                "[--ipv6 RATE] [--tz +HHMM]\n"
                "              [--start EPOCH] [--report] [-o FILE]\n");
@@ -557,6 +564,10 @@ int main(int argc, char **argv)
                 fmt = F_COMMON;
             else if (!strcmp(optarg, "vhost_combined"))
                 fmt = F_VHOST;
+            else if (!strcmp(optarg, "w3c"))
+                fmt = F_W3C;
+            else if (!strcmp(optarg, "json"))
+                fmt = F_JSON;
             else {
                 fprintf(stderr, "genlog: unknown format '%s'\n", optarg);
                 return 2;
@@ -625,41 +636,47 @@ int main(int argc, char **argv)
                 PUTS(":80 ");
         }
         size_t ci = pool_pick(&clients);
-        put(clients.s[ci], clients.len[ci]);
-        if (rndn(50) == 0)
-            PUTS(" - alice ");
-        else
-            PUTS(" - - ");
-        put(tbuf, tlen);
-        PUTS(" \"");
-        const char *m = pick_method();
-        put(m, strlen(m));
-        putc1(' ');
+        gl_rec g = {.t = t, .tzmin = tzmin};
+        g.client = clients.s[ci];
+        g.client_n = clients.len[ci];
+        g.user = rndn(50) == 0 ? "alice" : "-";
+        g.method = pick_method();
         size_t pi = independent ? pool_pick(&paths)
                                 : ss.paths[ss.first[ci] + pick_slot(ss.n[ci])];
-        put(paths.s[pi], paths.len[pi]);
-        putc1(' ');
-        const char *pr = pick_proto();
-        put(pr, 8);
-        PUTS("\" ");
-        int st = pick_status();
-        putu((uint64_t)st);
-        putc1(' ');
-        if (st == 304 || (st >= 300 && rndn(4) == 0) || !strcmp(m, "HEAD"))
-            putc1('-');
-        else
-            putu(200 + rndn(st == 200 ? 60000 : 2000));
+        g.path = paths.s[pi];
+        g.path_n = paths.len[pi];
+        g.proto = pick_proto();
+        g.status = pick_status();
+        int dash = g.status == 304 || (g.status >= 300 && rndn(4) == 0) ||
+                   !strcmp(g.method, "HEAD");
+        g.bytes = dash ? 0 : 200 + rndn(g.status == 200 ? 60000 : 2000);
+        g.referer = g.agent = "-";
+        g.referer_n = g.agent_n = 1;
         if (fmt != F_COMMON) {
             size_t ri = pool_pick(&refs), ai = pool_pick(&agents);
             if (!independent && rndn(20))
                 ai = ss.agent[ci];
-            PUTS(" \"");
-            put(refs.s[ri], refs.len[ri]);
-            PUTS("\" \"");
-            put(agents.s[ai], agents.len[ai]);
-            putc1('"');
+            g.referer = refs.s[ri];
+            g.referer_n = refs.len[ri];
+            g.agent = agents.s[ai];
+            g.agent_n = agents.len[ai];
         }
-        putc1('\n');
+        /* not from the generator's stream: the other formats stay equal */
+        g.time_us = (uint32_t)((n * 2654435761u) % 2000000u);
+        if (fmt == F_W3C) {
+            if ((n - 1) % W3C_REHEADER == 0)
+                olen += gl_w3c_header(obuf + olen,
+                                      (int)((n - 1) / W3C_REHEADER % 2));
+            olen +=
+                gl_w3c_line(obuf + olen, &g, (int)((n - 1) / W3C_REHEADER % 2));
+            continue;
+        }
+        if (fmt == F_JSON) {
+            olen += gl_json_line(obuf + olen, &g);
+            continue;
+        }
+        olen +=
+            gl_ncsa_line(obuf + olen, &g, tbuf, tlen, dash, fmt != F_COMMON);
     }
     total += olen;
     flush_out();

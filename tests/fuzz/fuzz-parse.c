@@ -27,23 +27,32 @@ static const char *const user_specs[] = {
     "\"$http_x_forwarded_for\"",
     "%v %h %l %u %t \\\"%r\\\" %>s %b %D \\\"%{User-Agent}i\\\"",
     "$msec $remote_addr $status $body_bytes_sent",
+    "json:client=c.ip,path=r.u,status=s,time=t,duration=d:ns,bytes=b,"
+    "agent=h.ua,request=q,host=v",
 };
 #define N_USER (sizeof user_specs / sizeof user_specs[0])
 
-static const lg_format *formats[4 + N_USER];
+/* every built-in: the NCSA family first, then the column, W3C, HAProxy
+ * and JSON engines */
+static const char *const builtins[] = {
+    "common", "combined", "vhost_common", "vhost_combined", "w3c",
+    "alb",    "elb",      "s3",           "squid",          "traefik",
+    "gandi",  "haproxy",  "caddy",        "nginx_json",     "traefik_json"};
+#define N_BUILTIN (sizeof builtins / sizeof builtins[0])
+
+static const lg_format *formats[N_BUILTIN + N_USER];
 static lg_filter *filter;
 
 static void setup(void)
 {
-    static const char *const builtins[] = {"common", "combined", "vhost_common",
-                                           "vhost_combined"};
-    for (size_t i = 0; i < 4; i++)
-        formats[i] = lg_format_builtin(builtins[i]);
+    for (size_t i = 0; i < N_BUILTIN; i++)
+        if (!(formats[i] = lg_format_builtin(builtins[i])))
+            abort();
     for (size_t i = 0; i < N_USER; i++) {
         lg_format *f;
         if (lg_format_compile(user_specs[i], &f, NULL, 0) != 0)
             abort();
-        formats[4 + i] = f;
+        formats[N_BUILTIN + i] = f;
     }
     static const char *const st[] = {"2xx,404,500-599"};
     static const char *const cl[] = {"10.0.0.0/8", "2001:db8::/32", "::1"};
