@@ -32,7 +32,7 @@ typedef struct logs_cmd {
     cli_fault fault;
     int verbose, quiet, outputs;
     char json_spec[4096]; /* "json:" + --json-fields (issue 24) */
-    int merge; /* `pipefan logs merge STATE...`; 2: diff OLD NEW */
+    int merge;            /* `pipefan logs merge STATE...`; 2: diff OLD NEW */
     const char *status[MAX_LIST], *include[MAX_LIST], *exclude[MAX_LIST],
         *clients[MAX_LIST];
     char err[1024];
