@@ -4,6 +4,7 @@
  * and turn what it found into an exit code (execute, outcome).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -16,6 +17,8 @@
 #include <pipefan.h>
 
 #include "cli.h"
+#include "esc.h"
+#include "outfile.h"
 #include "job.h"
 #include "opt.h"
 #include "state-diff.h"
@@ -93,6 +96,9 @@ static void usage(FILE *f)
         "every\n"
         "                      panel into DIR/<panel>.csv (write DIR/ or "
         "--csv=DIR)\n"
+        "  --csv-raw           no ' before a cell starting = + - @ TAB CR "
+        "(the\n"
+        "                      spreadsheet formula guard), for programs\n"
         "  --width N           text width (default: the terminal's)\n"
         "  --color, --no-color colour the text report (default: on a TTY, "
         "unless\n"
@@ -181,6 +187,7 @@ enum {
     OPT_GEOIP,
     OPT_JSON,
     OPT_CSV,
+    OPT_CSV_RAW,
     OPT_STRICT,
     OPT_CHUNK,
     OPT_NOPROG,
@@ -211,6 +218,7 @@ static const struct option opts[] = {
     {"geoip-db", required_argument, 0, OPT_GEOIP},
     {"json", no_argument, 0, OPT_JSON},
     {"csv", optional_argument, 0, OPT_CSV},
+    {"csv-raw", no_argument, 0, OPT_CSV_RAW},
     {"strict", no_argument, 0, OPT_STRICT},
     {"chunk-size", required_argument, 0, OPT_CHUNK},
     {"no-progress", no_argument, 0, OPT_NOPROG},
@@ -302,6 +310,9 @@ static int opt_report(logs_cmd *lc, int c, char *arg, int argc, char **argv)
             cfg->csv_target = arg;
         else if (optind < argc && csv_target_like(argv[optind]))
             cfg->csv_target = argv[optind++];
+        return 1;
+    case OPT_CSV_RAW:
+        cfg->csv_raw = 1;
         return 1;
     case OPT_WIDTH:
         if (cli_parse_int(arg, 20, 10000, &cfg->width) < 0)
@@ -432,6 +443,19 @@ static int plan(logs_cmd *lc, int nfiles)
         !(cfg->panels & (1u << lg_panel_find(cfg->csv_target))))
         return cli_usage_error(CMD, "--csv %s: that panel is not in --panels",
                                cfg->csv_target);
+    if (cfg->output == LG_OUT_CSV && cfg->csv_target &&
+        lg_panel_find(cfg->csv_target) < 0) { /* a directory: usable? */
+        char t[512];
+        int d = lg_outdir_open(cfg->csv_target);
+        if (d >= 0 && faccessat(d, ".", W_OK, AT_EACCESS) < 0)
+            d = -errno;
+        if (d < 0) {
+            fprintf(stderr, "pipefan logs: --csv %s: %s\n",
+                    lg_esc_name(cfg->csv_target, t, sizeof t), strerror(-d));
+            return CLI_EXIT_FATAL;
+        }
+        close(d);
+    }
     if (lc->quiet)
         pf_log_set_level(PF_LOG_ERROR);
     else if (lc->verbose)
@@ -451,6 +475,7 @@ static int outcome(const logs_cmd *lc, const lg_result *res)
     if (res->strict_failed)
         return CLI_EXIT_STRICT;
     if (res->rc == PF_EPOISON && res->report_written) {
+        char dl[512];
         fprintf(
             stderr,
             "pipefan logs: %llu chunk%s kept crashing the parse workers and %s "
@@ -458,7 +483,8 @@ static int outcome(const logs_cmd *lc, const lg_result *res)
             (unsigned long long)res->quarantined,
             res->quarantined == 1 ? "" : "s",
             res->quarantined == 1 ? "was" : "were",
-            cfg->dead_letter ? cfg->dead_letter : "no --dead-letter file");
+            cfg->dead_letter ? lg_esc_name(cfg->dead_letter, dl, sizeof dl)
+                             : "no --dead-letter file");
         return CLI_EXIT_QUARANTINED;
     }
     if (res->rc != 0) {

@@ -18,6 +18,7 @@
 #include <strings.h>
 #include <sys/mman.h>
 
+#include "esc.h"
 #include "timefmt.h"
 
 typedef struct lg_cidr {
@@ -69,32 +70,20 @@ static int ferr(char *err, size_t errlen, const char *fmt, ...)
     return -EINVAL;
 }
 
-/* Append s to out[*k..) with bytes outside printable ASCII as \xHH, so a
- * pattern cannot put control bytes on the terminal. */
+/* Append s to out[*k..), escaped as every outside string in a message
+ * (esc.h), so a pattern cannot put control bytes on the terminal. */
 static void put_escaped(char *out, size_t len, size_t *k, const char *s)
 {
-    static const char hex[] = "0123456789abcdef";
-    for (; *s && *k + 5 < len; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch >= 0x20 && ch < 0x7f) {
-            out[(*k)++] = (char)ch;
-        } else {
-            out[(*k)++] = '\\';
-            out[(*k)++] = 'x';
-            out[(*k)++] = hex[ch >> 4];
-            out[(*k)++] = hex[ch & 15];
-        }
-    }
-    out[*k] = '\0';
+    if (*k >= len)
+        return;
+    lg_esc_name(s, out + *k, len - *k);
+    *k += strlen(out + *k);
 }
 
 /* s escaped as by put_escaped, in buf (n bytes); returns buf. */
 static const char *esc(const char *s, char *buf, size_t n)
 {
-    size_t k = 0;
-    buf[0] = '\0';
-    put_escaped(buf, n, &k, s);
-    return buf;
+    return lg_esc_name(s, buf, n);
 }
 
 /* ---- static assets ---- */

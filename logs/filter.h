@@ -111,8 +111,9 @@ uint64_t lg_filter_undecided_total(const lg_filter *f);
 int lg_filter_undecided_last(const lg_filter *f);
 
 /* "--include '<pattern>'" for regex i into out (len bytes, always
- * NUL-terminated, cut if short), bytes outside printable ASCII written
- * as \xHH (a '\' stays as it is, as in the pattern), safe for a
+ * NUL-terminated, cut with "..." if short), the pattern escaped as any
+ * outside string in a message (esc.h: controls as \xHH, bidi and
+ * invisible characters as \uXXXX, a '\' as it is), safe for a
  * terminal. Returns 0 or -EINVAL. */
 int lg_filter_describe(const lg_filter *f, size_t i, char *out, size_t len);
 

@@ -20,6 +20,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "esc.h"
+
 #define LG_GEOIP_CACHE_MAX (1u << 20)
 #define LG_GEOIP_KEY_MAX 63 /* longer clients are not addresses */
 
@@ -101,7 +103,9 @@ int lg_geoip_open(const char *path, lg_geoip **out, char *err, size_t errlen)
     int rc = MMDB_open(path, MMDB_MODE_MMAP, &g->db);
     if (rc != MMDB_SUCCESS) {
         int e = rc == MMDB_FILE_OPEN_ERROR ? -EIO : -EINVAL;
-        gerr(err, errlen, e, "%s: %s", path, MMDB_strerror(rc));
+        char name[512];
+        gerr(err, errlen, e, "%s: %s", lg_esc_name(path, name, sizeof name),
+             MMDB_strerror(rc));
         free(g->path);
         free(g->tab);
         free(g->keys);

@@ -11,12 +11,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "esc.h"
+
+/* A name as messages show it (esc.h), in a local buffer b. */
+#define ESC(s, b) lg_esc_name((s), (b), sizeof(b))
+
 /* Append path: a regular file (size and compression read now) or, when
  * st says it is not one, a stream.  st is the path's stat, or NULL for
  * stdin. */
 static int inputs_push(lg_inputs *in, const char *path, const struct stat *st,
                        char *err, size_t errlen)
 {
+    char b1[256], b2[256]; /* names for messages */
     lg_input v = {0};
     if (in->n == in->cap) {
         size_t cap = in->cap ? in->cap * 2 : 16;
@@ -37,7 +43,7 @@ static int inputs_push(lg_inputs *in, const char *path, const struct stat *st,
         int fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0 || fstat(fd, &fst) < 0) {
             int e = errno;
-            snprintf(err, errlen, "%s: %s", path, strerror(e));
+            snprintf(err, errlen, "%s: %s", ESC(path, b1), strerror(e));
             if (fd >= 0)
                 close(fd);
             free(v.path);
@@ -48,7 +54,7 @@ static int inputs_push(lg_inputs *in, const char *path, const struct stat *st,
             if (!o->is_stream && !o->err && o->dev == (uint64_t)fst.st_dev &&
                 o->ino == (uint64_t)fst.st_ino) {
                 snprintf(err, errlen, "%s: the same file as %s, counted once",
-                         path, o->path);
+                         ESC(path, b1), ESC(o->path, b2));
                 in->n_dups++;
                 close(fd);
                 free(v.path);
@@ -70,10 +76,11 @@ static int inputs_push(lg_inputs *in, const char *path, const struct stat *st,
 /* stat path and push it; a message and -errno when it cannot be. */
 static int push_path(lg_inputs *in, const char *path, char *err, size_t errlen)
 {
+    char b1[256]; /* names for messages */
     struct stat st;
     if (stat(path, &st) < 0) {
         int e = errno;
-        snprintf(err, errlen, "%s: %s", path, strerror(e));
+        snprintf(err, errlen, "%s: %s", ESC(path, b1), strerror(e));
         return -e;
     }
     return inputs_push(in, path, &st, err, errlen);
@@ -87,13 +94,16 @@ static int cmp_str(const void *a, const void *b)
 /* Add the regular, non-hidden files of a directory, sorted by name. */
 static int add_dir(lg_inputs *in, const char *dir, char *err, size_t errlen)
 {
+    char b1[256]; /* names for messages */
     DIR *d = opendir(dir);
     char **names = NULL;
     size_t n = 0, cap = 0;
     int rc = 0, added = 0;
     struct dirent *e;
     if (!d) {
-        snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+        int e0 = errno;
+        snprintf(err, errlen, "%s: %s", ESC(dir, b1), strerror(e0));
+        errno = e0;
         return -errno;
     }
     while ((e = readdir(d))) {
@@ -138,16 +148,17 @@ out:
 /* Expand a glob: its files, and the files of its directories. */
 static int add_glob(lg_inputs *in, const char *arg, char *err, size_t errlen)
 {
+    char b1[256]; /* names for messages */
     glob_t g;
     struct stat st;
     int added = 0, rc = 0;
     int gr = glob(arg, 0, NULL, &g); /* glob sorts its results */
     if (gr == GLOB_NOMATCH) {
-        snprintf(err, errlen, "%s: no file matches", arg);
+        snprintf(err, errlen, "%s: no file matches", ESC(arg, b1));
         return -ENOENT;
     }
     if (gr != 0) {
-        snprintf(err, errlen, "%s: cannot expand", arg);
+        snprintf(err, errlen, "%s: cannot expand", ESC(arg, b1));
         return -EIO;
     }
     for (size_t i = 0; i < g.gl_pathc && rc >= 0; i++) {
@@ -163,6 +174,7 @@ static int add_glob(lg_inputs *in, const char *arg, char *err, size_t errlen)
 
 int lg_inputs_add(lg_inputs *in, const char *arg, char *err, size_t errlen)
 {
+    char b1[256]; /* names for messages */
     struct stat st;
     if (strcmp(arg, "-") == 0)
         return inputs_push(in, "-", NULL, err, errlen);
@@ -173,8 +185,9 @@ int lg_inputs_add(lg_inputs *in, const char *arg, char *err, size_t errlen)
     }
     if (strpbrk(arg, "*?["))
         return add_glob(in, arg, err, errlen);
-    snprintf(err, errlen, "%s: %s", arg, strerror(errno));
-    return -errno;
+    int e0 = errno;
+    snprintf(err, errlen, "%s: %s", ESC(arg, b1), strerror(e0));
+    return -e0;
 }
 
 int lg_inputs_add_failed(lg_inputs *in, const char *arg, int err)

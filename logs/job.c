@@ -15,8 +15,10 @@
 
 #include "agg.h"
 #include "detect.h"
+#include "esc.h"
 #include "hash.h"
 #include "progress.h"
+#include "render-text.h"
 #include "split.h"
 #include "state-run.h"
 
@@ -69,9 +71,12 @@ static int detect_file(lg_job *job, size_t i)
     if (nl && n == sizeof buf)
         n = (size_t)(nl - buf) + 1;
     int ok = lg_detect(buf, n, &f);
-    if (ok == 0 && n > 0)
+    if (ok == 0 && n > 0) {
+        char name[512];
         pf_log(NULL, PF_LOG_WARN,
-               "%s: format not recognised, assuming combined", in->path);
+               "%s: format not recognised, assuming combined",
+               lg_esc_name(in->path, name, sizeof name));
+    }
     return lg_job_fmt_slot(job, f);
 }
 
@@ -125,7 +130,8 @@ static void describe_dead_letters(const lg_job *job, const char *path,
         if (strcmp(e.stage, "parse") != 0 || c.magic != LG_CHUNK_MAGIC ||
             c.file >= job->in.n)
             continue;
-        const char *name = job->in.v[c.file].path;
+        char name[512];
+        lg_esc_name(job->in.v[c.file].path, name, sizeof name);
         if (c.kind == LG_CHUNK_RANGE)
             pf_log(NULL, PF_LOG_ERROR,
                    "quarantined, not counted: %s bytes %llu-%llu", name,
@@ -365,7 +371,7 @@ int lg_logs_run(const lg_config *cfg, char *const *files, int nfiles,
     if (res->quarantined && cfg->dead_letter)
         describe_dead_letters(job, cfg->dead_letter, dl_from);
     if (cfg->stats)
-        pf_pipeline_write_summary(p, 2);
+        lg_render_stats(p, stderr);
     rc = 0;
 out:
     pf_pipeline_free(p);

@@ -38,6 +38,7 @@ typedef struct lg_config {
     const char *geoip_db;   /* NULL: the usual Debian paths, if present */
     int output;             /* LG_OUT_* */
     const char *csv_target; /* CSV: a panel name, or a directory */
+    int csv_raw;            /* CSV: no ' before a leading = + - @ TAB CR */
     int strict;             /* stop at the first bad line */
     size_t chunk_size;      /* 0 = automatic (split.h) */
     int progress;           /* 1 on, 0 off, -1 when stderr is a TTY */

@@ -21,7 +21,9 @@
 #include "agg.h"
 #include "rank.h"
 #include "job.h"
-#include "render.h"
+#include "render-csv.h"
+#include "render-json.h"
+#include "render-text.h"
 #include "state-run.h"
 
 typedef struct lg_sink {

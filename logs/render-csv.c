@@ -1,13 +1,19 @@
 /* render-csv.c - report panels as RFC 4180 CSV: one panel to stdout, or
  * every shown panel as <dir>/<panel>.csv.  Rows end with CRLF as the RFC
- * says; the first row names the columns.
+ * says; the first row names the columns.  Strings from logs and file
+ * names go through lg_esc_csv (formula guard unless --csv-raw); numbers,
+ * times and names pipefan makes are written as they are.
  */
+#include "render-csv.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <unistd.h>
 
+#include "esc.h"
+#include "outfile.h"
 #include "rank.h"
 #include "render.h"
 #include "timefmt.h"
@@ -24,7 +30,8 @@ static void time_cell(FILE *f, int64_t ts, int32_t off)
 }
 
 /* A panel of rows: key, hits, bytes (+ clients or country). */
-static void write_rows(const lg_report *r, const lg_panel_info *pi, FILE *f)
+static void write_rows(const lg_report *r, const lg_panel_info *pi, FILE *f,
+                       int esc)
 {
     int id = pi->table;
     size_t n = lg_report_shown(r, id);
@@ -38,7 +45,7 @@ static void write_rows(const lg_report *r, const lg_panel_info *pi, FILE *f)
             lg_bucket_text(id, lg_ent_bucket(e), buf);
             fputs(buf, f);
         } else {
-            lg_csv_str(f, e->key, e->klen);
+            lg_esc_csv(f, e->key, e->klen, esc);
         }
         fprintf(f, ",%" PRIu64 ",%" PRIu64, e->hits, e->bytes);
         if (clients)
@@ -67,17 +74,17 @@ static void write_totals(const lg_report *r, FILE *f)
     fputs(EOL, f);
 }
 
-static void write_files(const lg_report *r, FILE *f)
+static void write_files(const lg_report *r, FILE *f, int esc)
 {
     for (size_t i = 0; i < r->nfiles; i++) {
         const lg_file_stat *fs = &r->files[i];
         const lg_input *in = &r->job->in.v[i];
         const lg_format *fm = r->job->fmts[r->job->file_fmt[i]];
-        lg_csv_str(f, in->path, strlen(in->path));
+        lg_esc_csv(f, in->path, strlen(in->path), esc);
         fprintf(f, ",%s,%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",",
                 fm ? lg_format_name(fm) : "", lg_comp_name(in->comp), fs->lines,
                 fs->requests, fs->bad);
-        lg_csv_str(f, fs->errmsg, strlen(fs->errmsg));
+        lg_esc_csv(f, fs->errmsg, strlen(fs->errmsg), esc);
         fputs(EOL, f);
     }
 }
@@ -85,8 +92,9 @@ static void write_files(const lg_report *r, FILE *f)
 static void write_panel(const lg_report *r, int panel, FILE *f)
 {
     const lg_panel_info *pi = &lg_panel_table[panel];
+    int esc = r->job->cfg->csv_raw ? 0 : LG_ESC_CSV_GUARD;
     if (pi->kind != LG_PANEL_KIND_OTHER) {
-        write_rows(r, pi, f);
+        write_rows(r, pi, f, esc);
         return;
     }
     fputs(pi->csv_head, f);
@@ -117,7 +125,7 @@ static void write_panel(const lg_report *r, int panel, FILE *f)
                 fprintf(f, "%s,%" PRIu64 EOL, lg_bad_name(b), r->tot->bad[b]);
         break;
     case LG_PANEL_FILES:
-        write_files(r, f);
+        write_files(r, f, esc);
         break;
     default:
         break;
@@ -134,25 +142,28 @@ int lg_render_csv(const lg_report *r, FILE *out, const char *target, char *err,
             return -EIO;
         return 0;
     }
-    if (mkdir(target, 0777) < 0 && errno != EEXIST) {
-        snprintf(err, errlen, "%s: %s", target, strerror(errno));
-        return -errno;
+    char shown[512]; /* the target as messages show it */
+    lg_esc_name(target, shown, sizeof shown);
+    int dir = lg_outdir_open(target);
+    if (dir < 0) {
+        snprintf(err, errlen, "%s: %s", shown, strerror(-dir));
+        return dir;
     }
-    for (int p = 0; p < LG_PANEL_COUNT; p++) {
-        char path[4096];
+    int rc = 0;
+    for (int p = 0; p < LG_PANEL_COUNT && rc == 0; p++) {
+        char name[64];
+        lg_outfile o;
         if (!lg_report_has(r, p))
             continue;
-        snprintf(path, sizeof path, "%s/%s.csv", target, lg_panel_name(p));
-        FILE *f = fopen(path, "w");
-        if (!f) {
-            snprintf(err, errlen, "%s: %s", path, strerror(errno));
-            return -errno;
+        snprintf(name, sizeof name, "%s.csv", lg_panel_name(p));
+        rc = lg_outfile_open(&o, dir, name);
+        if (rc == 0) {
+            write_panel(r, p, o.f);
+            rc = lg_outfile_commit(&o);
         }
-        write_panel(r, p, f);
-        if (fclose(f) != 0) {
-            snprintf(err, errlen, "%s: %s", path, strerror(errno));
-            return -EIO;
-        }
+        if (rc < 0)
+            snprintf(err, errlen, "%s/%s: %s", shown, name, strerror(-rc));
     }
-    return 0;
+    close(dir);
+    return rc;
 }

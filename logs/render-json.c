@@ -3,12 +3,16 @@
  * The document holds no timing or host detail, so the same input gives
  * byte-identical JSON whatever the worker count or chunk size.
  */
+#include "render-json.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
 
-#include "render.h"
+#include "esc.h"
+#include "filter.h"
 #include "rank.h"
+#include "render.h"
 #include "timefmt.h"
 
 static void key(FILE *f, int *first, const char *k)
@@ -36,7 +40,7 @@ static void ranked(FILE *f, const lg_report *r, int id, const char *name)
     for (size_t i = 0; i < n; i++) {
         const lg_ent *e = r->rows[id][i];
         fprintf(f, "%s\n    {\"%s\": ", i ? "," : "", name);
-        lg_json_str(f, e->key, e->klen);
+        lg_esc_json(f, e->key, e->klen);
         fprintf(f, ", \"hits\": %" PRIu64 ", \"bytes\": %" PRIu64, e->hits,
                 e->bytes);
         if (id == LG_TAB_PATHS && r->path_clients)
@@ -154,9 +158,9 @@ static void bad(FILE *f, const lg_report *r, int *first)
             fprintf(f,
                     "%s\n    {\"reason\": \"%s\", \"file\": ", n++ ? "," : "",
                     lg_bad_name(b));
-            lg_json_str(f, path, strlen(path));
+            lg_esc_json(f, path, strlen(path));
             fprintf(f, ", \"line\": %" PRIu64 ", \"text\": ", s->line);
-            lg_json_str(f, s->text, s->text_len);
+            lg_esc_json(f, s->text, s->text_len);
             fputc('}', f);
         }
     fputs(n ? "\n  ]" : "]", f);
@@ -171,7 +175,7 @@ static void files(FILE *f, const lg_report *r)
         const lg_input *in = &job->in.v[i];
         const lg_format *fm = job->fmts[job->file_fmt[i]];
         fprintf(f, "%s\n    {\"path\": ", i ? "," : "");
-        lg_json_str(f, in->path, strlen(in->path));
+        lg_esc_json(f, in->path, strlen(in->path));
         fprintf(f,
                 ", \"format\": \"%s\", \"compression\": \"%s\", \"lines\": "
                 "%" PRIu64 ", \"requests\": %" PRIu64
@@ -179,12 +183,35 @@ static void files(FILE *f, const lg_report *r)
                 fm ? lg_format_name(fm) : "?", lg_comp_name(in->comp),
                 fs->lines, fs->requests, fs->bad);
         if (fs->err)
-            lg_json_str(f, fs->errmsg, strlen(fs->errmsg));
+            lg_esc_json(f, fs->errmsg, strlen(fs->errmsg));
         else
             fputs("null", f);
         fputc('}', f);
     }
     fputs(r->nfiles ? "\n  ]" : "]", f);
+}
+
+/* "filters": one entry per --include/--exclude regex with the lines it
+ * could not decide (a PCRE2 limit); only when a regex was given. */
+static void filters(FILE *f, const lg_report *r, int *first)
+{
+    const lg_filter *flt = r->job->filter;
+    size_t n = flt ? lg_filter_regex_count(flt) : 0;
+    if (!n)
+        return;
+    key(f, first, "filters");
+    fputc('[', f);
+    for (size_t i = 0; i < n; i++) {
+        const char *opt = "", *pat = "";
+        uint64_t und = 0;
+        lg_filter_regex_stat(flt, i, &opt, &pat, &und);
+        fprintf(f, "%s\n    {\"option\": ", i ? "," : "");
+        lg_esc_json(f, opt, strlen(opt));
+        fputs(", \"pattern\": ", f);
+        lg_esc_json(f, pat, strlen(pat));
+        fprintf(f, ", \"undecided\": %" PRIu64 "}", und);
+    }
+    fputs("\n  ]", f);
 }
 
 int lg_render_json(const lg_report *r, FILE *f)
@@ -195,7 +222,7 @@ int lg_render_json(const lg_report *r, FILE *f)
     key(f, &first, "pipefan");
     fprintf(f, "\"%s\"", pf_version());
     key(f, &first, "format");
-    lg_json_str(f, r->format_desc, strlen(r->format_desc));
+    lg_esc_json(f, r->format_desc, strlen(r->format_desc));
     for (int p = 0; p < LG_PANEL_COUNT; p++) {
         const lg_panel_info *pi = &lg_panel_table[p];
         if (!lg_report_has(r, p))
@@ -216,6 +243,7 @@ int lg_render_json(const lg_report *r, FILE *f)
         else if (p == LG_PANEL_FILES)
             files(f, r);
     }
+    filters(f, r, &first);
     fputs("\n}\n", f);
     if (fflush(f) != 0 || ferror(f))
         return -(errno ? errno : EIO);

@@ -2,16 +2,21 @@
  *
  * Each panel is a table whose number columns are sized to their widest
  * value; the one text column (path, client, agent...) gets what is left of
- * the width and longer strings are cut with "...".  Log strings are
- * escaped (lg_term_str) so a hostile line cannot drive the terminal.
+ * the width and longer strings are cut with "..." (file names in the
+ * middle, keeping their end).  Log strings and file names are escaped
+ * (esc.h) so a hostile line or name cannot drive the terminal.
  * Colour only when asked (the caller checks the TTY and NO_COLOR).
  */
+#include "render-text.h"
+
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "esc.h"
 #include "rank.h"
 #include "render.h"
 #include "timefmt.h"
@@ -120,7 +125,7 @@ static void table_print(const tctx *t, table *tb, const char *const *text,
         for (int c = 0; c < tb->ncols; c++)
             fprintf(t->f, " %*s ", tb->w[c], tb->cells[r][c]);
         fputc(' ', t->f);
-        lg_term_str(t->f, text[r], tlen[r], rest);
+        lg_esc_term(t->f, text[r], tlen[r], rest);
         fputc('\n', t->f);
     }
 }
@@ -333,39 +338,66 @@ static void bad(const tctx *t, const lg_report *r)
                 lg_bad_describe(b), c_off(t));
         for (int k = 0; k < r->nsamples[b]; k++) {
             const lg_sample *s = &r->samples[b][k];
-            int w = fprintf(t->f, "      %s:%" PRIu64 ": ",
-                            r->job->in.v[s->file].path, s->line);
-            lg_term_str(t->f, s->text, s->text_len,
+            const char *path = r->job->in.v[s->file].path;
+            fputs("      ", t->f);
+            int w = 6 + lg_esc_term(t->f, path, strlen(path), INT_MAX);
+            w += fprintf(t->f, ":%" PRIu64 ": ", s->line);
+            lg_esc_term(t->f, s->text, s->text_len,
                         t->width - w > 20 ? t->width - w : 20);
             fputc('\n', t->f);
         }
     }
     for (size_t i = 0; i < r->nfiles; i++)
-        if (r->files[i].err)
-            fprintf(t->f, "  %serror%s %s: %s\n", t->color ? "\033[31m" : "",
-                    c_off(t), r->job->in.v[i].path, r->files[i].errmsg);
+        if (r->files[i].err) {
+            const char *path = r->job->in.v[i].path;
+            const char *msg = r->files[i].errmsg;
+            fprintf(t->f, "  %serror%s ", t->color ? "\033[31m" : "", c_off(t));
+            lg_esc_term(t->f, path, strlen(path), INT_MAX);
+            fputs(": ", t->f);
+            lg_esc_term(t->f, msg, strlen(msg), INT_MAX);
+            fputc('\n', t->f);
+        }
 }
 
+/* Files: number columns sized to their values, the path last, cut in the
+ * middle so the names that tell files apart (access.log.1.gz) stay. */
 static void files(const tctx *t, const lg_report *r)
 {
-    title(t, lg_panel_table[LG_PANEL_FILES].title, 0, 0);
-    fprintf(t->f, "%s  %12s %12s %10s  %-14s %-5s %s%s\n", c_dim(t), "lines",
-            "requests", "bad", "format", "comp", "path", c_off(t));
-    for (size_t i = 0; i < r->nfiles; i++) {
+    size_t n = r->nfiles;
+    char(*c)[3][32] = calloc(n ? n : 1, sizeof *c);
+    if (!c)
+        return;
+    int w[5] = {5, 8, 3, 6, 4}; /* lines requests bad format comp */
+    for (size_t i = 0; i < n; i++) {
         const lg_file_stat *fs = &r->files[i];
         const lg_format *fm = r->job->fmts[r->job->file_fmt[i]];
-        char l[32], q[32], b[32];
-        fmt_count(fs->lines, l, sizeof l);
-        fmt_count(fs->requests, q, sizeof q);
-        fmt_count(fs->bad, b, sizeof b);
-        fprintf(t->f, "  %12s %12s %10s  %-14s %-5s ", l, q, b,
-                fm ? lg_format_name(fm) : "?",
-                lg_comp_name(r->job->in.v[i].comp));
+        fmt_count(fs->lines, c[i][0], 32);
+        fmt_count(fs->requests, c[i][1], 32);
+        fmt_count(fs->bad, c[i][2], 32);
+        int l[5] = {(int)strlen(c[i][0]), (int)strlen(c[i][1]),
+                    (int)strlen(c[i][2]),
+                    (int)strlen(fm ? lg_format_name(fm) : "?"),
+                    (int)strlen(lg_comp_name(r->job->in.v[i].comp))};
+        for (int k = 0; k < 5; k++)
+            if (l[k] > w[k])
+                w[k] = l[k];
+    }
+    int used = 2 + w[0] + 1 + w[1] + 1 + w[2] + 2 + w[3] + 1 + w[4] + 1;
+    int rest = t->width - used > 10 ? t->width - used : 10;
+    title(t, lg_panel_table[LG_PANEL_FILES].title, 0, 0);
+    fprintf(t->f, "%s  %*s %*s %*s  %-*s %-*s %s%s\n", c_dim(t), w[0], "lines",
+            w[1], "requests", w[2], "bad", w[3], "format", w[4], "comp", "path",
+            c_off(t));
+    for (size_t i = 0; i < n; i++) {
+        const lg_format *fm = r->job->fmts[r->job->file_fmt[i]];
         const char *p = r->job->in.v[i].path;
-        lg_term_str(t->f, p, strlen(p),
-                    t->width - 64 > 20 ? t->width - 64 : 20);
+        fprintf(t->f, "  %*s %*s %*s  %-*s %-*s ", w[0], c[i][0], w[1], c[i][1],
+                w[2], c[i][2], w[3], fm ? lg_format_name(fm) : "?", w[4],
+                lg_comp_name(r->job->in.v[i].comp));
+        lg_esc_term_mid(t->f, p, strlen(p), rest);
         fputc('\n', t->f);
     }
+    free(c);
 }
 
 int lg_render_text(const lg_report *r, FILE *f, int color, int width)
@@ -401,4 +433,32 @@ int lg_render_text(const lg_report *r, FILE *f, int color, int width)
     if (fflush(f) != 0 || ferror(f))
         return -EIO;
     return 0;
+}
+
+int lg_render_stats(const pf_pipeline *p, FILE *f)
+{
+    int best = pf_pipeline_bottleneck(p);
+    fprintf(f, "%-16s %7s %12s %12s %10s %10s %6s %6s %6s\n", "stage",
+            "workers", "records in", "records out", "bytes in", "bytes out",
+            "busy", "w-in", "w-out");
+    for (int i = 0; i < pf_pipeline_stages(p); i++) {
+        pf_stage_stats st;
+        char bi[32], bo[32];
+        if (pf_pipeline_stage_stats(p, i, &st) < 0)
+            continue;
+        const pf_worker_stats *w = &st.total;
+        uint64_t all = w->ns_busy + w->ns_wait_in + w->ns_wait_out;
+        double d = all ? (double)all / 100.0 : 1.0;
+        fmt_bytes(w->bytes_in, bi, sizeof bi);
+        fmt_bytes(w->bytes_out, bo, sizeof bo);
+        fprintf(f,
+                "%-16.16s %7d %12" PRIu64 " %12" PRIu64
+                " %10s %10s %5.1f%% %5.1f%% %5.1f%%%s\n",
+                st.name, st.workers, (uint64_t)w->records_in,
+                (uint64_t)w->records_out, bi, bo, (double)w->ns_busy / d,
+                (double)w->ns_wait_in / d, (double)w->ns_wait_out / d,
+                i == best ? "  <- bottleneck" : "");
+    }
+    fflush(f);
+    return ferror(f) ? -EIO : 0;
 }

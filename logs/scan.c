@@ -20,6 +20,7 @@
 
 #include "agg-wire.h"
 #include "agg.h"
+#include "esc.h"
 #include "input.h"
 #include "job.h"
 #include "parse-cols.h"
@@ -95,19 +96,17 @@ static int strict_stop_why(lg_job *job, const char *why, const pos *ps,
 {
     int expect = 0;
     if (atomic_compare_exchange_strong(&job->sh->strict_hit, &expect, 1)) {
-        char clean[121];
-        size_t k = 0;
-        for (size_t i = 0; i < len && k < sizeof clean - 1; i++)
-            clean[k++] = (text[i] >= 0x20 && text[i] < 0x7f) ? text[i] : '?';
-        clean[k] = 0;
+        char clean[160], name[512];
+        lg_esc_text(text, len, clean, sizeof clean);
+        lg_esc_name(job->in.v[ps->file].path, name, sizeof name);
         if (ps->line_base == 0)
             snprintf(job->sh->strict_msg, sizeof job->sh->strict_msg,
-                     "%s:%llu: %s: %s", job->in.v[ps->file].path,
-                     (unsigned long long)line, why, clean);
+                     "%s:%llu: %s: %s", name, (unsigned long long)line, why,
+                     clean);
         else
             snprintf(job->sh->strict_msg, sizeof job->sh->strict_msg,
-                     "%s: byte %llu: %s: %s", job->in.v[ps->file].path,
-                     (unsigned long long)off, why, clean);
+                     "%s: byte %llu: %s: %s", name, (unsigned long long)off,
+                     why, clean);
     }
     return PF_ESTAGE;
 }
@@ -237,7 +236,9 @@ static int scan_stream(pf_ctx *ctx, lg_job *job, lg_worker *wk,
                  lg_stream_strerror(got),
                  (unsigned long long)lg_agg_file_lines(wk->agg, ps->file));
         lg_agg_file_error(wk->agg, ps->file, got, msg);
-        pf_log(ctx, PF_LOG_WARN, "%s: %s", job->in.v[ps->file].path, msg);
+        char name[512];
+        pf_log(ctx, PF_LOG_WARN, "%s: %s",
+               lg_esc_name(job->in.v[ps->file].path, name, sizeof name), msg);
         if (job->cfg->strict)
             return strict_stop(job, LG_BAD_TRUNCATED, ps, ps->offset, ps->line,
                                msg, strlen(msg));
@@ -261,7 +262,9 @@ static void check_shrunk(pf_ctx *ctx, lg_job *job, lg_worker *wk,
              (unsigned long long)(c->offset + got),
              (unsigned long long)job->in.v[c->file].size);
     lg_agg_file_error(wk->agg, c->file, -EIO, msg);
-    pf_log(ctx, PF_LOG_WARN, "%s: %s", job->in.v[c->file].path, msg);
+    char name[512];
+    pf_log(ctx, PF_LOG_WARN, "%s: %s",
+           lg_esc_name(job->in.v[c->file].path, name, sizeof name), msg);
 }
 
 /* Read and drop the first n bytes of a stream.  0, or its error (a

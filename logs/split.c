@@ -13,8 +13,9 @@
 #include <unistd.h>
 
 #include "detect.h"
-#include "parse-cols.h"
+#include "esc.h"
 #include "job.h"
+#include "parse-cols.h"
 
 #define WINDOW (64 * 1024)
 
@@ -308,9 +309,11 @@ static int send_lines(pf_ctx *ctx, lg_job *job, uint32_t i, lg_stream *s,
         rc = 0; /* told to stop while waiting for bytes */
     else if (rc > 0 && got < 0)
         rc = emit_error(ctx, c, got);
-    else if (rc > 0 && first && !job->in.v[i].is_stdin)
+    else if (rc > 0 && first && !job->in.v[i].is_stdin) {
+        char name[512];
         pf_log(ctx, PF_LOG_WARN, "%s: no data (an empty pipe or device)",
-               job->in.v[i].path);
+               lg_esc_name(job->in.v[i].path, name, sizeof name));
+    }
     lg_reader_destroy(&r);
     free(scratch);
     free(h);
@@ -332,7 +335,9 @@ static int split_stream(pf_ctx *ctx, lg_job *job, uint32_t i)
                   .line = 1};
     int fd = open_stream(in);
     if (fd < 0) {
-        pf_log(ctx, PF_LOG_WARN, "%s: %s", in->path, strerror(-fd));
+        char name[512];
+        pf_log(ctx, PF_LOG_WARN, "%s: %s",
+               lg_esc_name(in->path, name, sizeof name), strerror(-fd));
         return emit_error(ctx, &c, fd);
     }
     ssize_t nhead = read_head(ctx, fd, head, sizeof head);

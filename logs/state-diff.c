@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "rank.h"
+#include "esc.h"
 #include "render.h"
 #include "state.h"
 
@@ -158,11 +159,11 @@ static void put_key(FILE *f, int json, const lg_ent *e, int id)
     char b[32];
     if (id == LG_TAB_HOURS || id == LG_TAB_DAYS) {
         lg_bucket_text(id, lg_ent_bucket(e), b);
-        json ? lg_json_str(f, b, strlen(b)) : (void)fputs(b, f);
+        json ? lg_esc_json(f, b, strlen(b)) : (void)fputs(b, f);
     } else if (json) {
-        lg_json_str(f, e->key, e->klen);
+        lg_esc_json(f, e->key, e->klen);
     } else {
-        lg_term_str(f, e->key, e->klen, 60);
+        lg_esc_term(f, e->key, e->klen, 60);
     }
 }
 

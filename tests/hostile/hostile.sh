@@ -20,18 +20,12 @@ PENDING="
 pipe_substitution     pending: item 2 (<(...) is read as an empty file)
 pipe_dev_stdin        pending: item 2 (/dev/stdin pipe is read as empty)
 pipe_named_fifo       pending: item 2 (a FIFO gives 0 requests or hangs)
-escape_file_names     pending: item 3 (file names reach the terminal raw)
-escape_log_strings    pending: item 3 (bidi/zero-width/C1 raw in the table)
-csv_formulas          pending: item 4 (live spreadsheet formulas in CSV)
-csv_dir_symlink       pending: item 5 (--csv DIR follows a symlink)
-regex_limit_json      pending: item 8 JSON field (renderer: filters[].undecided)
 inputs_missing_json   pending: item 9 (unreadable input missing from JSON)
 "
 # Option checks of item 10 (cli/cmd-logs.c, being restructured).
 NOT_FIXED="
 chunk_size_negative   not fixed yet: --chunk-size -1 is accepted
 since_after_until     not fixed yet: --since after --until is silent
-csv_target_up_front   not fixed yet: an unusable --csv target is found after the run
 geoip_unreadable_exit not fixed yet: a corrupt --geoip-db exits 2, docs say 1
 geoip_asn_database    not fixed yet: an ASN database as --geoip-db is silent
 oom_message           not fixed yet: out of memory says 'stage function returned -4002'
