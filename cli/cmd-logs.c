@@ -22,6 +22,8 @@
 #include "job.h"
 #include "msg.h"
 #include "opt.h"
+#include "state-diff.h"
+#include "state-merge.h"
 
 #define MAX_LIST 64
 #define CMD "logs"
@@ -34,6 +36,7 @@ typedef struct logs_cmd {
     cli_fault fault;
     int verbose, quiet, outputs;
     char json_spec[4096]; /* "json:" + --json-fields (issue 24) */
+    int merge;            /* `pipefan logs merge STATE...`; 2: diff OLD NEW */
     const char *status[MAX_LIST], *include[MAX_LIST], *exclude[MAX_LIST],
         *clients[MAX_LIST];
     char err[1024];
@@ -43,6 +46,8 @@ static void usage(FILE *f)
 {
     fputs(
         "usage: pipefan logs [OPTIONS] FILE...\n"
+        "       pipefan logs merge [--state OUT] [OPTIONS] STATE...\n"
+        "       pipefan logs diff [--json] [--top N] OLD.state NEW.state\n"
         "\n"
         "Analyse web access logs in parallel: totals, status codes, top "
         "paths,\n"
@@ -105,6 +110,10 @@ static void usage(FILE *f)
         "TTY)\n"
         "  --stats             per-stage table of the run on stderr\n"
         "  --serial            run in one process (as PIPEFAN_SERIAL=1)\n"
+        "  --state FILE        continue FILE: count only what is new since "
+        "it was\n"
+        "                      saved, report on everything, save it back "
+        "(docs/STATE.md)\n"
         "fault tolerance:\n"
         "  --retries N         restart a crashed parse worker up to N times "
         "per\n"
@@ -277,6 +286,7 @@ enum {
     OPT_WIDTH,
     OPT_SERIAL,
     OPT_JSON_FIELDS,
+    OPT_STATE,
 };
 
 static const struct option opts[] = {
@@ -306,6 +316,7 @@ static const struct option opts[] = {
     {"no-color", no_argument, 0, OPT_NOCOLOR},
     {"width", required_argument, 0, OPT_WIDTH},
     {"serial", no_argument, 0, OPT_SERIAL},
+    {"state", required_argument, 0, OPT_STATE},
     CLI_FAULT_OPTIONS,
     {"json-fields", required_argument, 0, OPT_JSON_FIELDS},
     {"quiet", no_argument, 0, 'q'},
@@ -445,6 +456,9 @@ static int opt_run(logs_cmd *lc, int c, const char *arg)
         return 1;
     case OPT_SERIAL:
         cfg->serial = 1;
+        return 1;
+    case OPT_STATE:
+        cfg->state = arg;
         return 1;
     case 'q':
         lc->quiet = 1;
@@ -586,7 +600,7 @@ static int outcome(const logs_cmd *lc, const lg_result *res)
                     : "");
         return CLI_EXIT_FATAL;
     }
-    if (!res->report_written)
+    if (!res->report_written || res->state_err)
         return CLI_EXIT_FATAL;
     if (res->restarts && !lc->quiet)
         fprintf(stderr,
@@ -611,9 +625,20 @@ static int outcome(const logs_cmd *lc, const lg_result *res)
 static int execute(logs_cmd *lc, char *const *files, int nfiles)
 {
     lg_result res;
+    if (lc->merge == 2) {
+        if (nfiles != 2)
+            return cli_usage_error(CMD, "diff: expected OLD NEW (two states)");
+        int r =
+            lg_logs_diff(&lc->cfg, files[0], files[1], lc->err, sizeof lc->err);
+        if (r < 0)
+            fprintf(stderr, "pipefan logs: %s\n", lc->err);
+        return r == -EINVAL ? CLI_EXIT_USAGE : r < 0 ? CLI_EXIT_FATAL : 0;
+    }
     cli_msg_start(CMD, lc->verbose);
-    int rc =
-        lg_logs_run(&lc->cfg, files, nfiles, &res, lc->err, sizeof lc->err);
+    int rc = lc->merge ? lg_logs_merge(&lc->cfg, files, nfiles, &res, lc->err,
+                                       sizeof lc->err)
+                       : lg_logs_run(&lc->cfg, files, nfiles, &res, lc->err,
+                                     sizeof lc->err);
     if (rc >= 0)
         rc = outcome(lc, &res);
     else if (cli_msg_out_of_memory() || rc == -ENOMEM)
@@ -630,7 +655,16 @@ static int execute(logs_cmd *lc, char *const *files, int nfiles)
 int cli_cmd_logs(int argc, char **argv)
 {
     static logs_cmd lc; /* its lists outlive parse() */
+    int merge = argc < 2                        ? 0
+                : strcmp(argv[1], "merge") == 0 ? 1
+                : strcmp(argv[1], "diff") == 0  ? 2
+                                                : 0;
+    if (merge) { /* pipefan logs merge [OPTIONS] STATE... */
+        argc--;
+        argv++;
+    }
     int rc = parse(&lc, argc, argv);
+    lc.merge = merge;
     if (rc < 0)
         rc = plan(&lc, argc - optind);
     if (rc < 0)

@@ -26,6 +26,10 @@ typedef struct lg_input {
     int is_stream;     /* read once, in order (stdin, FIFO, pipe, device) */
     int err;           /* lg_inputs_add_failed: -errno, nothing to read */
     uint64_t dev, ino; /* a regular file's identity, for duplicates */
+    /* --state (state-run.h): count bytes [start, size) only (decompressed
+     * bytes for a compressed file), or nothing when skip is set */
+    uint64_t start;
+    int skip;
 } lg_input;
 
 /* The expanded list of inputs, in command-line order; within a directory

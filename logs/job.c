@@ -20,6 +20,7 @@
 #include "progress.h"
 #include "render-text.h"
 #include "split.h"
+#include "state-run.h"
 
 /* Built-in formats of slots 1..LG_FMT_SLOTS-1. */
 static const char *const slot_names[LG_FMT_SLOTS] = {
@@ -28,6 +29,11 @@ static const char *const slot_names[LG_FMT_SLOTS] = {
     "s3",           "squid",      "traefik",      "haproxy",
     "caddy",        "nginx_json", "traefik_json", "gandi",
 };
+
+const char *lg_job_slot_name(int slot)
+{
+    return slot > 0 && slot < LG_FMT_SLOTS ? slot_names[slot] : NULL;
+}
 
 int lg_job_fmt_slot(const lg_job *job, const lg_format *f)
 {
@@ -227,6 +233,21 @@ static void collect_result(lg_job *job, pf_pipeline *p, lg_result *res)
     }
 }
 
+/* --state: keep the state the sink staged only when every chunk was
+ * counted and the report written. */
+static void save_state(lg_job *job, lg_result *res)
+{
+    char e[1024];
+    int keep = res->rc == 0 && !res->signal && !res->strict_failed &&
+               res->report_written && !res->quarantined;
+    if (lg_state_run_commit(job, keep, e, sizeof e) < 0) {
+        pf_log(NULL, PF_LOG_ERROR, "%s", e);
+        res->state_err = 1;
+    } else if (job->st && keep && !job->sh->state_tmp[0]) {
+        res->state_err = 1; /* the sink could not stage it (said) */
+    }
+}
+
 /* The runtime's options for a logs job. */
 static void set_options(const lg_config *cfg, pf_pipeline *p)
 {
@@ -303,6 +324,8 @@ int lg_logs_run(const lg_config *cfg, char *const *files, int nfiles,
         goto out;
     if ((rc = setup_formats(job, err, errlen)) < 0)
         goto out;
+    if ((rc = lg_state_run_prepare(job, err, errlen)) < 0)
+        goto out;
     job->chunk_size = cfg->chunk_size ? cfg->chunk_size : auto_chunk(job);
     job->sh = mmap(NULL, sizeof *job->sh, PROT_READ | PROT_WRITE,
                    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -353,6 +376,7 @@ int lg_logs_run(const lg_config *cfg, char *const *files, int nfiles,
 
     res->rc = pf_run(p);
     collect_result(job, p, res);
+    save_state(job, res);
     if (res->quarantined && cfg->dead_letter)
         describe_dead_letters(job, cfg->dead_letter, dl_from);
     if (cfg->stats)
@@ -360,6 +384,7 @@ int lg_logs_run(const lg_config *cfg, char *const *files, int nfiles,
     rc = 0;
 out:
     pf_pipeline_free(p);
+    lg_state_run_free(job);
     if (job->sh)
         munmap(job->sh, sizeof *job->sh);
     lg_geoip_close(job->geoip);

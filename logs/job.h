@@ -52,6 +52,7 @@ typedef struct lg_config {
     unsigned stall_ms;       /* kill a worker stuck this long on a chunk */
     const char *dead_letter; /* quarantine file for poison chunks, or NULL */
     int poison;              /* PF_POISON_SKIP or PF_POISON_FAIL */
+    const char *state;       /* --state FILE (state-run.h), or NULL */
 } lg_config;
 
 /* Shared between the caller and every worker (MAP_SHARED, made before
@@ -69,6 +70,7 @@ typedef struct lg_shared {
     _Atomic int term;             /* the progress line's hold on the
                                      terminal: LG_TERM_* (progress.h) */
     _Atomic int bar_drawn;        /* a progress frame is on the screen */
+    char state_tmp[128];          /* sink: the staged state file's name */
 } lg_shared;
 
 /* Format slots: chunk descriptors carry a slot, not a pointer. */
@@ -77,6 +79,7 @@ typedef struct lg_shared {
 
 struct lg_worker;
 struct lg_sink;
+struct lg_state_run;
 
 typedef struct lg_job {
     const lg_config *cfg;
@@ -90,14 +93,17 @@ typedef struct lg_job {
     unsigned panels;
     unsigned tabs_on; /* agg tables to fill */
     size_t chunk_size;
-    int out_fd;           /* where the report goes (1) */
-    int progress;         /* the supervisor draws a progress line */
-    struct lg_sink *sink; /* this process's */
+    int out_fd;              /* where the report goes (1) */
+    int progress;            /* the supervisor draws a progress line */
+    struct lg_sink *sink;    /* this process's */
+    struct lg_state_run *st; /* --state: the state and the inputs' match */
 } lg_job;
 
 /* Slot of a built-in or user format of the job (LG_FMT_USER for a user
  * format), or 1 ("combined") when unknown. */
 int lg_job_fmt_slot(const lg_job *job, const lg_format *f);
+/* The built-in format name of slot 1..LG_FMT_SLOTS-1, else NULL. */
+const char *lg_job_slot_name(int slot);
 
 /* What a run found, for the exit status. */
 typedef struct lg_result {
@@ -108,6 +114,7 @@ typedef struct lg_result {
     int report_written;
     uint64_t restarts;    /* parse workers restarted after a crash */
     uint64_t quarantined; /* chunks skipped as poison (rc PF_EPOISON) */
+    int state_err;        /* --state: the state could not be saved */
 } lg_result;
 
 /* Analyse the inputs named by files[0..nfiles) with cfg and write the
@@ -130,5 +137,10 @@ void lg_scan_free(void *data);
 int lg_merge_init(pf_ctx *ctx, void *arg);
 int lg_merge_partial(pf_ctx *ctx, const void *rec, size_t len, void *arg);
 int lg_merge_finish(pf_ctx *ctx, void *arg);
+/* Rank the aggregate a (finalised) and write the report of job to
+ * job->out_fd in job->cfg's output.  0 or a negative errno (a CSV
+ * target's problem said in err). */
+int lg_merge_write_report(const lg_job *job, lg_agg *a, char *err,
+                          size_t errlen);
 
 #endif

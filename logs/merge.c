@@ -25,6 +25,7 @@
 #include "render-csv.h"
 #include "render-json.h"
 #include "render-text.h"
+#include "state-run.h"
 
 typedef struct lg_sink {
     lg_agg *agg;
@@ -153,24 +154,14 @@ static int term_width(int fd)
     return 100;
 }
 
-int lg_merge_finish(pf_ctx *ctx, void *arg)
+int lg_merge_write_report(const lg_job *job, lg_agg *a, char *err,
+                          size_t errlen)
 {
-    lg_job *job = arg;
     const lg_config *cfg = job->cfg;
-    lg_sink *sk = job->sink;
-    lg_agg *a = sk->agg;
     lg_report rep;
-    char err[512] = "";
-    int rc;
-
-    if (atomic_load(&job->sh->strict_hit))
-        goto out; /* --strict: no report */
-    if ((rc = lg_agg_finalize(a)) < 0)
-        goto fail;
-    resolve_lines(job, a);
-    rc = lg_report_build(&rep, job, a);
+    int rc = lg_report_build(&rep, job, a);
     if (rc < 0)
-        goto fail;
+        return rc;
     /* a reader that went away (| head) is not our error */
     signal(SIGPIPE, SIG_IGN);
     int fd = dup(job->out_fd);
@@ -180,7 +171,7 @@ int lg_merge_finish(pf_ctx *ctx, void *arg)
         if (fd >= 0)
             close(fd);
         lg_report_destroy(&rep);
-        goto fail;
+        return rc;
     }
     lg_progress_handoff(job); /* no frame from now on, none left over */
     switch (cfg->output) {
@@ -189,7 +180,7 @@ int lg_merge_finish(pf_ctx *ctx, void *arg)
         break;
     case LG_OUT_CSV:
         rc = lg_render_csv(&rep, f, cfg->csv_target ? cfg->csv_target : "paths",
-                           err, sizeof err);
+                           err, errlen);
         break;
     default: {
         int color = cfg->color;
@@ -205,7 +196,27 @@ int lg_merge_finish(pf_ctx *ctx, void *arg)
     if (fclose(f) != 0 && rc == 0)
         rc = -errno;
     lg_report_destroy(&rep);
-    if (rc < 0)
+    return rc;
+}
+
+int lg_merge_finish(pf_ctx *ctx, void *arg)
+{
+    lg_job *job = arg;
+    lg_sink *sk = job->sink;
+    lg_agg *a = sk->agg;
+    char err[512] = "";
+    int rc;
+
+    const lg_job *rjob = job;
+    if (atomic_load(&job->sh->strict_hit))
+        goto out; /* --strict: no report */
+    resolve_lines(job, a);
+    if (job->st && (rc = lg_state_run_finish(ctx, job, &sk->agg, &rjob)) < 0)
+        goto fail_said;
+    a = sk->agg; /* --state: every input counted so far */
+    if ((rc = lg_agg_finalize(a)) < 0)
+        goto fail;
+    if ((rc = lg_merge_write_report(rjob, a, err, sizeof err)) < 0)
         goto fail;
     atomic_store(&job->sh->sink_done, 1);
 out:
@@ -222,10 +233,12 @@ out:
     job->sink = NULL;
     return 0;
 fail:
-    job->sh->render_err = rc;
     if (rc != -EPIPE)
         pf_log(ctx, PF_LOG_ERROR, "writing the report: %s",
                err[0] ? err : strerror(-rc));
+fail_said:
+    job->sh->render_err = rc;
+    a = sk->agg;
     lg_agg_free(a);
     free(sk);
     job->sink = NULL;

@@ -267,6 +267,20 @@ static void check_shrunk(pf_ctx *ctx, lg_job *job, lg_worker *wk,
            lg_esc_name(job->in.v[c->file].path, name, sizeof name), msg);
 }
 
+/* Read and drop the first n bytes of a stream.  0, or its error (a
+ * stream shorter than n: LG_ETRUNC). */
+static int skip_bytes(lg_stream *s, uint64_t n)
+{
+    static char buf[1 << 16];
+    while (n > 0) {
+        ssize_t r = lg_stream_read(s, buf, n < sizeof buf ? n : sizeof buf);
+        if (r <= 0)
+            return r < 0 ? (int)r : LG_ETRUNC;
+        n -= (uint64_t)r;
+    }
+    return 0;
+}
+
 int lg_scan_chunk(pf_ctx *ctx, const void *rec, size_t len, void *arg)
 {
     lg_job *job = arg;
@@ -332,8 +346,11 @@ int lg_scan_chunk(pf_ctx *ctx, const void *rec, size_t len, void *arg)
         ps.line_base = c.offset;
         rc = lg_stream_open(&s, fd, LG_COMP_NONE, c.offset, c.length);
     } else {
-        ps.offset = 0;
+        /* --state: the first c.offset decompressed bytes were counted */
+        ps.offset = c.offset;
         rc = lg_stream_open(&s, fd, job->in.v[c.file].comp, 0, 0);
+        if (rc == 0 && c.offset)
+            rc = skip_bytes(s, c.offset);
     }
     if (rc == 0) {
         rc = scan_stream(ctx, job, wk, fmt, s, &ps);

@@ -132,10 +132,12 @@ static int split_plain(pf_ctx *ctx, lg_job *job, uint32_t i)
                   .kind = LG_CHUNK_RANGE,
                   .fmt = job->file_fmt[i],
                   .file = i};
-    uint64_t off = 0, size = in->size;
+    uint64_t off = in->start, size = in->size;
     int rc = 1, hdrs = lg_format_has_headers(job->fmts[c.fmt]);
     static hdr_state h;
     static char scratch[sizeof c + sizeof h.line];
+    if (in->skip)
+        return 1; /* --state: counted before */
     if (in->err) {
         /* named nothing readable: a worker records the error */
         c.kind = LG_CHUNK_DATA;
@@ -150,6 +152,8 @@ static int split_plain(pf_ctx *ctx, lg_job *job, uint32_t i)
         return emit_chunk(ctx, &c, NULL, 0, NULL);
     }
     h.n = 0;
+    if (hdrs && off > 0) /* --state: the headers before what is new */
+        hdr_update_fd(&h, fd, 0, off);
     while (off < size && rc > 0) {
         uint64_t end = off + next_chunk(job);
         if (end >= size) {
@@ -376,7 +380,8 @@ int lg_split_source(pf_ctx *ctx, void *arg)
     if (!order)
         return -ENOMEM;
     for (uint32_t i = 0; i < n; i++)
-        if (!job->in.v[i].is_stream && job->in.v[i].comp != LG_COMP_NONE)
+        if (!job->in.v[i].is_stream && job->in.v[i].comp != LG_COMP_NONE &&
+            !job->in.v[i].skip)
             order[nc++] = i;
     sort_job = job;
     qsort(order, nc, sizeof *order, cmp_comp);
@@ -388,7 +393,8 @@ int lg_split_source(pf_ctx *ctx, void *arg)
         lg_chunk c = {.magic = LG_CHUNK_MAGIC,
                       .kind = LG_CHUNK_FILE,
                       .fmt = job->file_fmt[order[k]],
-                      .file = order[k]};
+                      .file = order[k],
+                      .offset = job->in.v[order[k]].start};
         rc = emit_chunk(ctx, &c, NULL, 0, NULL);
     }
     for (uint32_t i = 0; i < n && rc > 0; i++) {

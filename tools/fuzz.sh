@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # fuzz.sh [BUILDDIR] [SECONDS] - build the fuzz targets with clang and
 # libFuzzer in BUILDDIR (default build-fuzz) and run each for SECONDS
-# (default 60; four targets, so 4 minutes by default), starting from the
+# (default 60; five targets, so 5 minutes by default), starting from the
 # seed inputs (the real-data fixtures only when ../shared is beside the
 # tree: they are seeds, not needed); a corpus is kept in
 # BUILDDIR/corpus-<target>.  Prints one TAP line per target and a last
@@ -19,7 +19,7 @@ if [ ! -f "$dir/build.ninja" ]; then
     CC=clang meson setup "$dir" --buildtype=debugoptimized >/dev/null || exit 1
 fi
 ninja -C "$dir" tests/fuzz/fuzz-parse tests/fuzz/fuzz-format \
-    tests/fuzz/fuzz-time tests/fuzz/fuzz-wire >/dev/null ||
+    tests/fuzz/fuzz-time tests/fuzz/fuzz-wire tests/fuzz/fuzz-state >/dev/null ||
     { echo "fuzz: build failed"; echo "fuzz: 0 passed, 1 failed"; exit 1; }
 
 seeds=()
@@ -27,8 +27,8 @@ for d in ../shared/realdata/fixtures/* ../shared/realdata/elastic-apache_logs; d
     [ -d "$d" ] && seeds+=("$d")
 done
 passed=0 failed=0 n=0
-echo "1..4"
-for t in fuzz-parse fuzz-format fuzz-time fuzz-wire; do
+echo "1..5"
+for t in fuzz-parse fuzz-format fuzz-time fuzz-wire fuzz-state; do
     n=$((n + 1))
     corpus=$dir/corpus-$t
     mkdir -p "$corpus"
@@ -37,8 +37,9 @@ for t in fuzz-parse fuzz-format fuzz-time fuzz-wire; do
     [ "$t" = fuzz-format ] && extra=(tests/fuzz/corpus-format)
     [ "$t" = fuzz-time ] && extra=(tests/fuzz/corpus-time)
     [ "$t" = fuzz-wire ] && extra=(tests/fuzz/corpus-wire)
+    [ "$t" = fuzz-state ] && extra=(tests/fuzz/corpus-state)
     # the real logs seed the line parsers only: the time parser and the
-    # wire decoder have their own seeds
+    # wire and state decoders have their own seeds
     real=()
     case $t in fuzz-parse | fuzz-format) real=(${seeds[@]+"${seeds[@]}"}) ;; esac
     log=$dir/$t.log
