@@ -17,10 +17,6 @@
 
 # Items of issue 19 other helpers are fixing: "case  reason".
 PENDING="
-pipe_substitution     pending: item 2 (<(...) is read as an empty file)
-pipe_dev_stdin        pending: item 2 (/dev/stdin pipe is read as empty)
-pipe_named_fifo       pending: item 2 (a FIFO gives 0 requests or hangs)
-inputs_missing_json   pending: item 9 (unreadable input missing from JSON)
 "
 # Option checks of item 10 (cli/cmd-logs.c, being restructured).
 NOT_FIXED="
