@@ -463,6 +463,8 @@ static int open_dir_of(const char *path, char **buf, const char **name)
 int lg_state_stage(const char *path, lg_state *s, char *tmp, size_t tmplen,
                    char *err, size_t errlen)
 {
+    if (tmp == NULL || tmplen == 0)
+        return -EINVAL;
     lg_buf b = {0};
     char *buf = NULL;
     const char *name, *what = "encoding";
