@@ -101,8 +101,7 @@ static uint32_t sec_crc(const unsigned char *s, uint64_t len)
     return lg_crc32(c, s + 8, 8 + len);
 }
 
-/* ---- writing --------------------------------------------------------------
- */
+/* ---- writing ------------------------------------------------------------- */
 
 /* Writers assume room was reserved. */
 static inline void put_var(lg_buf *b, uint64_t v)
@@ -309,8 +308,7 @@ int lg_agg_serialize(lg_agg *a, lg_buf *out)
     return 0;
 }
 
-/* ---- reading --------------------------------------------------------------
- */
+/* ---- reading ------------------------------------------------------------- */
 
 /* A bounds-checked reader over a blob; any overrun sets bad. */
 typedef struct rd {

@@ -41,8 +41,7 @@ int lg__agg_unite_pending(lg_agg *a)
     return rc;
 }
 
-/* ---- the aggregate --------------------------------------------------------
- */
+/* ---- the aggregate ------------------------------------------------------- */
 
 static lg_agg *agg_new(size_t nfiles, unsigned tabs_on, int track_pairs,
                        int sink, size_t clients_top)
@@ -516,8 +515,7 @@ void lg_agg_count_lines(lg_agg *a, uint32_t file, uint64_t lines,
         lg__agg_file(a, file)->lines += lines;
 }
 
-/* ---- reading ----------------------------------------------------------------
- */
+/* ---- reading ------------------------------------------------------------- */
 
 const lg_totals *lg_agg_totals(const lg_agg *a)
 {

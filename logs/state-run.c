@@ -250,8 +250,7 @@ int lg_state_run_prepare(lg_job *job, char *err, size_t errlen)
     return rc < 0 ? rc : 0;
 }
 
-/* ---- after the run --------------------------------------------------------
- */
+/* ---- after the run ------------------------------------------------------- */
 
 /* Record what input i of the run counted in its state input. */
 static void advance(const lg_job *job, struct lg_state_run *sr, size_t i,

@@ -371,8 +371,7 @@ fail:
     return rc;
 }
 
-/* ---- files ----------------------------------------------------------------
- */
+/* ---- files --------------------------------------------------------------- */
 
 int lg_state_read(const char *path, lg_state *s, size_t clients_top, char *err,
                   size_t errlen)

@@ -345,8 +345,7 @@ int lg_tab_cnt_reserve(lg_tab *t)
     return 0;
 }
 
-/* ---- batches and entries ---------------------------------------------------
- */
+/* ---- batches and entries ------------------------------------------------- */
 
 size_t lg_tab_take_touched(lg_tab *t)
 {

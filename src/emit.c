@@ -20,9 +20,7 @@
     (2u * 1000 * 1000) /* a consumer this long without a                       \
                           commit is inside slow records */
 
-/* ---- batches and publication
- * ----------------------------------------------------------
- */
+/* ---- batches and publication --------------------------------------------- */
 
 /* Store ring d's head (outside a commit) and wake its consumer. */
 static void store_head(pf_ctx *ctx, int d)

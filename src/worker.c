@@ -60,8 +60,7 @@ static _Noreturn void worker_fail(pf_ctx *ctx, int err)
     _exit(PF_ESTAGE == err ? PF__EXIT_STAGE_FAIL : PF__EXIT_FAIL);
 }
 
-/* ---- input side -----------------------------------------------------------
- */
+/* ---- input side ---------------------------------------------------------- */
 
 /* Release input ring r up to what was read and wake its producer. */
 static void commit_ring(pf_ctx *ctx, int r)
@@ -386,8 +385,7 @@ static void run_input(pf_ctx *ctx)
     free(done);
 }
 
-/* ---- worker lifecycle -----------------------------------------------------
- */
+/* ---- worker lifecycle ---------------------------------------------------- */
 
 /* Build the worker's view of its rings; 0 or PF_ENOMEM. */
 static int ctx_setup(pf_ctx *ctx, pf_pipeline *p, struct pf__run *run, int s,
@@ -577,8 +575,7 @@ _Noreturn void pf__worker_main(pf_pipeline *p, struct pf__run *run, int s,
     _exit(PF__EXIT_DONE);
 }
 
-/* ---- accessors ------------------------------------------------------------
- */
+/* ---- accessors ----------------------------------------------------------- */
 
 int pf_worker_index(const pf_ctx *ctx)
 {

@@ -109,8 +109,7 @@ static int merge(pf_ctx *ctx, const void *rec, size_t len, void *arg)
     return 0;
 }
 
-/* ---- the killer ------------------------------------------------------------
- */
+/* ---- the killer ---------------------------------------------------------- */
 
 /* Pids of this process's workers whose names start with one of the
  * prefixes; returns how many (at most max). */
@@ -242,8 +241,7 @@ TEST_TIMEOUT(chaos_keyed_aggregation_is_exactly_once, 300)
     ASSERT_EQ(total_kills, 30);
 }
 
-/* ---- a pass-through chain, checked with a checksum --------------------------
- */
+/* ---- a pass-through chain, checked with a checksum ----------------------- */
 
 static int gen_source(pf_ctx *ctx, void *arg)
 {

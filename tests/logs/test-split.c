@@ -161,8 +161,7 @@ static void check_ranges(const char *buf, uint64_t size, uint32_t f,
     ASSERT_UGT(seen, 0);
 }
 
-/* ---- lg_split_line_end -----------------------------------------------------
- */
+/* ---- lg_split_line_end --------------------------------------------------- */
 
 TEST(line_end_finds_the_end_of_the_line_holding_a_byte)
 {
@@ -196,8 +195,7 @@ TEST(line_end_reads_across_windows)
     free(b);
 }
 
-/* ---- plain files -----------------------------------------------------------
- */
+/* ---- plain files --------------------------------------------------------- */
 
 TEST(a_plain_file_is_cut_at_line_ends_with_a_fixed_size)
 {
@@ -283,8 +281,7 @@ TEST(compressed_files_go_first_largest_first_whole)
     teardown();
 }
 
-/* ---- standard input --------------------------------------------------------
- */
+/* ---- standard input ------------------------------------------------------ */
 
 #define COMMON_LINE                                                            \
     "203.0.113.9 - bob [17/May/2015:10:05:03 +0000] \"GET /b HTTP/1.0\" 404 "  \

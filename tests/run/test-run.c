@@ -233,8 +233,7 @@ static void check(const char *const *args, const char *script,
     runner_output_free(&ref);
 }
 
-/* ---- the same records as the serial pipeline ------------------------------
- */
+/* ---- the same records as the serial pipeline ----------------------------- */
 
 TEST(grep_sed_awk_chain_matches_serial)
 {
@@ -311,8 +310,7 @@ TEST(serial_mode_gives_the_same_result)
     free(in.p);
 }
 
-/* ---- framing --------------------------------------------------------------
- */
+/* ---- framing ------------------------------------------------------------- */
 
 TEST_TIMEOUT(lines_up_to_one_mib, 120)
 {
@@ -458,8 +456,7 @@ TEST(empty_input)
     free(in.p);
 }
 
-/* ---- failures -------------------------------------------------------------
- */
+/* ---- failures ------------------------------------------------------------ */
 
 TEST(command_exiting_1_fails_the_run_and_is_named)
 {
@@ -639,8 +636,7 @@ TEST(first_command_reading_nothing_does_not_wait_for_stdin)
     }
 }
 
-/* ---- retries and the joblog -----------------------------------------------
- */
+/* ---- retries and the joblog ---------------------------------------------- */
 
 /* Fields of joblog lines: count lines, sum columns. */
 struct joblog {
@@ -914,8 +910,7 @@ TEST_TIMEOUT(random_shapes_keep_every_record, 180)
     }
 }
 
-/* ---- crash-proof block mode (--retries): kill -9, stalls, poison ---------
- */
+/* ---- crash-proof block mode (--retries): kill -9, stalls, poison --------- */
 
 /* Pids of the children of ppid whose name starts with one of prefixes
  * ("pf:1:" names the workers of command stage 1); at most max. */

@@ -327,8 +327,7 @@ TEST(dead_letter_reader_rejects_what_is_not_an_entry)
     pf_dead_letter_close(NULL);
 }
 
-/* ---- the stats writers ----------------------------------------------------
- */
+/* ---- the stats writers --------------------------------------------------- */
 
 TEST(stats_writers_report_a_failed_write)
 {

@@ -494,8 +494,7 @@ TEST(ordered_stage_needs_single_worker_neighbours)
     pf_pipeline_free(p);
 }
 
-/* ---- keyed routing --------------------------------------------------------
- */
+/* ---- keyed routing ------------------------------------------------------- */
 
 #define NKEYS 97
 
@@ -598,8 +597,7 @@ TEST(keyed_routing_sends_each_key_to_one_worker)
     shared_free(kd, sizeof *kd);
 }
 
-/* ---- latency, names, errors, stats ----------------------------------------
- */
+/* ---- latency, names, errors, stats --------------------------------------- */
 
 static int trickle(pf_ctx *ctx, void *arg)
 {
