@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "agg-save.h"
+#include "esc.h"
 #include "panels.h"
 #include "state.h"
 #include "stream.h"
@@ -162,24 +163,26 @@ static int match_input(lg_job *job, struct lg_state_run *sr, size_t i,
     lg_input *in = &job->in.v[i];
     st_probe *p = &sr->probe[i];
     long e = -1;
+    char nb[512], ob[512]; /* the names, escaped for messages */
+    const char *name = lg_esc_name(in->path, nb, sizeof nb);
     if (in->is_stream) {
         pf_log(NULL, PF_LOG_WARN,
                "%s: standard input and pipes cannot be recognised by a "
                "later run: counted now, and again if given again",
-               in->path);
+               name);
     } else if (!in->err) {
         probe(in, p);
         e = p->ok ? find_match(sr, p) : -1;
     }
     if (e >= 0 && claimed[e]) {
         pf_log(NULL, PF_LOG_WARN, "%s: the same content as %s, counted once",
-               in->path, sr->st.in[e].name);
+               name, lg_esc_name(sr->st.in[e].name, ob, sizeof ob));
         in->skip = 1;
     } else if (e >= 0 && p->end < sr->st.in[e].offset) {
         pf_log(NULL, PF_LOG_WARN,
                "%s: shrank below what the state counted of it (%llu < %llu "
                "bytes): not counted again",
-               in->path, (unsigned long long)p->end,
+               name, (unsigned long long)p->end,
                (unsigned long long)sr->st.in[e].offset);
         in->skip = 1;
         claimed[e] = 1;

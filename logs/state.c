@@ -32,6 +32,7 @@
 #include "agg-save.h"
 #include "agg-wire.h"
 #include "buf.h"
+#include "esc.h"
 #include "stream.h"
 
 #define ST_MAGIC "LGST"
@@ -386,20 +387,23 @@ int lg_state_read(const char *path, lg_state *s, size_t clients_top, char *err,
         if (errno == ENOENT)
             return 0;
         rc = -errno;
-        snprintf(err, errlen, "%s: %s", path, strerror(-rc));
+        snprintf(err, errlen, "%s: %s", lg_esc_name(path, (char[512]){0}, 512),
+                 strerror(-rc));
         return rc;
     }
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
         (uint64_t)st.st_size > ST_MAX_FILE) {
         rc = -EINVAL;
-        snprintf(err, errlen, "%s: not a regular file of a sane size", path);
+        snprintf(err, errlen, "%s: not a regular file of a sane size",
+                 lg_esc_name(path, (char[512]){0}, 512));
         goto out;
     }
     size_t len = (size_t)st.st_size, got = 0;
     b = malloc(len ? len : 1);
     if (!b) {
         rc = -ENOMEM;
-        snprintf(err, errlen, "%s: out of memory", path);
+        snprintf(err, errlen, "%s: out of memory",
+                 lg_esc_name(path, (char[512]){0}, 512));
         goto out;
     }
     while (got < len) {
@@ -412,7 +416,8 @@ int lg_state_read(const char *path, lg_state *s, size_t clients_top, char *err,
     }
     rc = lg_state_decode(s, b, got, clients_top, e, sizeof e);
     if (rc < 0)
-        snprintf(err, errlen, "%s: %s", path, e);
+        snprintf(err, errlen, "%s: %s", lg_esc_name(path, (char[512]){0}, 512),
+                 e);
     else
         rc = 1;
 out:
@@ -501,8 +506,8 @@ int lg_state_stage(const char *path, lg_state *s, char *tmp, size_t tmplen,
     if (rc < 0 && fd >= 0)
         unlinkat(dfd, tmp, 0);
     if (rc < 0)
-        snprintf(err, errlen, "%s: saving the state: %s: %s", path, what,
-                 strerror(-rc));
+        snprintf(err, errlen, "%s: saving the state: %s: %s",
+                 lg_esc_name(path, (char[512]){0}, 512), what, strerror(-rc));
     if (dfd >= 0)
         close(dfd);
     free(buf);
@@ -530,8 +535,8 @@ int lg_state_commit(const char *path, const char *tmp, int keep, char *err,
         rc = -errno;
     }
     if (rc < 0)
-        snprintf(err, errlen, "%s: saving the state: %s: %s", path, what,
-                 strerror(-rc));
+        snprintf(err, errlen, "%s: saving the state: %s: %s",
+                 lg_esc_name(path, (char[512]){0}, 512), what, strerror(-rc));
     if (dfd >= 0)
         close(dfd);
     free(buf);
