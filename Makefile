@@ -13,7 +13,7 @@
 #                         pipefan-logs(1), pipefan-run(1), libpipefan(3)),
 #                         share/bash-completion/, share/doc/pipefan/; the tree
 #                         is relocatable (pipefan's rpath is $ORIGIN-relative)
-#   make fuzz             the four fuzz targets (parse, format, time, wire) under
+#   make fuzz             the five fuzz targets (parse, format, time, wire, state) under
 #                         libFuzzer (clang), FUZZ_SECONDS each (default 60),
 #                         in build-fuzz/
 #   make demo | bench | format | format-check | clean
