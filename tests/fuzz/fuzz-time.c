@@ -29,9 +29,12 @@ static int num(const char *s, int w)
 
 static int month_number(const char *s)
 {
+    /* the parser's rule (timefmt.c): the first letter as written, the
+     * other two case-blind ("OCt" is October) */
     static const char names[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    char low[3] = {s[0], (char)(s[1] | 0x20), (char)(s[2] | 0x20)};
     for (int m = 0; m < 12; m++)
-        if (memcmp(s, names + 3 * m, 3) == 0)
+        if (memcmp(low, names + 3 * m, 3) == 0)
             return m + 1;
     return 0;
 }
