@@ -16,15 +16,10 @@
 
 #include "agg-int.h"
 #include "agg-wire.h"
+#include "wire-prim.h"
 
 #define HDR_BYTES 16
 #define SEC_BYTES 16
-
-static void wr32(unsigned char *p, uint32_t v)
-{
-    v = htole32(v);
-    memcpy(p, &v, 4);
-}
 
 static void put_var(lg_buf *b, uint64_t v)
 {

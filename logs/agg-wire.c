@@ -39,6 +39,7 @@
 #include "agg-int.h"
 #include "crc.h"
 #include "mem.h"
+#include "wire-prim.h"
 
 #define WIRE_MAGIC "LGAW"
 #define HDR_BYTES 16
@@ -72,12 +73,6 @@ const char *lg_wire_strerror(int rc)
     default:
         return "invalid partial aggregate";
     }
-}
-
-static void wr32(unsigned char *p, uint32_t v)
-{
-    v = htole32(v);
-    memcpy(p, &v, 4);
 }
 
 static uint32_t rd32le(const unsigned char *p)
@@ -309,29 +304,6 @@ int lg_agg_serialize(lg_agg *a, lg_buf *out)
 }
 
 /* ---- reading ------------------------------------------------------------- */
-
-/* A bounds-checked reader over a blob; any overrun sets bad. */
-typedef struct rd {
-    const unsigned char *p, *end;
-    int bad;
-} rd;
-
-static uint64_t get_var(rd *r)
-{
-    uint64_t v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-        if (r->p >= r->end) {
-            r->bad = 1;
-            return 0;
-        }
-        unsigned char c = *r->p++;
-        v |= (uint64_t)(c & 0x7f) << shift;
-        if (!(c & 0x80))
-            return v;
-    }
-    r->bad = 1;
-    return 0;
-}
 
 static const unsigned char *get_bytes(rd *r, size_t *n)
 {

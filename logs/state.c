@@ -34,6 +34,7 @@
 #include "buf.h"
 #include "esc.h"
 #include "stream.h"
+#include "wire-prim.h"
 
 #define ST_MAGIC "LGST"
 #define HDR_BYTES 16
@@ -88,12 +89,6 @@ void lg_state_free(lg_state *s)
 }
 
 /* ---- encoding ------------------------------------------------------------ */
-
-static void wr32(unsigned char *p, uint32_t v)
-{
-    v = htole32(v);
-    memcpy(p, &v, 4);
-}
 
 static uint32_t rd32(const unsigned char *p)
 {
@@ -205,28 +200,6 @@ int lg_state_encode(lg_state *s, lg_buf *out)
 }
 
 /* ---- decoding ------------------------------------------------------------ */
-
-typedef struct rd {
-    const unsigned char *p, *end;
-    int bad;
-} rd;
-
-static uint64_t get_var(rd *r)
-{
-    uint64_t v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-        if (r->p >= r->end) {
-            r->bad = 1;
-            return 0;
-        }
-        unsigned char c = *r->p++;
-        v |= (uint64_t)(c & 0x7f) << shift;
-        if (!(c & 0x80))
-            return v;
-    }
-    r->bad = 1;
-    return 0;
-}
 
 /* A string of at most max bytes with no NUL, malloc'ed; NULL (bad set)
  * when it does not hold, or out of memory (*oom set). */
