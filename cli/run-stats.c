@@ -54,7 +54,10 @@ void run_progress(const pf_pipeline *p, int final, void *arg)
         pthread_mutex_consistent(&sh->out_lock);
     else if (lk != 0)
         return;
-    if (final || (sh->out_tty && sh->out_midline)) {
+    /* The last frame stays, on a line of its own, when the output goes
+     * elsewhere; on a terminal stdout it is erased, as every frame is
+     * before output. */
+    if ((final && sh->out_tty) || (!final && sh->out_tty && sh->out_midline)) {
         if (sh->bar_drawn && write(2, "\r\033[K", 4) == 4)
             sh->bar_drawn = 0;
         pthread_mutex_unlock(&sh->out_lock);
@@ -67,6 +70,11 @@ void run_progress(const pf_pipeline *p, int final, void *arg)
                                  : atomic_load(&cfg->sh->in_bytes);
     run_human(a, sizeof a, (double)in);
     int n = snprintf(line, sizeof line, "\r\033[K%5.1fs in %s", t, a);
+    if (cfg->in_ranges && cfg->in_end > cfg->in_off) { /* a known size */
+        uint64_t total = cfg->in_end - cfg->in_off;
+        n += snprintf(line + n, sizeof line - (size_t)n, " %3d%%",
+                      in >= total ? 100 : (int)(in * 100 / total));
+    }
     if (t >= 0.5 && in > 0) { /* no "0 B/s" before there is a rate */
         run_human(b, sizeof b, (double)in / t);
         n += snprintf(line + n, sizeof line - (size_t)n, " (%s/s)", b);
@@ -80,9 +88,10 @@ void run_progress(const pf_pipeline *p, int final, void *arg)
                       st->name, st->workers, a);
     }
     run_human(a, sizeof a, (double)atomic_load(&cfg->sh->out_bytes));
-    n += snprintf(line + n, sizeof line - (size_t)n, " | out %s", a);
+    n += snprintf(line + n, sizeof line - (size_t)n, " | out %s%s", a,
+                  final ? "\n" : "");
     if (write(2, line, (size_t)n) > 0)
-        sh->bar_drawn = 1;
+        sh->bar_drawn = !final;
     pthread_mutex_unlock(&sh->out_lock);
 }
 

@@ -22,10 +22,14 @@ out, cmd = sys.argv[1], sys.argv[2:]
 ff = os.environ.get("FEED", "")
 feed = open(ff, "rb").read() if ff else b""
 master, slave = pty.openpty()
-p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=slave, stderr=slave,
+# INFILE/OUTFILE: stdin from a file (nothing is fed), stdout to a file
+inf, outf = os.environ.get("INFILE", ""), os.environ.get("OUTFILE", "")
+p = subprocess.Popen(cmd, stdin=open(inf, "rb") if inf else subprocess.PIPE,
+                     stdout=open(outf, "wb") if outf else slave, stderr=slave,
                      close_fds=True)
 os.close(slave)
-got, fed, deadline = b"", False, time.monotonic() + 120
+fed = bool(inf)
+got, deadline = b"", time.monotonic() + 120
 while time.monotonic() < deadline:
     if not fed and b"\x1b[K" in got:
         p.stdin.write(feed)
@@ -42,7 +46,7 @@ while time.monotonic() < deadline:
         got += d
     elif p.poll() is not None and fed:
         break
-if not fed:
+if not fed and p.stdin:
     p.stdin.close()
 p.wait()
 open(out, "wb").write(got)
@@ -100,6 +104,16 @@ FEED=$TMP/two ontty "$TMP/run.tty" "$PIPEFAN" run --progress cat
 tap $? "run on a terminal: exit 0" "$(head -c 300 "$TMP/run.tty")"
 check "run: the output starts on a clean line" \
     clean_start "$TMP/run.tty" "first line"
+
+# stdin a file of known size, stdout a file: the bar has a percentage and
+# its last frame, 100 %, stays on stderr on a line of its own
+INFILE=$TMP/a.log OUTFILE=$TMP/wc.out ontty "$TMP/wc.tty" \
+    "$PIPEFAN" run --progress -j 2 'wc -l'
+tap $? "run < file > file with a bar: exit 0" "$(head -c 300 "$TMP/wc.tty")"
+check "run: the output is right" \
+    test "$(awk '{n += $1} END {print n}' "$TMP/wc.out")" -eq 20000
+check "run: a file's bar reaches 100 % and ends its line" \
+    grep -aq ' 100% .*out [0-9.]* [KMG]*i*B'$'\r''*$' "$TMP/wc.tty"
 
 echo "1..$T_N"
 [ "$T_FAIL" -eq 0 ]
