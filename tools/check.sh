@@ -178,7 +178,7 @@ for dir in "${dirs[@]}"; do
     # meson's per-executable timeouts also stretch with the load at the
     # start (load per CPU, rounded up, 1 to 8): a busy machine is slow,
     # not hung.  The runner weighs the load per test itself.
-    lf=$(awk -v c="$(nproc)" '{ f = int($1 / c + 0.999); print f < 1 ? 1 : f > 8 ? 8 : f }' /proc/loadavg)
+    lf=$(awk -v c="$(nproc)" '{ f = int($1 / c + 0.999); print (f < 1 ? 1 : (f > 8 ? 8 : f)) }' /proc/loadavg)
     args+=(--timeout-multiplier "$((${scale%.*} * lf))")
 
     echo "== meson test -C $dir (timeouts x$scale, meson's x$((${scale%.*} * lf))${sanitize:+, $sanitize}) =="
