@@ -36,6 +36,9 @@ typedef struct logs_cmd {
     cli_fault fault;
     int verbose, quiet, outputs;
     char json_spec[4096]; /* "json:" + --json-fields (issue 24) */
+    const char *html;     /* --html FILE ("-": stdout) */
+    lg_outfile html_out;  /* FILE staged beside its name until the end */
+    int html_open;
     int merge;            /* `pipefan logs merge STATE...`; 2: diff OLD NEW */
     const char *status[MAX_LIST], *include[MAX_LIST], *exclude[MAX_LIST],
         *clients[MAX_LIST];
@@ -97,6 +100,11 @@ static void usage(FILE *f)
         "every\n"
         "                      panel into DIR/<panel>.csv (write DIR/ or "
         "--csv=DIR)\n"
+        "  --html FILE         the report as one self-contained HTML page in "
+        "FILE\n"
+        "                      (- for stdout; rows per panel: --top, at most "
+        "1000;\n"
+        "                      docs/HTML.md)\n"
         "  --csv-raw           no ' before a cell starting = + - @ TAB CR "
         "(the\n"
         "                      spreadsheet formula guard), for programs\n"
@@ -287,6 +295,7 @@ enum {
     OPT_SERIAL,
     OPT_JSON_FIELDS,
     OPT_STATE,
+    OPT_HTML,
 };
 
 static const struct option opts[] = {
@@ -307,6 +316,7 @@ static const struct option opts[] = {
     {"json", no_argument, 0, OPT_JSON},
     {"csv", optional_argument, 0, OPT_CSV},
     {"csv-raw", no_argument, 0, OPT_CSV_RAW},
+    {"html", required_argument, 0, OPT_HTML},
     {"strict", no_argument, 0, OPT_STRICT},
     {"chunk-size", required_argument, 0, OPT_CHUNK},
     {"no-progress", no_argument, 0, OPT_NOPROG},
@@ -401,6 +411,11 @@ static int opt_report(logs_cmd *lc, int c, char *arg, int argc, char **argv)
         return 1;
     case OPT_CSV_RAW:
         cfg->csv_raw = 1;
+        return 1;
+    case OPT_HTML:
+        cfg->output = LG_OUT_HTML;
+        lc->outputs++;
+        lc->html = arg;
         return 1;
     case OPT_WIDTH:
         if (cli_parse_int(arg, 20, 10000, &cfg->width) < 0)
@@ -524,13 +539,74 @@ static int parse(logs_cmd *lc, int argc, char **argv)
     return -1;
 }
 
+/* Stage the --html FILE: a new file beside it (outfile.h), the report's
+ * output until execute renames it over FILE.  -1 to go on, or an exit
+ * code. */
+static int open_html(logs_cmd *lc)
+{
+    char dir[PATH_MAX], t[512];
+    const char *slash = strrchr(lc->html, '/');
+    const char *base = slash ? slash + 1 : lc->html;
+    size_t dl = slash ? (size_t)(slash - lc->html) : 0;
+    int d = -ENAMETOOLONG;
+    if (!*base)
+        return cli_usage_error(CMD, "--html %s: a file name, not a directory",
+                               lg_esc_name(lc->html, t, sizeof t));
+    if (dl < sizeof dir) {
+        memcpy(dir, lc->html, dl);
+        strcpy(dir + dl, slash ? (dl ? "" : "/") : ".");
+        d = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        d = d < 0 ? -errno : d;
+    }
+    if (d >= 0) {
+        int r = lg_outfile_open(&lc->html_out, d, base);
+        if (r < 0) {
+            close(d);
+            d = r;
+        }
+    }
+    if (d < 0) {
+        fprintf(stderr, "pipefan logs: --html %s: %s\n",
+                lg_esc_name(lc->html, t, sizeof t), strerror(-d));
+        return CLI_EXIT_FATAL;
+    }
+    lc->html_open = 1;
+    lc->cfg.out_fd = fileno(lc->html_out.f);
+    return -1;
+}
+
+/* Rename the staged --html file over its name when the report was
+ * written, else remove it; the exit code rc, or a failure. */
+static int close_html(logs_cmd *lc, int rc, int written)
+{
+    char t[512];
+    int dirfd = lc->html_out.dirfd;
+    if (!lc->html_open)
+        return rc;
+    lc->html_open = 0;
+    if (!written) {
+        lg_outfile_abort(&lc->html_out);
+    } else {
+        int r = lg_outfile_commit(&lc->html_out);
+        if (r < 0) {
+            fprintf(stderr, "pipefan logs: --html %s: %s\n",
+                    lg_esc_name(lc->html, t, sizeof t), strerror(-r));
+            rc = CLI_EXIT_FATAL;
+        }
+    }
+    close(dirfd);
+    return rc;
+}
+
 /* Check what takes the whole command line; set the log level.  -1 to go
  * on, or an exit code. */
 static int plan(logs_cmd *lc, int nfiles)
 {
     const lg_config *cfg = &lc->cfg;
     if (lc->outputs > 1)
-        return cli_usage_error(CMD, "choose one of --json and --csv");
+        return cli_usage_error(CMD, "choose one of --json, --csv and --html");
+    if (lc->html && lc->merge == 2)
+        return cli_usage_error(CMD, "diff writes no --html report");
     if (nfiles <= 0)
         return cli_usage_error(
             CMD, "no input: give FILE... or - for standard input");
@@ -556,6 +632,8 @@ static int plan(logs_cmd *lc, int nfiles)
         }
         close(d);
     }
+    if (lc->html && strcmp(lc->html, "-") != 0 && (rc = open_html(lc)) >= 0)
+        return rc;
     if (lc->quiet)
         pf_log_set_level(PF_LOG_ERROR);
     else if (lc->verbose)
@@ -640,13 +718,14 @@ static int execute(logs_cmd *lc, char *const *files, int nfiles)
                        : lg_logs_run(&lc->cfg, files, nfiles, &res, lc->err,
                                      sizeof lc->err);
     if (rc >= 0)
-        rc = outcome(lc, &res);
+        rc = close_html(lc, outcome(lc, &res), res.report_written);
     else if (cli_msg_out_of_memory() || rc == -ENOMEM)
         fprintf(stderr, "pipefan logs: out of memory\n");
     else
         fprintf(stderr, "pipefan logs: %s\n",
                 lc->err[0] ? lc->err : strerror(-rc));
     cli_msg_end();
+    close_html(lc, 0, 0);
     if (rc >= 0)
         return rc;
     return rc == -EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_FATAL;
