@@ -201,8 +201,10 @@ static void buckets(const hctx *h, int p)
         fputs("</section>\n", h->f);
         return;
     }
-    lg_svg_buckets(h->f, r, id, 0, "requests");
-    lg_svg_buckets(h->f, r, id, 1, "bytes");
+    lg_svg_buckets(h->f, r, id, 0,
+                   id == LG_TAB_HOURS ? "requests per hour" : "requests per day");
+    lg_svg_buckets(h->f, r, id, 1,
+                   id == LG_TAB_HOURS ? "bytes per hour" : "bytes per day");
     const char *heads[3] = {id == LG_TAB_HOURS ? "hour" : "day", "hits",
                             "bytes"};
     open_table(h->f, heads, 3, 0x6);
@@ -232,7 +234,7 @@ static void time_card(FILE *f, const char *key, int64_t ts, int32_t off)
     char buf[40] = "-";
     if (ts != LG_NO_TIME)
         lg_time_format_iso(ts, off, 0, buf);
-    fprintf(f, "<div><dt>%s</dt><dd data-k=\"%s\">%s</dd></div>", key, key,
+    fprintf(f, "<div><dt>%s</dt><dd class=\"t\" data-k=\"%s\">%s</dd></div>", key, key,
             buf);
 }
 

@@ -20,11 +20,13 @@
 
 /* The chart's box and the plot inside it (viewBox units). */
 #define SVG_W 800
-#define SVG_H 200
+#define SVG_H 170
 #define PLOT_L 58
 #define PLOT_R 8
-#define PLOT_T 10
+#define PLOT_T 22
 #define PLOT_B 24
+/* the status classes' box */
+#define CLS_W 420
 
 /* "12.3k" / "4.5M" for an axis, or "1.2 GiB" for bytes. */
 static void short_num(uint64_t v, int bytes, char *buf, size_t cap)
@@ -127,7 +129,9 @@ void lg_svg_buckets(FILE *f, const lg_report *r, int id, int bytes,
             "aria-label=\"",
             SVG_W, SVG_H);
     lg_esc_html(f, caption, strlen(caption), SIZE_MAX);
-    fputs("\">", f);
+    fprintf(f, "\"><text class=\"cap\" x=\"%d\" y=\"12\">", PLOT_L);
+    lg_esc_html(f, caption, strlen(caption), SIZE_MAX);
+    fputs("</text>", f);
     y_axis(f, max, bytes);
     bars(f, id, bytes, bins, nb, first, bw, max ? max : 1);
     char a[32], b[32];
@@ -160,11 +164,11 @@ void lg_svg_classes(FILE *f, const uint64_t cls[10], uint64_t total)
     if (!rows)
         return;
     int rh = 24, h = rows * rh + 8, y = 4;
-    double pw = SVG_W - 60 - 190;
+    double pw = CLS_W - 60 - 110;
     fprintf(f,
             "<svg class=\"chart\" viewBox=\"0 0 %d %d\" role=\"img\" "
             "aria-label=\"Status classes\">",
-            SVG_W, h);
+            CLS_W, h);
     for (int c = 1; c <= 5; c++) {
         if (!cls[c])
             continue;
