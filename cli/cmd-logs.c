@@ -38,7 +38,7 @@ typedef struct logs_cmd {
     char json_spec[4096]; /* "json:" + --json-fields (issue 24) */
     const char *html;     /* --html FILE ("-": stdout) */
     lg_outfile html_out;  /* FILE staged beside its name until the end */
-    int html_open;
+    int html_open;        /* html_out holds a staged file */
     int merge;            /* `pipefan logs merge STATE...`; 2: diff OLD NEW */
     const char *status[MAX_LIST], *include[MAX_LIST], *exclude[MAX_LIST],
         *clients[MAX_LIST];

@@ -58,8 +58,8 @@ static void fmt_count(uint64_t v, char *buf, size_t cap)
 /* "2.6 GiB" */
 static void fmt_bytes(uint64_t v, char *buf, size_t cap)
 {
-    static const char *const unit[] = {"KiB", "MiB", "GiB", "TiB", "PiB",
-                                       "EiB"};
+    static const char *const unit[] = {"KiB", "MiB", "GiB",
+                                       "TiB", "PiB", "EiB"};
     double d = (double)v;
     int u = -1;
     if (v == LG_BYTES_SATURATED) {
@@ -154,8 +154,9 @@ static void ranked(const hctx *h, int p)
     int extra = id == LG_TAB_PATHS && r->path_clients  ? 1
                 : id == LG_TAB_CLIENTS && r->client_cc ? 2
                                                        : 0;
-    const char *heads[6] = {"#", pi->text_col, "hits", "%", "bytes",
-                            extra == 1 ? "clients" : "country"};
+    const char *heads[6] = {"#",     pi->text_col,
+                            "hits",  "%",
+                            "bytes", extra == 1 ? "clients" : "country"};
     open_panel(h, p, n, r->nrows[id], 0);
     if (!n) {
         none(h->f, "(none)");
@@ -202,7 +203,8 @@ static void buckets(const hctx *h, int p)
         return;
     }
     lg_svg_buckets(h->f, r, id, 0,
-                   id == LG_TAB_HOURS ? "requests per hour" : "requests per day");
+                   id == LG_TAB_HOURS ? "requests per hour"
+                                      : "requests per day");
     lg_svg_buckets(h->f, r, id, 1,
                    id == LG_TAB_HOURS ? "bytes per hour" : "bytes per day");
     const char *heads[3] = {id == LG_TAB_HOURS ? "hour" : "day", "hits",
@@ -234,8 +236,8 @@ static void time_card(FILE *f, const char *key, int64_t ts, int32_t off)
     char buf[40] = "-";
     if (ts != LG_NO_TIME)
         lg_time_format_iso(ts, off, 0, buf);
-    fprintf(f, "<div><dt>%s</dt><dd class=\"t\" data-k=\"%s\">%s</dd></div>", key, key,
-            buf);
+    fprintf(f, "<div><dt>%s</dt><dd class=\"t\" data-k=\"%s\">%s</dd></div>",
+            key, key, buf);
 }
 
 static void totals(const hctx *h)
@@ -245,7 +247,8 @@ static void totals(const hctx *h)
     char b[40];
     open_panel(h, LG_PANEL_TOTALS, 0, 0, 1);
     fputs("<dl class=\"tot\">", h->f);
-#define COUNT(k, label, v) (fmt_count(v, b, sizeof b), card(h->f, k, label, v, b))
+#define COUNT(k, label, v)                                                     \
+    (fmt_count(v, b, sizeof b), card(h->f, k, label, v, b))
     COUNT("requests", "requests", a->requests);
     COUNT("unique_clients", "unique clients", r->unique_clients);
     fmt_bytes(a->bytes, b, sizeof b);
@@ -467,8 +470,8 @@ static int data_block(const hctx *h)
 
 int lg_render_html(const lg_report *r, FILE *f)
 {
-    hctx h = {f, r, r->top && r->top < LG_HTML_MAX_ROWS ? r->top
-                                                         : LG_HTML_MAX_ROWS};
+    hctx h = {f, r,
+              r->top && r->top < LG_HTML_MAX_ROWS ? r->top : LG_HTML_MAX_ROWS};
     head(&h);
     for (int p = 0; p < LG_PANEL_COUNT; p++) {
         const lg_panel_info *pi = &lg_panel_table[p];

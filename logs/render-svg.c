@@ -50,7 +50,7 @@ static void short_num(uint64_t v, int bytes, char *buf, size_t cap)
 /* Sum the buckets of table id into bins of width bw buckets from
  * first. */
 static void bin_buckets(const lg_report *r, int id, int bytes, int64_t first,
-                       int64_t bw, uint64_t *bins)
+                        int64_t bw, uint64_t *bins)
 {
     for (size_t i = 0; i < r->nrows[id]; i++) {
         const lg_ent *e = r->rows[id][i];
@@ -142,11 +142,12 @@ void lg_svg_buckets(FILE *f, const lg_report *r, int id, int bytes,
             "text-anchor=\"end\">%s</text>",
             PLOT_L, SVG_H - 6, a, SVG_W - PLOT_R, SVG_H - 6, b);
     if (bw > 1)
-        fprintf(f,
-                "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">one bar = %"
-                PRId64 " %s</text>",
-                (SVG_W + PLOT_L) / 2, SVG_H - 6, bw,
-                id == LG_TAB_HOURS ? "hours" : "days");
+        fprintf(
+            f,
+            "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">one bar = %" PRId64
+            " %s</text>",
+            (SVG_W + PLOT_L) / 2, SVG_H - 6, bw,
+            id == LG_TAB_HOURS ? "hours" : "days");
     fputs("</svg>\n", f);
     free(bins);
 }

@@ -269,7 +269,7 @@ def main():
     subprocess.run([sys.executable, os.path.join(HERE, "hostile-log.py"), hl,
                     str(srv.server_address[1])], check=True)
     g = make("gen", gen)
-    h = make("hostile", hl)
+    h = make("hostile", hl, "--top", "50")
     d = browser(True)
     try:
         case("genlog page: no console error, numbers equal --json",

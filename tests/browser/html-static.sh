@@ -49,8 +49,8 @@ sys.exit(0 if got == ["totals", "paths"] else print(got) or 1)' "$TMP/p.html"
 # hostile strings: text, never markup
 python3 "$HERE/hostile-log.py" "$TMP/h.log"
 expect_exit "hostile log: report written, exit 3 (bad lines)" 3 \
-    "$PIPEFAN" logs --html "$TMP/h.html" "$TMP/h.log"
-"$PIPEFAN" logs --json "$TMP/h.log" >"$TMP/h.json" 2>/dev/null
+    "$PIPEFAN" logs --top 50 --html "$TMP/h.html" "$TMP/h.log"
+"$PIPEFAN" logs --top 50 --json "$TMP/h.log" >"$TMP/h.json" 2>/dev/null
 page_ok "hostile" "$TMP/h.html" "$TMP/h.json"
 check "hostile: markup, scripts and javascript: URLs shown as text" \
     $CHK text "$TMP/h.html" \

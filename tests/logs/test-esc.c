@@ -51,7 +51,8 @@ static const char *w(int kind, const char *s, int max)
         lg_esc_csv(f, s, strlen(s), LG_ESC_CSV_GUARD);
         break;
     case HTML:
-        ret = (int)lg_esc_html(f, s, strlen(s), max < 0 ? SIZE_MAX : (size_t)max);
+        ret =
+            (int)lg_esc_html(f, s, strlen(s), max < 0 ? SIZE_MAX : (size_t)max);
         break;
     case JSON_SCRIPT:
         lg_esc_json_script(f, s, strlen(s));
