@@ -37,8 +37,7 @@ typedef struct logs_cmd {
     int verbose, quiet, outputs;
     char json_spec[4096]; /* "json:" + --json-fields (issue 24) */
     const char *html;     /* --html FILE ("-": stdout) */
-    lg_outfile html_out;  /* FILE staged beside its name until the end */
-    int html_open;        /* html_out holds a staged file */
+    lg_outfile html_out;  /* FILE staged beside its name while cfg.out_fd */
     int merge;            /* `pipefan logs merge STATE...`; 2: diff OLD NEW */
     const char *status[MAX_LIST], *include[MAX_LIST], *exclude[MAX_LIST],
         *clients[MAX_LIST];
@@ -100,11 +99,8 @@ static void usage(FILE *f)
         "every\n"
         "                      panel into DIR/<panel>.csv (write DIR/ or "
         "--csv=DIR)\n"
-        "  --html FILE         the report as one self-contained HTML page in "
-        "FILE\n"
-        "                      (- for stdout; rows per panel: --top, at most "
-        "1000;\n"
-        "                      docs/HTML.md)\n"
+        "  --html FILE         one self-contained HTML page (- for stdout; "
+        "docs/HTML.md)\n"
         "  --csv-raw           no ' before a cell starting = + - @ TAB CR "
         "(the\n"
         "                      spreadsheet formula guard), for programs\n"
@@ -398,7 +394,9 @@ static int opt_report(logs_cmd *lc, int c, char *arg, int argc, char **argv)
         cfg->geoip_db = arg;
         return 1;
     case OPT_JSON:
-        cfg->output = LG_OUT_JSON;
+    case OPT_HTML:
+        cfg->output = c == OPT_JSON ? LG_OUT_JSON : LG_OUT_HTML;
+        lc->html = c == OPT_HTML ? arg : lc->html;
         lc->outputs++;
         return 1;
     case OPT_CSV:
@@ -411,11 +409,6 @@ static int opt_report(logs_cmd *lc, int c, char *arg, int argc, char **argv)
         return 1;
     case OPT_CSV_RAW:
         cfg->csv_raw = 1;
-        return 1;
-    case OPT_HTML:
-        cfg->output = LG_OUT_HTML;
-        lc->outputs++;
-        lc->html = arg;
         return 1;
     case OPT_WIDTH:
         if (cli_parse_int(arg, 20, 10000, &cfg->width) < 0)
@@ -539,63 +532,13 @@ static int parse(logs_cmd *lc, int argc, char **argv)
     return -1;
 }
 
-/* Stage the --html FILE: a new file beside it (outfile.h), the report's
- * output until execute renames it over FILE.  -1 to go on, or an exit
- * code. */
-static int open_html(logs_cmd *lc)
-{
-    char dir[PATH_MAX], t[512];
-    const char *slash = strrchr(lc->html, '/');
-    const char *base = slash ? slash + 1 : lc->html;
-    size_t dl = slash ? (size_t)(slash - lc->html) : 0;
-    int d = -ENAMETOOLONG;
-    if (!*base)
-        return cli_usage_error(CMD, "--html %s: a file name, not a directory",
-                               lg_esc_name(lc->html, t, sizeof t));
-    if (dl < sizeof dir) {
-        memcpy(dir, lc->html, dl);
-        strcpy(dir + dl, slash ? (dl ? "" : "/") : ".");
-        d = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        d = d < 0 ? -errno : d;
-    }
-    if (d >= 0) {
-        int r = lg_outfile_open(&lc->html_out, d, base);
-        if (r < 0) {
-            close(d);
-            d = r;
-        }
-    }
-    if (d < 0) {
-        fprintf(stderr, "pipefan logs: --html %s: %s\n",
-                lg_esc_name(lc->html, t, sizeof t), strerror(-d));
-        return CLI_EXIT_FATAL;
-    }
-    lc->html_open = 1;
-    lc->cfg.out_fd = fileno(lc->html_out.f);
-    return -1;
-}
-
-/* Rename the staged --html file over its name when the report was
- * written, else remove it; the exit code rc, or a failure. */
-static int close_html(logs_cmd *lc, int rc, int written)
+/* Say what went wrong with the --html FILE; the exit code. */
+static int html_error(const logs_cmd *lc, int err)
 {
     char t[512];
-    int dirfd = lc->html_out.dirfd;
-    if (!lc->html_open)
-        return rc;
-    lc->html_open = 0;
-    if (!written) {
-        lg_outfile_abort(&lc->html_out);
-    } else {
-        int r = lg_outfile_commit(&lc->html_out);
-        if (r < 0) {
-            fprintf(stderr, "pipefan logs: --html %s: %s\n",
-                    lg_esc_name(lc->html, t, sizeof t), strerror(-r));
-            rc = CLI_EXIT_FATAL;
-        }
-    }
-    close(dirfd);
-    return rc;
+    fprintf(stderr, "pipefan logs: --html %s: %s\n",
+            lg_esc_name(lc->html, t, sizeof t), strerror(-err));
+    return CLI_EXIT_FATAL;
 }
 
 /* Check what takes the whole command line; set the log level.  -1 to go
@@ -603,10 +546,9 @@ static int close_html(logs_cmd *lc, int rc, int written)
 static int plan(logs_cmd *lc, int nfiles)
 {
     const lg_config *cfg = &lc->cfg;
-    if (lc->outputs > 1)
-        return cli_usage_error(CMD, "choose one of --json, --csv and --html");
-    if (lc->html && lc->merge == 2)
-        return cli_usage_error(CMD, "diff writes no --html report");
+    if (lc->outputs > 1 || (lc->html && lc->merge == 2))
+        return cli_usage_error(CMD, "choose one of --json, --csv and --html "
+                                    "(diff: --json or text)");
     if (nfiles <= 0)
         return cli_usage_error(
             CMD, "no input: give FILE... or - for standard input");
@@ -632,8 +574,11 @@ static int plan(logs_cmd *lc, int nfiles)
         }
         close(d);
     }
-    if (lc->html && strcmp(lc->html, "-") != 0 && (rc = open_html(lc)) >= 0)
-        return rc;
+    if (lc->html && strcmp(lc->html, "-") != 0) { /* staged: outfile.h */
+        if ((rc = lg_outfile_open_path(&lc->html_out, lc->html)) < 0)
+            return html_error(lc, rc);
+        lc->cfg.out_fd = fileno(lc->html_out.f);
+    }
     if (lc->quiet)
         pf_log_set_level(PF_LOG_ERROR);
     else if (lc->verbose)
@@ -702,7 +647,8 @@ static int outcome(const logs_cmd *lc, const lg_result *res)
 /* Run the job over the FILEs; the exit code. */
 static int execute(logs_cmd *lc, char *const *files, int nfiles)
 {
-    lg_result res;
+    lg_result res = {0};
+    int e;
     if (lc->merge == 2) {
         if (nfiles != 2)
             return cli_usage_error(CMD, "diff: expected OLD NEW (two states)");
@@ -718,14 +664,16 @@ static int execute(logs_cmd *lc, char *const *files, int nfiles)
                        : lg_logs_run(&lc->cfg, files, nfiles, &res, lc->err,
                                      sizeof lc->err);
     if (rc >= 0)
-        rc = close_html(lc, outcome(lc, &res), res.report_written);
+        rc = outcome(lc, &res);
     else if (cli_msg_out_of_memory() || rc == -ENOMEM)
         fprintf(stderr, "pipefan logs: out of memory\n");
     else
         fprintf(stderr, "pipefan logs: %s\n",
                 lc->err[0] ? lc->err : strerror(-rc));
+    if (lc->cfg.out_fd > 0 && /* the staged --html file */
+        (e = lg_outfile_end(&lc->html_out, rc >= 0 && res.report_written)) < 0)
+        rc = html_error(lc, e);
     cli_msg_end();
-    close_html(lc, 0, 0);
     if (rc >= 0)
         return rc;
     return rc == -EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_FATAL;

@@ -106,7 +106,7 @@ ln -s "$TMP/victim" "$TMP/link.html"
 "$PIPEFAN" logs --html "$TMP/link.html" "$TMP/g1.log"
 check "a symlink at FILE is replaced, its target untouched" sh -c \
     "grep -qx secret '$TMP/victim' && [ ! -L '$TMP/link.html' ] && cmp -s '$TMP/link.html' '$TMP/g1.html'"
-(cd "$TMP" && "$PIPEFAN" logs --html rel.html g1.log)
+(P=$(cd "$(dirname "$PIPEFAN")" && pwd)/$(basename "$PIPEFAN") && cd "$TMP" && "$P" logs --html rel.html g1.log)
 check "a FILE without a directory lands in the working directory" $CHK structure "$TMP/rel.html"
 
 done_testing
