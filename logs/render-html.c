@@ -166,7 +166,9 @@ static void ranked(const hctx *h, int p)
     open_table(h->f, heads, extra ? 6 : 5, extra == 1 ? 0x3d : 0x1d);
     for (size_t i = 0; i < n; i++) {
         const lg_ent *e = r->rows[id][i];
-        fprintf(h->f, "<tr><td class=\"n r\">%zu</td><td class=\"k\">", i + 1);
+        fprintf(h->f,
+                "<tr><td class=\"n r\" data-v=\"%zu\">%zu</td><td class=\"k\">",
+                i + 1, i + 1);
         esc(h->f, e->key, e->klen);
         fputs("</td>", h->f);
         td_count(h->f, e->hits);

@@ -25,7 +25,7 @@
 #include "report.h"
 
 #define LG_HTML_MAX_ROWS 1000
-#define LG_HTML_MAX_BUCKETS 1000
+#define LG_HTML_MAX_BUCKETS 400
 #define LG_HTML_KEY_MAX 1024
 
 /* Write the page to out.  0, or -errno when writing failed (-ENOMEM when

@@ -97,10 +97,10 @@ static void bars(FILE *f, int id, int bytes, const uint64_t *bins, size_t nb,
         if (bytes)
             short_num(bins[i], 1, val, sizeof val);
         else
-            snprintf(val, sizeof val, "%" PRIu64 " requests", bins[i]);
+            snprintf(val, sizeof val, "%" PRIu64, bins[i]);
         fprintf(f,
-                "<rect class=\"%s\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" "
-                "height=\"%.2f\"><title>%s%s: %s</title></rect>",
+                "<rect class=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+                "height=\"%.1f\"><title>%s%s: %s</title></rect>",
                 bytes ? "y" : "b", PLOT_L + w * (double)i + gap / 2,
                 PLOT_T + ph - h, w - gap, h, lab, bw > 1 ? " +" : "", val);
     }

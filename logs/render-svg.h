@@ -17,7 +17,7 @@
 
 /* Bars that a bucket chart draws at most: longer spans are summed into
  * bins of several buckets. */
-#define LG_SVG_MAX_BARS 360
+#define LG_SVG_MAX_BARS 240
 
 /* A bar chart of table id's buckets (LG_TAB_HOURS or LG_TAB_DAYS) over
  * the whole span from the first to the last bucket, empty buckets as

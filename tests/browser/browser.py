@@ -138,6 +138,18 @@ def numbers_equal(d, page, j):
                 errs.append("%s %r: hits/bytes %s/%s, json %s/%s" % (
                     name, want[key], row[2][0], row[4][1], want["hits"],
                     want["bytes"]))
+    if d.find_elements(By.CSS_SELECTOR, "#p-clients th:nth-child(6)"):
+        got = [r[5][0] for r in table(d, "clients")]
+        want = [c["country"] or "--" for c in j["clients"]]
+        if got != want:
+            errs.append("client countries: page %r, json %r" % (got, want))
+    if "countries" in j and j["countries"]:
+        got = [(r[0][0], num(r[1][0]), int(r[3][1]), num(r[4][0]))
+               for r in table(d, "countries")]
+        want = [(c["country"] or "--", c["hits"], c["bytes"], c["clients"])
+                for c in j["countries"]]
+        if got != want:
+            errs.append("countries: page %r, json %r" % (got, want))
     st = {r[0][0]: num(r[1][0]) for r in table(d, "status")}
     if st != {k: v for k, v in j.get("status", {}).items()}:
         errs.append("status: page %r, json %r" % (st, j.get("status")))
@@ -292,6 +304,17 @@ def main():
             done += 1
             errs += ["%s: %s" % (os.path.relpath(log, REAL), e)
                      for e in numbers_equal(d, p[0], p[1])]
+        db = os.path.join(REAL, "geoip-test-mmdb", "GeoLite2-Country-Test.mmdb")
+        if os.path.exists(db):
+            geo = os.path.join(TMP, "geo.log")
+            with open(geo, "w") as f:
+                for ip in ("81.2.69.160", "81.2.69.160", "2001:218::1", "10.0.0.1"):
+                    f.write('%s - - [01/Mar/2024:00:00:01 +0000] "GET / HTTP/1.1" '
+                            '200 5 "-" "-"\n' % ip)
+            p = make("geo", geo, "--geoip-db", db)
+            errs += ["geo: " + e for e in numbers_equal(d, p[0], p[1])]
+            if not p[1].get("countries"):
+                errs.append("geo: no countries in the JSON")
         if real:
             tap(not errs and done > 0,
                 "real logs (%d of %d analysed): numbers equal --json" % (done, len(real)),

@@ -31,6 +31,15 @@ if need_file "$APACHE" "apache_logs page checks"; then
     page_ok "apache_logs" "$TMP/a.html" "$TMP/a.json"
 fi
 
+DB=$REAL/geoip-test-mmdb/GeoLite2-Country-Test.mmdb
+if need_file "$DB" "the page with countries"; then
+    printf '81.2.69.160 - - [01/Mar/2024:00:00:01 +0000] "GET / HTTP/1.1" 200 5 "-" "-"\n2001:218::1 - - [01/Mar/2024:00:00:03 +0000] "GET / HTTP/1.1" 200 5 "-" "-"\n' >"$TMP/geo.log"
+    "$PIPEFAN" logs --geoip-db "$DB" --html "$TMP/geo.html" "$TMP/geo.log"
+    "$PIPEFAN" logs --geoip-db "$DB" --json "$TMP/geo.log" >"$TMP/geo.json"
+    page_ok "countries" "$TMP/geo.html" "$TMP/geo.json"
+    check "countries: a client's country is shown" grep -q '<td>JP</td>' "$TMP/geo.html"
+fi
+
 # every panel, in the order of panels.h, and only those asked for
 check "one section per panel, in order" python3 - "$TMP/g1.html" <<'PY'
 import re, sys
@@ -96,6 +105,8 @@ expect_exit "--html with --json: usage error" 2 \
 expect_exit "--html into a missing directory: exit 1" 1 \
     "$PIPEFAN" logs --html "$TMP/no/such/dir/x.html" "$TMP/g1.log"
 check "... and says which" grep -q -- "--html .*no/such/dir/x.html: No such file" "$TMP/last.err"
+expect_exit "--html DIR/: exit 1" 1 "$PIPEFAN" logs --html "$TMP/" "$TMP/g1.log"
+expect_exit "diff --html: usage error" 2 "$PIPEFAN" logs diff --html "$TMP/d.html" a b
 echo old >"$TMP/keep.html"
 expect_exit "a failed run (missing input): exit 1" 1 \
     "$PIPEFAN" logs --html "$TMP/keep.html" "$TMP/missing.log"
