@@ -167,7 +167,7 @@ void lg_svg_classes(FILE *f, const uint64_t cls[10], uint64_t total)
     int rh = 24, h = rows * rh + 8, y = 4;
     double pw = CLS_W - 60 - 110;
     fprintf(f,
-            "<svg class=\"chart\" viewBox=\"0 0 %d %d\" role=\"img\" "
+            "<svg class=\"chart cls\" viewBox=\"0 0 %d %d\" role=\"img\" "
             "aria-label=\"Status classes\">",
             CLS_W, h);
     for (int c = 1; c <= 5; c++) {
