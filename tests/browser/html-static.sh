@@ -40,6 +40,13 @@ if need_file "$DB" "the page with countries"; then
     check "countries: a client's country is shown" grep -q '<td>JP</td>' "$TMP/geo.html"
 fi
 
+# logs merge STATE... writes the page too
+"$PIPEFAN" logs --state "$TMP/g1.state" "$TMP/g1.log" >/dev/null
+"$PIPEFAN" logs merge --html "$TMP/m.html" "$TMP/g1.state"
+tap $? "logs merge --html FILE exits 0"
+"$PIPEFAN" logs merge --json "$TMP/g1.state" >"$TMP/m.json"
+check "logs merge: embedded JSON equals merge --json" $CHK json "$TMP/m.html" "$TMP/m.json"
+
 # every panel, in the order of panels.h, and only those asked for
 check "one section per panel, in order" python3 - "$TMP/g1.html" <<'PY'
 import re, sys
