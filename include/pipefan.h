@@ -565,8 +565,8 @@ PF_EXTERN void pf_map_options_init(pf_map_options *o);
  * Returns 0 (*out NULL when n is 0); PF_EPOISON with *out set when items
  * were quarantined (their results empty); otherwise pf_run's error with
  * *out NULL; PF_EINVAL for a NULL fn or out, or NULL items with n > 0. */
-PF_EXTERN int pf_map(const pf_item *items, size_t n, pf_record_fn fn,
-                     void *arg, const pf_map_options *o, pf_item **out);
+PF_EXTERN int pf_map(const pf_item *items, size_t n, pf_record_fn fn, void *arg,
+                     const pf_map_options *o, pf_item **out);
 
 /* Call fn in each worker of stage s at least every ms milliseconds,
  * whether records arrive or not: to emit a partial result on time when

@@ -127,8 +127,8 @@ static size_t round_up(size_t v)
 
 /* Build the caller's array from the sink's records; 0 or PF_ENOMEM.
  * Records are checked: a malformed one is PF_EIO. */
-static int unpack(const struct pf__map *m, const unsigned char *b,
-                  size_t blen, int completion, pf_item **out)
+static int unpack(const struct pf__map *m, const unsigned char *b, size_t blen,
+                  int completion, pf_item **out)
 {
     size_t head = round_up(m->n * sizeof(pf_item));
     size_t bytes = head;

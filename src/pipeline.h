@@ -27,8 +27,10 @@ struct pf_stage {
     int dist;     /* enum pf_dist of the edge leaving this stage */
     int prefetch; /* records that may wait per worker, 0 = no limit */
     int pin;      /* bind each worker to a CPU (pf_stage_pin) */
-    pf_hook_fn tick;  /* pf_stage_tick (tick.c), or NULL */
-    unsigned tick_ms; /* its period */
+
+    /* pf_stage_tick (tick.c): fn or NULL, and its period in ms. */
+    pf_hook_fn tick;
+    unsigned tick_ms;
 };
 
 /* A run in process mode: the shared region and where things are in it.

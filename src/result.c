@@ -175,8 +175,7 @@ int pf_result_set(pf_ctx *ctx, const void *data, size_t len)
         h->len[slot] = len;
         atomic_store_explicit(&h->gen, gen + 1, memory_order_release);
     } else {
-        pf_log(ctx, PF_LOG_ERROR, "pf_result_set: cannot store %zu bytes",
-               len);
+        pf_log(ctx, PF_LOG_ERROR, "pf_result_set: cannot store %zu bytes", len);
     }
     pf_shared_unlock(&h->lock);
     return err;

@@ -23,8 +23,7 @@ int pf_stage_tick(pf_stage *s, unsigned ms, pf_hook_fn fn)
     if (s->index == 0 || (fn != NULL && ms == 0)) {
         if (s->p->error == 0)
             s->p->error = PF_EINVAL;
-        pf_log(NULL, PF_LOG_ERROR,
-               "pf_stage_tick '%s': %s", s->name,
+        pf_log(NULL, PF_LOG_ERROR, "pf_stage_tick '%s': %s", s->name,
                s->index == 0 ? "a source has no tick (it runs its own loop)"
                              : "a tick needs ms > 0");
         return PF_EINVAL;
@@ -86,6 +85,7 @@ int pf__tick_serial(pf_ctx *ctx)
 
 void pf__tick_serial_final(pf_pipeline *p)
 {
+    p->serial_progress_ns = 0; /* the next run starts its own count */
     if (p->progress != NULL)
         p->progress(p, 1, p->progress_arg);
 }
