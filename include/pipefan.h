@@ -579,6 +579,14 @@ PF_EXTERN int pf_map(const pf_item *items, size_t n, pf_record_fn fn, void *arg,
  * during a run. */
 PF_EXTERN int pf_stage_tick(pf_stage *s, unsigned ms, pf_hook_fn fn);
 
+/* Watching a run from the caller: the progress callback
+ * (pf_pipeline_on_progress) is the caller's one live hook during pf_run.
+ * It runs in the calling process, up to 5 times a second and once at the
+ * end with final=1, in process mode and in serial mode alike (there after
+ * a record, when due).  From it, read the live stats and pf_shared memory
+ * (under its pf_mutex for a consistent view) and draw a display; keep it
+ * short, as the workers are watched in between. */
+
 /* Mark a callback parameter the function does not use, so that -Wextra
  * stays quiet without (void)arg lines:
  *   static int add(pf_ctx *ctx PF_UNUSED, const void *rec, size_t len,
