@@ -47,6 +47,7 @@ struct box {
     _Atomic uint64_t recovered;
     pf_mutex lock;
     uint64_t guarded;
+    int emit_while_waiting; /* serial mode: no idle, keep records coming */
 };
 
 /* Doubles each number; on its first life, with arg a box, kills itself
@@ -464,10 +465,8 @@ static int slow_source(pf_ctx *ctx, void *arg)
         if (pf_stopping(ctx))
             return 0;
         nap_ms(1);
-        if (ctx != NULL && pf_worker_count(ctx) == 1 &&
-            pf_next_workers(ctx) == 1 && getenv("TICK_SERIAL") != NULL)
-            if (pf_emit(ctx, &v, sizeof v) != 0)
-                return -1;
+        if (b->emit_while_waiting && pf_emit(ctx, &v, sizeof v) != 0)
+            return -1;
     }
     for (int i = 0; i < 3; i++)
         if (pf_emit(ctx, &v, sizeof v) != 0)
@@ -524,10 +523,8 @@ static void run_tick(int serial, int retries)
     pf_pipeline_set_options(p, &o);
     progress_calls = progress_finals = 0;
     pf_pipeline_on_progress(p, on_progress, NULL);
-    if (serial)
-        setenv("TICK_SERIAL", "1", 1);
+    b->emit_while_waiting = serial;
     ASSERT_EQ(pf_run(p), 0);
-    unsetenv("TICK_SERIAL");
     ASSERT_UGE(atomic_load(&b->ticks), 2);
     /* every partial a tick emitted reached the sink */
     ASSERT_UEQ(atomic_load(&b->count), atomic_load(&b->ticks));
@@ -563,5 +560,36 @@ TEST(tick_and_hooks_arguments)
     ASSERT_EQ(pf_stage_tick(src, 10, tick), PF_EINVAL);
     pf_log_set_sink(NULL, NULL);
     ASSERT_EQ(pf_run(p), PF_EINVAL); /* remembered */
+    pf_pipeline_free(p);
+}
+
+/* Emits, a record a millisecond, until the progress callback has been
+ * called twice during the run (at most 30 s). */
+static int until_progress(pf_ctx *ctx, void *arg PF_UNUSED)
+{
+    uint64_t v = 1;
+    for (int i = 0; i < 30000 && progress_calls - progress_finals < 2; i++) {
+        if (pf_emit(ctx, &v, sizeof v) != 0)
+            return -1;
+        nap_ms(1);
+    }
+    return 0;
+}
+
+TEST(serial_mode_calls_the_progress_callback_during_the_run)
+{
+    pf_pipeline *p = pf_pipeline_new();
+    pf_source(p, "ticker", until_progress, NULL);
+    pf_stage_add(p, "drop", drop, NULL);
+    pf_options o;
+    pf_options_init(&o);
+    o.serial = 1;
+    o.progress = 0;
+    pf_pipeline_set_options(p, &o);
+    progress_calls = progress_finals = 0;
+    pf_pipeline_on_progress(p, on_progress, NULL);
+    ASSERT_EQ(pf_run(p), 0);
+    ASSERT_GE(progress_calls - progress_finals, 2); /* during the run */
+    ASSERT_EQ(progress_finals, 1);                  /* and the last one */
     pf_pipeline_free(p);
 }
