@@ -468,6 +468,135 @@ PF_EXTERN int pf_pipeline_write_stats_json(const pf_pipeline *p, int fd);
 /* Library version, "0.1.0"; static storage.  Never fails. */
 PF_EXTERN const char *pf_version(void);
 
+/* ---- results, shared memory, pool map, ticks ----------------------------- */
+
+/* Hand a value back to pf_run's caller, from any worker (usually the
+ * sink, from its finish hook): the caller reads it with
+ * pf_pipeline_result once pf_run has returned.  data is copied.  One
+ * value per run: each call replaces the last one whole (the last write
+ * wins), so a worker that is replayed after a crash (pf_options.retries)
+ * and sets its value again does not add to it, and a writer killed
+ * half-way leaves the value before it in place.  Several workers calling
+ * it race: the last one wins; to combine, send the parts on to one sink.
+ * The same in serial mode.  Inside a pf_map function it sets that item's
+ * result instead.  Returns 0, PF_EINVAL for a NULL ctx or NULL data with
+ * len > 0, PF_ENOMEM, PF_EIO. */
+PF_EXTERN int pf_result_set(pf_ctx *ctx, const void *data, size_t len);
+/* The value the last run's workers set with pf_result_set: *data
+ * borrowed until the next pf_run or pf_pipeline_free (copy it to keep
+ * it); it is followed by a 0 byte not counted in *len, so text may be
+ * used as a string.  Set also after a run that failed, if a worker set it
+ * before.  Returns 0, PF_ENOENT when no worker set one, PF_EINVAL for
+ * NULL arguments, PF_EBUSY during a run. */
+PF_EXTERN int pf_pipeline_result(const pf_pipeline *p, const void **data,
+                                 size_t *len);
+
+/* Memory shared by the caller and every worker of p: size bytes,
+ * zero-filled, mapped MAP_SHARED|MAP_ANONYMOUS now, before any worker is
+ * forked, so that a store by one process is seen by all (the seeds'
+ * Manager().list() or shared Value).  Valid until pf_pipeline_free, which
+ * unmaps it; it keeps its contents from one run to the next.  Owned by
+ * the pipeline: do not free it.  Call it before pf_run; returns NULL
+ * during a run, for size 0 (PF_EINVAL) or when it cannot be mapped
+ * (PF_ENOMEM); those errors are remembered: pf_run returns them.
+ * Update it with C11 atomics (counters) or under a pf_mutex that lives
+ * inside it.  In serial mode it is plain memory of the one process.
+ * Retries: a restarted worker replays the records its predecessor had
+ * not committed, so its stores into shared memory happen again;
+ * exactly-once covers what flows through the pipeline (records,
+ * pf_result_set), not user memory.  Make such updates idempotent
+ * (store a value, not add to it) or keep them out of restartable stages
+ * (pf_stage_restartable(s, 0)). */
+PF_EXTERN void *pf_shared(pf_pipeline *p, size_t size);
+
+/* A lock for memory from pf_shared, usable by all its processes: a
+ * process-shared robust mutex.  Put it inside the shared memory. */
+typedef struct pf_mutex {
+    union {
+        unsigned char bytes[64];
+        long long align;
+    } u;
+} pf_mutex;
+/* Make m ready (once, before pf_run, in memory from pf_shared).
+ * Returns 0, PF_EINVAL for NULL, PF_ENOMEM, PF_ESYS. */
+PF_EXTERN int pf_mutex_init(pf_mutex *m);
+/* Take m, waiting for it.  Returns 0; 1 when the process that held it
+ * died holding it (killed, or a worker that crashed): m is now held by
+ * the caller and usable again, but what it guards may be half-updated -
+ * check or repair it before pf_shared_unlock.  PF_EINVAL for NULL or an
+ * m not made by pf_mutex_init, PF_ESYS.  Not recursive: do not hold it
+ * across pf_emit (in serial mode pf_emit calls the next stage, which
+ * would wait for the lock forever).  The progress callback, in the
+ * caller, may take it to read a consistent view. */
+PF_EXTERN int pf_shared_lock(pf_mutex *m);
+/* Release m.  Returns 0, PF_EINVAL for NULL, PF_ESTATE when the caller
+ * does not hold it. */
+PF_EXTERN int pf_shared_unlock(pf_mutex *m);
+
+/* An item for pf_map: in, data and len (index unused); out, the result
+ * of item index (data NULL and len 0 when its function set none or the
+ * item was quarantined). */
+typedef struct pf_item {
+    const void *data;
+    size_t len;
+    size_t index;
+} pf_item;
+
+/* How pf_map runs; start from pf_map_options_init. */
+typedef struct pf_map_options {
+    int workers;          /* 1..PF_MAX_WORKERS; 0 = one per online CPU */
+    int completion_order; /* 0: results in input order; 1: as they end */
+    pf_options run;       /* retries, stall_ms, serial, ... as for pf_run */
+} pf_map_options;
+/* Fill o with the defaults.  Safely does nothing on NULL. */
+PF_EXTERN void pf_map_options_init(pf_map_options *o);
+/* Python's Pool.map: call fn once per item (rec = the item's data, len
+ * its length), spread over o->workers worker processes, and return the
+ * results.  fn hands back an item's result with pf_result_set(ctx, ...)
+ * (copied; the last call wins; none leaves the item's result empty) and
+ * must not pf_emit.  Items are read where they are, in memory the workers
+ * inherit: they are borrowed for the call and not copied.  On success
+ * *out is an array of n pf_item, in input order (out[i] belongs to
+ * items[i]) or, with completion_order, in the order the items finished,
+ * each with its index; result data is 16-byte aligned; one allocation:
+ * the caller frees with free(*out).  Crashes are handled as in pf_run:
+ * fail fast, or with o->run.retries a crashed worker is restarted and
+ * each item's result still appears once.  o may be NULL (defaults).
+ * Returns 0 (*out NULL when n is 0); PF_EPOISON with *out set when items
+ * were quarantined (their results empty); otherwise pf_run's error with
+ * *out NULL; PF_EINVAL for a NULL fn or out, or NULL items with n > 0. */
+PF_EXTERN int pf_map(const pf_item *items, size_t n, pf_record_fn fn, void *arg,
+                     const pf_map_options *o, pf_item **out);
+
+/* Call fn in each worker of stage s at least every ms milliseconds,
+ * whether records arrive or not: to emit a partial result on time when
+ * input is idle, or to refresh shared memory.  It runs between batches
+ * (never inside a record's call: a record that takes longer delays it)
+ * and while the worker waits for input; it may pf_emit, as a batch hook
+ * may.  In serial mode it runs after a record of the stage when due.
+ * fn NULL removes it.  Returns 0, PF_EINVAL for a NULL stage, the source
+ * (which runs its own loop) or ms 0 with a fn (remembered), PF_EBUSY
+ * during a run. */
+PF_EXTERN int pf_stage_tick(pf_stage *s, unsigned ms, pf_hook_fn fn);
+
+/* Watching a run from the caller: the progress callback
+ * (pf_pipeline_on_progress) is the caller's one live hook during pf_run.
+ * It runs in the calling process, up to 5 times a second and once at the
+ * end with final=1, in process mode and in serial mode alike (there after
+ * a record, when due).  From it, read the live stats and pf_shared memory
+ * (under its pf_mutex for a consistent view) and draw a display; keep it
+ * short, as the workers are watched in between. */
+
+/* Mark a callback parameter the function does not use, so that -Wextra
+ * stays quiet without (void)arg lines:
+ *   static int add(pf_ctx *ctx PF_UNUSED, const void *rec, size_t len,
+ *                  void *arg PF_UNUSED) */
+#if defined(__GNUC__)
+#define PF_UNUSED __attribute__((unused))
+#else
+#define PF_UNUSED
+#endif
+
 #ifdef __cplusplus
 }
 #endif

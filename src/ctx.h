@@ -91,6 +91,8 @@ struct pf_ctx {
     int turn;              /* the collector's turn */
     int restarts;
 
+    uint64_t tick_next; /* coarse time the stage's tick is due (tick.c) */
+
     /* Counters, mirrored into me by push_stats. */
     uint64_t rin, bin, rout, bout, wait_in, wait_out;
 };

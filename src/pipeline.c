@@ -5,6 +5,8 @@
 #include "pipeline.h"
 
 #include "failure.h"
+#include "result.h"
+#include "shared.h"
 #include "serial.h"
 #include "stats.h"
 #include "supervisor.h"
@@ -49,6 +51,8 @@ void pf_pipeline_free(pf_pipeline *p)
     free(p->stats);
     free(p->stats_first);
     free(p->failures);
+    pf__result_free(p);
+    pf__shared_free(p);
     free(p);
 }
 
@@ -361,8 +365,14 @@ int pf_run(pf_pipeline *p)
     p->bottleneck = -1;
     p->running = 1;
     p->serial_now = serial;
-    err = serial ? pf__run_serial(p) : pf__run_processes(p);
+    int rerr = pf__result_begin(p);
+    if (rerr == 0) {
+        err = serial ? pf__run_serial(p) : pf__run_processes(p);
+        rerr = pf__result_end(p);
+    }
     p->running = 0;
+    if (err == 0)
+        err = rerr;
     pf__stats_bottleneck(p);
     if (p->opts.summary)
         pf_pipeline_write_summary(p, 2);

@@ -30,6 +30,7 @@
 #include "futex.h"
 #include "emit.h"
 #include "log.h"
+#include "tick.h"
 #include "transport.h"
 #include "txn.h"
 
@@ -125,7 +126,7 @@ static void idle(pf_ctx *ctx, int only, const unsigned char *done)
         for (int i = 0; i < PF__SPIN_TRIES; i++)
             pf__cpu_relax();
     }
-    pf__futex_wait(&me->in_seq, seq, PF__SLEEP_NS);
+    pf__futex_wait(&me->in_seq, seq, pf__tick_sleep_ns(ctx, PF__SLEEP_NS));
 awake:
     atomic_store(&me->in_sleep, 0);
 done:
@@ -332,6 +333,8 @@ static int consume(pf_ctx *ctx, int r, int at_mark, int *marked)
     }
     if (n > 0) {
         run_hook(ctx, ctx->st->batch, "batch");
+        if (pf__tick_due(ctx))
+            run_hook(ctx, ctx->st->tick, "tick");
         if (ctx->txn) {
             pf__commit_batch(ctx);
         } else {
@@ -341,6 +344,14 @@ static int consume(pf_ctx *ctx, int r, int at_mark, int *marked)
     }
     ctx->in_cur = PF__RING_NONE;
     return n;
+}
+
+/* Between batches, before waiting for input: the stage's tick when due;
+ * idle() then publishes what it emitted. */
+static void idle_tick(pf_ctx *ctx)
+{
+    if (pf__tick_due(ctx))
+        run_hook(ctx, ctx->st->tick, "tick");
 }
 
 /* Read every input ring until all are closed and drained. */
@@ -362,6 +373,7 @@ static void run_input(pf_ctx *ctx)
             } else if (pf__rr_finished(&ctx->in[ctx->turn])) {
                 drain = 1; /* no batch left: only finish-hook output */
             } else {
+                idle_tick(ctx);
                 idle(ctx, ctx->turn, NULL);
             }
             continue;
@@ -379,8 +391,10 @@ static void run_input(pf_ctx *ctx)
             }
         }
         start = (start + 1) % ctx->nin;
-        if (!progressed && ndone < ctx->nin)
+        if (!progressed && ndone < ctx->nin) {
+            idle_tick(ctx);
             idle(ctx, -1, done);
+        }
     }
     free(done);
 }
