@@ -70,7 +70,8 @@ typedef enum pf_errno {
 /* Message for an error code; never NULL, static storage ("unknown error"
  * for a code not in the table).  Never fails. */
 PF_EXTERN const char *pf_strerror(int err);
-/* Symbolic name of an error code ("PF_EWORKER"); never NULL, static
+/* Symbolic name of an error code ("PF_EWORKER"; "PF_OK" for 0,
+ * "PF_EUNKNOWN" for a code not in the table); never NULL, static
  * storage.  Never fails. */
 PF_EXTERN const char *pf_err_name(int err);
 
@@ -225,6 +226,10 @@ typedef struct pf_options {
     unsigned stall_ms;       /* kill a worker stuck this long in one call */
     const char *dead_letter; /* quarantine file, borrowed; NULL = none */
     int poison;              /* PF_POISON_SKIP or PF_POISON_FAIL */
+    /* After SIGINT/SIGTERM, kill the workers that have not drained after
+     * this long (a finish hook that never returns) and return PF_EINTR;
+     * default 10000, 0 = wait as long as it takes. */
+    unsigned drain_ms;
 } pf_options;
 
 /* What to do with a record that failed a worker more than retries times:
@@ -397,7 +402,9 @@ PF_EXTERN void *pf_worker_data(const pf_ctx *ctx);
 
 /* Log one line, from any process: ISO-8601 time with milliseconds, level,
  * stage[worker], pid, message.  ctx may be NULL (the caller's own process).
- * A line is written with one write(2) and is never interleaved. */
+ * A line is written with one write(2) and is never interleaved.  Lines
+ * are kept whole up to 4096 bytes (PIPE_BUF, the most a pipe takes in
+ * one piece); a longer one is cut and ends "[cut: N more bytes]". */
 PF_EXTERN void pf_log(pf_ctx *ctx, int level, const char *fmt, ...)
     PF_PRINTF(3, 4);
 /* The same with a va_list. */

@@ -154,7 +154,9 @@ void pf__check_stalls(struct pf__watch *wa)
         uint64_t beats = atomic_load(&c->beats);
         if (run->pids[g] <= 0 || f->stalled)
             continue;
-        if (!atomic_load(&c->in_call) || beats != f->beats) {
+        /* since is 0 until the first look at a worker (a worker forked
+         * before the first look must not count from time 0). */
+        if (f->since == 0 || !atomic_load(&c->in_call) || beats != f->beats) {
             f->beats = beats;
             f->since = now;
         } else if (now - f->since > limit) {

@@ -340,6 +340,7 @@ static void on_signals(struct pf__watch *wa, int sfd)
             continue;
         if (wa->nsignals++ == 0) {
             wa->p->last_signal = sig;
+            wa->t_drain = pf__now_ns();
             pf_log(NULL, PF_LOG_WARN,
                    "SIG%s: stopping sources and draining "
                    "(again to kill at once)",
@@ -352,6 +353,22 @@ static void on_signals(struct pf__watch *wa, int sfd)
             pf__fail_fast(wa, PF_EINTR);
         }
     }
+}
+
+/* Bound the drain after a stop signal: a worker that has not finished
+ * drain_ms after it (a finish hook that never returns, a source that
+ * ignores pf_stopping) is killed with the others. */
+static void check_drain(struct pf__watch *wa)
+{
+    unsigned ms = wa->p->opts.drain_ms;
+    if (wa->t_drain == 0 || ms == 0 || wa->aborted || wa->alive == 0 ||
+        pf__now_ns() - wa->t_drain < (uint64_t)ms * 1000000u)
+        return;
+    pf_log(NULL, PF_LOG_WARN,
+           "the drain did not end within %u ms (drain_ms): killing every "
+           "worker",
+           ms);
+    pf__fail_fast(wa, PF_EINTR);
 }
 
 static int want_progress(const pf_pipeline *p)
@@ -387,6 +404,8 @@ static void fork_all(struct pf__watch *wa)
             }
             run->pids[run->first[s] + w] = pid;
             atomic_store(&run->wctl[run->first[s] + w].pid, pid);
+            if (wa->fail != NULL) /* the stall watch counts from here */
+                wa->fail[run->first[s] + w].since = pf__now_ns();
             wa->alive++;
         }
     }
@@ -405,10 +424,14 @@ static void watch(struct pf__watch *wa, int progress, uint64_t t0)
             timeout = p->opts.stall_ms / 4 < (unsigned)timeout
                           ? (int)(p->opts.stall_ms / 4) + 1
                           : timeout;
+        if (wa->t_drain != 0 && p->opts.drain_ms > 0 &&
+            (unsigned)timeout > p->opts.drain_ms / 4 + 1)
+            timeout = (int)(p->opts.drain_ms / 4) + 1;
         if (poll(&pfd, 1, timeout) < 0 && errno != EINTR)
             break;
         on_signals(wa, wa->sfd);
         reap(wa);
+        check_drain(wa);
         if (p->opts.stall_ms > 0 && !wa->aborted)
             pf__check_stalls(wa);
         uint64_t now = pf__now_ns();

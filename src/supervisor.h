@@ -30,6 +30,7 @@ struct pf__watch {
     int alive;                /* forked, not yet reaped */
     int err;                  /* first failure */
     int nsignals;             /* SIGINT/SIGTERM seen */
+    uint64_t t_drain;         /* when the first of them came, or 0 */
     int aborted;              /* everyone was SIGKILLed */
     struct pf__failure *fail; /* [nworkers], with retries or a stall limit */
     int sfd;

@@ -284,7 +284,16 @@ static void run_hook(pf_ctx *ctx, pf_hook_fn fn, const char *what)
 {
     if (fn == NULL)
         return;
+    struct pf__wctl *me = ctx->me;
+    if (ctx->track) { /* a hook that blocks is a stall (stall_ms) */
+        atomic_store_explicit(&me->cur_ring, PF__RING_HOOK,
+                              memory_order_relaxed);
+        atomic_fetch_add_explicit(&me->beats, 1, memory_order_relaxed);
+        atomic_store_explicit(&me->in_call, 1, memory_order_relaxed);
+    }
     int rc = fn(ctx, ctx->st->arg);
+    if (ctx->track)
+        atomic_store_explicit(&me->in_call, 0, memory_order_relaxed);
     if (rc != 0) {
         pf_log(ctx, PF_LOG_ERROR, "%s hook returned %d", what, rc);
         worker_fail(ctx, PF_ESTAGE);
