@@ -393,7 +393,15 @@ PF_EXTERN int pf_stopping(const pf_ctx *ctx);
  * nor frees it, except through the stage's free function
  * (pf_stage_data_free).  It lives as long as the worker: in process mode
  * its process, in serial mode until pf_run returns; a restarted worker
- * starts with NULL.  Returns 0, or PF_EINVAL when ctx is NULL. */
+ * starts with NULL.  Returns 0, or PF_EINVAL when ctx is NULL.
+ *
+ * The serial-mode rule: with PIPEFAN_SERIAL=1 every stage runs in the
+ * calling process, so a global or static variable is one copy shared by
+ * all stages (two stages that each fill "their" static table fill the
+ * same one) and it outlives pf_run (a second run starts where the first
+ * left off), where each worker process has its own fresh copy.  State
+ * kept in worker data, allocated by the init hook, gives the same
+ * results in both modes (examples/wordcount.c). */
 PF_EXTERN int pf_worker_set_data(pf_ctx *ctx, void *data);
 /* The data set by pf_worker_set_data, or NULL (also when ctx is NULL). */
 PF_EXTERN void *pf_worker_data(const pf_ctx *ctx);

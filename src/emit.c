@@ -119,6 +119,7 @@ static void block_out(pf_ctx *ctx, int (*ready)(pf_ctx *, int, size_t), int d,
         was_in_call = atomic_exchange_explicit(&ctx->me->in_call, 0,
                                                memory_order_relaxed);
     uint64_t t0 = pf__now_ns();
+    atomic_store_explicit(&ctx->me->wait_out_since, t0, memory_order_relaxed);
     for (;;) {
         int ok = 0;
         for (int i = 0; i < PF__SPIN_TRIES && !ok; i++) {
@@ -138,6 +139,9 @@ static void block_out(pf_ctx *ctx, int (*ready)(pf_ctx *, int, size_t), int d,
         atomic_store(&me->out_sleep, 0);
     }
     ctx->wait_out += pf__now_ns() - t0;
+    atomic_store_explicit(&ctx->me->wait_out_since, 0, memory_order_release);
+    atomic_store_explicit(&ctx->me->ns_wait_out, ctx->wait_out,
+                          memory_order_release);
     if (ctx->track)
         atomic_store_explicit(&ctx->me->in_call, was_in_call,
                               memory_order_relaxed);
@@ -335,11 +339,21 @@ static inline void source_done(pf_ctx *ctx)
         source_beat(ctx);
 }
 
+/* Publish the output counters (live stats), before the record can be
+ * published to the next stage: see pf__push_stats. */
+static inline void count_out(pf_ctx *ctx)
+{
+    atomic_store_explicit(&ctx->me->records_out, ctx->rout,
+                          memory_order_release);
+    atomic_store_explicit(&ctx->me->bytes_out, ctx->bout, memory_order_release);
+}
+
 /* After a write to ring d: end a full batch, honour the flush deadline. */
 static inline void wrote(pf_ctx *ctx, int d, size_t len)
 {
     ctx->rout++;
     ctx->bout += len;
+    count_out(ctx);
     if (ctx->source_rec) /* complete: later commits include it */
         source_done(ctx);
     pf__rw_done(&ctx->out[d]);
@@ -391,6 +405,7 @@ static void put_large(pf_ctx *ctx, int d, const unsigned char *rec, size_t len)
     }
     ctx->rout++;
     ctx->bout += len;
+    count_out(ctx);
     if (ctx->source_rec)
         source_done(ctx);
     note_record_end(ctx, d);

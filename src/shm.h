@@ -83,7 +83,10 @@ struct pf__wctl {
     /* Counters, written by the worker with relaxed stores. */
     _Atomic uint64_t records_in, bytes_in, records_out, bytes_out;
     _Atomic uint64_t ns_wait_in, ns_wait_out;
-    char pad4[16];
+    /* When the wait in progress began (monotonic ns), 0 when not
+     * waiting: the supervisor adds it to the live figures.  Cleared
+     * before the wait is added to ns_wait_*, both with release. */
+    _Atomic uint64_t wait_in_since, wait_out_since;
     /* Fault tolerance (used when retries > 0 or a stall limit is set). */
     _Atomic uint64_t txn_seq;  /* worker: commits made; slot seq & 1 */
     _Atomic uint64_t cur_pos;  /* worker: position of the record in a call */

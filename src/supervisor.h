@@ -12,6 +12,7 @@
 
 #include "ctx.h"
 #include "pipeline.h"
+#include "signals.h"
 
 /* What the supervisor remembers of each worker's failures. */
 struct pf__failure {
@@ -34,6 +35,7 @@ struct pf__watch {
     int aborted;              /* everyone was SIGKILLed */
     struct pf__failure *fail; /* [nworkers], with retries or a stall limit */
     int sfd;
+    struct pf__sigfwd fwd; /* stop signals that land on other threads */
     sigset_t host_mask;
     int dl_fd; /* dead-letter file, -1 until needed */
     uint64_t quarantined;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -57,7 +58,7 @@ static int count_sink(pf_ctx *ctx, const void *rec, size_t len, void *arg)
     return 0;
 }
 
-static __attribute__((unused)) int count_finish(pf_ctx *ctx, void *arg)
+static int count_finish(pf_ctx *ctx, void *arg)
 {
     (void)ctx;
     struct share *sh = arg;
@@ -249,4 +250,171 @@ TEST(a_long_log_line_is_kept_up_to_pipe_buf_and_marked_when_cut)
     ASSERT_STRSTR(c.line, "[cut: ");
     ASSERT_STRSTR(c.line, " more bytes]");
     pf_log_set_sink(NULL, NULL);
+}
+
+/* ---- live stats -----------------------------------------------------------
+ */
+
+#define LIVE_N 1000
+
+/* Emits LIVE_N records, then waits (a bounded time) for the test to let
+ * it end. */
+static int emit_then_wait(pf_ctx *ctx, void *arg)
+{
+    struct share *sh = arg;
+    for (uint64_t i = 0; i < LIVE_N; i++)
+        if (pf_emit(ctx, &i, sizeof i) != 0)
+            return -1;
+    uint64_t until = mono_ns() + 20 * (uint64_t)(1e9 * runner_timeout_scale());
+    while (!sh->go && mono_ns() < until)
+        usleep(5000);
+    return 0;
+}
+
+/* What the progress callback saw. */
+struct live {
+    struct share *sh;
+    int calls;
+    int lagging;      /* a stage's records_out behind the next's records_in */
+    int sink_all;     /* the sink's records_in reached LIVE_N */
+    uint64_t t0;      /* when it did */
+    uint64_t busy0;   /* the sink's ns_busy then */
+    uint64_t wait0;   /* its ns_wait_in then */
+    int idle_checked; /* the idle sink's time went to waiting */
+    uint64_t busy_grew, wait_grew;
+};
+
+static void watch_live(const pf_pipeline *p, int final, void *arg)
+{
+    struct live *lv = arg;
+    if (final)
+        return;
+    lv->calls++;
+    pf_stage_stats st[3];
+    for (int i = 0; i < 3; i++)
+        ASSERT_EQ(pf_pipeline_stage_stats(p, i, &st[i]), 0);
+    for (int i = 0; i < 2; i++)
+        if (st[i].total.records_out < st[i + 1].total.records_in)
+            lv->lagging++;
+    if (!lv->sink_all && st[2].total.records_in == LIVE_N) {
+        lv->sink_all = 1;
+        lv->t0 = mono_ns();
+        lv->busy0 = st[2].total.ns_busy;
+        lv->wait0 = st[2].total.ns_wait_in;
+    } else if (lv->sink_all && !lv->idle_checked &&
+               mono_ns() - lv->t0 > 500000000u) {
+        /* The sink has had nothing to do for half a second. */
+        lv->idle_checked = 1;
+        lv->busy_grew = st[2].total.ns_busy - lv->busy0;
+        lv->wait_grew = st[2].total.ns_wait_in - lv->wait0;
+        lv->sh->go = 1;
+    }
+}
+
+TEST(live_stats_count_what_each_stage_took_while_the_run_goes_on)
+{
+    struct share *sh = shared_alloc(sizeof *sh);
+    pf_pipeline *p = pf_pipeline_new();
+    pf_source(p, "source", emit_then_wait, sh);
+    pf_stage_workers(pf_stage_add(p, "consume", pass_on, NULL), 2);
+    pf_stage_add(p, "sink", count_sink, sh);
+    pf_options o;
+    pf_options_init(&o);
+    o.progress = 0;
+    pf_pipeline_set_options(p, &o);
+    static struct live lv;
+    lv.sh = sh;
+    pf_pipeline_on_progress(p, watch_live, &lv);
+    ASSERT_EQ(pf_run(p), 0);
+    ASSERT_UEQ(sh->received, LIVE_N);
+    ASSERT_GT(lv.calls, 0);
+    ASSERT_EQ(lv.lagging, 0);
+    ASSERT_EQ(lv.sink_all, 1); /* seen during the run, not only at the end */
+    ASSERT_EQ(lv.idle_checked, 1);
+    /* Waiting for input counts as waiting, not as busy. */
+    ASSERT_UGT(lv.wait_grew, lv.busy_grew);
+    pf_pipeline_free(p);
+    shared_free(sh, sizeof *sh);
+}
+
+/* ---- signals that reach another thread ------------------------------------
+ */
+
+/* Emits until the pipeline stops, or gives up after a bounded time. */
+static int emit_until_stopped(pf_ctx *ctx, void *arg)
+{
+    struct share *sh = arg;
+    uint64_t until = mono_ns() + 20 * (uint64_t)(1e9 * runner_timeout_scale());
+    for (uint64_t i = 0; mono_ns() < until; i++) {
+        if (pf_emit(ctx, &i, sizeof i) != 0)
+            return -1;
+        sh->emitted++;
+        if (i % 256 == 0)
+            usleep(1000);
+    }
+    return 0;
+}
+
+static void *idle_thread(void *arg)
+{
+    (void)arg;
+    for (;;)
+        pause();
+    return NULL;
+}
+
+/* A thread started before pf_run with SIGINT/SIGTERM unblocked (the
+ * default): the signal may be delivered to it, yet the run drains. */
+TEST(a_stop_signal_delivered_to_another_thread_still_drains)
+{
+    for (int ignore = 0; ignore < 2; ignore++) {
+        if (ignore)
+            signal(SIGTERM, SIG_IGN); /* then the signal was lost */
+        pthread_t t;
+        ASSERT_EQ(pthread_create(&t, NULL, idle_thread, NULL), 0);
+        struct share *sh = shared_alloc(sizeof *sh);
+        pf_pipeline *p = pf_pipeline_new();
+        pf_source(p, "source", emit_until_stopped, sh);
+        pf_stage *sink = pf_stage_add(p, "sink", count_sink, sh);
+        pf_stage_hooks(sink, NULL, count_finish);
+        pf_options o;
+        pf_options_init(&o);
+        o.progress = 0;
+        pf_pipeline_set_options(p, &o);
+        /* Aim at the other thread, as the kernel may for a process. */
+        pid_t parent = getpid();
+        pid_t tid = 0;
+        char path[64];
+        for (int i = 0; i < 200 && tid == 0; i++) {
+            snprintf(path, sizeof path, "/proc/%d/task", (int)parent);
+            DIR *d = opendir(path);
+            struct dirent *e;
+            while (d != NULL && (e = readdir(d)) != NULL)
+                if (atoi(e->d_name) > 0 && atoi(e->d_name) != parent)
+                    tid = atoi(e->d_name);
+            if (d != NULL)
+                closedir(d);
+        }
+        ASSERT_GT(tid, 0);
+        pid_t k = fork();
+        ASSERT(k >= 0);
+        if (k == 0) {
+            prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+            while (sh->received < 1000)
+                usleep(1000);
+            syscall(SYS_tgkill, parent, tid, SIGTERM);
+            _exit(0);
+        }
+        int rc = pf_run(p);
+        reap(k);
+        ASSERT_EQ(rc, PF_EINTR);
+        ASSERT_EQ(pf_run_signal(p), SIGTERM);
+        ASSERT_EQ(sh->finished, 1);
+        ASSERT_UEQ(sh->received, sh->emitted);
+        pf_pipeline_free(p);
+        shared_free(sh, sizeof *sh);
+        pthread_cancel(t);
+        pthread_join(t, NULL);
+    }
+    signal(SIGTERM, SIG_DFL);
 }
