@@ -483,6 +483,34 @@ PF_EXTERN int pf_pipeline_write_stats_json(const pf_pipeline *p, int fd);
 /* Library version, "0.1.0"; static storage.  Never fails. */
 PF_EXTERN const char *pf_version(void);
 
+/* ---- standard output from stage functions -------------------------------- */
+
+/*
+ * What a worker's stdout guarantees: it is the caller's stdout, inherited
+ * at fork, and each worker process buffers its stdio (printf, puts) on
+ * its own - in 4 KiB blocks when stdout is not a terminal - flushing at
+ * the worker's end.  Blocks of different workers reach the file in any
+ * order, so a line can be cut where a block ends and another worker's
+ * output lands inside it.  For output that stays whole, write lines with
+ * pf_print or pf_write_line (or let one stage - the sink - print).  They
+ * bypass stdio: each line is one write(2) on fd 1, which a pipe keeps
+ * whole up to 4096 bytes (PIPE_BUF) and a terminal or regular file at
+ * any size.  They flush this process's stdout first, so its earlier
+ * printf output stays before.  In serial mode they behave the same.
+ */
+
+/* Print one line (printf format; a newline is added when the text has
+ * none) to stdout with one write.  ctx may be NULL.  Returns 0, PF_EIO
+ * when the write failed, PF_ENOMEM, PF_EINVAL for a NULL fmt. */
+PF_EXTERN int pf_print(pf_ctx *ctx, const char *fmt, ...) PF_PRINTF(2, 3);
+/* The same with a va_list. */
+PF_EXTERN int pf_printv(pf_ctx *ctx, const char *fmt, va_list ap)
+    PF_PRINTF(2, 0);
+/* Write buf[0..len) as one line to stdout with one write (a newline is
+ * added when it does not end with one); buf is borrowed for the call.
+ * Returns 0, PF_EIO, PF_ENOMEM, PF_EINVAL for a NULL buf with len > 0. */
+PF_EXTERN int pf_write_line(pf_ctx *ctx, const void *buf, size_t len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -418,3 +418,84 @@ TEST(a_stop_signal_delivered_to_another_thread_still_drains)
     }
     signal(SIGTERM, SIG_DFL);
 }
+
+/* ---- line-atomic stdout ---------------------------------------------------
+ */
+
+#define PRINT_N 20000
+
+static int count_to(pf_ctx *ctx, void *arg)
+{
+    (void)arg;
+    for (uint64_t i = 0; i < PRINT_N; i++)
+        if (pf_emit(ctx, &i, sizeof i) != 0)
+            return -1;
+    return 0;
+}
+
+/* Line i: "<i> <worker> " and i % 701 letters (lines up to ~720 bytes,
+ * so 4 KiB stdio blocks would end mid-line); half through pf_print, half
+ * through pf_write_line. */
+static int print_line(pf_ctx *ctx, const void *rec, size_t len, void *arg)
+{
+    (void)len;
+    (void)arg;
+    uint64_t i;
+    memcpy(&i, rec, sizeof i);
+    char pad[702];
+    size_t n = (size_t)(i % 701);
+    memset(pad, (int)('a' + i % 26), n);
+    pad[n] = '\0';
+    if (i % 2)
+        return pf_print(ctx, "%llu %d %s", (unsigned long long)i,
+                        pf_worker_index(ctx), pad);
+    char line[800];
+    int k = snprintf(line, sizeof line, "%llu %d %s\n", (unsigned long long)i,
+                     pf_worker_index(ctx), pad);
+    return pf_write_line(ctx, line, (size_t)k);
+}
+
+HELPER(print_lines)
+{
+    pf_pipeline *p = pf_pipeline_new();
+    pf_source(p, "count", count_to, NULL);
+    pf_stage_workers(pf_stage_add(p, "print", print_line, NULL), 4);
+    pf_options o;
+    pf_options_init(&o);
+    o.progress = 0;
+    pf_pipeline_set_options(p, &o);
+    int rc = pf_run(p);
+    pf_pipeline_free(p);
+    return rc == 0 ? 0 : 1;
+}
+
+TEST(lines_printed_by_many_workers_to_a_pipe_are_never_split)
+{
+    char *argv[] = {(char *)runner_self(), "--helper", "print_lines", NULL};
+    struct runner_output o = {0};
+    int st = runner_capture(argv, NULL, NULL, 0, &o);
+    ASSERT(RUNNER_EXITED(st, 0));
+    unsigned char *seen = calloc(PRINT_N, 1);
+    ASSERT_NOT_NULL(seen);
+    int lines = 0;
+    for (char *s = o.out, *nl; s < o.out + o.out_len; s = nl + 1) {
+        nl = memchr(s, '\n', (size_t)(o.out + o.out_len - s));
+        ASSERT_NOT_NULL(nl);
+        *nl = '\0';
+        unsigned long long i;
+        int w, off = 0;
+        if (sscanf(s, "%llu %d %n", &i, &w, &off) != 2 || i >= PRINT_N)
+            FAIL("line %d is not whole: \"%.80s\"", lines + 1, s);
+        size_t n = (size_t)(i % 701);
+        ASSERT_UEQ(strlen(s + off), n);
+        for (size_t j = 0; j < n; j++)
+            if (s[off + j] != (char)('a' + i % 26))
+                FAIL("line %llu was mixed with another", i);
+        ASSERT_EQ(seen[i], 0);
+        seen[i] = 1;
+        lines++;
+    }
+    ASSERT_EQ(lines, PRINT_N);
+    free(seen);
+    runner_output_free(&o);
+}
