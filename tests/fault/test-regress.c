@@ -499,3 +499,36 @@ TEST(lines_printed_by_many_workers_to_a_pipe_are_never_split)
     free(seen);
     runner_output_free(&o);
 }
+
+/* ---- error detail ----------------------------------------------------------
+ */
+
+TEST(an_invalid_builder_argument_logs_the_call_and_why)
+{
+    static struct caught c;
+    pf_log_set_sink(catch_line, &c);
+    pf_pipeline *p = pf_pipeline_new();
+    pf_stage *s = pf_source(p, "src", numbers, NULL);
+    ASSERT_EQ(pf_stage_workers(s, 0), PF_EINVAL);
+    ASSERT_EQ(c.calls, 1);
+    ASSERT_STRSTR(c.line, "pf_stage_workers");
+    ASSERT_STRSTR(c.line, "src");
+    ASSERT_STRSTR(c.line, "0");
+    ASSERT_NULL(pf_stage_add(p, "", pass_on, NULL));
+    ASSERT_EQ(c.calls, 2);
+    ASSERT_STRSTR(c.line, "pf_stage_add");
+    ASSERT_STRSTR(c.line, "name");
+    ASSERT_EQ(pf_stage_workers(NULL, 2), PF_EINVAL);
+    ASSERT_EQ(c.calls, 3);
+    ASSERT_STRSTR(c.line, "pf_stage_workers");
+    ASSERT_STRSTR(c.line, "NULL");
+    pf_options o;
+    pf_options_init(&o);
+    o.ring_bytes = 5000;
+    ASSERT_EQ(pf_pipeline_set_options(p, &o), PF_EINVAL);
+    ASSERT_STRSTR(c.line, "ring_bytes");
+    ASSERT_STRSTR(c.line, "5000");
+    ASSERT_EQ(pf_run(p), PF_EINVAL); /* the first error, remembered */
+    pf_log_set_sink(NULL, NULL);
+    pf_pipeline_free(p);
+}
