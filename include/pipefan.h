@@ -313,6 +313,18 @@ typedef struct pf_failure {
     int action;             /* enum pf_fail_action */
     char message[512];      /* the line pf_log wrote about it, without
                                time, level and newline */
+    int code;               /* PF_FAIL_STAGE: what the stage function or
+                               hook returned; else 0 */
+    int stream_worker;      /* the worker of the previous stage that
+                               emitted the failing record, -1 unknown */
+    uint64_t stream_record; /* 1-based index of the failing record among
+                               all records stream_worker emitted: the
+                               source's 3000th record is 3000, in every
+                               run, whichever worker took it.  0 when
+                               unknown: a crash, a hook, a source, a
+                               worker restarted on either side, or
+                               keyed routing that spread the records so
+                               thin the place was forgotten */
 } pf_failure;
 
 /* Number of failures recorded by the last pf_run (in order), 0 for a

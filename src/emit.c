@@ -11,6 +11,7 @@
 
 #include "clock.h"
 #include "futex.h"
+#include "seqmap.h"
 #include "serial.h"
 #include "transport.h"
 #include "txn.h"
@@ -351,6 +352,7 @@ static inline void count_out(pf_ctx *ctx)
 /* After a write to ring d: end a full batch, honour the flush deadline. */
 static inline void wrote(pf_ctx *ctx, int d, size_t len)
 {
+    pf__seq_wrote(ctx, d);
     ctx->rout++;
     ctx->bout += len;
     count_out(ctx);
@@ -386,6 +388,8 @@ static void put_large(pf_ctx *ctx, int d, const unsigned char *rec, size_t len)
         txn_publish(ctx);
     int safe = !ctx->txn || pf__rw_published(w) == pf__rw_written(w);
     size_t off = 0;
+    if (pf__seq_due(ctx, d))
+        pf__seq_put(ctx, d, reserve_wait(ctx, d, 8, PF__F_SEQ));
     while (off < len) {
         size_t n = len - off < ctx->frag_max ? len - off : ctx->frag_max;
         uint32_t flags = off + n < len ? PF__F_MORE : PF__F_LAST;
@@ -403,6 +407,7 @@ static void put_large(pf_ctx *ctx, int d, const unsigned char *rec, size_t len)
         else if (off < len)
             unsafe_publish(ctx, d);
     }
+    pf__seq_wrote(ctx, d);
     ctx->rout++;
     ctx->bout += len;
     count_out(ctx);
@@ -432,7 +437,14 @@ static int put_record(pf_ctx *ctx, int d, const void *rec, size_t len,
     }
     for (;;) {
         note_write(ctx, d);
-        void *dst = pf__rw_reserve(&ctx->out[d], len, 0);
+        void *dst = NULL;
+        void *seq = pf__seq_due(ctx, d)
+                        ? pf__rw_reserve(&ctx->out[d], 8, PF__F_SEQ)
+                        : &dst; /* not due: go on */
+        if (seq != &dst && seq != NULL)
+            pf__seq_put(ctx, d, seq);
+        if (seq != NULL)
+            dst = pf__rw_reserve(&ctx->out[d], len, 0);
         if (dst != NULL) {
             memcpy(dst, rec, len);
             wrote(ctx, d, len);

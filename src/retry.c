@@ -56,7 +56,7 @@ int pf__try_restart(struct pf__watch *wa, int g, int status, int err)
     fr.restarts = atomic_load(&c->restarts);
     fr.error = err;
     if (state == PF__W_FAILED)
-        fr.record = atomic_load(&c->fail_record);
+        pf__failure_detail(&fr, c);
 
     if (!pf__stage_restartable(p, s)) {
         pf__failure_log(p, &fr, PF_LOG_ERROR,

@@ -101,7 +101,11 @@ struct pf__wctl {
     _Atomic uint64_t quarantined; /* supervisor */
     uint64_t txn_off;             /* set before fork: the two commit slots */
     _Atomic uint64_t fail_record; /* worker: input record whose call failed */
-    char pad6[48];
+    _Atomic uint64_t fail_stream; /* worker: its index in the producer's
+                                     output (seqmap.h), 0 unknown */
+    _Atomic int32_t fail_from;    /* worker: that producer, -1 unknown */
+    _Atomic int32_t fail_code;    /* worker: what the function returned */
+    char pad6[32];
 };
 _Static_assert(sizeof(struct pf__wctl) == 384, "wctl is six lines");
 _Static_assert(offsetof(struct pf__wctl, in_seq) == 64, "in_seq own line");

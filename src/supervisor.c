@@ -226,14 +226,23 @@ static int judge_exit(struct pf__watch *wa, int g, int status, int quiet)
     if (state == PF__W_FAILED) {
         int err = (int)atomic_load(&c->error);
         f.error = err != 0 ? err : PF_ESTAGE;
-        f.record = atomic_load(&c->fail_record);
+        pf__failure_detail(&f, c);
+        char at[160] = "";
+        if (f.stream_record != 0)
+            snprintf(at, sizeof at, " on record %llu of %s[%d]",
+                     (unsigned long long)f.stream_record,
+                     p->stages[s - 1]->name, f.stream_worker);
+        else if (f.record != 0)
+            snprintf(at, sizeof at, " on its input record %llu",
+                     (unsigned long long)f.record);
         if (quiet)
             pf_log(NULL, level, "stage %s worker %d (pid %d) failed: %s", name,
                    w, (int)pid, pf_strerror(err));
         else
             pf__failure_log(p, &f, level,
-                            "stage %s worker %d (pid %d) failed: %s", name, w,
-                            (int)pid, pf_strerror(err));
+                            "stage %s worker %d (pid %d) failed: %s "
+                            "(returned %d%s)",
+                            name, w, (int)pid, pf_strerror(err), f.code, at);
         return f.error;
     }
     char how[96];
@@ -281,6 +290,9 @@ int pf__respawn(struct pf__watch *wa, int g, int s, int w)
     atomic_store(&c->in_call, 0);
     atomic_store(&c->wait_in_since, 0);
     atomic_store(&c->wait_out_since, 0);
+    atomic_store(&c->fail_record, 0); /* what the last one failed on */
+    atomic_store(&c->fail_stream, 0);
+    atomic_store(&c->fail_code, 0);
     atomic_fetch_add(&c->restarts, 1);
     fflush(NULL); /* or the child writes the host's buffered output again */
     pid_t pid = fork();

@@ -30,6 +30,7 @@
 #include "futex.h"
 #include "emit.h"
 #include "log.h"
+#include "seqmap.h"
 #include "transport.h"
 #include "txn.h"
 
@@ -164,9 +165,19 @@ static inline void call(pf_ctx *ctx, const void *rec, size_t len)
     if (rc != 0) {
         /* in_call and cur_pos stay set: the supervisor counts failures
          * per record to find poison records. */
-        pf_log(ctx, PF_LOG_ERROR,
-               "stage function returned %d on input record %llu", rc,
-               (unsigned long long)ctx->rin);
+        uint64_t g = pf__seq_fail(ctx);
+        if (g != 0)
+            pf_log(ctx, PF_LOG_ERROR,
+                   "stage function returned %d on record %llu of %s[%d] "
+                   "(input record %llu of this worker)",
+                   rc, (unsigned long long)g,
+                   ctx->p->stages[ctx->st->index - 1]->name, ctx->in_cur,
+                   (unsigned long long)ctx->rin);
+        else
+            pf_log(ctx, PF_LOG_ERROR,
+                   "stage function returned %d on input record %llu", rc,
+                   (unsigned long long)ctx->rin);
+        atomic_store_explicit(&ctx->me->fail_code, rc, memory_order_relaxed);
         atomic_store_explicit(&ctx->me->fail_record, ctx->rin,
                               memory_order_relaxed);
         worker_fail(ctx, PF_ESTAGE);
@@ -259,7 +270,15 @@ static void take_large(pf_ctx *ctx, int r, pf__frame f)
         commit_ring(ctx, r);
         if (last)
             break;
-        while (!pf__rr_peek(rd, &f)) {
+        /* A restarted producer sends a SEQ before the record again. */
+        while (!pf__rr_peek(rd, &f) || (f.flags & PF__F_SEQ)) {
+            if (f.flags & PF__F_SEQ) {
+                pf__seq_read(ctx, r, f.data);
+                pf__seq_take(ctx, r); /* the record sent again */
+                pf__rr_next(rd, &f);
+                f.flags = 0;
+                continue;
+            }
             if (pf__rr_finished(rd)) {
                 pf_log(ctx, PF_LOG_ERROR, "input ended inside a record");
                 worker_fail(ctx, PF_EIO);
@@ -309,6 +328,7 @@ static void run_hook(pf_ctx *ctx, pf_hook_fn fn, const char *what)
         atomic_store_explicit(&me->in_call, 0, memory_order_relaxed);
     if (rc != 0) {
         pf_log(ctx, PF_LOG_ERROR, "%s hook returned %d", what, rc);
+        atomic_store_explicit(&me->fail_code, rc, memory_order_relaxed);
         worker_fail(ctx, PF_ESTAGE);
     }
 }
@@ -327,6 +347,13 @@ static int consume(pf_ctx *ctx, int r, int at_mark, int *marked)
     while (pf__rr_pos(rd) - start < budget && pf__rr_peek(rd, &f)) {
         n++;
         ctx->rec_pos = pf__rr_pos(rd);
+        if (f.flags & PF__F_SEQ) {
+            pf__seq_read(ctx, r, f.data);
+            pf__rr_next(rd, &f);
+            continue;
+        }
+        if (!(f.flags & PF__F_MARK))
+            pf__seq_take(ctx, r);
         if (ctx->track && is_poison(ctx, r)) {
             pf__rr_next(rd, &f);
             continue;
@@ -489,7 +516,7 @@ static int ctx_setup(pf_ctx *ctx, pf_pipeline *p, struct pf__run *run, int s,
                 ctx->turn = (int)(t->turn % (uint32_t)ctx->nin);
         }
     }
-    return 0;
+    return pf__seq_setup(ctx);
 }
 
 /* Bind worker w of stage s to its CPU when the pinned stages' workers are
@@ -576,6 +603,7 @@ _Noreturn void pf__worker_main(pf_pipeline *p, struct pf__run *run, int s,
          * whatever their error path returns: that is a clean stop. */
         if (rc != 0 && pf__stop_level(&ctx) == PF__RUN) {
             pf_log(&ctx, PF_LOG_ERROR, "source function returned %d", rc);
+            atomic_store(&me->fail_code, rc);
             worker_fail(&ctx, PF_ESTAGE);
         }
     } else {

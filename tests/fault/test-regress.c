@@ -532,3 +532,54 @@ TEST(an_invalid_builder_argument_logs_the_call_and_why)
     pf_log_set_sink(NULL, NULL);
     pf_pipeline_free(p);
 }
+
+static int fail_on_3000th(pf_ctx *ctx, const void *rec, size_t len, void *arg)
+{
+    (void)arg;
+    uint64_t v;
+    memcpy(&v, rec, sizeof v);
+    if (v == 2999) /* the source's 3000th record */
+        return -7;
+    return pf_emit(ctx, rec, len);
+}
+
+static int numbers_10k(pf_ctx *ctx, void *arg)
+{
+    (void)arg;
+    for (uint64_t i = 0; i < 10000; i++)
+        if (pf_emit(ctx, &i, sizeof i) != 0)
+            return -1;
+    return 0;
+}
+
+/* The failure record names the code the function returned and the
+ * failing record's place in the stream, the same in every run. */
+TEST(a_failing_record_is_named_by_its_index_in_the_stream_and_its_code)
+{
+    for (int small = 0; small < 2; small++) {
+        struct share *sh = shared_alloc(sizeof *sh);
+        pf_pipeline *p = pf_pipeline_new();
+        pf_source(p, "nums", numbers_10k, NULL);
+        pf_stage_workers(pf_stage_add(p, "mid", fail_on_3000th, NULL), 3);
+        pf_stage_add(p, "sink", count_sink, sh);
+        pf_options o;
+        pf_options_init(&o);
+        o.progress = 0;
+        o.ring_bytes = small ? 4096 : 0; /* small batches, many of them */
+        pf_pipeline_set_options(p, &o);
+        ASSERT_EQ(pf_run(p), PF_ESTAGE);
+        ASSERT_GE(pf_pipeline_failures(p), 1);
+        pf_failure f;
+        ASSERT_EQ(pf_pipeline_failure(p, 0, &f), 0);
+        ASSERT_EQ(f.cause, PF_FAIL_STAGE);
+        ASSERT_EQ(f.code, -7);
+        ASSERT_STREQ(f.stage_name, "mid");
+        ASSERT_UEQ(f.stream_record, 3000);
+        ASSERT_EQ(f.stream_worker, 0);
+        ASSERT_UGE(f.record, 1); /* its count among the worker's input */
+        ASSERT_STRSTR(f.message, "3000");
+        ASSERT_STRSTR(f.message, "-7");
+        pf_pipeline_free(p);
+        shared_free(sh, sizeof *sh);
+    }
+}
