@@ -228,7 +228,7 @@ typedef struct pf_options {
     int poison;              /* PF_POISON_SKIP or PF_POISON_FAIL */
     /* After SIGINT/SIGTERM, kill the workers that have not drained after
      * this long (a finish hook that never returns) and return PF_EINTR;
-     * default 10000, 0 = wait as long as it takes. */
+     * default 30000, 0 = wait as long as it takes. */
     unsigned drain_ms;
 } pf_options;
 

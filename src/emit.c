@@ -341,12 +341,19 @@ static inline void source_done(pf_ctx *ctx)
 }
 
 /* Publish the output counters (live stats), before the record can be
- * published to the next stage: see pf__push_stats. */
+ * published to the next stage: see pf__push_stats.  With a stall limit,
+ * a record out is progress too: a hook or a call that keeps emitting is
+ * not stuck (only this worker writes beats: no read-modify-write). */
 static inline void count_out(pf_ctx *ctx)
 {
-    atomic_store_explicit(&ctx->me->records_out, ctx->rout,
-                          memory_order_release);
-    atomic_store_explicit(&ctx->me->bytes_out, ctx->bout, memory_order_release);
+    struct pf__wctl *me = ctx->me;
+    atomic_store_explicit(&me->records_out, ctx->rout, memory_order_release);
+    atomic_store_explicit(&me->bytes_out, ctx->bout, memory_order_release);
+    if (ctx->track)
+        atomic_store_explicit(
+            &me->beats,
+            atomic_load_explicit(&me->beats, memory_order_relaxed) + 1,
+            memory_order_relaxed);
 }
 
 /* After a write to ring d: end a full batch, honour the flush deadline. */

@@ -27,7 +27,7 @@ void pf_options_init(pf_options *o)
     o->progress = -1;
     o->summary = 0;
     o->stop_signals = 1;
-    o->drain_ms = 10000;
+    o->drain_ms = 30000;
 }
 
 pf_pipeline *pf_pipeline_new(void)
