@@ -70,7 +70,8 @@ typedef enum pf_errno {
 /* Message for an error code; never NULL, static storage ("unknown error"
  * for a code not in the table).  Never fails. */
 PF_EXTERN const char *pf_strerror(int err);
-/* Symbolic name of an error code ("PF_EWORKER"); never NULL, static
+/* Symbolic name of an error code ("PF_EWORKER"; "PF_OK" for 0,
+ * "PF_EUNKNOWN" for a code not in the table); never NULL, static
  * storage.  Never fails. */
 PF_EXTERN const char *pf_err_name(int err);
 
@@ -225,6 +226,10 @@ typedef struct pf_options {
     unsigned stall_ms;       /* kill a worker stuck this long in one call */
     const char *dead_letter; /* quarantine file, borrowed; NULL = none */
     int poison;              /* PF_POISON_SKIP or PF_POISON_FAIL */
+    /* After SIGINT/SIGTERM, kill the workers that have not drained after
+     * this long (a finish hook that never returns) and return PF_EINTR;
+     * default 30000, 0 = wait as long as it takes. */
+    unsigned drain_ms;
 } pf_options;
 
 /* What to do with a record that failed a worker more than retries times:
@@ -308,6 +313,18 @@ typedef struct pf_failure {
     int action;             /* enum pf_fail_action */
     char message[512];      /* the line pf_log wrote about it, without
                                time, level and newline */
+    int code;               /* PF_FAIL_STAGE: what the stage function or
+                               hook returned; else 0 */
+    int stream_worker;      /* the worker of the previous stage that
+                               emitted the failing record, -1 unknown */
+    uint64_t stream_record; /* 1-based index of the failing record among
+                               all records stream_worker emitted: the
+                               source's 3000th record is 3000, in every
+                               run, whichever worker took it.  0 when
+                               unknown: a crash, a hook, a source, a
+                               worker restarted on either side, or
+                               keyed routing that spread the records so
+                               thin the place was forgotten */
 } pf_failure;
 
 /* Number of failures recorded by the last pf_run (in order), 0 for a
@@ -388,7 +405,15 @@ PF_EXTERN int pf_stopping(const pf_ctx *ctx);
  * nor frees it, except through the stage's free function
  * (pf_stage_data_free).  It lives as long as the worker: in process mode
  * its process, in serial mode until pf_run returns; a restarted worker
- * starts with NULL.  Returns 0, or PF_EINVAL when ctx is NULL. */
+ * starts with NULL.  Returns 0, or PF_EINVAL when ctx is NULL.
+ *
+ * The serial-mode rule: with PIPEFAN_SERIAL=1 every stage runs in the
+ * calling process, so a global or static variable is one copy shared by
+ * all stages (two stages that each fill "their" static table fill the
+ * same one) and it outlives pf_run (a second run starts where the first
+ * left off), where each worker process has its own fresh copy.  State
+ * kept in worker data, allocated by the init hook, gives the same
+ * results in both modes (examples/wordcount.c). */
 PF_EXTERN int pf_worker_set_data(pf_ctx *ctx, void *data);
 /* The data set by pf_worker_set_data, or NULL (also when ctx is NULL). */
 PF_EXTERN void *pf_worker_data(const pf_ctx *ctx);
@@ -397,7 +422,9 @@ PF_EXTERN void *pf_worker_data(const pf_ctx *ctx);
 
 /* Log one line, from any process: ISO-8601 time with milliseconds, level,
  * stage[worker], pid, message.  ctx may be NULL (the caller's own process).
- * A line is written with one write(2) and is never interleaved. */
+ * A line is written with one write(2) and is never interleaved.  Lines
+ * are kept whole up to 4096 bytes (PIPE_BUF, the most a pipe takes in
+ * one piece); a longer one is cut and ends "[cut: N more bytes]". */
 PF_EXTERN void pf_log(pf_ctx *ctx, int level, const char *fmt, ...)
     PF_PRINTF(3, 4);
 /* The same with a va_list. */
@@ -596,6 +623,34 @@ PF_EXTERN int pf_stage_tick(pf_stage *s, unsigned ms, pf_hook_fn fn);
 #else
 #define PF_UNUSED
 #endif
+
+/* ---- standard output from stage functions -------------------------------- */
+
+/*
+ * What a worker's stdout guarantees: it is the caller's stdout, inherited
+ * at fork, and each worker process buffers its stdio (printf, puts) on
+ * its own - in 4 KiB blocks when stdout is not a terminal - flushing at
+ * the worker's end.  Blocks of different workers reach the file in any
+ * order, so a line can be cut where a block ends and another worker's
+ * output lands inside it.  For output that stays whole, write lines with
+ * pf_print or pf_write_line (or let one stage - the sink - print).  They
+ * bypass stdio: each line is one write(2) on fd 1, which a pipe keeps
+ * whole up to 4096 bytes (PIPE_BUF) and a terminal or regular file at
+ * any size.  They flush this process's stdout first, so its earlier
+ * printf output stays before.  In serial mode they behave the same.
+ */
+
+/* Print one line (printf format; a newline is added when the text has
+ * none) to stdout with one write.  ctx may be NULL.  Returns 0, PF_EIO
+ * when the write failed, PF_ENOMEM, PF_EINVAL for a NULL fmt. */
+PF_EXTERN int pf_print(pf_ctx *ctx, const char *fmt, ...) PF_PRINTF(2, 3);
+/* The same with a va_list. */
+PF_EXTERN int pf_printv(pf_ctx *ctx, const char *fmt, va_list ap)
+    PF_PRINTF(2, 0);
+/* Write buf[0..len) as one line to stdout with one write (a newline is
+ * added when it does not end with one); buf is borrowed for the call.
+ * Returns 0, PF_EIO, PF_ENOMEM, PF_EINVAL for a NULL buf with len > 0. */
+PF_EXTERN int pf_write_line(pf_ctx *ctx, const void *buf, size_t len);
 
 #ifdef __cplusplus
 }
