@@ -94,9 +94,16 @@ static void usage(FILE *f)
         "  --poison skip|fail  a block that crashed its worker more than N\n"
         "                      times: skip it, exit 5 (default); or fail\n"
         "  --dead-letter FILE  append the skipped blocks to FILE\n"
-        "  --joblog FILE       one line per command run (blocks, and stream\n"
-        "                      commands): stage, block, worker, try, start,\n"
-        "                      runtime, bytes in and out, exit value, signal\n"
+        "  --joblog FILE       one line per block (its last try) and per\n"
+        "                      stream command, in GNU parallel's format: Seq\n"
+        "                      (block), Host (stage/worker), Starttime,\n"
+        "                      JobRuntime, Send, Receive, Exitval, Signal,\n"
+        "                      Command; a block's line follows its output\n"
+        "  --resume            with --joblog and one command in block mode:\n"
+        "                      skip the blocks the joblog has, append the "
+        "rest\n"
+        "                      (same input, same --block)\n"
+        "  --resume-failed     the same, but run the failed blocks again too\n"
         "  --chunk-size SIZE   stream mode: byte range per read of a regular\n"
         "                      file (default 1M)\n"
         "  --max-record SIZE   longest record (default 64M)\n"
@@ -429,6 +436,8 @@ enum {
     OPT_NOPROG,
     OPT_SERIAL,
     OPT_BLOCK,
+    OPT_RESUME,
+    OPT_RESUME_FAILED,
 };
 
 static const struct option opts[] = {
@@ -440,6 +449,8 @@ static const struct option opts[] = {
     {"halt", required_argument, 0, OPT_HALT},
     CLI_FAULT_OPTIONS,
     {"joblog", required_argument, 0, OPT_JOBLOG},
+    {"resume", no_argument, 0, OPT_RESUME},
+    {"resume-failed", no_argument, 0, OPT_RESUME_FAILED},
     {"chunk-size", required_argument, 0, OPT_CHUNK},
     {"max-record", required_argument, 0, OPT_MAXREC},
     {"dry-run", no_argument, 0, OPT_DRY},
@@ -524,6 +535,10 @@ static int opt_run(struct run_cmdline *cl, int c, const char *arg)
         return 1;
     case OPT_JOBLOG:
         cfg->joblog = arg;
+        return 1;
+    case OPT_RESUME:
+    case OPT_RESUME_FAILED:
+        cfg->resume = c == OPT_RESUME ? RUN_RESUME_ALL : RUN_RESUME_FAILED;
         return 1;
     case OPT_CHUNK:
         if (cli_parse_size(arg, &cfg->chunk) < 0 || cfg->chunk == 0)
@@ -650,21 +665,17 @@ static int plan(struct run_cmdline *cl)
         return cli_usage_error(CMD, "--stall-timeout watches the commands of "
                                     "block mode; no stage is in block mode "
                                     "(--block SIZE)");
+    if (cfg->resume && (cfg->joblog == NULL || cfg->ncommands != 1 ||
+                        cfg->stages[1].block == 0))
+        return cli_usage_error(CMD, "--resume and --resume-failed need "
+                                    "--joblog FILE and one command in block "
+                                    "mode (--block SIZE, or -k with -j N, or "
+                                    "--retries N)");
     if (cl->dry) {
         run_print_plan(cfg, stdout);
         return CLI_EXIT_OK;
     }
-    if (cfg->joblog != NULL) {
-        cfg->joblog_fd =
-            open(cfg->joblog,
-                 O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
-        if (cfg->joblog_fd < 0) {
-            fprintf(stderr, "pipefan run: --joblog %s: %s\n", cfg->joblog,
-                    strerror(errno));
-            return CLI_EXIT_FATAL;
-        }
-    }
-    return -1;
+    return run_joblog_open(cfg) < 0 ? CLI_EXIT_FATAL : -1;
 }
 
 int cli_cmd_run(int argc, char **argv)
@@ -678,5 +689,6 @@ int cli_cmd_run(int argc, char **argv)
     if (cl.cfg.joblog_fd >= 0)
         close(cl.cfg.joblog_fd);
     free(cl.cfg.stages);
+    free(cl.cfg.done);
     return status;
 }

@@ -131,12 +131,21 @@ static int is_failure(struct run_worker *w, int status)
     return 1;
 }
 
-/* Judge a reaped command; 1 if the worker must fail now. */
-static int judge(struct run_worker *w, uint64_t block, int try)
+/* The joblog's view of the command just reaped. */
+static struct run_job job_of(const struct run_worker *w, uint64_t block)
 {
-    double now = run_now();
-    run_joblog(w->st, w->widx, block, try, w->t_start, now - w->t_start,
-               w->sent, w->received, w->proc.status);
+    struct run_job j = {
+        w->widx, block,       w->t_start,    run_now() - w->t_start,
+        w->sent, w->received, w->proc.status};
+    return j;
+}
+
+/* Judge a reaped command; 1 if the worker must fail now. */
+static int judge(struct run_worker *w, uint64_t block)
+{
+    struct run_job j = job_of(w, block);
+    if (run_joblog_done(w->st, w->ctx, &j) < 0)
+        w->fatal = 1;
     if (!is_failure(w, w->proc.status))
         return 0;
     char what[96];
@@ -175,42 +184,13 @@ static int stalled(const struct run_worker *w)
            (run_now() - w->t_moved) * 1e3 >= (double)ms;
 }
 
-/*
- * The block's command stalled: kill it, then end this worker with
- * SIGALRM, the signal of an expired timer.  The runtime handles that as
- * any crash on the block in progress: with --retries the worker is
- * restarted and the block replayed, and a block that stalls every time is
- * a poison block (quarantined); without them the run fails.  Returning an
- * error instead would not do: the runtime does not count a stage
- * function's failure against the record in progress.
- */
-static _Noreturn void stall_crash(struct run_worker *w)
-{
-    pf_log(w->ctx, PF_LOG_WARN,
-           "block %llu: '%s' made no progress for %.1f s (--stall-timeout): "
-           "killing it (pid %d) and this worker",
-           (unsigned long long)w->block, w->st->cmd, w->cfg->stall_ms / 1e3,
-           (int)w->proc.pid);
-    kill(-w->proc.pid, SIGKILL); /* its group */
-    run_reap(&w->proc);
-    run_joblog(w->st, w->widx, w->block, w->try, w->t_start,
-               run_now() - w->t_start, w->sent, w->received, w->proc.status);
-    sigset_t alrm;
-    sigemptyset(&alrm);
-    sigaddset(&alrm, SIGALRM);
-    signal(SIGALRM, SIG_DFL);
-    sigprocmask(SIG_UNBLOCK, &alrm, NULL);
-    raise(SIGALRM);
-    _exit(128 + SIGALRM);
-}
-
 /* Wait for the command to end; in block mode, watch for a stall. */
 static void wait_end(struct run_worker *w)
 {
     if (w->cfg->stall_ms != 0 && w->st->block != 0)
         while (!run_ended(&w->proc, POLL_MS))
             if (stalled(w))
-                stall_crash(w);
+                run_stall_crash(w->ctx, w->st, &w->proc, w->block);
     run_reap(&w->proc);
 }
 
@@ -288,7 +268,7 @@ static int drain_all(struct run_worker *w)
         if (drain(w) < 0)
             return -1;
         if (stalled(w))
-            stall_crash(w);
+            run_stall_crash(w->ctx, w->st, &w->proc, w->block);
     }
     return 0;
 }
@@ -387,7 +367,7 @@ static void check_end(struct run_worker *w, int ms)
         if (!w->thr_out && drain_all(w) < 0)
             w->fatal = 1;
         w->judged = 1;
-        if (judge(w, 0, 1))
+        if (judge(w, 0))
             w->fatal = 1;
     }
 }
@@ -496,7 +476,7 @@ static int feed(struct run_worker *w, const unsigned char *data, uint64_t off,
         if (nf > 1 && fds[1].revents && drain(w) < 0)
             return -1;
         if (!stream && stalled(w))
-            stall_crash(w);
+            run_stall_crash(w->ctx, w->st, &w->proc, w->block);
     }
     return w->fatal ? -1 : 0;
 }
@@ -551,7 +531,7 @@ static int stream_finish(struct run_worker *w)
         rc = -1;
     run_reap(&w->proc);
     w->running = 0;
-    if (!w->judged && judge(w, 0, 1))
+    if (!w->judged && judge(w, 0))
         rc = -1;
     w->judged = 1;
     return rc;
@@ -565,10 +545,11 @@ static int block_record(struct run_worker *w, const struct run_hdr *h,
 {
     struct run_stage *st = w->st;
     int rc = 0;
-    if (run_useless(w->cfg, st->feeds) || atomic_load(&w->cfg->sh->halting))
-        return 0; /* not needed, or --halt soon: start no new block */
-    if ((h->flags & RUN_F_RANGE) && pf_stopping(w->ctx))
-        return 0; /* SIGINT/SIGTERM: take no more of stdin (feed()) */
+    if (run_useless(w->cfg, st->feeds) || atomic_load(&w->cfg->sh->halting) ||
+        ((h->flags & RUN_F_RANGE) && pf_stopping(w->ctx)))
+        /* Not needed, or --halt soon: start no new block; SIGINT or
+         * SIGTERM: take no more of stdin (feed()). */
+        return run_joblog_skipped(st, w->ctx);
     w->holding = st->retries > 0;
     for (int try = 1;; try++) {
         w->hold_len = 0;
@@ -583,9 +564,6 @@ static int block_record(struct run_worker *w, const struct run_hdr *h,
         w->running = 0;
         if (rc < 0)
             return -1;
-        double now = run_now();
-        run_joblog(st, w->widx, h->seq, try, w->t_start, now - w->t_start,
-                   w->sent, w->received, w->proc.status);
         if (!is_failure(w, w->proc.status))
             break;
         char what[96];
@@ -606,6 +584,9 @@ static int block_record(struct run_worker *w, const struct run_hdr *h,
         }
         break; /* --halt never: its output goes on like any other */
     }
+    /* The joblog's line for the last try, once its output is passed on
+     * (one line a block, as GNU parallel writes one a job). */
+    struct run_job job = job_of(w, h->seq);
     atomic_fetch_add_explicit(&w->c->blocks, 1, memory_order_relaxed);
     if (w->holding) {
         w->holding = 0;
@@ -627,7 +608,19 @@ static int block_record(struct run_worker *w, const struct run_hdr *h,
      * runtime's end-of-batch mark; so does a restartable one, before the
      * block is committed. */
     run_out_end(&w->out);
-    return run_out_flush(&w->out, st->ordered || st->restartable);
+    if (run_out_flush(&w->out, st->ordered || st->restartable) < 0)
+        return -1;
+    return run_joblog_done(st, w->ctx, &job);
+}
+
+/* A block stage that got no block at all runs its command once, on no
+ * input, as the shell does (`wc -l` of nothing prints 0); unless the run
+ * is stopping or no longer needs this stage. */
+static int no_block_came(struct run_worker *w)
+{
+    return atomic_load(&w->c->seq_in) == 0 && !pf_stopping(w->ctx) &&
+           !atomic_load(&w->cfg->sh->halting) &&
+           !run_useless(w->cfg, w->st->feeds);
 }
 
 /* ---- stage functions ---------------------------------------------------- */
@@ -684,7 +677,9 @@ int run_exec_finish(pf_ctx *ctx, void *arg)
     int rc = 0;
     if (st->block == 0)
         rc = stream_finish(w);
-    else if (run_out_flush(&w->out, 1) < 0)
+    else if ((w->widx == 0 && no_block_came(w) &&
+              block_record(w, &(struct run_hdr){.seq = 1}, NULL, 0) < 0) ||
+             run_out_flush(&w->out, 1) < 0)
         rc = -1;
     run_out_free(&w->out);
     free(w->hold);

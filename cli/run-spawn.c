@@ -285,3 +285,31 @@ void run_status_text(int status, char *buf, size_t n)
         snprintf(buf, n, "exited with status %d", WEXITSTATUS(status));
     }
 }
+
+/*
+ * A block's command stalled: kill it, then end this worker with SIGALRM,
+ * the signal of an expired timer.  The runtime handles that as any crash
+ * on the block in progress: with --retries the worker is restarted and the
+ * block replayed, and a block that stalls every time is a poison block
+ * (quarantined); without them the run fails.  Returning an error instead
+ * would not do: the runtime does not count a stage function's failure
+ * against the record in progress.  No joblog line: the block is not done.
+ */
+_Noreturn void run_stall_crash(pf_ctx *ctx, const struct run_stage *st,
+                               struct run_proc *p, uint64_t block)
+{
+    pf_log(ctx, PF_LOG_WARN,
+           "block %llu: '%s' made no progress for %.1f s (--stall-timeout): "
+           "killing it (pid %d) and this worker",
+           (unsigned long long)block, st->cmd, st->cfg->stall_ms / 1e3,
+           (int)p->pid);
+    kill(-p->pid, SIGKILL); /* its group */
+    run_reap(p);
+    sigset_t alrm;
+    sigemptyset(&alrm);
+    sigaddset(&alrm, SIGALRM);
+    signal(SIGALRM, SIG_DFL);
+    sigprocmask(SIG_UNBLOCK, &alrm, NULL);
+    raise(SIGALRM);
+    _exit(128 + SIGALRM);
+}

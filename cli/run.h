@@ -9,7 +9,8 @@
  *   run-input.c   the source: pipefan's stdin as chunks or byte ranges
  *   run-exec.c    a command stage's worker (stream and block mode)
  *   run-relay.c   the relay stage that keeps order between ordered stages
- *   run-output.c  the shared state, output framing, stdout, the joblog
+ *   run-output.c  the shared state, output framing, stdout
+ *   run-joblog.c  the joblog (GNU parallel's format), --resume
  *   run-spawn.c   starting `sh -c CMD` with pipes, and judging its end
  *
  * Records travel between stages in chunks of whole records: a chunk never
@@ -80,6 +81,8 @@ struct run_stage {
     int out_hold;      /* hold output until out_target (next stage is
                           in block mode) */
     int stats;         /* index into run_shared.stage */
+    int log_via_out;   /* its joblog lines go to the output relay, which
+                          writes them after the block's output */
 };
 
 /* Counters of one stage, summed over its workers (shared). */
@@ -128,6 +131,10 @@ struct run_shared {
     2 /* crash-proof --halt now: the run is cut, and                           \
          running commands are killed */
 
+/* --resume and --resume-failed. */
+#define RUN_RESUME_ALL 1    /* skip every block in the joblog */
+#define RUN_RESUME_FAILED 2 /* skip the blocks that succeeded */
+
 /* Everything the command line decided. */
 struct run_config {
     enum run_framing framing;
@@ -137,6 +144,10 @@ struct run_config {
     enum run_halt halt;
     const char *joblog;
     int joblog_fd;            /* -1 without --joblog */
+    int resume;               /* RUN_RESUME_* or 0 */
+    unsigned char *done;      /* --resume: bit per block number done in
+                                 the joblog read (owned; NULL: none) */
+    uint64_t done_bits;       /* bits in done */
     size_t chunk;             /* stream-mode chunk bytes */
     size_t max_record;        /* longest record */
     int crashproof;           /* some stage has --retries: workers that
@@ -166,6 +177,9 @@ struct run_hdr {
 };
 #define RUN_F_RANGE (1u << 0)  /* the data is a byte range of stdin */
 #define RUN_F_UNTERM (1u << 1) /* the data ends without a terminator */
+#define RUN_F_JOBLOG                                                           \
+    (1u << 2) /* the data is a joblog line for the                             \
+                 output relay; empty: a block not run */
 
 /* ---- run-output.c ------------------------------------------------------- */
 
@@ -226,15 +240,6 @@ void run_out_end(struct run_out *o);
 /* Emit or write what is whole; all: even below the hold target. */
 int run_out_flush(struct run_out *o, int all);
 
-/* One line of the joblog (a no-op without --joblog). */
-void run_joblog(struct run_stage *st, int worker, uint64_t block, int try,
-                double start, double runtime, uint64_t sent, uint64_t received,
-                int status);
-/* The joblog's header line. */
-void run_joblog_header(struct run_config *cfg);
-/* Wall-clock seconds (for the joblog). */
-double run_now(void);
-
 /* The run stops at once (crash-proof --halt now): the failing worker
  * cannot fail itself, or it would be restarted and its block replayed;
  * it cuts every stage instead and running commands are killed. */
@@ -244,6 +249,39 @@ void run_halt_now(struct run_config *cfg);
  * (truncated during the run, as logrotate's copytruncate does): the run
  * stops at once, in every mode, and fails with a message saying so. */
 void run_input_shrank(struct run_config *cfg, uint64_t at);
+
+/* ---- run-joblog.c ------------------------------------------------------- */
+
+/* One command run, as the joblog has it. */
+struct run_job {
+    int worker;
+    uint64_t block; /* 0: a stream command */
+    double start, runtime;
+    uint64_t sent, received;
+    int status; /* wait status */
+};
+
+/* Wall-clock seconds (for the joblog). */
+double run_now(void);
+/* --resume: read the joblog into cfg->done; then open it for the run (to
+ * append when resuming, else truncated).  0, or -1 (said on stderr). */
+int run_joblog_open(struct run_config *cfg);
+/* The header line, unless the file has lines already (resuming). */
+void run_joblog_header(struct run_config *cfg);
+/* Write one line (a full disk is logged and fails the run at its end). */
+void run_joblog_write(struct run_config *cfg, const char *line, size_t n);
+/* A job is done (its output passed on): its line, written now or sent to
+ * the output relay (st->log_via_out).  0, or -1 when the emit failed. */
+int run_joblog_done(struct run_stage *st, pf_ctx *ctx, const struct run_job *j);
+/* With -k and the relay writing the lines: a block was not run. */
+int run_joblog_skipped(struct run_stage *st, pf_ctx *ctx);
+/* A relay got a RUN_F_JOBLOG chunk line[0..n), everything before it being
+ * written: the output relay writes it (unless *gap: a block before it was
+ * not run); 1: a middle relay passes it on. */
+int run_joblog_relay(struct run_stage *st, int *gap, const void *line,
+                     size_t n);
+/* --resume: whether block seq is done already (skipped by the input). */
+int run_resume_done(const struct run_config *cfg, uint64_t seq);
 
 /* ---- run-stats.c -------------------------------------------------------- */
 
@@ -318,6 +356,10 @@ int run_exited_nowait(const struct run_proc *p);
 void run_status_text(int status, char *buf, size_t n);
 /* Close fd if open and set it to -1. */
 void run_close(int *fd);
+/* --stall-timeout: kill p's command (its group), reap it and end this
+ * worker by SIGALRM, so the runtime handles it as a crash on block. */
+_Noreturn void run_stall_crash(pf_ctx *ctx, const struct run_stage *st,
+                               struct run_proc *p, uint64_t block);
 
 /* ---- run-input.c -------------------------------------------------------- */
 
