@@ -294,16 +294,8 @@ static int outcome(struct run_config *cfg, const struct run_end *e, int *pipe)
     *pipe = 0;
     if (e->sig != 0)
         return 128 + e->sig;
-    if (atomic_load(&sh->shrank)) {
-        fprintf(stderr,
-                "pipefan run: standard input shrank during the run: "
-                "byte %llu of the %llu bytes its size promised is gone "
-                "(truncated while read, as logrotate's copytruncate "
-                "does?); the run was stopped\n",
-                (unsigned long long)atomic_load(&sh->shrank_at),
-                (unsigned long long)cfg->in_end);
-        return CLI_EXIT_FATAL;
-    }
+    if (run_say_input_trouble(cfg))
+        return CLI_EXIT_FATAL; /* stdin shrank, a record too long */
     if (atomic_load(&sh->out_closed)) {
         *pipe = 1;
         return 128 + SIGPIPE;

@@ -115,6 +115,18 @@ static void teardown(struct run_worker *w)
         run_close(&w->proc.out_fd);
 }
 
+/* The worker fails on its own account (a record over --max-record, a
+ * write error): kill its command's group and stop reading it, or the
+ * command would block on a full pipe and the worker wait for it. */
+static void abandon(struct run_worker *w)
+{
+    if (w->running && !w->proc.reaped)
+        kill(-w->proc.pid, SIGKILL);
+    run_close(&w->proc.in_fd);
+    if (!w->thr_out)
+        run_close(&w->proc.out_fd);
+}
+
 /* Whether the command's end counts as a failure. */
 static int is_failure(struct run_worker *w, int status)
 {
@@ -529,6 +541,10 @@ static int stream_finish(struct run_worker *w)
     run_out_end(&w->out);
     if (run_out_flush(&w->out, 1) < 0)
         rc = -1;
+    if (rc < 0 && !w->judged) {
+        abandon(w); /* the worker failed (said): not its command */
+        w->judged = 1;
+    }
     run_reap(&w->proc);
     w->running = 0;
     if (!w->judged && judge(w, 0))
@@ -560,6 +576,8 @@ static int block_record(struct run_worker *w, const struct run_hdr *h,
         run_close(&w->proc.in_fd);
         if (rc == 0)
             rc = drain_all(w);
+        if (rc < 0)
+            abandon(w);
         wait_end(w);
         w->running = 0;
         if (rc < 0)

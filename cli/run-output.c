@@ -253,6 +253,9 @@ unsigned char *run_out_space(struct run_out *o, size_t want, size_t *room)
                    "a record of stage %s's output is longer than "
                    "--max-record (%zu bytes)",
                    o->st->name, o->st->cfg->max_record);
+            int none = 0; /* the first one names the run's end */
+            atomic_compare_exchange_strong(&o->st->cfg->sh->too_long, &none,
+                                           1 + o->st->stats);
             o->error = 1;
             return NULL;
         }

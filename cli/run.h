@@ -123,6 +123,9 @@ struct run_shared {
     _Atomic int report_failed;  /* the joblog could not be written */
     _Atomic int shrank;         /* stdin, a file, lost bytes mid-run */
     _Atomic uint64_t shrank_at; /* the first offset found missing */
+    _Atomic int too_long;       /* a record passed --max-record: 1 + the
+                                   index of the stage whose output (or
+                                   input) held it */
 };
 
 /* Values of run_shared.halting. */
@@ -308,6 +311,9 @@ int run_write_stats_json(const struct run_config *cfg, const pf_pipeline *p,
  * sink. */
 void run_log_start(const struct run_config *cfg);
 void run_log_end(void);
+/* The last line when the run stopped on its own input: stdin shrank, or
+ * a record passed --max-record; 1 if said (the run failed), else 0. */
+int run_say_input_trouble(const struct run_config *cfg);
 /* The failed command kept in run_shared.fail, as the end of a line. */
 void run_say_failure(const struct run_config *cfg);
 /* The last line after the runtime stopped the run itself (rc): the
