@@ -185,6 +185,160 @@ else
     ok "a full disk # SKIP no writable /dev/full"
 fi
 
+# ---- 7. --resume and --resume-failed from a joblog in parallel's format ---
+# A block-mode run stopped half way (one SIGTERM or SIGINT: the running
+# blocks finish, no new one starts) and resumed: the two outputs together
+# are the clean run's output, byte for byte with -k; no block in the first
+# joblog runs again; the joblog ends up with each block exactly once.
+# Blocks after the sixth wait for a file the test makes only after the
+# signal, so the first run cannot finish before it (no timing).
+seq 1 120000 >"$tmp/rin" # about 800 KB: 12 blocks of 64k
+sed 's/^/x/' "$tmp/rin" >"$tmp/rwant"
+# seqs FILE: the Seq column of a joblog, header left out, one a line
+seqs() { tail -n +2 "$1" | cut -f1; }
+for case in "TERM:file:-k -j 2" "INT:pipe:-j 2" "TERM:pipe:-k -j 3" \
+    "INT:file:--retries 1 -k -j 2"; do
+    sig=${case%%:*} rest=${case#*:} src=${rest%%:*} mode=${rest#*:}
+    rm -f "$tmp/half" "$tmp/go" "$tmp/ran" "$tmp/jl"
+    cmd="echo \$PIPEFAN_BLOCK >>'$tmp/ran'; [ \$PIPEFAN_BLOCK != 6 ] || \
+touch '$tmp/half'; [ \$PIPEFAN_BLOCK -le 6 ] || while [ ! -e '$tmp/go' ]; \
+do sleep 0.02; done; sed 's/^/x/'"
+    # shellcheck disable=SC2086
+    if [ "$src" = file ]; then
+        "$pf" run $mode --block 64k --joblog "$tmp/jl" "$cmd" <"$tmp/rin" \
+            >"$tmp/out1" 2>"$tmp/err" &
+    else
+        # the rest of a pipe only once the run is stopped: its source has
+        # not read all when the signal comes
+        (head -n 80000 "$tmp/rin"; until [ -e "$tmp/go" ]; do sleep 0.02; \
+            done; tail -n +80001 "$tmp/rin") | "$pf" run $mode --block 64k \
+            --joblog "$tmp/jl" "$cmd" >"$tmp/out1" 2>"$tmp/err" &
+    fi
+    pid=$!
+    bgpids+=("$pid")
+    if ! wait_for "$tmp/half"; then
+        notok "--resume ($sig, $src, $mode): block 6 never started" \
+            "$(cat "$tmp/err")"
+        continue
+    fi
+    kill -"$sig" "$pid"
+    sleep 0.2 # not needed for the result: the signal is on its way
+    touch "$tmp/go"
+    if ! ends_within "$pid" "$LIMIT"; then
+        notok "--resume ($sig, $src, $mode): still running after $LIMIT s"
+        continue
+    fi
+    wait "$pid"
+    rc1=$?
+    seqs "$tmp/jl" | sort >"$tmp/done1"
+    mv "$tmp/ran" "$tmp/ran1"
+    # shellcheck disable=SC2086
+    if [ "$src" = file ]; then
+        timeout -s KILL "$LIMIT" "$pf" run $mode --block 64k --joblog \
+            "$tmp/jl" --resume "$cmd" <"$tmp/rin" >"$tmp/out2" 2>>"$tmp/err"
+    else
+        cat "$tmp/rin" | timeout -s KILL "$LIMIT" "$pf" run $mode \
+            --block 64k --joblog "$tmp/jl" --resume "$cmd" >"$tmp/out2" \
+            2>>"$tmp/err"
+    fi
+    rc2=$?
+    touch "$tmp/ran"
+    again=$(sort "$tmp/ran" | comm -12 - "$tmp/done1" | wc -l)
+    all=$(seqs "$tmp/jl" | sort -n | uniq | wc -l)
+    lines=$(seqs "$tmp/jl" | wc -l)
+    nblk=$(seqs "$tmp/jl" | sort -n | tail -n 1)
+    case $mode in
+    -k*) same=$(cat "$tmp/out1" "$tmp/out2" | cmp -s - "$tmp/rwant" && echo 1) ;;
+    *) same=$(cat "$tmp/out1" "$tmp/out2" | sort | cmp -s - \
+        <(sort "$tmp/rwant") && echo 1) ;;
+    esac
+    want_rc=$((128 + $(kill -l "$sig")))
+    if [ "$rc1" = "$want_rc" ] && [ "$rc2" = 0 ] && [ "$same" = 1 ] &&
+        [ "$again" = 0 ] && [ "$all" = "$lines" ] && [ "$all" = "$nblk" ] &&
+        [ "$(wc -l <"$tmp/done1")" -ge 6 ] &&
+        [ "$(wc -l <"$tmp/done1")" -lt "$nblk" ]; then
+        ok "--resume after SIG$sig ($src, $mode): $(wc -l <"$tmp/done1") of \
+$nblk blocks done first, the rest resumed, output whole"
+    else
+        notok "--resume after SIG$sig ($src, $mode): rc $rc1/$rc2 (want \
+$want_rc/0), same output: ${same:-no}, run again: $again, joblog lines \
+$lines, blocks $all of $nblk" "$(cat "$tmp/err")"
+    fi
+done
+
+# --resume-failed: every fourth block fails until a file exists (--halt
+# never goes on); resumed, only the failed blocks run again.
+rm -f "$tmp/fixed" "$tmp/ran" "$tmp/jl"
+cmd="echo \$PIPEFAN_BLOCK >>'$tmp/ran'; [ -e '$tmp/fixed' ] || \
+[ \$((PIPEFAN_BLOCK % 4)) != 0 ] || exit 4; sed 's/^/x/'"
+timeout -s KILL "$LIMIT" "$pf" run -j 2 --block 64k --halt never --joblog \
+    "$tmp/jl" "$cmd" <"$tmp/rin" >"$tmp/out1" 2>"$tmp/err"
+rc1=$?
+bad=$(tail -n +2 "$tmp/jl" | awk -F'\t' '$7 != 0' | cut -f1 | sort -n)
+touch "$tmp/fixed"
+rm -f "$tmp/ran"
+timeout -s KILL "$LIMIT" "$pf" run -j 2 --block 64k --halt never --joblog \
+    "$tmp/jl" --resume-failed "$cmd" <"$tmp/rin" >"$tmp/out2" 2>>"$tmp/err"
+rc2=$?
+rerun=$(sort -n "$tmp/ran")
+timeout -s KILL "$LIMIT" "$pf" run -j 2 --block 64k --joblog "$tmp/jl" \
+    --resume-failed "$cmd" <"$tmp/rin" >"$tmp/out3" 2>>"$tmp/err"
+rc3=$?
+if [ "$rc1" = 3 ] && [ "$rc2" = 0 ] && [ "$rc3" = 0 ] && [ -n "$bad" ] &&
+    [ "$rerun" = "$bad" ] && [ ! -s "$tmp/out3" ] &&
+    cat "$tmp/out1" "$tmp/out2" | sort | cmp -s - <(sort "$tmp/rwant"); then
+    ok "--resume-failed runs the failed blocks ($(echo $bad)) again, only them"
+else
+    notok "--resume-failed: rc $rc1/$rc2/$rc3 (want 3/0/0), failed: \
+$(echo $bad), run again: $(echo $rerun)" "$(cat "$tmp/err")"
+fi
+
+# What --resume refuses: no joblog, a stream command, several commands, a
+# file that is not a joblog in parallel's format.
+for args in "--resume cat" "--resume --joblog $tmp/jl cat" \
+    "--resume-failed --joblog $tmp/jl --block 1k cat cat"; do
+    # shellcheck disable=SC2086
+    echo x | timeout -s KILL "$LIMIT" "$pf" run $args >/dev/null 2>"$tmp/err"
+    rc=$?
+    if [ "$rc" = 2 ] && grep -q "need --joblog FILE and one command in block" \
+        "$tmp/err"; then
+        ok "usage error: $args"
+    else
+        notok "usage error: $args: rc $rc" "$(cat "$tmp/err")"
+    fi
+done
+printf 'Stage\tBlock\n' >"$tmp/notgnu"
+echo x | timeout -s KILL "$LIMIT" "$pf" run --resume --joblog "$tmp/notgnu" \
+    --block 1k cat >/dev/null 2>"$tmp/err"
+rc=$?
+if [ "$rc" = 1 ] && grep -q "not a joblog of GNU parallel's format" \
+    "$tmp/err"; then
+    ok "--resume refuses a joblog of another format"
+else
+    notok "--resume refuses a joblog of another format: rc $rc" \
+        "$(cat "$tmp/err")"
+fi
+# GNU parallel's own joblog of the same blocks is read the same way.
+if command -v parallel >/dev/null; then
+    rm -f "$tmp/pjl" "$tmp/ran"
+    head -n 30 "$tmp/rin" | parallel --pipe -N 10 --joblog "$tmp/pjl" \
+        cat >/dev/null 2>&1
+    head -n 30 "$tmp/rin" | timeout -s KILL "$LIMIT" "$pf" run --block 1 \
+        --joblog "$tmp/pjl" --resume "echo \$PIPEFAN_BLOCK >>'$tmp/ran'" \
+        >/dev/null 2>"$tmp/err"
+    rc=$?
+    # parallel ran 3 jobs; one-record blocks 4..30 are left to run
+    first=$(sort -n "$tmp/ran" | head -n 1)
+    if [ "$rc" = 0 ] && [ "$first" = 4 ] && [ "$(wc -l <"$tmp/ran")" = 27 ]; then
+        ok "--resume reads GNU parallel's own joblog"
+    else
+        notok "--resume reads GNU parallel's own joblog: rc $rc, first \
+block run $first" "$(cat "$tmp/err")"
+    fi
+else
+    ok "--resume reads GNU parallel's own joblog # SKIP parallel not installed"
+fi
+
 # ---- 6. after SIGKILL of pipefan, nothing of its session lives on --------
 # Commands that leave children behind a shell that is killed: a child the
 # shell waits for, and a background subshell.  pipefan runs in a session
