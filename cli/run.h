@@ -8,6 +8,7 @@
  *   run-stats.c   the progress line, --stats and --stats-json
  *   run-input.c   the source: pipefan's stdin as chunks or byte ranges
  *   run-exec.c    a command stage's worker (stream and block mode)
+ *   run-pipe.c    its bytes to and from its command, the companion thread
  *   run-relay.c   the relay stage that keeps order between ordered stages
  *   run-output.c  the shared state, output framing, stdout
  *   run-joblog.c  the joblog (GNU parallel's format), --resume
@@ -374,10 +375,81 @@ int run_input(pf_ctx *ctx, void *arg);
 
 /* ---- run-exec.c --------------------------------------------------------- */
 
+/* A worker of a command stage: one per process (and, in serial
+ * mode, one per stage). */
+struct run_worker {
+    struct run_stage *st;
+    struct run_config *cfg;
+    struct run_counters *c;
+    pf_ctx *ctx;
+    int widx;
+    struct run_out out;
+
+    struct run_proc proc; /* the command running now */
+    int running;          /* proc holds a command not yet reaped */
+    _Atomic int dead;     /* stream: its stdin takes no more data */
+    int torn;             /* torn down after a cut: status ignored */
+    int in_unterm;        /* last byte fed lacks its terminator */
+    int judged;           /* stream: the command's end was judged */
+    _Atomic int fatal;    /* the worker must fail */
+    double t_start;
+    double t_moved; /* block mode: when the command last moved a byte */
+    double t_idle;  /* stream mode: when the worker last took input */
+    uint64_t block; /* block mode: the block being run, and its try */
+    int try;
+    uint64_t sent, received;
+
+    /* Block mode with retries: output held until the command succeeds. */
+    unsigned char *hold;
+    size_t hold_len, hold_cap;
+    int holding;
+
+    char *range_buf; /* pread fallback for byte ranges */
+    int no_splice;
+
+    /* The companion thread (stream mode, first or last stage). */
+    pthread_t thr;
+    int thr_on;
+    int thr_out;   /* it owns proc.out_fd */
+    int thr_watch; /* it watches for the command's end */
+    int wake_fd;   /* eventfd: stop watching */
+};
+
 /* A command stage. */
 int run_exec_init(pf_ctx *ctx, void *arg);
 int run_exec_record(pf_ctx *ctx, const void *rec, size_t len, void *arg);
 int run_exec_finish(pf_ctx *ctx, void *arg);
+/* The command stopped reading: count it once; the last of its stage to
+ * stop cuts the stages before it. */
+void run_worker_mark_dead(struct run_worker *w);
+/* A cut made this stage useless: let its command go (or kill it when the
+ * run halts now). */
+void run_worker_teardown(struct run_worker *w);
+/* Block mode with --stall-timeout: the command moved no byte for long. */
+int run_worker_stalled(const struct run_worker *w);
+/* Its stdin is closed (EPIPE); stream: judge its end. */
+void run_worker_input_closed(struct run_worker *w, int stream);
+
+/* ---- run-pipe.c --------------------------------------------------------- */
+
+/* Take what the command has written: 1 at its end of output, 0 when no
+ * more is ready, -1 on error. */
+int run_pipe_drain(struct run_worker *w);
+/* Take the command's output until its end (main thread owns stdout). */
+int run_pipe_drain_all(struct run_worker *w);
+/* Start or stop the companion thread (stream mode, first or last stage);
+ * start: 0 or -1. */
+int run_pipe_thread_start(struct run_worker *w);
+void run_pipe_thread_stop(struct run_worker *w);
+/* Write data[0..n) - or, with range, n bytes of stdin at off - to the
+ * command's stdin, taking its output whenever stdin is full: 0 (written,
+ * or the command stopped reading, or the stage was cut) or -1 (the worker
+ * must fail). */
+int run_pipe_feed(struct run_worker *w, const unsigned char *data, uint64_t off,
+                  size_t n, int range, int stream);
+/* Feed one chunk: its data, or its byte range of stdin. */
+int run_pipe_feed_chunk(struct run_worker *w, const struct run_hdr *h,
+                        const unsigned char *data, size_t n, int stream);
 /* ---- run-relay.c -------------------------------------------------------- */
 
 /* A relay or the ordered output stage. */
