@@ -185,6 +185,47 @@ else
     ok "a full disk # SKIP no writable /dev/full"
 fi
 
+# ---- 8. a record over --max-record is named; --halt soon keeps output ----
+# A record longer than --max-record in a command's output once hung the
+# run (the worker waited for a command blocked on its full pipe) and then
+# ended on "exited with status 141": the run must end, rc 1, and its last
+# line name the limit and where the record was.
+for mode in "" "-j 2 --block 1k" "-k -j 2" "--retries 1 -j 2"; do
+    # shellcheck disable=SC2086
+    seq 10 | timeout -s KILL "$LIMIT" "$pf" run --max-record 1k $mode \
+        "cat; head -c 3000000 /dev/zero | tr '\\0' a" cat >/dev/null \
+        2>"$tmp/err"
+    rc=$?
+    last=$(tail -n 1 "$tmp/err")
+    case $rc:$last in
+    "1:pipefan run: a record longer than --max-record (1024 bytes) in the output of stage 1 (1:cat)"*)
+        ok "--max-record overflow in a command's output ($mode): rc 1, named" ;;
+    *) notok "--max-record overflow ($mode): rc $rc" "$last" ;;
+    esac
+done
+head -c 300000 /dev/zero | tr '\0' a | timeout -s KILL "$LIMIT" "$pf" run \
+    --max-record 1k cat >/dev/null 2>"$tmp/err"
+rc=$?
+if [ "$rc" = 1 ] && tail -n 1 "$tmp/err" | grep -q \
+    "longer than --max-record (1024 bytes) on standard input"; then
+    ok "--max-record overflow on stdin: rc 1, named"
+else
+    notok "--max-record overflow on stdin: rc $rc" "$(tail -n 1 "$tmp/err")"
+fi
+# The greps that find nothing fail; with --halt soon the one that finds
+# 999 still finishes and its output is written (--halt now may lose it).
+seq 1000 >"$tmp/s1000"
+for h in soon:1 never:3; do
+    got=$(timeout -s KILL "$LIMIT" "$pf" run -j 4 --halt "${h%:*}" 'grep 999' \
+        <"$tmp/s1000" 2>"$tmp/err")
+    rc=$?
+    if [ "$got" = 999 ] && [ "$rc" = "${h#*:}" ]; then
+        ok "--halt ${h%:*}: -j 4 'grep 999' prints 999, rc $rc"
+    else
+        notok "--halt ${h%:*}: -j 4 'grep 999': '$got', rc $rc" "$(cat "$tmp/err")"
+    fi
+done
+
 # ---- 7. --resume and --resume-failed from a joblog in parallel's format ---
 # A block-mode run stopped half way (one SIGTERM or SIGINT: the running
 # blocks finish, no new one starts) and resumed: the two outputs together
