@@ -263,7 +263,12 @@ do sleep 0.02; done; sed 's/^/x/'"
         continue
     fi
     kill -"$sig" "$pid"
-    sleep 0.2 # not needed for the result: the signal is on its way
+    # the blocks waiting for go may end once the run is stopping (its
+    # warning says so), not before: they must not take another block
+    for ((i = 0; i < LIMIT * 100; i++)); do
+        grep -q "stopping sources" "$tmp/err" && break
+        sleep 0.01
+    done
     touch "$tmp/go"
     if ! ends_within "$pid" "$LIMIT"; then
         notok "--resume ($sig, $src, $mode): still running after $LIMIT s"
