@@ -277,10 +277,14 @@ static int block_record(struct run_worker *w, const struct run_hdr *h,
         /* Not needed, or --halt soon: start no new block; SIGINT or
          * SIGTERM: take no more of stdin (run_pipe_feed()). */
         return run_joblog_skipped(st, w->ctx);
-    w->holding = st->retries > 0;
+    /* With a joblog, output is held until the block is done too: a block
+     * cut short by SIGINT/SIGTERM is not done, and nothing of it may be
+     * passed on (--resume runs it again). */
+    w->holding = st->retries > 0 || w->cfg->joblog_fd >= 0;
     for (int try = 1;; try++) {
         w->hold_len = 0;
         w->torn = 0;
+        w->feed_cut = 0;
         if (start(w, h->seq, try) < 0)
             return -1;
         rc = run_pipe_feed_chunk(w, h, data, n, 0);
@@ -293,6 +297,10 @@ static int block_record(struct run_worker *w, const struct run_hdr *h,
         w->running = 0;
         if (rc < 0)
             return -1;
+        if (w->feed_cut && w->holding) {
+            w->holding = 0; /* its output is dropped, it has no line */
+            return run_joblog_skipped(st, w->ctx);
+        }
         if (!is_failure(w, w->proc.status))
             break;
         char what[96];

@@ -237,6 +237,7 @@ int run_pipe_feed(struct run_worker *w, const unsigned char *data, uint64_t off,
         if (w->proc.in_fd < 0)
             return 0;
         if (range && pf_stopping(w->ctx)) {
+            w->feed_cut = 1;
             /* SIGINT/SIGTERM: the ranges of stdin are the input, all of
              * it queued at once; take no more of it.  The command gets
              * end of file and finishes what it has. */

@@ -403,6 +403,7 @@ struct run_worker {
     unsigned char *hold;
     size_t hold_len, hold_cap;
     int holding;
+    int feed_cut; /* block mode: a stop cut its block's input short */
 
     char *range_buf; /* pread fallback for byte ranges */
     int no_splice;
