@@ -2,7 +2,7 @@
 # run.sh BUILDDIR - run every benchmark against the programs in BUILDDIR
 # (`make bench` calls it after building): bench/runtime.sh (libpipefan
 # against a pipe and Python's multiprocessing.Queue, peak RSS, callgrind),
-# then bench/logs.sh and bench/run-cmd.sh when they exist.  Each writes its
+# then bench/logs.sh, bench/run-cmd.sh and bench/run-latency.sh when they exist.  Each writes its
 # results into docs/BENCHMARKS.md and prints them.  Last, the lookup example
 # (an I/O-bound stage) with 1 and 12 workers: it fails below a 6x speed-up.  A failing benchmark is
 # reported and the others still run; the exit status is 1 if any failed.
@@ -11,7 +11,7 @@ set -u
 build=${1:-build}
 here=$(cd "$(dirname "$0")" && pwd)
 status=0
-for name in runtime logs run-cmd; do
+for name in runtime logs run-cmd run-latency; do
     script="$here/$name.sh"
     [ -f "$script" ] || continue
     echo "== bench/$name.sh $build" >&2

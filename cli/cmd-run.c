@@ -86,17 +86,26 @@ static void usage(FILE *f)
         "                      block mode, --block 1M unless given)\n"
         "  --halt now|soon|never  on a failed command: stop everything at "
         "once\n"
-        "                      (now, default); stop the input and start no\n"
-        "                      new block, let running commands finish (soon);\n"
-        "                      or go on and report at the end (never)\n"
+        "                      (now, default: output other commands had not\n"
+        "                      passed on yet is lost); stop the input and\n"
+        "                      start no new block, let running commands\n"
+        "                      finish (soon); or go on, report at the end\n"
+        "                      (never)\n"
         "  --stall-timeout SEC kill a block's command that moves no byte for\n"
         "                      SEC seconds, and handle it as a crashed worker\n"
         "  --poison skip|fail  a block that crashed its worker more than N\n"
         "                      times: skip it, exit 5 (default); or fail\n"
         "  --dead-letter FILE  append the skipped blocks to FILE\n"
-        "  --joblog FILE       one line per command run (blocks, and stream\n"
-        "                      commands): stage, block, worker, try, start,\n"
-        "                      runtime, bytes in and out, exit value, signal\n"
+        "  --joblog FILE       one line per block (its last try) and per\n"
+        "                      stream command, in GNU parallel's format: Seq\n"
+        "                      (block), Host (stage/worker), Starttime,\n"
+        "                      JobRuntime, Send, Receive, Exitval, Signal,\n"
+        "                      Command; a block's line follows its output\n"
+        "  --resume            with --joblog and one command in block mode:\n"
+        "                      skip the blocks the joblog has, append the "
+        "rest\n"
+        "                      (same input, same --block)\n"
+        "  --resume-failed     the same, but run the failed blocks again too\n"
         "  --chunk-size SIZE   stream mode: byte range per read of a regular\n"
         "                      file (default 1M)\n"
         "  --max-record SIZE   longest record (default 64M)\n"
@@ -117,6 +126,8 @@ static void usage(FILE *f)
         "  pipefan run -j 2 'wc -l' < big.log | awk '{n += $1} END {print n}'\n"
         "  pipefan run -k -j 4 --block 10M 'gzip -c' < big.log > big.log.gz\n"
         "  pipefan run --joblog jobs.tsv --retries 2 -j 16 --block 1M ./upload"
+        " < list\n"
+        "  pipefan run --joblog jobs.tsv --resume -j 16 --block 1M ./upload"
         " < list\n"
         "\n"
         "exit: 0 ok, 1 a command failed (or pipefan did), 2 usage, 3 --halt\n"
@@ -287,16 +298,8 @@ static int outcome(struct run_config *cfg, const struct run_end *e, int *pipe)
     *pipe = 0;
     if (e->sig != 0)
         return 128 + e->sig;
-    if (atomic_load(&sh->shrank)) {
-        fprintf(stderr,
-                "pipefan run: standard input shrank during the run: "
-                "byte %llu of the %llu bytes its size promised is gone "
-                "(truncated while read, as logrotate's copytruncate "
-                "does?); the run was stopped\n",
-                (unsigned long long)atomic_load(&sh->shrank_at),
-                (unsigned long long)cfg->in_end);
-        return CLI_EXIT_FATAL;
-    }
+    if (run_say_input_trouble(cfg))
+        return CLI_EXIT_FATAL; /* stdin shrank, a record too long */
     if (atomic_load(&sh->out_closed)) {
         *pipe = 1;
         return 128 + SIGPIPE;
@@ -429,6 +432,8 @@ enum {
     OPT_NOPROG,
     OPT_SERIAL,
     OPT_BLOCK,
+    OPT_RESUME,
+    OPT_RESUME_FAILED,
 };
 
 static const struct option opts[] = {
@@ -440,6 +445,8 @@ static const struct option opts[] = {
     {"halt", required_argument, 0, OPT_HALT},
     CLI_FAULT_OPTIONS,
     {"joblog", required_argument, 0, OPT_JOBLOG},
+    {"resume", no_argument, 0, OPT_RESUME},
+    {"resume-failed", no_argument, 0, OPT_RESUME_FAILED},
     {"chunk-size", required_argument, 0, OPT_CHUNK},
     {"max-record", required_argument, 0, OPT_MAXREC},
     {"dry-run", no_argument, 0, OPT_DRY},
@@ -524,6 +531,10 @@ static int opt_run(struct run_cmdline *cl, int c, const char *arg)
         return 1;
     case OPT_JOBLOG:
         cfg->joblog = arg;
+        return 1;
+    case OPT_RESUME:
+    case OPT_RESUME_FAILED:
+        cfg->resume = c == OPT_RESUME ? RUN_RESUME_ALL : RUN_RESUME_FAILED;
         return 1;
     case OPT_CHUNK:
         if (cli_parse_size(arg, &cfg->chunk) < 0 || cfg->chunk == 0)
@@ -650,21 +661,17 @@ static int plan(struct run_cmdline *cl)
         return cli_usage_error(CMD, "--stall-timeout watches the commands of "
                                     "block mode; no stage is in block mode "
                                     "(--block SIZE)");
+    if (cfg->resume && (cfg->joblog == NULL || cfg->ncommands != 1 ||
+                        cfg->stages[1].block == 0))
+        return cli_usage_error(CMD, "--resume and --resume-failed need "
+                                    "--joblog FILE and one command in block "
+                                    "mode (--block SIZE, or -k with -j N, or "
+                                    "--retries N)");
     if (cl->dry) {
         run_print_plan(cfg, stdout);
         return CLI_EXIT_OK;
     }
-    if (cfg->joblog != NULL) {
-        cfg->joblog_fd =
-            open(cfg->joblog,
-                 O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
-        if (cfg->joblog_fd < 0) {
-            fprintf(stderr, "pipefan run: --joblog %s: %s\n", cfg->joblog,
-                    strerror(errno));
-            return CLI_EXIT_FATAL;
-        }
-    }
-    return -1;
+    return run_joblog_open(cfg) < 0 ? CLI_EXIT_FATAL : -1;
 }
 
 int cli_cmd_run(int argc, char **argv)
@@ -678,5 +685,6 @@ int cli_cmd_run(int argc, char **argv)
     if (cl.cfg.joblog_fd >= 0)
         close(cl.cfg.joblog_fd);
     free(cl.cfg.stages);
+    free(cl.cfg.done);
     return status;
 }

@@ -9,13 +9,13 @@
  * whole records), with retries, the joblog, and order kept by the runtime
  * when the stage is ordered.
  *
- * Deadlock freedom: stdin is written without blocking; whenever it is
- * full, the worker waits in poll() for room on stdin *or* output on
- * stdout, and takes the output.  In the last stage (stream mode) a
- * companion thread owns stdout instead and writes it to pipefan's stdout
- * at once, so output never waits for the next input; in the first stage
- * the thread also watches for the command's end, so a first command that
- * reads nothing (zcat of a few files) ends the input even while stdin idles.
+ * The bytes move in run-pipe.c.  In the last stage (stream mode) a
+ * companion thread owns stdout and writes it to pipefan's stdout at once,
+ * so output never waits for the next input; in the first stage the thread
+ * also watches for the command's end, so a first command that reads
+ * nothing (zcat of a few files) ends the input even while stdin idles.  A
+ * middle stage takes its command's output after each chunk it feeds - and
+ * when input trickles, waits a moment for it (stream_record).
  *
  * A command that stops reading (EPIPE on its stdin, as `head -n 10`) is
  * not an error: its worker drops the rest of its input; once every worker
@@ -39,59 +39,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #define POLL_MS 200
 #define READ_MIN 65536
-#define RANGE_BUF (256u << 10) /* pread fallback when splice cannot */
+#define TRICKLE_BYTES 16384 /* a chunk this small: input trickles */
+#define TRICKLE_MS 20       /* how long a trickle waits for output */
 #define HDR sizeof(struct run_hdr)
-
-/* A worker of a command stage: one per process (and, in serial
- * mode, one per stage). */
-struct run_worker {
-    struct run_stage *st;
-    struct run_config *cfg;
-    struct run_counters *c;
-    pf_ctx *ctx;
-    int widx;
-    struct run_out out;
-
-    struct run_proc proc; /* the command running now */
-    int running;          /* proc holds a command not yet reaped */
-    _Atomic int dead;     /* stream: its stdin takes no more data */
-    int torn;             /* torn down after a cut: status ignored */
-    int in_unterm;        /* last byte fed lacks its terminator */
-    int judged;           /* stream: the command's end was judged */
-    _Atomic int fatal;    /* the worker must fail */
-    double t_start;
-    double t_moved; /* block mode: when the command last moved a byte */
-    uint64_t block; /* block mode: the block being run, and its try */
-    int try;
-    uint64_t sent, received;
-
-    /* Block mode with retries: output held until the command succeeds. */
-    unsigned char *hold;
-    size_t hold_len, hold_cap;
-    int holding;
-
-    char *range_buf; /* pread fallback for byte ranges */
-    int no_splice;
-
-    /* The companion thread (stream mode, first or last stage). */
-    pthread_t thr;
-    int thr_on;
-    int thr_out;   /* it owns proc.out_fd */
-    int thr_watch; /* it watches for the command's end */
-    int wake_fd;   /* eventfd: stop watching */
-};
 
 /* ---- helpers ---------------------------------------------------------- */
 
 /* The command stopped reading: count it once; the last of its stage to
  * stop cuts the stages before it. */
-static void mark_dead(struct run_worker *w)
+void run_worker_mark_dead(struct run_worker *w)
 {
     int expect = 0;
     if (!atomic_compare_exchange_strong(&w->dead, &expect, 1))
@@ -102,7 +63,7 @@ static void mark_dead(struct run_worker *w)
 
 /* A cut made this stage useless: let its command go, as a shell would
  * (or, when the run halts now, kill it). */
-static void teardown(struct run_worker *w)
+void run_worker_teardown(struct run_worker *w)
 {
     if (w->torn)
         return;
@@ -115,13 +76,25 @@ static void teardown(struct run_worker *w)
         run_close(&w->proc.out_fd);
 }
 
+/* The worker fails on its own account (a record over --max-record, a
+ * write error): kill its command's group and stop reading it, or the
+ * command would block on a full pipe and the worker wait for it. */
+static void abandon(struct run_worker *w)
+{
+    if (w->running && !w->proc.reaped)
+        kill(-w->proc.pid, SIGKILL);
+    run_close(&w->proc.in_fd);
+    if (!w->thr_out)
+        run_close(&w->proc.out_fd);
+}
+
 /* Whether the command's end counts as a failure. */
 static int is_failure(struct run_worker *w, int status)
 {
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
         return 0;
     /* We cut it off - also when the output thread closed its stdout
-     * because the stages after it ended, before teardown() ran. */
+     * because the stages after it ended, before run_worker_teardown() ran. */
     if (w->torn || atomic_load(&w->cfg->sh->out_closed) ||
         run_useless(w->cfg, w->st->feeds))
         return 0;
@@ -131,12 +104,21 @@ static int is_failure(struct run_worker *w, int status)
     return 1;
 }
 
-/* Judge a reaped command; 1 if the worker must fail now. */
-static int judge(struct run_worker *w, uint64_t block, int try)
+/* The joblog's view of the command just reaped. */
+static struct run_job job_of(const struct run_worker *w, uint64_t block)
 {
-    double now = run_now();
-    run_joblog(w->st, w->widx, block, try, w->t_start, now - w->t_start,
-               w->sent, w->received, w->proc.status);
+    struct run_job j = {
+        w->widx, block,       w->t_start,    run_now() - w->t_start,
+        w->sent, w->received, w->proc.status};
+    return j;
+}
+
+/* Judge a reaped command; 1 if the worker must fail now. */
+static int judge(struct run_worker *w, uint64_t block)
+{
+    struct run_job j = job_of(w, block);
+    if (run_joblog_done(w->st, w->ctx, &j) < 0)
+        w->fatal = 1;
     if (!is_failure(w, w->proc.status))
         return 0;
     char what[96];
@@ -155,7 +137,7 @@ static int start(struct run_worker *w, uint64_t block, int try)
         return -1;
     }
     w->running = 1;
-    w->t_start = w->t_moved = run_now();
+    w->t_start = w->t_moved = w->t_idle = run_now();
     w->block = block;
     w->try = try;
     w->sent = w->received = 0;
@@ -168,40 +150,11 @@ static int start(struct run_worker *w, uint64_t block, int try)
  * (none read from its stdin, none written to its stdout) for that long.
  * Time spent blocked on the next stage does not count: t_moved is set
  * after each piece of output is passed on. */
-static int stalled(const struct run_worker *w)
+int run_worker_stalled(const struct run_worker *w)
 {
     unsigned ms = w->cfg->stall_ms;
     return ms != 0 && w->st->block != 0 && w->running &&
            (run_now() - w->t_moved) * 1e3 >= (double)ms;
-}
-
-/*
- * The block's command stalled: kill it, then end this worker with
- * SIGALRM, the signal of an expired timer.  The runtime handles that as
- * any crash on the block in progress: with --retries the worker is
- * restarted and the block replayed, and a block that stalls every time is
- * a poison block (quarantined); without them the run fails.  Returning an
- * error instead would not do: the runtime does not count a stage
- * function's failure against the record in progress.
- */
-static _Noreturn void stall_crash(struct run_worker *w)
-{
-    pf_log(w->ctx, PF_LOG_WARN,
-           "block %llu: '%s' made no progress for %.1f s (--stall-timeout): "
-           "killing it (pid %d) and this worker",
-           (unsigned long long)w->block, w->st->cmd, w->cfg->stall_ms / 1e3,
-           (int)w->proc.pid);
-    kill(-w->proc.pid, SIGKILL); /* its group */
-    run_reap(&w->proc);
-    run_joblog(w->st, w->widx, w->block, w->try, w->t_start,
-               run_now() - w->t_start, w->sent, w->received, w->proc.status);
-    sigset_t alrm;
-    sigemptyset(&alrm);
-    sigaddset(&alrm, SIGALRM);
-    signal(SIGALRM, SIG_DFL);
-    sigprocmask(SIG_UNBLOCK, &alrm, NULL);
-    raise(SIGALRM);
-    _exit(128 + SIGALRM);
 }
 
 /* Wait for the command to end; in block mode, watch for a stall. */
@@ -209,171 +162,12 @@ static void wait_end(struct run_worker *w)
 {
     if (w->cfg->stall_ms != 0 && w->st->block != 0)
         while (!run_ended(&w->proc, POLL_MS))
-            if (stalled(w))
-                stall_crash(w);
+            if (run_worker_stalled(w))
+                run_stall_crash(w->ctx, w->st, &w->proc, w->block);
     run_reap(&w->proc);
 }
 
-/* ---- the command's output ----------------------------------------------- */
-
-/* Room for output: in the retry buffer or in the framer. */
-static unsigned char *out_room(struct run_worker *w, size_t *room)
-{
-    if (!w->holding)
-        return run_out_space(&w->out, READ_MIN, room);
-    if (w->hold_cap - w->hold_len < READ_MIN) {
-        size_t cap = w->hold_cap ? w->hold_cap * 2 : 4 * READ_MIN;
-        unsigned char *b = realloc(w->hold, cap);
-        if (b == NULL) {
-            pf_log(w->ctx, PF_LOG_ERROR, "out of memory holding output");
-            return NULL;
-        }
-        w->hold = b;
-        w->hold_cap = cap;
-    }
-    *room = w->hold_cap - w->hold_len;
-    return w->hold + w->hold_len;
-}
-
-/* Take what the command has written.  Returns 1 at its end of output,
- * 0 when no more is ready, -1 on error. */
-static int drain(struct run_worker *w)
-{
-    for (;;) {
-        size_t room;
-        unsigned char *d = out_room(w, &room);
-        if (d == NULL)
-            return -1;
-        ssize_t n = read(w->proc.out_fd, d, room);
-        if (n > 0) {
-            w->received += (uint64_t)n;
-            if (w->holding) {
-                w->hold_len += (size_t)n;
-                w->t_moved = run_now();
-                continue;
-            }
-            run_out_added(&w->out, (size_t)n);
-            if (run_out_flush(&w->out, 0) < 0)
-                return -1;
-            w->t_moved = run_now();
-            if (run_useless(w->cfg, w->st->feeds))
-                return 0; /* the caller tears down */
-            continue;
-        }
-        if (n == 0) {
-            run_close(&w->proc.out_fd);
-            return 1;
-        }
-        if (errno == EINTR)
-            continue;
-        if (errno == EAGAIN)
-            return 0;
-        pf_log(w->ctx, PF_LOG_ERROR, "reading the output of '%s': %s",
-               w->st->cmd, strerror(errno));
-        return -1;
-    }
-}
-
-/* Take the command's output until its end (main thread owns stdout). */
-static int drain_all(struct run_worker *w)
-{
-    while (w->proc.out_fd >= 0) {
-        if (run_useless(w->cfg, w->st->feeds)) {
-            teardown(w);
-            return 0;
-        }
-        struct pollfd pf = {.fd = w->proc.out_fd, .events = POLLIN};
-        if (poll(&pf, 1, POLL_MS) < 0 && errno != EINTR)
-            return -1;
-        if (drain(w) < 0)
-            return -1;
-        if (stalled(w))
-            stall_crash(w);
-    }
-    return 0;
-}
-
-/* Companion thread: write the command's output to stdout as it comes
- * (last stage), and mark the command dead once it ends (first stage): by
- * its pidfd, or where there is none (kernels before 5.3, valgrind) by
- * looking every POLL_MS. */
-static void *companion(void *arg)
-{
-    struct run_worker *w = arg;
-    int watching = w->thr_watch;
-    for (;;) {
-        struct pollfd fds[3];
-        int n = 0, io = -1, ip = -1;
-        fds[n++] = (struct pollfd){.fd = w->wake_fd, .events = POLLIN};
-        if (w->thr_out && w->proc.out_fd >= 0) {
-            io = n;
-            fds[n++] = (struct pollfd){.fd = w->proc.out_fd, .events = POLLIN};
-        }
-        if (watching && w->proc.pidfd >= 0) {
-            ip = n;
-            fds[n++] = (struct pollfd){.fd = w->proc.pidfd, .events = POLLIN};
-        }
-        if (io < 0 && !watching)
-            break;
-        if (poll(fds, (nfds_t)n, POLL_MS) < 0 && errno != EINTR)
-            break;
-        if (watching && ip < 0 && run_exited_nowait(&w->proc)) {
-            mark_dead(w);
-            watching = 0;
-        }
-        if (fds[0].revents) {
-            uint64_t v;
-            if (read(w->wake_fd, &v, sizeof v) < 0)
-                v = 0;
-            watching = 0; /* the input ended: nothing left to watch */
-        }
-        if (ip >= 0 && fds[ip].revents) {
-            mark_dead(w); /* it ended: it reads no more */
-            watching = 0;
-        }
-        if (io >= 0 && (fds[io].revents || w->fatal)) {
-            int rc = drain(w);
-            if (rc < 0) {
-                w->fatal = 1;
-                run_close(&w->proc.out_fd);
-            }
-        }
-        if (w->proc.out_fd >= 0 && run_useless(w->cfg, w->st->feeds))
-            run_close(&w->proc.out_fd); /* the command gets SIGPIPE */
-    }
-    return NULL;
-}
-
-static int thread_start(struct run_worker *w)
-{
-    w->thr_out = w->st->to_stdout;
-    w->thr_watch = w->st->num == 1;
-    if (!w->thr_out && !w->thr_watch)
-        return 0;
-    w->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (w->wake_fd < 0)
-        return -1;
-    if (pthread_create(&w->thr, NULL, companion, w) != 0) {
-        run_close(&w->wake_fd);
-        return -1;
-    }
-    w->thr_on = 1;
-    return 0;
-}
-
-static void thread_stop(struct run_worker *w)
-{
-    if (!w->thr_on)
-        return;
-    uint64_t one = 1;
-    if (write(w->wake_fd, &one, sizeof one) < 0)
-        pf_log(w->ctx, PF_LOG_WARN, "eventfd: %s", strerror(errno));
-    pthread_join(w->thr, NULL);
-    w->thr_on = 0;
-    run_close(&w->wake_fd);
-}
-
-/* ---- the command's input ------------------------------------------------ */
+/* ---- the command's end --------------------------------------------------- */
 
 /* A stream command stopped reading.  A failure if it ended badly (judged
  * now, so a crash fails the run at once); else it chose to stop reading.
@@ -384,130 +178,22 @@ static void check_end(struct run_worker *w, int ms)
         is_failure(w, w->proc.status)) {
         /* Take its last output first (unless the thread does): it may
          * explain the failure. */
-        if (!w->thr_out && drain_all(w) < 0)
+        if (!w->thr_out && run_pipe_drain_all(w) < 0)
             w->fatal = 1;
         w->judged = 1;
-        if (judge(w, 0, 1))
+        if (judge(w, 0))
             w->fatal = 1;
     }
 }
 
 /* Its stdin is closed (EPIPE). */
-static void input_closed(struct run_worker *w, int stream)
+void run_worker_input_closed(struct run_worker *w, int stream)
 {
     run_close(&w->proc.in_fd);
     if (!stream)
         return;
-    mark_dead(w);
+    run_worker_mark_dead(w);
     check_end(w, 50);
-}
-
-/* Move up to n bytes of the input range at *off into the command. */
-static ssize_t move_range(struct run_worker *w, uint64_t *off, size_t n)
-{
-    if (!w->no_splice) {
-        loff_t o = (loff_t)*off;
-        ssize_t k = splice(w->cfg->in_fd, &o, w->proc.in_fd, NULL, n,
-                           SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-        if (k > 0)
-            *off = (uint64_t)o;
-        if (k == 0)
-            goto shrank; /* end of file inside the range */
-        if (k > 0 || (errno != EINVAL && errno != ENOSYS))
-            return k;
-        w->no_splice = 1; /* a file system without splice */
-    }
-    if (w->range_buf == NULL && (w->range_buf = malloc(RANGE_BUF)) == NULL)
-        return -1;
-    /* Fallback: a pread of what fits; the pipe takes it or we re-read. */
-    size_t want = n < RANGE_BUF ? n : RANGE_BUF;
-    ssize_t r = pread(w->cfg->in_fd, w->range_buf, want, (off_t)*off);
-    if (r == 0)
-        goto shrank;
-    if (r < 0)
-        return -1;
-    ssize_t k = write(w->proc.in_fd, w->range_buf, (size_t)r);
-    if (k > 0)
-        *off += (uint64_t)k;
-    return k;
-shrank:
-    /* The file shrank under us: stop the run (never spin on it). */
-    run_input_shrank(w->cfg, *off);
-    errno = ENODATA;
-    return -1;
-}
-
-/*
- * Write data[0..n) - or, with range, n bytes of stdin at off - to the
- * command's stdin, taking its output whenever stdin is full.  Returns 0
- * (all written, or the command stopped reading, or the stage was cut) or
- * -1 when the worker must fail.
- */
-static int feed(struct run_worker *w, const unsigned char *data, uint64_t off,
-                size_t n, int range, int stream)
-{
-    while (n > 0) {
-        if (w->fatal)
-            return -1;
-        if (run_useless(w->cfg, w->st->feeds)) {
-            teardown(w);
-            return 0;
-        }
-        if (w->proc.in_fd < 0)
-            return 0;
-        if (range && pf_stopping(w->ctx)) {
-            /* SIGINT/SIGTERM: the ranges of stdin are the input, all of
-             * it queued at once; take no more of it.  The command gets
-             * end of file and finishes what it has. */
-            run_close(&w->proc.in_fd);
-            return 0;
-        }
-        ssize_t k =
-            range ? move_range(w, &off, n) : write(w->proc.in_fd, data, n);
-        if (k > 0) {
-            data += k;
-            n -= (size_t)k;
-            w->sent += (uint64_t)k;
-            w->t_moved = run_now();
-            continue;
-        }
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k < 0 && errno == EPIPE) {
-            input_closed(w, stream);
-            return w->fatal ? -1 : 0;
-        }
-        if (k < 0 && errno == ENODATA && range) {
-            teardown(w); /* the input shrank: the run stops */
-            return 0;
-        }
-        if (k < 0 && errno != EAGAIN) {
-            pf_log(w->ctx, PF_LOG_ERROR, "writing to '%s': %s", w->st->cmd,
-                   strerror(errno));
-            return -1;
-        }
-        /* Full: wait for room, taking output meanwhile. */
-        struct pollfd fds[2] = {{.fd = w->proc.in_fd, .events = POLLOUT}};
-        int nf = 1;
-        if (!w->thr_out && w->proc.out_fd >= 0)
-            fds[nf++] = (struct pollfd){.fd = w->proc.out_fd, .events = POLLIN};
-        if (poll(fds, (nfds_t)nf, POLL_MS) < 0 && errno != EINTR)
-            return -1;
-        if (nf > 1 && fds[1].revents && drain(w) < 0)
-            return -1;
-        if (!stream && stalled(w))
-            stall_crash(w);
-    }
-    return w->fatal ? -1 : 0;
-}
-
-/* Feed one chunk: its data, or its byte range of stdin. */
-static int feed_chunk(struct run_worker *w, const struct run_hdr *h,
-                      const unsigned char *data, size_t n, int stream)
-{
-    if (h->flags & RUN_F_RANGE)
-        return feed(w, NULL, h->off, (size_t)h->len, 1, stream);
-    return feed(w, data, 0, n, 0, stream);
 }
 
 /* ---- stream mode -------------------------------------------------------- */
@@ -516,7 +202,7 @@ static int stream_record(struct run_worker *w, const struct run_hdr *h,
                          const unsigned char *data, size_t n)
 {
     if (run_useless(w->cfg, w->st->feeds)) {
-        teardown(w);
+        run_worker_teardown(w);
         return 0;
     }
     if (atomic_load(&w->dead) || w->proc.in_fd < 0) {
@@ -525,15 +211,32 @@ static int stream_record(struct run_worker *w, const struct run_hdr *h,
     }
     if (w->in_unterm) {
         /* The previous chunk ended without terminator; more follows. */
-        if (feed(w, (const unsigned char *)&w->cfg->delim, 0, 1, 0, 1) < 0)
+        if (run_pipe_feed(w, (const unsigned char *)&w->cfg->delim, 0, 1, 0,
+                          1) < 0)
             return -1;
     }
-    if (feed_chunk(w, h, data, n, 1) < 0)
+    if (run_pipe_feed_chunk(w, h, data, n, 1) < 0)
         return -1;
     w->in_unterm =
         (h->flags & RUN_F_UNTERM) != 0 && w->cfg->framing != RUN_FIXED;
-    if (!w->thr_out && w->proc.out_fd >= 0 && drain(w) < 0)
+    if (w->thr_out || w->proc.out_fd < 0)
+        return w->fatal ? -1 : 0;
+    /* A trickle (a small chunk after a wait for it: input comes slower
+     * than we take it, as from `tail -F`): give the command a moment to
+     * answer, so that its output moves on now, not with the next input,
+     * which may be long in coming.  The moment is at most as long as the
+     * wait for this chunk was, so a command that never answers (sort)
+     * costs at most half of the idle time; bulk input comes in large
+     * chunks, back to back, and never waits here. */
+    size_t fed = (h->flags & RUN_F_RANGE) ? (size_t)h->len : n;
+    double idle_ms = (run_now() - w->t_idle) * 1e3;
+    if (fed < TRICKLE_BYTES && !w->st->out_hold && idle_ms >= 1) {
+        struct pollfd pf = {.fd = w->proc.out_fd, .events = POLLIN};
+        poll(&pf, 1, idle_ms < TRICKLE_MS ? (int)idle_ms : TRICKLE_MS);
+    }
+    if (run_pipe_drain(w) < 0)
         return -1;
+    w->t_idle = run_now();
     return w->fatal ? -1 : 0;
 }
 
@@ -541,17 +244,21 @@ static int stream_finish(struct run_worker *w)
 {
     int rc = 0;
     run_close(&w->proc.in_fd);
-    thread_stop(w); /* an output thread takes the output to its end */
-    if (!w->thr_out && drain_all(w) < 0)
+    run_pipe_thread_stop(w); /* an output thread takes the output to its end */
+    if (!w->thr_out && run_pipe_drain_all(w) < 0)
         rc = -1;
     if (w->fatal)
         rc = -1;
     run_out_end(&w->out);
     if (run_out_flush(&w->out, 1) < 0)
         rc = -1;
+    if (rc < 0 && !w->judged) {
+        abandon(w); /* the worker failed (said): not its command */
+        w->judged = 1;
+    }
     run_reap(&w->proc);
     w->running = 0;
-    if (!w->judged && judge(w, 0, 1))
+    if (!w->judged && judge(w, 0))
         rc = -1;
     w->judged = 1;
     return rc;
@@ -565,27 +272,35 @@ static int block_record(struct run_worker *w, const struct run_hdr *h,
 {
     struct run_stage *st = w->st;
     int rc = 0;
-    if (run_useless(w->cfg, st->feeds) || atomic_load(&w->cfg->sh->halting))
-        return 0; /* not needed, or --halt soon: start no new block */
-    if ((h->flags & RUN_F_RANGE) && pf_stopping(w->ctx))
-        return 0; /* SIGINT/SIGTERM: take no more of stdin (feed()) */
-    w->holding = st->retries > 0;
+    if (run_useless(w->cfg, st->feeds) || atomic_load(&w->cfg->sh->halting) ||
+        ((h->flags & RUN_F_RANGE) && pf_stopping(w->ctx)))
+        /* Not needed, or --halt soon: start no new block; SIGINT or
+         * SIGTERM: take no more of stdin (run_pipe_feed()). */
+        return run_joblog_skipped(st, w->ctx);
+    /* With a joblog, output is held until the block is done too: a block
+     * cut short by SIGINT/SIGTERM is not done, and nothing of it may be
+     * passed on (--resume runs it again). */
+    w->holding = st->retries > 0 || w->cfg->joblog_fd >= 0;
     for (int try = 1;; try++) {
         w->hold_len = 0;
         w->torn = 0;
+        w->feed_cut = 0;
         if (start(w, h->seq, try) < 0)
             return -1;
-        rc = feed_chunk(w, h, data, n, 0);
+        rc = run_pipe_feed_chunk(w, h, data, n, 0);
         run_close(&w->proc.in_fd);
         if (rc == 0)
-            rc = drain_all(w);
+            rc = run_pipe_drain_all(w);
+        if (rc < 0)
+            abandon(w);
         wait_end(w);
         w->running = 0;
         if (rc < 0)
             return -1;
-        double now = run_now();
-        run_joblog(st, w->widx, h->seq, try, w->t_start, now - w->t_start,
-                   w->sent, w->received, w->proc.status);
+        if (w->feed_cut && w->holding) {
+            w->holding = 0; /* its output is dropped, it has no line */
+            return run_joblog_skipped(st, w->ctx);
+        }
         if (!is_failure(w, w->proc.status))
             break;
         char what[96];
@@ -606,6 +321,9 @@ static int block_record(struct run_worker *w, const struct run_hdr *h,
         }
         break; /* --halt never: its output goes on like any other */
     }
+    /* The joblog's line for the last try, once its output is passed on
+     * (one line a block, as GNU parallel writes one a job). */
+    struct run_job job = job_of(w, h->seq);
     atomic_fetch_add_explicit(&w->c->blocks, 1, memory_order_relaxed);
     if (w->holding) {
         w->holding = 0;
@@ -627,7 +345,19 @@ static int block_record(struct run_worker *w, const struct run_hdr *h,
      * runtime's end-of-batch mark; so does a restartable one, before the
      * block is committed. */
     run_out_end(&w->out);
-    return run_out_flush(&w->out, st->ordered || st->restartable);
+    if (run_out_flush(&w->out, st->ordered || st->restartable) < 0)
+        return -1;
+    return run_joblog_done(st, w->ctx, &job);
+}
+
+/* A block stage that got no block at all runs its command once, on no
+ * input, as the shell does (`wc -l` of nothing prints 0); unless the run
+ * is stopping or no longer needs this stage. */
+static int no_block_came(struct run_worker *w)
+{
+    return atomic_load(&w->c->seq_in) == 0 && !pf_stopping(w->ctx) &&
+           !atomic_load(&w->cfg->sh->halting) &&
+           !run_useless(w->cfg, w->st->feeds);
 }
 
 /* ---- stage functions ---------------------------------------------------- */
@@ -652,7 +382,7 @@ int run_exec_init(pf_ctx *ctx, void *arg)
         return 0;
     if (start(w, 0, 1) < 0)
         return -1;
-    if (thread_start(w) < 0) {
+    if (run_pipe_thread_start(w) < 0) {
         pf_log(ctx, PF_LOG_ERROR, "cannot start a thread: %s", strerror(errno));
         return -1;
     }
@@ -684,7 +414,9 @@ int run_exec_finish(pf_ctx *ctx, void *arg)
     int rc = 0;
     if (st->block == 0)
         rc = stream_finish(w);
-    else if (run_out_flush(&w->out, 1) < 0)
+    else if ((w->widx == 0 && no_block_came(w) &&
+              block_record(w, &(struct run_hdr){.seq = 1}, NULL, 0) < 0) ||
+             run_out_flush(&w->out, 1) < 0)
         rc = -1;
     run_out_free(&w->out);
     free(w->hold);

@@ -79,6 +79,12 @@ static int input_ranges(pf_ctx *ctx, struct run_stage *st)
             cut = record_end(cfg->in_fd, cfg->delim, pos + target - 1, end);
         struct run_hdr h = {0};
         h.seq = ++seq;
+        atomic_store_explicit(&cfg->ctr[st->stats + 1].seq_in, seq,
+                              memory_order_relaxed);
+        if (run_resume_done(cfg, seq)) {
+            pos = cut; /* --resume: the joblog has this block done */
+            continue;
+        }
         h.off = pos;
         h.len = cut - pos;
         h.flags = RUN_F_RANGE | (cut == end && unterm_last ? RUN_F_UNTERM : 0);

@@ -1,7 +1,7 @@
 /*
  * run-output.c - where records go: the state a run's processes share,
  * framing a command's output into whole records, emitting them to the
- * next stage or writing them to pipefan's stdout, and the joblog.
+ * next stage or writing them to pipefan's stdout.
  *
  * Invariant of every chunk emitted and every piece written to stdout: it
  * holds whole records.  Only a command's (or the input's) last record may
@@ -253,6 +253,9 @@ unsigned char *run_out_space(struct run_out *o, size_t want, size_t *room)
                    "a record of stage %s's output is longer than "
                    "--max-record (%zu bytes)",
                    o->st->name, o->st->cfg->max_record);
+            int none = 0; /* the first one names the run's end */
+            atomic_compare_exchange_strong(&o->st->cfg->sh->too_long, &none,
+                                           1 + o->st->stats);
             o->error = 1;
             return NULL;
         }
@@ -301,6 +304,8 @@ static int out_send(struct run_out *o, size_t off, size_t n, int unterm)
     struct run_counters *next = &cfg->ctr[st->stats + 1];
     h.seq =
         atomic_fetch_add_explicit(&next->seq_in, 1, memory_order_relaxed) + 1;
+    if (st->role == RUN_ROLE_INPUT && run_resume_done(cfg, h.seq))
+        return 0; /* --resume: the joblog has this block done */
     h.flags = unterm ? RUN_F_UNTERM : 0;
     h.len = n;
     /* The header goes just before the chunk: over bytes already sent, or
@@ -440,69 +445,4 @@ int run_out_flush(struct run_out *o, int all)
     }
     out_consume(o, off);
     return rc;
-}
-
-/* ---- joblog ------------------------------------------------------------ */
-
-double run_now(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
-}
-
-/* Write one joblog line; a failure (a full disk) is logged and fails
- * the run at its end (run_shared.report_failed). */
-static void joblog_write(struct run_config *cfg, const char *line, size_t n)
-{
-    ssize_t k = write(cfg->joblog_fd, line, n);
-    if (k == (ssize_t)n)
-        return;
-    if (k >= 0)
-        errno = ENOSPC; /* a short write on a regular file */
-    if (!atomic_exchange(&cfg->sh->report_failed, 1))
-        pf_log(NULL, PF_LOG_ERROR, "joblog %s: %s", cfg->joblog,
-               strerror(errno));
-}
-
-void run_joblog_header(struct run_config *cfg)
-{
-    static const char head[] = "Stage\tBlock\tWorker\tTry\tStarttime\t"
-                               "Runtime\tSend\tReceive\tExitval\tSignal\t"
-                               "Command\n";
-    if (cfg->joblog_fd >= 0)
-        joblog_write(cfg, head, sizeof head - 1);
-}
-
-void run_joblog(struct run_stage *st, int worker, uint64_t block, int try,
-                double start, double runtime, uint64_t sent, uint64_t received,
-                int status)
-{
-    struct run_config *cfg = st->cfg;
-    if (cfg->joblog_fd < 0)
-        return;
-    char line[4096], blk[24];
-    if (block != 0)
-        snprintf(blk, sizeof blk, "%llu", (unsigned long long)block);
-    else
-        snprintf(blk, sizeof blk, "-");
-    int exitval = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-    int n = snprintf(
-        line, sizeof line, "%s\t%s\t%d\t%d\t%.3f\t%.3f\t%llu\t%llu\t%d\t%d\t",
-        st->name, blk, worker, try, start, runtime, (unsigned long long)sent,
-        (unsigned long long)received, exitval, sig);
-    /* The command, with tabs, newlines and backslashes escaped, so one
-     * line stays one line. */
-    for (const char *c = st->cmd; *c && n < (int)sizeof line - 4; c++) {
-        if (*c == '\t' || *c == '\n' || *c == '\\') {
-            line[n++] = '\\';
-            line[n++] = *c == '\t' ? 't' : *c == '\n' ? 'n' : '\\';
-        } else {
-            line[n++] = *c;
-        }
-    }
-    line[n++] = '\n';
-    /* One write on an O_APPEND file: lines of many workers never mix. */
-    joblog_write(cfg, line, (size_t)n);
 }

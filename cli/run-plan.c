@@ -92,6 +92,7 @@ int run_plan(struct run_config *cfg, const struct run_cmd_spec *cmds, int n)
             struct run_stage *out = plan_add(cfg, RUN_ROLE_RELAY);
             snprintf(out->name, sizeof out->name, "output");
             out->feeds = n + 1;
+            st->log_via_out = 1; /* it writes the joblog lines too */
         } else if (st->ordered && cmds[i + 1].workers > 1) {
             struct run_stage *r = plan_add(cfg, RUN_ROLE_RELAY);
             snprintf(r->name, sizeof r->name, "merge%d", i + 2);

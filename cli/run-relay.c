@@ -13,6 +13,7 @@
 /* A relay worker's state: its pf_worker_data. */
 struct run_relay {
     struct run_out out;
+    int gap; /* -k: a block was not run; write no more (run-joblog.c) */
 };
 
 int run_relay_init(pf_ctx *ctx, void *arg)
@@ -35,6 +36,17 @@ int run_relay_record(pf_ctx *ctx, const void *rec, size_t len, void *arg)
     if (run_useless(st->cfg, st->feeds))
         return 0;
     memcpy(&h, rec, HDR);
+    if (h.flags & RUN_F_JOBLOG) {
+        /* A joblog line: it follows its block's output, written first. */
+        if (run_out_flush(&r->out, 1) < 0)
+            return -1;
+        if (run_joblog_relay(st, &r->gap, (const char *)rec + HDR, len - HDR) ==
+            0)
+            return 0;
+        return pf_emit(ctx, rec, len) == 0 ? 0 : -1;
+    }
+    if (r->gap)
+        return 0; /* after a block not run: nothing, until --resume */
     if (run_out_put_chunk(&r->out, (const unsigned char *)rec + HDR, len - HDR,
                           (h.flags & RUN_F_UNTERM) != 0) < 0)
         return -1;

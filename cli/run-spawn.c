@@ -127,8 +127,9 @@ static _Noreturn void shell(const char *cmd, char **env, int in_r, int out_w,
  * asks for a signal when its worker dies (however it dies, SIGKILL too):
  * it then kills the whole group, so the command's children - `sh -c
  * 'sleep 1000; :'`, `(sleep 1000)&` - do not outlive pipefan.  Otherwise
- * it holds no descriptor but stderr, waits for the shell and ends the way
- * the shell ended, so the worker judges the command by the guardian.
+ * it holds no descriptor but stderr, waits for the shell and then for
+ * whatever the shell left in the group, and ends the way the shell ended,
+ * so the worker judges the command by the guardian.
  */
 static _Noreturn void guardian(const char *cmd, char **env, int in_r, int out_w,
                                pid_t worker)
@@ -142,6 +143,8 @@ static _Noreturn void guardian(const char *cmd, char **env, int in_r, int out_w,
     prctl(PR_SET_PDEATHSIG, SIGRTMIN, 0, 0, 0);
     if (getppid() != worker)
         _exit(127); /* the worker died before we could watch it */
+    /* What the shell leaves behind comes to us, so we can wait for it. */
+    prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
     pid_t me = getpid();
     /* vfork: the shell's child only sets itself up and execs (or
      * _exits), and copies none of the worker's page tables. */
@@ -163,6 +166,19 @@ static _Noreturn void guardian(const char *cmd, char **env, int in_r, int out_w,
     while (waitpid(sh, &st, 0) < 0)
         if (errno != EINTR)
             _exit(127);
+    /*
+     * The shell ended, but what it left running in our group (`(sleep
+     * 1000)& cat`: cat ended at the end of its input) is still ours to
+     * kill should the worker die.  And the worker may be dying right now:
+     * a dying process closes its descriptors (cat's stdin: cat ends, the
+     * shell ends) before its children get their death signal, so leaving
+     * now would leave the group unwatched.  Wait for the group first (its
+     * orphans are ours: we are their subreaper); a background job that
+     * holds the command's stdout keeps the worker reading until it ends
+     * anyway.
+     */
+    while (waitpid(0, NULL, 0) > 0 || errno == EINTR)
+        ;
     if (WIFEXITED(st))
         _exit(WEXITSTATUS(st));
     /* End by the same signal, without a core of our own. */
@@ -284,4 +300,32 @@ void run_status_text(int status, char *buf, size_t n)
     } else {
         snprintf(buf, n, "exited with status %d", WEXITSTATUS(status));
     }
+}
+
+/*
+ * A block's command stalled: kill it, then end this worker with SIGALRM,
+ * the signal of an expired timer.  The runtime handles that as any crash
+ * on the block in progress: with --retries the worker is restarted and the
+ * block replayed, and a block that stalls every time is a poison block
+ * (quarantined); without them the run fails.  Returning an error instead
+ * would not do: the runtime does not count a stage function's failure
+ * against the record in progress.  No joblog line: the block is not done.
+ */
+_Noreturn void run_stall_crash(pf_ctx *ctx, const struct run_stage *st,
+                               struct run_proc *p, uint64_t block)
+{
+    pf_log(ctx, PF_LOG_WARN,
+           "block %llu: '%s' made no progress for %.1f s (--stall-timeout): "
+           "killing it (pid %d) and this worker",
+           (unsigned long long)block, st->cmd, st->cfg->stall_ms / 1e3,
+           (int)p->pid);
+    kill(-p->pid, SIGKILL); /* its group */
+    run_reap(p);
+    sigset_t alrm;
+    sigemptyset(&alrm);
+    sigaddset(&alrm, SIGALRM);
+    signal(SIGALRM, SIG_DFL);
+    sigprocmask(SIG_UNBLOCK, &alrm, NULL);
+    raise(SIGALRM);
+    _exit(128 + SIGALRM);
 }

@@ -342,6 +342,39 @@ void run_say_quarantined(const struct run_config *cfg, uint64_t n, off_t at)
         n == 1 ? "it" : "them");
 }
 
+int run_say_input_trouble(const struct run_config *cfg)
+{
+    const struct run_shared *sh = cfg->sh;
+    if (atomic_load(&sh->shrank)) {
+        fprintf(stderr,
+                "pipefan run: standard input shrank during the run: "
+                "byte %llu of the %llu bytes its size promised is gone "
+                "(truncated while read, as logrotate's copytruncate "
+                "does?); the run was stopped\n",
+                (unsigned long long)atomic_load(&sh->shrank_at),
+                (unsigned long long)cfg->in_end);
+        return 1;
+    }
+    int k = atomic_load(&sh->too_long) - 1;
+    if (k < 0 || k >= cfg->nstages)
+        return 0;
+    const struct run_stage *st = &cfg->stages[k];
+    fprintf(stderr,
+            "pipefan run: a record longer than --max-record (%zu "
+            "bytes) ",
+            cfg->max_record);
+    if (st->role == RUN_ROLE_COMMAND)
+        fprintf(stderr, "in the output of stage %d (%s) '%s'", st->num,
+                st->name, st->cmd);
+    else if (st->role == RUN_ROLE_INPUT)
+        fprintf(stderr, "on standard input");
+    else
+        fprintf(stderr, "reached the %s stage", st->name);
+    fprintf(stderr, "; the run was stopped (raise --max-record, or check "
+                    "the framing: -0, --fixed)\n");
+    return 1;
+}
+
 void run_say_failure(const struct run_config *cfg)
 {
     const struct run_failure *f = &cfg->sh->fail;

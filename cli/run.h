@@ -8,8 +8,10 @@
  *   run-stats.c   the progress line, --stats and --stats-json
  *   run-input.c   the source: pipefan's stdin as chunks or byte ranges
  *   run-exec.c    a command stage's worker (stream and block mode)
+ *   run-pipe.c    its bytes to and from its command, the companion thread
  *   run-relay.c   the relay stage that keeps order between ordered stages
- *   run-output.c  the shared state, output framing, stdout, the joblog
+ *   run-output.c  the shared state, output framing, stdout
+ *   run-joblog.c  the joblog (GNU parallel's format), --resume
  *   run-spawn.c   starting `sh -c CMD` with pipes, and judging its end
  *
  * Records travel between stages in chunks of whole records: a chunk never
@@ -80,6 +82,8 @@ struct run_stage {
     int out_hold;      /* hold output until out_target (next stage is
                           in block mode) */
     int stats;         /* index into run_shared.stage */
+    int log_via_out;   /* its joblog lines go to the output relay, which
+                          writes them after the block's output */
 };
 
 /* Counters of one stage, summed over its workers (shared). */
@@ -120,6 +124,9 @@ struct run_shared {
     _Atomic int report_failed;  /* the joblog could not be written */
     _Atomic int shrank;         /* stdin, a file, lost bytes mid-run */
     _Atomic uint64_t shrank_at; /* the first offset found missing */
+    _Atomic int too_long;       /* a record passed --max-record: 1 + the
+                                   index of the stage whose output (or
+                                   input) held it */
 };
 
 /* Values of run_shared.halting. */
@@ -127,6 +134,10 @@ struct run_shared {
 #define RUN_HALTING_NOW                                                        \
     2 /* crash-proof --halt now: the run is cut, and                           \
          running commands are killed */
+
+/* --resume and --resume-failed. */
+#define RUN_RESUME_ALL 1    /* skip every block in the joblog */
+#define RUN_RESUME_FAILED 2 /* skip the blocks that succeeded */
 
 /* Everything the command line decided. */
 struct run_config {
@@ -137,6 +148,10 @@ struct run_config {
     enum run_halt halt;
     const char *joblog;
     int joblog_fd;            /* -1 without --joblog */
+    int resume;               /* RUN_RESUME_* or 0 */
+    unsigned char *done;      /* --resume: bit per block number done in
+                                 the joblog read (owned; NULL: none) */
+    uint64_t done_bits;       /* bits in done */
     size_t chunk;             /* stream-mode chunk bytes */
     size_t max_record;        /* longest record */
     int crashproof;           /* some stage has --retries: workers that
@@ -166,6 +181,9 @@ struct run_hdr {
 };
 #define RUN_F_RANGE (1u << 0)  /* the data is a byte range of stdin */
 #define RUN_F_UNTERM (1u << 1) /* the data ends without a terminator */
+#define RUN_F_JOBLOG                                                           \
+    (1u << 2) /* the data is a joblog line for the                             \
+                 output relay; empty: a block not run */
 
 /* ---- run-output.c ------------------------------------------------------- */
 
@@ -226,15 +244,6 @@ void run_out_end(struct run_out *o);
 /* Emit or write what is whole; all: even below the hold target. */
 int run_out_flush(struct run_out *o, int all);
 
-/* One line of the joblog (a no-op without --joblog). */
-void run_joblog(struct run_stage *st, int worker, uint64_t block, int try,
-                double start, double runtime, uint64_t sent, uint64_t received,
-                int status);
-/* The joblog's header line. */
-void run_joblog_header(struct run_config *cfg);
-/* Wall-clock seconds (for the joblog). */
-double run_now(void);
-
 /* The run stops at once (crash-proof --halt now): the failing worker
  * cannot fail itself, or it would be restarted and its block replayed;
  * it cuts every stage instead and running commands are killed. */
@@ -244,6 +253,39 @@ void run_halt_now(struct run_config *cfg);
  * (truncated during the run, as logrotate's copytruncate does): the run
  * stops at once, in every mode, and fails with a message saying so. */
 void run_input_shrank(struct run_config *cfg, uint64_t at);
+
+/* ---- run-joblog.c ------------------------------------------------------- */
+
+/* One command run, as the joblog has it. */
+struct run_job {
+    int worker;
+    uint64_t block; /* 0: a stream command */
+    double start, runtime;
+    uint64_t sent, received;
+    int status; /* wait status */
+};
+
+/* Wall-clock seconds (for the joblog). */
+double run_now(void);
+/* --resume: read the joblog into cfg->done; then open it for the run (to
+ * append when resuming, else truncated).  0, or -1 (said on stderr). */
+int run_joblog_open(struct run_config *cfg);
+/* The header line, unless the file has lines already (resuming). */
+void run_joblog_header(struct run_config *cfg);
+/* Write one line (a full disk is logged and fails the run at its end). */
+void run_joblog_write(struct run_config *cfg, const char *line, size_t n);
+/* A job is done (its output passed on): its line, written now or sent to
+ * the output relay (st->log_via_out).  0, or -1 when the emit failed. */
+int run_joblog_done(struct run_stage *st, pf_ctx *ctx, const struct run_job *j);
+/* With -k and the relay writing the lines: a block was not run. */
+int run_joblog_skipped(struct run_stage *st, pf_ctx *ctx);
+/* A relay got a RUN_F_JOBLOG chunk line[0..n), everything before it being
+ * written: the output relay writes it (unless *gap: a block before it was
+ * not run); 1: a middle relay passes it on. */
+int run_joblog_relay(struct run_stage *st, int *gap, const void *line,
+                     size_t n);
+/* --resume: whether block seq is done already (skipped by the input). */
+int run_resume_done(const struct run_config *cfg, uint64_t seq);
 
 /* ---- run-stats.c -------------------------------------------------------- */
 
@@ -270,6 +312,9 @@ int run_write_stats_json(const struct run_config *cfg, const pf_pipeline *p,
  * sink. */
 void run_log_start(const struct run_config *cfg);
 void run_log_end(void);
+/* The last line when the run stopped on its own input: stdin shrank, or
+ * a record passed --max-record; 1 if said (the run failed), else 0. */
+int run_say_input_trouble(const struct run_config *cfg);
 /* The failed command kept in run_shared.fail, as the end of a line. */
 void run_say_failure(const struct run_config *cfg);
 /* The last line after the runtime stopped the run itself (rc): the
@@ -318,6 +363,10 @@ int run_exited_nowait(const struct run_proc *p);
 void run_status_text(int status, char *buf, size_t n);
 /* Close fd if open and set it to -1. */
 void run_close(int *fd);
+/* --stall-timeout: kill p's command (its group), reap it and end this
+ * worker by SIGALRM, so the runtime handles it as a crash on block. */
+_Noreturn void run_stall_crash(pf_ctx *ctx, const struct run_stage *st,
+                               struct run_proc *p, uint64_t block);
 
 /* ---- run-input.c -------------------------------------------------------- */
 
@@ -326,10 +375,82 @@ int run_input(pf_ctx *ctx, void *arg);
 
 /* ---- run-exec.c --------------------------------------------------------- */
 
+/* A worker of a command stage: one per process (and, in serial
+ * mode, one per stage). */
+struct run_worker {
+    struct run_stage *st;
+    struct run_config *cfg;
+    struct run_counters *c;
+    pf_ctx *ctx;
+    int widx;
+    struct run_out out;
+
+    struct run_proc proc; /* the command running now */
+    int running;          /* proc holds a command not yet reaped */
+    _Atomic int dead;     /* stream: its stdin takes no more data */
+    int torn;             /* torn down after a cut: status ignored */
+    int in_unterm;        /* last byte fed lacks its terminator */
+    int judged;           /* stream: the command's end was judged */
+    _Atomic int fatal;    /* the worker must fail */
+    double t_start;
+    double t_moved; /* block mode: when the command last moved a byte */
+    double t_idle;  /* stream mode: when the worker last took input */
+    uint64_t block; /* block mode: the block being run, and its try */
+    int try;
+    uint64_t sent, received;
+
+    /* Block mode with retries: output held until the command succeeds. */
+    unsigned char *hold;
+    size_t hold_len, hold_cap;
+    int holding;
+    int feed_cut; /* block mode: a stop cut its block's input short */
+
+    char *range_buf; /* pread fallback for byte ranges */
+    int no_splice;
+
+    /* The companion thread (stream mode, first or last stage). */
+    pthread_t thr;
+    int thr_on;
+    int thr_out;   /* it owns proc.out_fd */
+    int thr_watch; /* it watches for the command's end */
+    int wake_fd;   /* eventfd: stop watching */
+};
+
 /* A command stage. */
 int run_exec_init(pf_ctx *ctx, void *arg);
 int run_exec_record(pf_ctx *ctx, const void *rec, size_t len, void *arg);
 int run_exec_finish(pf_ctx *ctx, void *arg);
+/* The command stopped reading: count it once; the last of its stage to
+ * stop cuts the stages before it. */
+void run_worker_mark_dead(struct run_worker *w);
+/* A cut made this stage useless: let its command go (or kill it when the
+ * run halts now). */
+void run_worker_teardown(struct run_worker *w);
+/* Block mode with --stall-timeout: the command moved no byte for long. */
+int run_worker_stalled(const struct run_worker *w);
+/* Its stdin is closed (EPIPE); stream: judge its end. */
+void run_worker_input_closed(struct run_worker *w, int stream);
+
+/* ---- run-pipe.c --------------------------------------------------------- */
+
+/* Take what the command has written: 1 at its end of output, 0 when no
+ * more is ready, -1 on error. */
+int run_pipe_drain(struct run_worker *w);
+/* Take the command's output until its end (main thread owns stdout). */
+int run_pipe_drain_all(struct run_worker *w);
+/* Start or stop the companion thread (stream mode, first or last stage);
+ * start: 0 or -1. */
+int run_pipe_thread_start(struct run_worker *w);
+void run_pipe_thread_stop(struct run_worker *w);
+/* Write data[0..n) - or, with range, n bytes of stdin at off - to the
+ * command's stdin, taking its output whenever stdin is full: 0 (written,
+ * or the command stopped reading, or the stage was cut) or -1 (the worker
+ * must fail). */
+int run_pipe_feed(struct run_worker *w, const unsigned char *data, uint64_t off,
+                  size_t n, int range, int stream);
+/* Feed one chunk: its data, or its byte range of stdin. */
+int run_pipe_feed_chunk(struct run_worker *w, const struct run_hdr *h,
+                        const unsigned char *data, size_t n, int stream);
 /* ---- run-relay.c -------------------------------------------------------- */
 
 /* A relay or the ordered output stage. */
