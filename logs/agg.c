@@ -558,6 +558,11 @@ int lg_agg_has_table(const lg_agg *a, int id)
     return id >= 0 && id < LG_TAB_COUNT && (a->tabs_on & (1u << id)) != 0;
 }
 
+size_t lg_agg_pairs(const lg_agg *a)
+{
+    return a->pairs.n + a->npend;
+}
+
 int lg_agg_tracks_pairs(const lg_agg *a)
 {
     return a->track_pairs;

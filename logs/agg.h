@@ -202,6 +202,9 @@ lg_sample *lg_agg_samples(lg_agg *a, int reason, int *n);
 size_t lg_agg_keys(const lg_agg *a, int id);
 /* Non-zero when table id is filled. */
 int lg_agg_has_table(const lg_agg *a, int id);
+/* (path, client) pairs held: the set's, plus a sink's list of pairs not
+ * yet united (which may repeat some). */
+size_t lg_agg_pairs(const lg_agg *a);
 /* Non-zero when paths[].clients is counted. */
 int lg_agg_tracks_pairs(const lg_agg *a);
 

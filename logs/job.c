@@ -379,8 +379,11 @@ int lg_logs_run(const lg_config *cfg, char *const *files, int nfiles,
     save_state(job, res);
     if (res->quarantined && cfg->dead_letter)
         describe_dead_letters(job, cfg->dead_letter, dl_from);
-    if (cfg->stats)
+    if (cfg->stats) {
         lg_render_stats(p, stderr);
+        lg_peak_note(&job->sh->peak, LG_PEAK_CALLER);
+        lg_peak_render(&job->sh->peak, stderr);
+    }
     rc = 0;
 out:
     pf_pipeline_free(p);

@@ -20,6 +20,7 @@
 #include "geoip.h"
 #include "input.h"
 #include "panels.h"
+#include "peak.h"
 
 enum lg_output {
     LG_OUT_TEXT,
@@ -71,6 +72,7 @@ typedef struct lg_shared {
                                      terminal: LG_TERM_* (progress.h) */
     _Atomic int bar_drawn;        /* a progress frame is on the screen */
     char state_tmp[128];          /* sink: the staged state file's name */
+    lg_peak peak; /* --stats: every process's peak RSS, the sink's keys */
 } lg_shared;
 
 /* Format slots: chunk descriptors carry a slot, not a pointer. */

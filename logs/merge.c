@@ -220,6 +220,10 @@ int lg_merge_finish(pf_ctx *ctx, void *arg)
         goto fail;
     atomic_store(&job->sh->sink_done, 1);
 out:
+    if (job->cfg->stats) {
+        lg_peak_keys(&job->sh->peak, a);
+        lg_peak_note(&job->sh->peak, LG_PEAK_SINK);
+    }
     job->sh->requests = lg_agg_totals(a)->requests;
     job->sh->bad_lines = lg_agg_totals(a)->bad_lines;
     job->sh->ignored_lines = lg_agg_totals(a)->ignored;

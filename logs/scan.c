@@ -382,8 +382,8 @@ void lg_scan_free(void *data)
 int lg_scan_batch(pf_ctx *ctx, void *arg)
 {
     lg_worker *wk = pf_worker_data(ctx);
+    const lg_job *job = arg;
     int rc;
-    (void)arg;
     if (!wk || !wk->touched)
         return 0;
     wk->out.n = 0;
@@ -391,6 +391,8 @@ int lg_scan_batch(pf_ctx *ctx, void *arg)
     if (rc == 0)
         rc = pf_emit(ctx, wk->out.p, wk->out.n);
     wk->touched = 0;
+    if (job->cfg->stats) /* after serializing: its buffer counts too */
+        lg_peak_note(&job->sh->peak, LG_PEAK_PARSE);
     if (rc == 0) {
         lg_agg_sent(wk->agg);
         return 0;
