@@ -25,7 +25,7 @@
 
 /* Per process, like the pool. */
 static struct {
-    size_t limit, in_use;
+    size_t limit, in_use, peak;
     int hit;
 } acct;
 
@@ -37,6 +37,11 @@ void lg_mem_set_limit(size_t bytes)
 size_t lg_mem_limit(void)
 {
     return acct.limit;
+}
+
+size_t lg_mem_peak(void)
+{
+    return acct.peak;
 }
 
 size_t lg_mem_in_use(void)
@@ -58,6 +63,8 @@ static int acct_take(size_t s)
         return 0;
     }
     acct.in_use += s;
+    if (acct.in_use > acct.peak)
+        acct.peak = acct.in_use;
     return 1;
 }
 

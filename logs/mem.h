@@ -46,6 +46,8 @@ void lg_mem_set_limit(size_t bytes);
 size_t lg_mem_limit(void);
 /* Bytes of blocks this process holds now (sizes as lg_mem_size). */
 size_t lg_mem_in_use(void);
+/* The most bytes of blocks this process has held at once. */
+size_t lg_mem_peak(void);
 /* Non-zero once an allocation failed because of the cap. */
 int lg_mem_limit_hit(void);
 

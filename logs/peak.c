@@ -1,6 +1,8 @@
 /* peak.c - peak memory and distinct keys of a run, for --stats (peak.h). */
 #include "peak.h"
 
+#include "mem.h"
+
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +54,8 @@ void lg_peak_note(lg_peak *pk, int role)
         /* the peak only grows: the latest reading is the largest */
         if (kib > atomic_load(&s->kib))
             atomic_store(&s->kib, kib);
+        if (lg_mem_peak() > atomic_load(&s->tables))
+            atomic_store(&s->tables, lg_mem_peak());
         return;
     }
     atomic_fetch_add(&pk->dropped, 1);
@@ -77,35 +81,48 @@ void lg_peak_render(const lg_peak *pk, FILE *f)
 {
     static const char *const role[LG_PEAK_ROLES] = {"caller", "split", "parse",
                                                     "sink"};
-    uint64_t sum = 0, max = 0, by[LG_PEAK_ROLES] = {0};
+    uint64_t sum = 0, max = 0, tabs = 0, by[LG_PEAK_ROLES] = {0},
+             tby[LG_PEAK_ROLES] = {0};
     int n = 0, nby[LG_PEAK_ROLES] = {0};
     for (int i = 0; i < LG_PEAK_SLOTS; i++) {
         const lg_peak_slot *s = &pk->slot[i];
-        uint64_t k = atomic_load(&s->kib);
+        uint64_t k = atomic_load(&s->kib), t = atomic_load(&s->tables);
         if (!atomic_load(&s->pid) || s->role < 0 || s->role >= LG_PEAK_ROLES)
             continue;
         n++;
         sum += k;
+        tabs += t;
         by[s->role] += k;
+        tby[s->role] += t;
         nby[s->role]++;
         if (k > max)
             max = k;
     }
     fprintf(f,
             "peak memory: %.1f MiB, the sum of the peak RSS (VmHWM) of %d "
-            "process%s; largest %.1f MiB\n",
-            (double)sum / 1024, n, n == 1 ? "" : "es", (double)max / 1024);
+            "process%s; largest %.1f MiB; of it tables %.1f MiB\n",
+            (double)sum / 1024, n, n == 1 ? "" : "es", (double)max / 1024,
+            (double)tabs / (1 << 20));
     for (int r = 0; r < LG_PEAK_ROLES; r++)
         if (nby[r])
-            fprintf(f, "  %-6s x%-3d %10.1f MiB\n", role[r], nby[r],
-                    (double)by[r] / 1024);
+            fprintf(f, "  %-6s x%-3d %10.1f MiB  tables %10.1f MiB\n", role[r],
+                    nby[r], (double)by[r] / 1024, (double)tby[r] / (1 << 20));
     if (atomic_load(&pk->dropped))
         fprintf(f, "  (%d processes not counted: no free slot)\n",
                 atomic_load(&pk->dropped));
     if (!pk->keys_set)
         return;
+    uint64_t keys = 0;
     fprintf(f, "distinct keys (the sink's tables):");
-    for (int i = 0; i < LG_TAB_COUNT; i++)
+    for (int i = 0; i < LG_TAB_COUNT; i++) {
         fprintf(f, "%s %s %" PRIu64, i ? "," : "", tab_names[i], pk->keys[i]);
+        keys += pk->keys[i];
+    }
     fprintf(f, "; (path, client) pairs kept %" PRIu64 "\n", pk->pairs);
+    if (keys + pk->pairs)
+        fprintf(f,
+                "tables' bytes per distinct key or pair: %.1f (all "
+                "processes), %.1f (the sink)\n",
+                (double)tabs / (double)(keys + pk->pairs),
+                (double)tby[LG_PEAK_SINK] / (double)(keys + pk->pairs));
 }

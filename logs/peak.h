@@ -9,6 +9,9 @@
  * simultaneous peak (each process's peak, even if they came at different
  * moments; the shared rings' pages count in every process that touched them; a
  * restarted worker counts as a process of its own).
+ * Beside it, each process's peak of the tables' own bytes (lg_mem_peak:
+ * keys, slots, counters, pairs, partials), the part that grows with
+ * distinct keys, which --stats divides by the keys and pairs.
  */
 #ifndef LOGS_PEAK_H
 #define LOGS_PEAK_H
@@ -36,6 +39,7 @@ typedef struct lg_peak_slot {
     _Atomic int pid; /* 0 = free */
     int role;        /* LG_PEAK_* */
     _Atomic uint64_t kib;
+    _Atomic uint64_t tables; /* the most bytes of tables held (mem.h) */
 } lg_peak_slot;
 
 /* The run's record (in lg_shared: every process of the run writes it). */
