@@ -67,8 +67,14 @@ enum lg_tab_id {
 
 /* A worker starts a new dictionary after the batch in which its tables
  * passed this many keys (or pairs, times 4), so its memory stays bounded
- * when a log has ever more distinct keys (unique query strings). */
+ * when a log has ever more distinct keys (unique query strings).  From
+ * LG_DICT_EARLY_KEYS keys (pairs: times 4) on, it starts one already when
+ * a next batch that adds as many as this one did would make a table (or
+ * the pair set) double: a table keeps the size it has then, rather than
+ * doubling just before the dictionary is dropped (at millions of keys a
+ * doubling is hundreds of MiB per worker; issue 22). */
 #define LG_DICT_MAX_KEYS (2u << 20)
+#define LG_DICT_EARLY_KEYS (1u << 20)
 
 /* Byte counts saturate: a sum that would pass UINT64_MAX stays there, and
  * a report shows a byte count of UINT64_MAX as "at least" (flagged) rather
