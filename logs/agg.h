@@ -74,7 +74,7 @@ enum lg_tab_id {
  * doubling just before the dictionary is dropped (at millions of keys a
  * doubling is hundreds of MiB per worker; issue 22). */
 #define LG_DICT_MAX_KEYS (2u << 20)
-#define LG_DICT_EARLY_KEYS (1u << 20)
+#define LG_DICT_EARLY_KEYS (1u << 19)
 
 /* Byte counts saturate: a sum that would pass UINT64_MAX stays there, and
  * a report shows a byte count of UINT64_MAX as "at least" (flagged) rather
