@@ -615,15 +615,15 @@ TEST(batches_of_two_feeds_and_a_restart_merge_to_the_whole)
 
 /* lg_agg_ranked puts the first k entries in the full sort's order, for
  * every k, with ties broken the same way. */
-/* A worker past LG_DICT_EARLY_KEYS keys starts a new dictionary when its
- * next batch could double a table (issue 22): batches of 200k new clients
- * and paths keep its tables at 2^21 slots, the dictionary restarts after
- * the fifth (1M keys: a sixth would pass 2^20 = half of 2^21), and the
- * keys a new dictionary sends again merge into the sink's own. */
+/* A worker past LG_DICT_EARLY_KEYS (E) keys starts a new dictionary when
+ * its next batch could double a table (issue 22): batches of 0.4 E new
+ * clients and paths keep its tables at 4 E slots, the dictionary restarts
+ * after the fifth (2 E keys: a sixth would pass 4 E / 2), and the keys a
+ * new dictionary sends again merge into the sink's own. */
 TEST(a_worker_starts_a_new_dictionary_before_a_table_doubles)
 {
     enum {
-        BATCH = 200000,
+        BATCH = LG_DICT_EARLY_KEYS / 5 * 2,
         BATCHES = 7
     };
     unsigned tabs = (1u << LG_TAB_CLIENTS) | (1u << LG_TAB_PATHS);
@@ -650,8 +650,9 @@ TEST(a_worker_starts_a_new_dictionary_before_a_table_doubles)
         ASSERT_EQ(lg_agg_serialize(f, &b), 0);
         ASSERT_EQ(lg_agg_merge(dst, b.p, b.n), 0);
         lg_agg_sent(f);
-        ASSERT(f->tab[LG_TAB_CLIENTS].mask + 1 <= ((size_t)1 << 21));
-        ASSERT(f->tab[LG_TAB_PATHS].mask + 1 <= ((size_t)1 << 21));
+        ASSERT(f->tab[LG_TAB_CLIENTS].mask + 1 <=
+               4 * (size_t)LG_DICT_EARLY_KEYS);
+        ASSERT(f->tab[LG_TAB_PATHS].mask + 1 <= 4 * (size_t)LG_DICT_EARLY_KEYS);
         if (f->seq == 0 && reset_at < 0)
             reset_at = k;
     }
