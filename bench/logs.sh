@@ -12,6 +12,9 @@
 #
 #   bench/logs.sh [BUILD_DIR]       (env: SIZE=1G RUNS=5 SLOW_RUNS=2
 #                                    BIG=4G BENCH_DIR=/tmp/pipefan-bench)
+#   bench/logs.sh sweep [BUILD_DIR] three populations side by side, from
+#                                   the site model to 2 M clients x 500 k
+#                                   paths (bench/logs-sweep.sh)
 #
 # The log is tools/genlog's default site model (a fixed population of
 # 60,000 clients and 20,000 paths, each client with its own interest set),
@@ -19,6 +22,10 @@
 # grow with it.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
+if [ "${1:-}" = sweep ]; then
+    shift
+    exec "$HERE/logs-sweep.sh" "$@"
+fi
 BUILD=${1:-$HERE/../build}
 P=$BUILD/cli/pipefan
 G=$BUILD/tools/genlog

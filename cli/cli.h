@@ -16,6 +16,7 @@
     X(SOME_FAILED, 3, "run: --halt never, and some commands failed")           \
     X(STRICT, 4, "logs: --strict stopped at a bad line: no report")            \
     X(QUARANTINED, 5, "poison chunks or blocks skipped (--poison skip)")       \
+    X(MEMORY, 6, "logs: --max-memory reached: no report")                      \
     X(SIGINT, 130, "stopped by SIGINT (128 + 2)")                              \
     X(SIGTERM, 143, "stopped by SIGTERM (128 + 15)")
 

@@ -112,7 +112,11 @@ static void usage(FILE *f)
         "  --strict            stop at the first bad line (exit 4)\n"
         "  --no-progress       no progress line (default: on when stderr is a "
         "TTY)\n"
-        "  --stats             per-stage table of the run on stderr\n"
+        "  --stats             per-stage table of the run on stderr, peak "
+        "memory\n"
+        "  --max-memory SIZE   cap the tables' memory (K/M/G): past it the "
+        "run\n"
+        "                      stops, no report, exit 6 (docs/LOGS.md)\n"
         "  --serial            run in one process (as PIPEFAN_SERIAL=1)\n"
         "  --state FILE        continue FILE: count only what is new since "
         "it was\n"
@@ -138,6 +142,7 @@ static void usage(FILE *f)
         "was\n"
         "bad (bad lines, unreadable or corrupt files), 4 --strict stopped,\n"
         "5 report written without the chunks quarantined (--poison skip),\n"
+        "6 --max-memory reached: no report,\n"
         "130/143 stopped by SIGINT/SIGTERM.\n",
         f);
 }
@@ -292,6 +297,7 @@ enum {
     OPT_JSON_FIELDS,
     OPT_STATE,
     OPT_HTML,
+    OPT_MAXMEM,
 };
 
 static const struct option opts[] = {
@@ -315,6 +321,7 @@ static const struct option opts[] = {
     {"html", required_argument, 0, OPT_HTML},
     {"strict", no_argument, 0, OPT_STRICT},
     {"chunk-size", required_argument, 0, OPT_CHUNK},
+    {"max-memory", required_argument, 0, OPT_MAXMEM},
     {"no-progress", no_argument, 0, OPT_NOPROG},
     {"progress", no_argument, 0, OPT_PROG},
     {"stats", no_argument, 0, OPT_STATS},
@@ -449,6 +456,11 @@ static int opt_run(logs_cmd *lc, int c, const char *arg)
         return 1;
     case OPT_STRICT:
         cfg->strict = 1;
+        return 1;
+    case OPT_MAXMEM:
+        if (cli_parse_size(arg, &sz) < 0 || sz < ((size_t)1 << 20))
+            return BAD("--max-memory: expected >= 1M bytes, got '%s'", arg);
+        cfg->max_memory = sz;
         return 1;
     case OPT_CHUNK:
         if (cli_parse_size(arg, &sz) < 0 || sz < 4096)
@@ -610,9 +622,22 @@ static int outcome(const logs_cmd *lc, const lg_result *res)
                              : "no --dead-letter file");
         return CLI_EXIT_QUARANTINED;
     }
+    if (res->rc != 0 && res->mem_capped) {
+        fprintf(stderr,
+                "pipefan logs: --max-memory %.1f MiB reached: %s; no report "
+                "written\n",
+                (double)cfg->max_memory / (1 << 20),
+                cli_msg_oom_where()[0] ? cli_msg_oom_where()
+                                       : "out of memory in the tables");
+        return CLI_EXIT_MEMORY;
+    }
     if (res->rc != 0 && cli_msg_out_of_memory()) {
-        fprintf(stderr, "pipefan logs: out of memory (fewer --jobs, a "
-                        "narrower --panels or more memory may do)\n");
+        const char *w = cli_msg_oom_where();
+        int says = strstr(w, "out of memory") != NULL;
+        fprintf(stderr,
+                "pipefan logs: %s%s%s (fewer --jobs, a narrower --panels or "
+                "more memory may do)\n",
+                says ? "" : "out of memory", !says && w[0] ? ": " : "", w);
         return CLI_EXIT_FATAL;
     }
     if (res->rc != 0) {

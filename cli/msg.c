@@ -16,6 +16,7 @@
 /* Shared with every process of the run (mapped before the fork). */
 struct msg_shared {
     _Atomic int oom;
+    char where[240]; /* the first out-of-memory message, without its "\n" */
 };
 
 static struct {
@@ -70,8 +71,13 @@ static void sink(int level, const char *line, size_t len, void *arg)
     m = m ? m + 2 : line;
     size_t n = len - (size_t)(m - line); /* with its newline */
     int oom = is_oom(m, n);
-    if (oom && msg.sh)
-        atomic_store(&msg.sh->oom, 1);
+    if (oom && msg.sh && atomic_exchange(&msg.sh->oom, 1) == 0) {
+        size_t k = n && m[n - 1] == '\n' ? n - 1 : n;
+        if (k >= sizeof msg.sh->where)
+            k = sizeof msg.sh->where - 1;
+        memcpy(msg.sh->where, m, k);
+        msg.sh->where[k] = 0;
+    }
     if (msg.verbose > 0) {
         write_all(line, len);
         return;
@@ -101,6 +107,11 @@ int cli_msg_start(const char *cmd, int verbose)
 int cli_msg_out_of_memory(void)
 {
     return msg.sh && atomic_load(&msg.sh->oom);
+}
+
+const char *cli_msg_oom_where(void)
+{
+    return msg.sh && atomic_load(&msg.sh->oom) ? msg.sh->where : "";
 }
 
 void cli_msg_end(void)

@@ -15,6 +15,8 @@ int cli_msg_start(const char *cmd, int verbose);
 
 /* Did a process of the run log that it ran out of memory? */
 int cli_msg_out_of_memory(void);
+/* The first such message (what ran out of memory where), or "". */
+const char *cli_msg_oom_where(void);
 
 /* Restore the runtime's log sink and free the shared state. */
 void cli_msg_end(void);

@@ -134,7 +134,10 @@ static void batch_clear(lg_agg *a)
 
 void lg_agg_sent(lg_agg *a)
 {
-    int big = a->pairs.n > 4 * (size_t)LG_DICT_MAX_KEYS;
+    size_t np = a->pairs.n, pslots = a->pairs.mask + 1;
+    int big = np > 4 * (size_t)LG_DICT_MAX_KEYS ||
+              (np >= 4 * (size_t)LG_DICT_EARLY_KEYS &&
+               (np + a->nnew) * 4 > pslots * 3);
     for (int i = 0; i < LG_TAB_COUNT; i++) {
         lg_tab *t = &a->tab[i];
         size_t nt = t->ntouched ? lg_tab_take_touched(t) : 0;
@@ -143,8 +146,10 @@ void lg_agg_sent(lg_agg *a)
             s->hits = s->bytes = 0;
         }
         t->ntouched = 0;
+        big |= t->n > LG_DICT_MAX_KEYS ||
+               (t->slots && t->n >= LG_DICT_EARLY_KEYS &&
+                (t->n + (t->n - t->sent)) * 2 > t->mask + 1);
         t->sent = t->n;
-        big |= t->n > LG_DICT_MAX_KEYS;
     }
     batch_clear(a);
     a->seq++;
@@ -556,6 +561,11 @@ size_t lg_agg_keys(const lg_agg *a, int id)
 int lg_agg_has_table(const lg_agg *a, int id)
 {
     return id >= 0 && id < LG_TAB_COUNT && (a->tabs_on & (1u << id)) != 0;
+}
+
+size_t lg_agg_pairs(const lg_agg *a)
+{
+    return a->pairs.n + a->npend;
 }
 
 int lg_agg_tracks_pairs(const lg_agg *a)

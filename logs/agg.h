@@ -67,8 +67,14 @@ enum lg_tab_id {
 
 /* A worker starts a new dictionary after the batch in which its tables
  * passed this many keys (or pairs, times 4), so its memory stays bounded
- * when a log has ever more distinct keys (unique query strings). */
+ * when a log has ever more distinct keys (unique query strings).  From
+ * LG_DICT_EARLY_KEYS keys (pairs: times 4) on, it starts one already when
+ * a next batch that adds as many as this one did would make a table (or
+ * the pair set) double: a table keeps the size it has then, rather than
+ * doubling just before the dictionary is dropped (at millions of keys a
+ * doubling is hundreds of MiB per worker; issue 22). */
 #define LG_DICT_MAX_KEYS (2u << 20)
+#define LG_DICT_EARLY_KEYS (1u << 19)
 
 /* Byte counts saturate: a sum that would pass UINT64_MAX stays there, and
  * a report shows a byte count of UINT64_MAX as "at least" (flagged) rather
@@ -202,6 +208,9 @@ lg_sample *lg_agg_samples(lg_agg *a, int reason, int *n);
 size_t lg_agg_keys(const lg_agg *a, int id);
 /* Non-zero when table id is filled. */
 int lg_agg_has_table(const lg_agg *a, int id);
+/* (path, client) pairs held: the set's, plus a sink's list of pairs not
+ * yet united (which may repeat some). */
+size_t lg_agg_pairs(const lg_agg *a);
 /* Non-zero when paths[].clients is counted. */
 int lg_agg_tracks_pairs(const lg_agg *a);
 

@@ -17,6 +17,7 @@
 #include "detect.h"
 #include "esc.h"
 #include "hash.h"
+#include "mem.h"
 #include "progress.h"
 #include "render-text.h"
 #include "split.h"
@@ -110,6 +111,31 @@ static int setup_formats(lg_job *job, char *err, size_t errlen)
                                ? 1
                                : (uint8_t)detect_file(job, i);
     return 0;
+}
+
+void lg_job_mem_limit(const lg_job *job)
+{
+    size_t max = job->cfg->max_memory;
+    size_t parts = (size_t)(job->cfg->jobs > 0 ? job->cfg->jobs : 1) + 1;
+    if (max)
+        lg_mem_set_limit((int)getpid() == job->caller_pid ? max : max / parts);
+}
+
+int lg_job_oom(pf_ctx *ctx, const lg_job *job, const char *what)
+{
+    static int said;
+    if (said++)
+        return -ENOMEM;
+    char cap[96] = "";
+    if (lg_mem_limit_hit()) {
+        snprintf(cap, sizeof cap, ", its --max-memory share is %.1f MiB",
+                 (double)lg_mem_limit() / (1 << 20));
+        if (job->sh)
+            atomic_store(&job->sh->mem_capped, 1);
+    }
+    pf_log(ctx, PF_LOG_ERROR, "out of memory %s (%.1f MiB of tables held%s)",
+           what, (double)lg_mem_in_use() / (1 << 20), cap);
+    return -ENOMEM;
 }
 
 /* Name the chunks quarantined during the run: the dead-letter entries
@@ -216,6 +242,7 @@ static void collect_result(lg_job *job, pf_pipeline *p, lg_result *res)
     res->bad_lines = job->sh->bad_lines;
     res->file_errors = job->sh->file_errors;
     res->report_written = atomic_load(&job->sh->sink_done);
+    res->mem_capped = atomic_load(&job->sh->mem_capped);
     if (res->strict_failed)
         fprintf(stderr, "pipefan logs: --strict: %s\n", job->sh->strict_msg);
     for (size_t i = 0; job->filter && i < lg_filter_regex_count(job->filter);
@@ -289,6 +316,7 @@ int lg_logs_run(const lg_config *cfg, char *const *files, int nfiles,
         return -ENOMEM;
     job->cfg = cfg;
     job->out_fd = cfg->out_fd > 0 ? cfg->out_fd : 1;
+    job->caller_pid = (int)getpid();
     /* the tables' hash secret, drawn here so every worker forked from
      * this process shares it (hash.h) */
     if (lg_hash_seed_random() < 0)
@@ -379,8 +407,11 @@ int lg_logs_run(const lg_config *cfg, char *const *files, int nfiles,
     save_state(job, res);
     if (res->quarantined && cfg->dead_letter)
         describe_dead_letters(job, cfg->dead_letter, dl_from);
-    if (cfg->stats)
+    if (cfg->stats) {
         lg_render_stats(p, stderr);
+        lg_peak_note(&job->sh->peak, LG_PEAK_CALLER);
+        lg_peak_render(&job->sh->peak, stderr);
+    }
     rc = 0;
 out:
     pf_pipeline_free(p);

@@ -20,6 +20,7 @@
 #include "geoip.h"
 #include "input.h"
 #include "panels.h"
+#include "peak.h"
 
 enum lg_output {
     LG_OUT_TEXT,
@@ -55,6 +56,7 @@ typedef struct lg_config {
     int poison;              /* PF_POISON_SKIP or PF_POISON_FAIL */
     const char *state;       /* --state FILE (state-run.h), or NULL */
     int out_fd;              /* where the report goes; 0 = stdout (1) */
+    size_t max_memory;       /* --max-memory: the tables' bytes, 0 = no cap */
 } lg_config;
 
 /* Shared between the caller and every worker (MAP_SHARED, made before
@@ -64,6 +66,7 @@ typedef struct lg_shared {
     _Atomic int strict_hit;       /* parse worker that saw the first bad
                                      line under --strict sets it to 1 */
     _Atomic int sink_done;        /* sink: 1 once the report was written */
+    _Atomic int mem_capped;       /* any process: --max-memory was hit */
     uint64_t requests, bad_lines; /* sink: final totals */
     uint64_t ignored_lines;       /* sink */
     uint64_t file_errors;         /* sink: inputs that failed part way */
@@ -73,6 +76,7 @@ typedef struct lg_shared {
                                      terminal: LG_TERM_* (progress.h) */
     _Atomic int bar_drawn;        /* a progress frame is on the screen */
     char state_tmp[128];          /* sink: the staged state file's name */
+    lg_peak peak; /* --stats: every process's peak RSS, the sink's keys */
 } lg_shared;
 
 /* Format slots: chunk descriptors carry a slot, not a pointer. */
@@ -99,6 +103,7 @@ typedef struct lg_job {
     int progress;            /* the supervisor draws a progress line */
     struct lg_sink *sink;    /* this process's */
     struct lg_state_run *st; /* --state: the state and the inputs' match */
+    int caller_pid;          /* the process that made the job */
 } lg_job;
 
 /* Slot of a built-in or user format of the job (LG_FMT_USER for a user
@@ -106,6 +111,16 @@ typedef struct lg_job {
 int lg_job_fmt_slot(const lg_job *job, const lg_format *f);
 /* The built-in format name of slot 1..LG_FMT_SLOTS-1, else NULL. */
 const char *lg_job_slot_name(int slot);
+
+/* Cap this process's tables (mem.h) at its share of --max-memory: the
+ * whole cap in the caller's process (--serial), else an equal share for
+ * each parse worker and the sink.  No cap without --max-memory. */
+void lg_job_mem_limit(const lg_job *job);
+/* Say, once, that this process ran out of memory doing `what` (a
+ * message the command turns into its "out of memory" line), with the
+ * tables' bytes it held and, when --max-memory's share was what ran out,
+ * that share; marks the run as capped then.  Returns -ENOMEM. */
+int lg_job_oom(pf_ctx *ctx, const lg_job *job, const char *what);
 
 /* What a run found, for the exit status. */
 typedef struct lg_result {
@@ -117,6 +132,7 @@ typedef struct lg_result {
     uint64_t restarts;    /* parse workers restarted after a crash */
     uint64_t quarantined; /* chunks skipped as poison (rc PF_EPOISON) */
     int state_err;        /* --state: the state could not be saved */
+    int mem_capped;       /* --max-memory was reached: no report */
 } lg_result;
 
 /* Analyse the inputs named by files[0..nfiles) with cfg and write the

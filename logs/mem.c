@@ -23,6 +23,56 @@
 #define SYSTEM_MEM 0
 #endif
 
+/* Per process, like the pool. */
+static struct {
+    size_t limit, in_use, peak;
+    int hit;
+} acct;
+
+void lg_mem_set_limit(size_t bytes)
+{
+    acct.limit = bytes;
+}
+
+size_t lg_mem_limit(void)
+{
+    return acct.limit;
+}
+
+size_t lg_mem_peak(void)
+{
+    return acct.peak;
+}
+
+size_t lg_mem_in_use(void)
+{
+    return acct.in_use;
+}
+
+int lg_mem_limit_hit(void)
+{
+    return acct.hit;
+}
+
+/* May s more bytes be held?  Marks the cap hit when not. */
+static int acct_take(size_t s)
+{
+    if (acct.limit &&
+        (acct.in_use > acct.limit || s > acct.limit - acct.in_use)) {
+        acct.hit = 1;
+        return 0;
+    }
+    acct.in_use += s;
+    if (acct.in_use > acct.peak)
+        acct.peak = acct.in_use;
+    return 1;
+}
+
+static void acct_give(size_t s)
+{
+    acct.in_use = s < acct.in_use ? acct.in_use - s : 0;
+}
+
 size_t lg_mem_size(size_t n)
 {
     size_t s = (size_t)1 << MIN_SHIFT;
@@ -38,15 +88,21 @@ size_t lg_mem_size(size_t n)
 void *lg_mem_alloc(size_t n)
 {
     void *p = NULL;
-    if (posix_memalign(&p, 64, n ? n : 1) != 0)
+    size_t s = lg_mem_size(n);
+    if (!s || !acct_take(s))
         return NULL;
+    if (posix_memalign(&p, 64, n ? n : 1) != 0) {
+        acct_give(s);
+        return NULL;
+    }
     memset(p, 0, n);
     return p;
 }
 
 void lg_mem_free(void *p, size_t n)
 {
-    (void)n;
+    if (p)
+        acct_give(lg_mem_size(n));
     free(p);
 }
 
@@ -130,9 +186,12 @@ static void *carve(size_t s)
 void *lg_mem_alloc(size_t n)
 {
     size_t s = lg_mem_size(n);
-    if (!s)
+    if (!s || !acct_take(s))
         return NULL;
-    return s < HUGE ? carve(s) : map_huge(s);
+    void *p = s < HUGE ? carve(s) : map_huge(s);
+    if (!p)
+        acct_give(s);
+    return p;
 }
 
 void lg_mem_free(void *p, size_t n)
@@ -140,6 +199,7 @@ void lg_mem_free(void *p, size_t n)
     size_t s = lg_mem_size(n);
     if (!p)
         return;
+    acct_give(s);
     if (s >= HUGE)
         munmap(p, s);
     else
@@ -174,9 +234,13 @@ void *lg_mem_grow(void *p, size_t n, size_t want)
         return p;
 #if !SYSTEM_MEM
     if (p && lg_mem_size(n) >= HUGE && lg_mem_size(want)) {
-        void *q = grow_mapped(p, lg_mem_size(n), lg_mem_size(want));
+        size_t s = lg_mem_size(n), ws = lg_mem_size(want);
+        if (!acct_take(ws - s))
+            return NULL;
+        void *q = grow_mapped(p, s, ws);
         if (q)
             return q;
+        acct_give(ws - s);
     }
 #endif
     void *q = lg_mem_alloc(want);

@@ -38,4 +38,17 @@ void lg_mem_free(void *p, size_t n);
 /* The size a block of n bytes really has. */
 size_t lg_mem_size(size_t n);
 
+/* A cap on the bytes of blocks this process holds at once (--max-memory;
+ * 0 = none): an allocation that would pass it fails as out of memory and
+ * marks the cap as hit. */
+void lg_mem_set_limit(size_t bytes);
+/* The cap (0 = none). */
+size_t lg_mem_limit(void);
+/* Bytes of blocks this process holds now (sizes as lg_mem_size). */
+size_t lg_mem_in_use(void);
+/* The most bytes of blocks this process has held at once. */
+size_t lg_mem_peak(void);
+/* Non-zero once an allocation failed because of the cap. */
+int lg_mem_limit_hit(void);
+
 #endif

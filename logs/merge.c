@@ -36,10 +36,10 @@ typedef struct lg_sink {
 int lg_merge_init(pf_ctx *ctx, void *arg)
 {
     lg_job *job = arg;
-    (void)ctx;
+    lg_job_mem_limit(job);
     job->sink = calloc(1, sizeof *job->sink);
     if (!job->sink)
-        return -ENOMEM;
+        return lg_job_oom(ctx, job, "in merge: starting the sink");
     /* the report shows the clients of its first --top paths only */
     job->sink->agg = lg_agg_new_sink(
         job->in.n, job->tabs_on, (job->panels & (1u << LG_PANEL_PATHS)) != 0,
@@ -47,7 +47,7 @@ int lg_merge_init(pf_ctx *ctx, void *arg)
     if (!job->sink->agg) {
         free(job->sink);
         job->sink = NULL;
-        return -ENOMEM;
+        return lg_job_oom(ctx, job, "in merge: starting the sink");
     }
     return 0;
 }
@@ -56,6 +56,8 @@ int lg_merge_partial(pf_ctx *ctx, const void *rec, size_t len, void *arg)
 {
     lg_job *job = arg;
     int rc = lg_agg_merge(job->sink->agg, rec, len);
+    if (rc == -ENOMEM)
+        return lg_job_oom(ctx, job, "in merge: merging a partial aggregate");
     if (rc < 0) {
         pf_log(ctx, PF_LOG_ERROR,
                "merge: bad partial aggregate (%zu bytes): %s", len,
@@ -224,6 +226,10 @@ int lg_merge_finish(pf_ctx *ctx, void *arg)
         goto fail;
     atomic_store(&job->sh->sink_done, 1);
 out:
+    if (job->cfg->stats) {
+        lg_peak_keys(&job->sh->peak, a);
+        lg_peak_note(&job->sh->peak, LG_PEAK_SINK);
+    }
     job->sh->requests = lg_agg_totals(a)->requests;
     job->sh->bad_lines = lg_agg_totals(a)->bad_lines;
     job->sh->ignored_lines = lg_agg_totals(a)->ignored;
@@ -237,6 +243,10 @@ out:
     job->sink = NULL;
     return 0;
 fail:
+    if (rc == -ENOMEM) {
+        lg_job_oom(ctx, job, "in merge: ranking and writing the report");
+        goto fail_said;
+    }
     if (rc != -EPIPE)
         pf_log(ctx, PF_LOG_ERROR, "writing the report: %s",
                err[0] ? err : strerror(-rc));

@@ -55,9 +55,10 @@ int lg_scan_init(pf_ctx *ctx, void *arg)
 {
     lg_job *job = arg;
     int w = pf_worker_index(ctx);
+    lg_job_mem_limit(job);
     lg_worker *wk = calloc(1, sizeof *wk);
     if (!wk)
-        return -ENOMEM;
+        return lg_job_oom(ctx, job, "in parse: starting a worker");
     wk->agg = lg_agg_new(job->in.n, job->tabs_on,
                          (job->panels & (1u << LG_PANEL_PATHS)) != 0);
     if (wk->agg)
@@ -65,7 +66,7 @@ int lg_scan_init(pf_ctx *ctx, void *arg)
     if (!wk->agg || lg_reader_init(&wk->rd, NULL, READ_BUF) < 0) {
         lg_agg_free(wk->agg);
         free(wk);
-        return -ENOMEM;
+        return lg_job_oom(ctx, job, "in parse: starting a worker");
     }
     pf_worker_set_data(ctx, wk);
     return 0;
@@ -281,7 +282,9 @@ static int skip_bytes(lg_stream *s, uint64_t n)
     return 0;
 }
 
-int lg_scan_chunk(pf_ctx *ctx, const void *rec, size_t len, void *arg)
+/* lg_scan_chunk but for saying out of memory: -ENOMEM is returned as
+ * it is, other errors as PF_ESTAGE. */
+static int scan_chunk(pf_ctx *ctx, const void *rec, size_t len, void *arg)
 {
     lg_job *job = arg;
     lg_worker *wk = pf_worker_data(ctx);
@@ -323,8 +326,8 @@ int lg_scan_chunk(pf_ctx *ctx, const void *rec, size_t len, void *arg)
         return rc < 0 ? rc : 0;
     case LG_CHUNK_LONG:
         ps.line = c.line;
-        return scan_long(job, wk, data, len - sizeof c, &ps) < 0 ? PF_ESTAGE
-                                                                 : 0;
+        rc = scan_long(job, wk, data, len - sizeof c, &ps);
+        return rc == -ENOMEM ? rc : rc < 0 ? PF_ESTAGE : 0;
     case LG_CHUNK_RANGE:
     case LG_CHUNK_FILE:
         break;
@@ -365,7 +368,22 @@ int lg_scan_chunk(pf_ctx *ctx, const void *rec, size_t len, void *arg)
     }
     if (c.kind == LG_CHUNK_FILE)
         close(fd);
-    return rc < 0 ? PF_ESTAGE : 0;
+    return rc == -ENOMEM ? rc : rc < 0 ? PF_ESTAGE : 0;
+}
+
+int lg_scan_chunk(pf_ctx *ctx, const void *rec, size_t len, void *arg)
+{
+    int rc = scan_chunk(ctx, rec, len, arg);
+    if (rc != -ENOMEM)
+        return rc;
+    const lg_job *job = arg;
+    lg_chunk c;
+    memcpy(&c, rec, sizeof c); /* scan_chunk checked it */
+    char name[512], what[700];
+    snprintf(what, sizeof what, "in parse: counting the requests of %s",
+             lg_esc_name(job->in.v[c.file].path, name, sizeof name));
+    lg_job_oom(ctx, job, what);
+    return PF_ESTAGE;
 }
 
 void lg_scan_free(void *data)
@@ -382,8 +400,8 @@ void lg_scan_free(void *data)
 int lg_scan_batch(pf_ctx *ctx, void *arg)
 {
     lg_worker *wk = pf_worker_data(ctx);
+    const lg_job *job = arg;
     int rc;
-    (void)arg;
     if (!wk || !wk->touched)
         return 0;
     wk->out.n = 0;
@@ -391,6 +409,8 @@ int lg_scan_batch(pf_ctx *ctx, void *arg)
     if (rc == 0)
         rc = pf_emit(ctx, wk->out.p, wk->out.n);
     wk->touched = 0;
+    if (job->cfg->stats) /* after serializing: its buffer counts too */
+        lg_peak_note(&job->sh->peak, LG_PEAK_PARSE);
     if (rc == 0) {
         lg_agg_sent(wk->agg);
         return 0;
@@ -399,6 +419,9 @@ int lg_scan_batch(pf_ctx *ctx, void *arg)
     lg_agg_forget(wk->agg);
     if (rc == PF_ECANCELED)
         return 0;
+    if (rc == -ENOMEM)
+        return lg_job_oom(ctx, job,
+                          "in parse: serializing a partial aggregate");
     pf_log(ctx, PF_LOG_ERROR,
            "parse: sending a partial aggregate (%zu bytes): %s", wk->out.n,
            pf_strerror(rc));

@@ -405,6 +405,8 @@ int lg_split_source(pf_ctx *ctx, void *arg)
             rc = split_plain(ctx, job, i);
     }
     free(order);
+    if (job->cfg->stats)
+        lg_peak_note(&job->sh->peak, LG_PEAK_SPLIT);
     if (rc < 0) {
         pf_log(ctx, PF_LOG_ERROR, "split: %s", pf_strerror(rc));
         return rc;

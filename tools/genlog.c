@@ -18,9 +18,16 @@
  * one.  --model independent draws path and client independently for each
  * line (the pairs then keep growing with the input: a stress test).
  *
+ * --clients, --paths, --referrers and --agents set the population (a
+ * busy site: hundreds of thousands of clients, bots walking every path);
+ * --zipf S sets the exponent of the paths' and clients' laws (0 draws
+ * them uniformly, so nearly every client of a big population shows up).
+ * Without them the output of a seed is byte-for-byte what it always was.
+ *
  *   genlog [--size N[KMG] | --lines N] [--seed S] [--format F]
  *          [--model site|independent] [--bad RATE] [--ipv6 RATE]
- *          [--tz +HHMM] [--start EPOCH] [--report] [-o FILE]
+ *          [--clients N] [--paths N] [--referrers N] [--agents N]
+ *          [--zipf S] [--tz +HHMM] [--start EPOCH] [--report] [-o FILE]
  *
  * --bad RATE mixes in malformed lines (binary bytes, truncated lines,
  * broken times, unterminated quotes) with that probability; --report
@@ -41,10 +48,12 @@
 
 #include "genlog.h"
 
-#define NPATHS 20000
-#define NCLIENTS 60000
-#define NREFS 2000
-#define NAGENTS 400
+/* The population (--paths, --clients, --referrers, --agents); the
+ * defaults are the site's, and with them the output is what it always
+ * was for a seed. */
+static size_t n_paths = 20000, n_clients = 60000, n_refs = 2000, n_agents = 400;
+/* Zipf exponents of paths and clients (--zipf sets both; 0 = uniform). */
+static double zipf_paths = 1.05, zipf_clients = 0.9;
 
 enum fmt {
     F_COMBINED,
@@ -177,7 +186,7 @@ static const char *const exts[] = {
 static void make_paths(pool *p)
 {
     char buf[256];
-    pool_alloc(p, NPATHS);
+    pool_alloc(p, n_paths);
     pool_set(p, 0, "/");
     pool_set(p, 1, "/favicon.ico");
     pool_set(p, 2, "/robots.txt");
@@ -196,13 +205,13 @@ static void make_paths(pool *p)
                                   words[rndn(NWORDS)]);
         pool_set(p, i, buf);
     }
-    pool_zipf(p, 1.05);
+    pool_zipf(p, zipf_paths);
 }
 
 static void make_clients(pool *p, double ipv6)
 {
     char buf[64];
-    pool_alloc(p, NCLIENTS);
+    pool_alloc(p, n_clients);
     for (size_t i = 0; i < p->n; i++) {
         if (rnd01() < ipv6)
             snprintf(buf, sizeof buf, "2001:db8:%x:%x::%x",
@@ -214,7 +223,7 @@ static void make_clients(pool *p, double ipv6)
                      (unsigned)(1 + rndn(254)));
         pool_set(p, i, buf);
     }
-    pool_zipf(p, 0.9);
+    pool_zipf(p, zipf_clients);
 }
 
 static void make_refs(pool *p)
@@ -226,7 +235,7 @@ static void make_refs(pool *p)
         "www.reddit.com", "example.org",
         "t.co",           "github.com",
     };
-    pool_alloc(p, NREFS);
+    pool_alloc(p, n_refs);
     pool_set(p, 0, "-");
     for (size_t i = 1; i < p->n; i++) {
         snprintf(buf, sizeof buf, "https://%s/%s/%s-%zu", hosts[rndn(8)],
@@ -246,7 +255,7 @@ static void make_agents(pool *p)
         "iPhone; CPU iPhone OS 16_5 like Mac OS X",
         "Linux; Android 13; Pixel 7",
     };
-    pool_alloc(p, NAGENTS);
+    pool_alloc(p, n_agents);
     pool_set(p, 0,
              "Mozilla/5.0 (compatible; Googlebot/2.1; "
              "+http://www.google.com/bot.html)");
@@ -492,7 +501,28 @@ static void usage(FILE *f)
                "[--format combined|common|vhost_combined|w3c|json]\n"
                "              [--model site|independent] [--bad RATE] "
                "[--ipv6 RATE] [--tz +HHMM]\n"
+               "              [--clients N] [--paths N] [--referrers N] "
+               "[--agents N] [--zipf S]\n"
                "              [--start EPOCH] [--report] [-o FILE]\n");
+}
+
+/* --clients, --paths, --referrers or --agents (option letter opt). */
+static int set_population(int opt, const char *arg)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(arg, &end, 10);
+    /* paths need 4 fixed ones; ids stay in 32 bits */
+    if (errno || *end || arg[0] == '-' || v < 4 || v > (1ull << 31)) {
+        fprintf(stderr, "genlog: a population is 4 .. 2^31, not '%s'\n", arg);
+        return -1;
+    }
+    size_t *dst = opt == 'C'   ? &n_clients
+                  : opt == 'P' ? &n_paths
+                  : opt == 'R' ? &n_refs
+                               : &n_agents;
+    *dst = (size_t)v;
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -514,6 +544,11 @@ int main(int argc, char **argv)
         {"report", no_argument, 0, 'r'},
         {"help", no_argument, 0, 'h'},
         {"model", required_argument, 0, 'm'},
+        {"clients", required_argument, 0, 'C'},
+        {"paths", required_argument, 0, 'P'},
+        {"referrers", required_argument, 0, 'R'},
+        {"agents", required_argument, 0, 'A'},
+        {"zipf", required_argument, 0, 'Z'},
         {0, 0, 0, 0},
     };
     int c;
@@ -549,6 +584,20 @@ int main(int argc, char **argv)
             return 2;
         case 'o':
             outpath = optarg;
+            break;
+        case 'C':
+        case 'P':
+        case 'R':
+        case 'A':
+            if (set_population(c, optarg) < 0)
+                return 2;
+            break;
+        case 'Z':
+            zipf_paths = zipf_clients = atof(optarg);
+            if (!(zipf_paths >= 0) || zipf_paths > 10) {
+                fprintf(stderr, "genlog: --zipf wants 0 .. 10\n");
+                return 2;
+            }
             break;
         case 'z': {
             int v = atoi(optarg + (optarg[0] == '+' || optarg[0] == '-'));
@@ -600,8 +649,11 @@ int main(int argc, char **argv)
     make_clients(&clients, ipv6);
     make_refs(&refs);
     make_agents(&agents);
-    site ss;
-    make_site(&ss, &paths, &clients, &agents, seed);
+    /* the interest sets only matter to the site model (they use no draw
+     * of the line RNG, so skipping them changes no output) */
+    site ss = {0};
+    if (!independent)
+        make_site(&ss, &paths, &clients, &agents, seed);
     static const char *const vhosts[] = {"www.example.com", "api.example.com",
                                          "static.example.com"};
 

@@ -20,7 +20,6 @@ PENDING="
 "
 # Option checks of item 10 (cli/cmd-logs.c, being restructured).
 NOT_FIXED="
-oom_message           not fixed after main's merge: a serial run out of memory now fails with only 'split: a stage function failed' (no ENOMEM logged); cli/msg.c says 'out of memory' when any process logs it
 "
 # Item 1 (hash flooding) is measured in probes, not time, by
 # tests/logs/test-table.c (keys crafted for a known key cost a bounded
@@ -399,6 +398,31 @@ case_oom_message() {
         { echo "ulimit -v $v, exit $rc:"; head -5 "$TMP/oom.err"; return 1; }
 }
 
+case_max_memory() {
+    # item 11: a cap the tables pass stops the run cleanly (exit 6, said
+    # on stderr, no report, no CSV file made, an old one left alone); a cap
+    # they fit in changes nothing
+    "$GENLOG" --lines 100000 --seed 8 --model independent --clients 100000 \
+        --paths 30000 -o "$TMP/keys.log" >/dev/null 2>&1
+    mkdir -p "$TMP/mm"
+    echo old >"$TMP/mm/paths.csv"
+    local j rc
+    for j in 1 2 serial; do
+        local opt=-j$j
+        [ $j = serial ] && opt=--serial
+        "$PIPEFAN" logs $opt --max-memory 4M --csv="$TMP/mm/" "$TMP/keys.log" \
+            >"$TMP/mm.out" 2>"$TMP/mm.err"
+        rc=$?
+        [ $rc -eq 6 ] && [ ! -s "$TMP/mm.out" ] && grep -q -- '--max-memory 4.0 MiB reached: out of memory in ' "$TMP/mm.err" &&
+            [ "$(ls "$TMP/mm")" = paths.csv ] && [ "$(cat "$TMP/mm/paths.csv")" = old ] ||
+            { echo "$opt --max-memory 4M: exit $rc, stdout $(wc -c <"$TMP/mm.out") bytes, dir: $(ls "$TMP/mm")"; cat "$TMP/mm.err"; return 1; }
+    done
+    "$PIPEFAN" logs -j2 --json "$TMP/keys.log" >"$TMP/mm-free.json" &&
+        "$PIPEFAN" logs -j2 --max-memory 1G --json "$TMP/keys.log" >"$TMP/mm-1g.json" &&
+        cmp -s "$TMP/mm-free.json" "$TMP/mm-1g.json" ||
+        { echo "--max-memory 1G changed the report"; return 1; }
+}
+
 # ---- run -------------------------------------------------------------------
 
 # a plain combined log: the real one beside the tree, else a generated one
@@ -429,5 +453,6 @@ hostile csv_target_up_front "an unusable --csv DIR is refused before reading the
 hostile geoip_unreadable_exit "a missing or corrupt --geoip-db exits 1 as documented"
 hostile geoip_asn_database "an ASN database as --geoip-db is refused or warned about"
 hostile oom_message "out of memory is reported as such"
+hostile max_memory "--max-memory: a cap the tables pass stops cleanly (exit 6, no report, no file touched); one they fit in changes nothing"
 
 done_testing

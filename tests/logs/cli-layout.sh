@@ -51,5 +51,12 @@ tap $? "wide characters count two columns in the Files panel" "$(cat "$TMP/wide.
 "$PIPEFAN" logs --stats --json "$D/access.log.2" >/dev/null 2>"$TMP/stats.err"
 tap $(grep -Eq ' (KiB|MiB|B) ' "$TMP/stats.err" && ! grep -Eq '[0-9](kB|MB)' "$TMP/stats.err" &&
     echo 0 || echo 1) "--stats sizes in KiB/MiB like the report" "$(cat "$TMP/stats.err")"
+# --stats: peak memory summed over the processes and the sink's keys; the
+# paths and clients it names are the report's unique counts
+"$PIPEFAN" logs --stats --json -j2 "$D/access.log.2" >"$TMP/stats.json" 2>"$TMP/stats.err"
+want=$(python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["totals"]; print("paths %d, clients %d," % (t["unique_paths"], t["unique_clients"]))' "$TMP/stats.json")
+tap $(grep -Eq '^peak memory: [0-9.]+ MiB, the sum of the peak RSS \(VmHWM\) of [4-9] processes' "$TMP/stats.err" &&
+    grep -q '^  parse  x[12] ' "$TMP/stats.err" && grep -q "^distinct keys (the sink's tables): $want" "$TMP/stats.err" &&
+    echo 0 || echo 1) "--stats: peak memory of every process, distinct keys per table" "$(cat "$TMP/stats.err")"
 
 done_testing

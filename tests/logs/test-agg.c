@@ -615,6 +615,65 @@ TEST(batches_of_two_feeds_and_a_restart_merge_to_the_whole)
 
 /* lg_agg_ranked puts the first k entries in the full sort's order, for
  * every k, with ties broken the same way. */
+/* A worker past LG_DICT_EARLY_KEYS (E) keys starts a new dictionary when
+ * its next batch could double a table (issue 22): batches of 0.4 E new
+ * clients and paths keep its tables at 4 E slots, the dictionary restarts
+ * after the fifth (2 E keys: a sixth would pass 4 E / 2), and the keys a
+ * new dictionary sends again merge into the sink's own. */
+TEST(a_worker_starts_a_new_dictionary_before_a_table_doubles)
+{
+    enum {
+        BATCH = LG_DICT_EARLY_KEYS / 5 * 2,
+        BATCHES = 7
+    };
+    unsigned tabs = (1u << LG_TAB_CLIENTS) | (1u << LG_TAB_PATHS);
+    lg_agg *f = lg_agg_new(1, tabs, 1), *dst = lg_agg_new_sink(1, tabs, 1, 0);
+    lg_buf b = {0};
+    int reset_at = -1;
+    char c[32], p[32];
+    for (int k = 0; k < BATCHES; k++) {
+        /* the last batch counts the first batch's keys again */
+        int from = (k == BATCHES - 1 ? 0 : k) * BATCH;
+        for (int i = from; i < from + BATCH; i++) {
+            lg_rec r;
+            memset(&r, 0, sizeof r);
+            snprintf(c, sizeof c, "c%d", i);
+            snprintf(p, sizeof p, "/p%d", i);
+            r.client = S(c);
+            r.target = S(p);
+            r.status = 200;
+            r.bytes = 1;
+            r.ts = LG_NO_TIME;
+            ASSERT_EQ(lg_agg_add(f, &r, r.target, 0), 0);
+        }
+        b.n = 0;
+        ASSERT_EQ(lg_agg_serialize(f, &b), 0);
+        ASSERT_EQ(lg_agg_merge(dst, b.p, b.n), 0);
+        lg_agg_sent(f);
+        ASSERT(f->tab[LG_TAB_CLIENTS].mask + 1 <=
+               4 * (size_t)LG_DICT_EARLY_KEYS);
+        ASSERT(f->tab[LG_TAB_PATHS].mask + 1 <= 4 * (size_t)LG_DICT_EARLY_KEYS);
+        if (f->seq == 0 && reset_at < 0)
+            reset_at = k;
+    }
+    ASSERT_EQ(reset_at, 4);
+    ASSERT_EQ(lg_agg_finalize(dst), 0);
+    ASSERT_UEQ(dst->tot.requests, (uint64_t)BATCH * BATCHES);
+    ASSERT_UEQ(lg_agg_keys(dst, LG_TAB_CLIENTS),
+               (uint64_t)BATCH * (BATCHES - 1));
+    ASSERT_UEQ(lg_agg_keys(dst, LG_TAB_PATHS), (uint64_t)BATCH * (BATCHES - 1));
+    size_t n;
+    const lg_ent **v = lg_agg_sorted(dst, LG_TAB_CLIENTS, &n);
+    ASSERT_UEQ(n, (uint64_t)BATCH * (BATCHES - 1));
+    ASSERT_UEQ(v[0]->hits, 2);
+    ASSERT_UEQ(v[BATCH - 1]->hits, 2);
+    ASSERT_UEQ(v[BATCH]->hits, 1);
+    free(v);
+    lg_buf_free(&b);
+    lg_agg_free(f);
+    lg_agg_free(dst);
+}
+
 TEST(ranked_top_k_is_the_head_of_the_full_sort)
 {
     lg_agg *a = lg_agg_new(1, ALL_TABS, 0);
