@@ -22,6 +22,7 @@
 #include "job.h"
 #include "msg.h"
 #include "opt.h"
+#include "opt-resolve.h"
 #include "state-diff.h"
 #include "state-merge.h"
 
@@ -92,6 +93,16 @@ static void usage(FILE *f)
         "                      not_found vhosts bad files (default all)\n"
         "  --geoip-db FILE     MaxMind .mmdb for countries (default: Debian "
         "paths)\n"
+        "  --resolve[=all]     host names of the shown clients (all: of every "
+        "client)\n"
+        "                      by reverse DNS; --resolve-jobs N lookup workers "
+        "(32),\n"
+        "                      --resolve-timeout SEC per query (2), "
+        "--resolve-total SEC\n"
+        "                      in all (30), --resolve-cache FILE, "
+        "--resolve-confirm\n"
+        "                      (forward-confirmed names only), "
+        "--resolve-server ADDR[:PORT]\n"
         "  --json              JSON on stdout (schema: docs/JSON.md)\n"
         "  --csv [PANEL|DIR]   CSV of one panel on stdout (default paths), or "
         "every\n"
@@ -318,6 +329,7 @@ static const struct option opts[] = {
     {"serial", no_argument, 0, OPT_SERIAL},
     {"state", required_argument, 0, OPT_STATE},
     CLI_FAULT_OPTIONS,
+    CLI_RESOLVE_OPTIONS,
     {"json-fields", required_argument, 0, OPT_JSON_FIELDS},
     {"quiet", no_argument, 0, 'q'},
     {"verbose", no_argument, 0, 'v'},
@@ -498,7 +510,8 @@ static int parse(logs_cmd *lc, int argc, char **argv)
         }
         if ((r = cli_fault_opt(CMD, c, optarg, &lc->fault)) == 0 &&
             (r = opt_filter(lc, c, optarg)) == 0 &&
-            (r = opt_report(lc, c, optarg, argc, argv)) == 0)
+            (r = opt_report(lc, c, optarg, argc, argv)) == 0 &&
+            (r = cli_resolve_opt(cfg, c, optarg, argc, argv)) == 0)
             r = opt_run(lc, c, optarg);
         if (r < 0)
             return CLI_EXIT_USAGE;
@@ -540,6 +553,8 @@ static int plan(logs_cmd *lc, int nfiles)
         return cli_usage_error(CMD, "--csv %s: that panel is not in --panels",
                                cfg->csv_target);
     int rc;
+    if ((rc = cli_resolve_plan(cfg)) >= 0)
+        return rc;
     if (cfg->output == LG_OUT_CSV && cfg->csv_target &&
         (rc = check_csv_target(cfg->csv_target)) >= 0)
         return rc;
