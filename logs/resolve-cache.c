@@ -23,16 +23,24 @@ static int cmp_ent(const void *a, const void *b)
     return x->seq > y->seq ? -1 : x->seq < y->seq; /* newest first */
 }
 
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                  : -1;
+}
+
 /* %XX-decode s in place; its new length, or -1 when malformed. */
 static long unpct(char *s)
 {
     char *o = s;
     for (char *p = s; *p; p++) {
-        unsigned v;
         if (*p == '%') {
-            if (sscanf(p + 1, "%2x", &v) != 1 || !p[1] || !p[2])
+            int hi = hexval(p[1]), lo = hi < 0 ? -1 : hexval(p[2]);
+            if (lo < 0)
                 return -1;
-            *o++ = (char)v;
+            *o++ = (char)(hi << 4 | lo);
             p += 2;
         } else if ((unsigned char)*p < '!' || (unsigned char)*p > '~') {
             return -1;
@@ -58,12 +66,12 @@ static void pct(FILE *f, const char *s, size_t n)
 /* One line (without its newline) into an entry; 0, -EINVAL, -ENOMEM. */
 static int read_line(lg_rcache *c, char *line, int64_t now)
 {
-    char *f[5], *save = NULL;
+    char *f[6], *save = NULL;
     int nf = 0;
-    for (char *t = strtok_r(line, "\t", &save); t && nf < 5;
+    for (char *t = strtok_r(line, "\t", &save); t && nf < 6;
          t = strtok_r(NULL, "\t", &save))
         f[nf++] = t;
-    if (nf != 5 || strtok_r(NULL, "\t", &save))
+    if (nf != 5)
         return -EINVAL;
     char *end;
     errno = 0;

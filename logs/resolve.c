@@ -203,6 +203,8 @@ static int run_lookups(const rjob *rj, int jobs)
     o.serial = rj->cfg->serial;
     o.progress = 0;
     o.stop_signals = 0;
+    o.ring_bytes = 64 << 10; /* records of a few dozen bytes */
+    o.flush_us = 200;        /* each one is a reply someone waits for */
     pf_pipeline_set_options(p, &o);
     pf_source(p, "addresses", emit_addresses, (void *)rj);
     pf_stage *s = pf_stage_add(p, "lookup", lookup, (void *)rj);
