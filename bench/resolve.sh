@@ -52,7 +52,7 @@ for j in $JOBS; do
     for _ in $(seq "$runs"); do
         : >"$OUT/count"
         t0=$(date +%s.%N)
-        PIPEFAN_LOG=info "$P" logs --panels clients --resolve all \
+        PIPEFAN_LOG=info "$P" logs --panels clients --top 0 --resolve all \
             --resolve-jobs "$j" --resolve-total 3600 --resolve-server "$SRV" \
             --json "$OUT/clients.log" >"$OUT/out.json" 2>"$OUT/err"
         t1=$(date +%s.%N)
