@@ -40,16 +40,16 @@ int cli_resolve_opt(lg_config *cfg, int c, const char *arg, int argc,
         else if (strcmp(arg, "all") == 0)
             cfg->resolve = LG_RESOLVE_ALL;
         else
-            return cli_usage_error(CMD, "--resolve: expected top or all, got "
-                                        "'%s'",
+            return cli_usage_error(CMD,
+                                   "--resolve: expected top or all, got "
+                                   "'%s'",
                                    arg),
                    -1;
         return 1;
     case CLI_OPT_RESOLVE_JOBS:
         if (cli_parse_int(arg, 1, PF_MAX_WORKERS, &cfg->resolve_jobs) < 0)
-            return cli_usage_error(CMD,
-                                   "--resolve-jobs: expected 1..256, got '%s'",
-                                   arg),
+            return cli_usage_error(
+                       CMD, "--resolve-jobs: expected 1..256, got '%s'", arg),
                    -1;
         return 1;
     case CLI_OPT_RESOLVE_TIMEOUT:
@@ -57,12 +57,11 @@ int cli_resolve_opt(lg_config *cfg, int c, const char *arg, int argc,
         if (parse_secs(arg, c == CLI_OPT_RESOLVE_TIMEOUT
                                 ? &cfg->resolve_timeout_ms
                                 : &cfg->resolve_total_ms) < 0)
-            return cli_usage_error(CMD,
-                                   "--resolve-%s: expected seconds (0.5, 2, "
-                                   "up to 3600), got '%s'",
-                                   c == CLI_OPT_RESOLVE_TIMEOUT ? "timeout"
-                                                                : "total",
-                                   arg),
+            return cli_usage_error(
+                       CMD,
+                       "--resolve-%s: expected seconds (0.5, 2, "
+                       "up to 3600), got '%s'",
+                       c == CLI_OPT_RESOLVE_TIMEOUT ? "timeout" : "total", arg),
                    -1;
         return 1;
     case CLI_OPT_RESOLVE_CACHE:
@@ -87,9 +86,9 @@ int cli_resolve_opt(lg_config *cfg, int c, const char *arg, int argc,
 
 int cli_resolve_plan(const lg_config *cfg)
 {
-    if (!cfg->resolve &&
-        (cfg->resolve_jobs || cfg->resolve_timeout_ms || cfg->resolve_total_ms ||
-         cfg->resolve_cache || cfg->resolve_server || cfg->resolve_confirm))
+    if (!cfg->resolve && (cfg->resolve_jobs || cfg->resolve_timeout_ms ||
+                          cfg->resolve_total_ms || cfg->resolve_cache ||
+                          cfg->resolve_server || cfg->resolve_confirm))
         return cli_usage_error(CMD, "the --resolve-* options go with "
                                     "--resolve");
     if (cfg->resolve && !lg_resolve_backend())

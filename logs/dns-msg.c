@@ -157,8 +157,7 @@ static int skip_question(const unsigned char *msg, size_t len, size_t *off,
 }
 
 int lg_dns_read_ptr(const unsigned char *msg, size_t len,
-                    char name[LG_DNS_NAME_MAX + 1], size_t *nlen,
-                    uint32_t *ttl)
+                    char name[LG_DNS_NAME_MAX + 1], size_t *nlen, uint32_t *ttl)
 {
     size_t off;
     unsigned an, ns;

@@ -152,11 +152,10 @@ uint64_t lg_report_file_errors(const lg_report *r)
     return n;
 }
 
-int lg_report_host(const lg_report *r, const lg_ent *client,
-                   const char **name, size_t *len)
+int lg_report_host(const lg_report *r, const lg_ent *client, const char **name,
+                   size_t *len)
 {
-    if (!r->hosts || client < r->clients ||
-        client >= r->clients + r->nclients)
+    if (!r->hosts || client < r->clients || client >= r->clients + r->nclients)
         return 0;
     const lg_host *h = &r->hosts[client - r->clients];
     if (!h->name)

@@ -60,8 +60,8 @@ const char *lg_report_country(const lg_report *r, const lg_ent *client);
 /* --resolve: 1 and the host name of a CLIENTS entry in *name, *len
  * (raw bytes from the DNS: escape them for the output), or 0 when it has
  * none (unresolved, or --resolve not given: see r->hosts). */
-int lg_report_host(const lg_report *r, const lg_ent *client,
-                   const char **name, size_t *len);
+int lg_report_host(const lg_report *r, const lg_ent *client, const char **name,
+                   size_t *len);
 /* Non-zero when panel p is shown. */
 int lg_report_has(const lg_report *r, int panel);
 /* Input files with an error. */

@@ -28,8 +28,8 @@ struct lg_dns {
 /* One query: what the callback found. */
 typedef struct query {
     int done;
-    int status;                /* ares status */
-    unsigned char *msg;        /* the reply, copied; or NULL */
+    int status;         /* ares status */
+    unsigned char *msg; /* the reply, copied; or NULL */
     size_t len;
 } query;
 
@@ -57,9 +57,8 @@ int lg_dns_open(lg_dns **out, const char *server, unsigned timeout_ms)
     o.timeout = (int)timeout_ms;
     o.tries = 1; /* one try per query: the deadline is ours */
     o.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES;
-    int rc = ares_init_options(&d->ch, &o,
-                               ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES |
-                                   ARES_OPT_FLAGS);
+    int rc = ares_init_options(
+        &d->ch, &o, ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS);
     if (rc != ARES_SUCCESS) {
         free(d);
         return rc == ARES_ENOMEM ? -ENOMEM : -EINVAL;
@@ -215,9 +214,9 @@ void lg_dns_lookup(lg_dns *d, const char *addr, size_t n, int want_confirm,
     case ARES_SUCCESS:
     case ARES_ENODATA:
     case ARES_ENOTFOUND: {
-        int r = q.msg ? lg_dns_read_ptr(q.msg, q.len, a->name, &a->nlen,
-                                        &a->ttl)
-                      : 0;
+        int r = q.msg
+                    ? lg_dns_read_ptr(q.msg, q.len, a->name, &a->nlen, &a->ttl)
+                    : 0;
         a->status = r > 0 && a->nlen ? LG_RDNS_OK
                     : r < 0          ? LG_RDNS_FAIL
                                      : LG_RDNS_NONE;

@@ -244,7 +244,9 @@ int lg_rcache_save(lg_rcache *c, const char *path, int64_t now)
         pct(o.f, e->addr, strlen(e->addr));
         fprintf(o.f, "\t%" PRId64 "\t%s\t%s\t", e->expires,
                 e->name ? "name" : "none",
-                e->confirmed < 0 ? "-" : e->confirmed ? "y" : "n");
+                e->confirmed < 0 ? "-"
+                : e->confirmed   ? "y"
+                                 : "n");
         if (e->name)
             pct(o.f, e->name, e->nlen);
         else

@@ -24,9 +24,9 @@
 #include <stdint.h>
 
 typedef struct lg_rcache_ent {
-    char *addr;  /* owned, NUL-terminated */
-    char *name;  /* owned, NUL-terminated (may hold NULs: nlen), or NULL
-                    for a negative entry */
+    char *addr; /* owned, NUL-terminated */
+    char *name; /* owned, NUL-terminated (may hold NULs: nlen), or NULL
+                   for a negative entry */
     size_t nlen;
     int64_t expires;
     int confirmed; /* 1 yes, 0 no, -1 not checked */

@@ -25,7 +25,7 @@
 
 /* The answer record, lookup worker -> sink -> caller, then the name. */
 typedef struct answer_rec {
-    uint32_t idx; /* CLIENTS entry */
+    uint32_t idx;              /* CLIENTS entry */
     uint8_t status, confirmed; /* LG_RDNS_*; 1, 0, or 255 for -1 */
     uint16_t nlen;
     uint32_t ttl;
@@ -278,9 +278,8 @@ static void read_answers(int fd, lg_host *hosts, size_t nclients,
         const lg_ent *e = &clients[h.idx];
         if (cache && keep && ttl > 0 &&
             lg_rcache_put(cache, e->key, e->klen,
-                          h.status == LG_RDNS_NONE ? NULL : (char *)buf,
-                          h.nlen, now + ttl,
-                          h.confirmed == 255 ? -1 : h.confirmed) < 0)
+                          h.status == LG_RDNS_NONE ? NULL : (char *)buf, h.nlen,
+                          now + ttl, h.confirmed == 255 ? -1 : h.confirmed) < 0)
             cache = NULL; /* out of memory: keep the old file */
     }
 }
@@ -295,8 +294,7 @@ static void ask(const lg_report *r, rjob *rj, lg_host *hosts, lg_rcache *cache,
         jobs = (int)rj->ntodo;
     rj->fd = memfd_create("pipefan-resolve", MFD_CLOEXEC);
     if (rj->fd < 0) {
-        pf_log(NULL, PF_LOG_WARN, "resolve: memfd_create: %s",
-               strerror(errno));
+        pf_log(NULL, PF_LOG_WARN, "resolve: memfd_create: %s", strerror(errno));
         return;
     }
     int rc = run_lookups(rj, jobs);
@@ -358,8 +356,8 @@ int lg_resolve_report(lg_report *r)
         else
             todo[rj.ntodo++] = (uint32_t)i;
     }
-    rj.timeout_ms =
-        cfg->resolve_timeout_ms ? cfg->resolve_timeout_ms : LG_RESOLVE_TIMEOUT_MS;
+    rj.timeout_ms = cfg->resolve_timeout_ms ? cfg->resolve_timeout_ms
+                                            : LG_RESOLVE_TIMEOUT_MS;
     rj.deadline_ns =
         t0 + (int64_t)(cfg->resolve_total_ms ? cfg->resolve_total_ms
                                              : LG_RESOLVE_TOTAL_MS) *
@@ -387,9 +385,8 @@ int lg_resolve_report(lg_report *r)
            "named, %zu without a name, %zu timed out, %zu failed, %zu "
            "unconfirmed, %zu not addresses; %.2f s",
            want, cached, rj.ntodo, seen[LG_RDNS_OK], seen[LG_RDNS_NONE],
-           seen[LG_RDNS_TIMEOUT], seen[LG_RDNS_FAIL],
-           seen[LG_RDNS_UNCONFIRMED], seen[LG_RDNS_NOTADDR],
-           (double)(mono_ns() - t0) / 1e9);
+           seen[LG_RDNS_TIMEOUT], seen[LG_RDNS_FAIL], seen[LG_RDNS_UNCONFIRMED],
+           seen[LG_RDNS_NOTADDR], (double)(mono_ns() - t0) / 1e9);
     free(todo);
     r->hosts = hosts;
     return 0;

@@ -37,11 +37,15 @@ enum lg_rdns_status {
 #define LG__RDNS_ENUM(name, value, text) LG_RDNS_##name = (value),
     LG_RDNS_MAP(LG__RDNS_ENUM)
 #undef LG__RDNS_ENUM
-        LG_RDNS_COUNT
+    LG_RDNS_COUNT
 };
 
 /* --resolve: which clients (lg_config.resolve) */
-enum { LG_RESOLVE_OFF, LG_RESOLVE_TOP, LG_RESOLVE_ALL };
+enum {
+    LG_RESOLVE_OFF,
+    LG_RESOLVE_TOP,
+    LG_RESOLVE_ALL
+};
 
 /* Defaults of the lg_config fields left 0. */
 #define LG_RESOLVE_JOBS 32
@@ -50,8 +54,8 @@ enum { LG_RESOLVE_OFF, LG_RESOLVE_TOP, LG_RESOLVE_ALL };
 
 /* The name of one CLIENTS entry. */
 typedef struct lg_host {
-    char *name;     /* owned, NUL-terminated (raw bytes: may hold NULs,
-                       see len); NULL when unresolved */
+    char *name; /* owned, NUL-terminated (raw bytes: may hold NULs,
+                   see len); NULL when unresolved */
     uint16_t len;
     uint8_t status; /* LG_RDNS_*; OK exactly when name is set */
     uint8_t cached; /* the answer came from --resolve-cache */

@@ -231,8 +231,8 @@ TEST(forward_confirmation_finds_the_address)
 /* A scratch file name. */
 static void tmpname(char *buf, size_t cap)
 {
-    snprintf(buf, cap, "%s/pipefan-rcache-%ld", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
-             (long)getpid());
+    snprintf(buf, cap, "%s/pipefan-rcache-%ld",
+             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (long)getpid());
 }
 
 TEST(cache_round_trip_and_expiry)
