@@ -27,6 +27,10 @@ cleanup() {
     [ -n "${KEEP_TMP:-}" ] || rm -rf "$TMP"
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT
+# the servers die with this script even when it is killed outright
+DIE=
+setpriv --pdeathsig KILL true 2>/dev/null && DIE="setpriv --pdeathsig KILL"
 
 # start_stub NAME ARGS...: dns-stub.py in the background; its port in
 # $STUB_PORT, its query log $TMP/NAME.count.
@@ -34,7 +38,7 @@ start_stub() {
     local name=$1 i
     shift
     : >"$TMP/$name.count"
-    python3 "$STUB" --port-file "$TMP/$name.port" \
+    $DIE python3 "$STUB" --port-file "$TMP/$name.port" \
         --count-file "$TMP/$name.count" "$@" &
     PIDS="$PIDS $!"
     for i in $(seq 100); do
@@ -73,8 +77,8 @@ PY
 }
 
 # The zone: 10.1.0.1-3 have A and PTR (host-record: forward-confirmed),
-# 10.1.0.4-6 a PTR only, 10.1.0.7 nothing (NXDOMAIN); 10.9.0.0/16 is
-# forwarded to a server that never answers.
+# 10.1.0.4-6 and 2001:db8::5 a PTR only, 10.1.0.7 nothing (NXDOMAIN);
+# 10.9.0.0/16 is forwarded to a server that never answers.
 start_stub drop --mode drop
 DROP_PORT=$STUB_PORT
 {
@@ -85,13 +89,14 @@ DROP_PORT=$STUB_PORT
     echo "local=/example.test/"
     echo "server=/9.10.in-addr.arpa/127.0.0.1#$DROP_PORT"
     for i in 1 2 3; do echo "host-record=both$i.example.test,10.1.0.$i"; done
+    echo "ptr-record=5.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa,six.example.test"
     for i in 4 5 6; do
         echo "ptr-record=$i.0.1.10.in-addr.arpa,ptr$i.example.test"
     done
 } >"$TMP/dnsmasq.conf"
 for attempt in 1 2 3; do
     PORT=$(free_port)
-    "$DNSMASQ" --keep-in-foreground --conf-file="$TMP/dnsmasq.conf" \
+    $DIE "$DNSMASQ" --keep-in-foreground --conf-file="$TMP/dnsmasq.conf" \
         --port="$PORT" --bind-interfaces --listen-address=127.0.0.1 \
         --pid-file= --user="$(id -un)" --log-facility="$TMP/dnsmasq.log" \
         2>>"$TMP/dnsmasq.err" &
@@ -116,19 +121,20 @@ line() { # CLIENT HITS: HITS log lines of CLIENT
 {
     line 10.1.0.1 9; line 10.1.0.2 8; line 10.1.0.3 7; line 10.1.0.4 6
     line 10.1.0.5 5; line 10.1.0.6 4; line 10.1.0.7 3; line 10.9.0.1 2
-    line 10.9.0.2 2; line client.example.org 1
+    line 10.9.0.2 2; line 2001:db8::5 1; line client.example.org 1
 } >"$TMP/zone.log"
 R="$PIPEFAN logs --panels clients --top 0 --resolve --resolve-server $SRV"
 
 # 1. names for the answered PTRs, null for the rest
 bounded 120 $R --resolve-timeout 1 --json "$TMP/zone.log" >"$TMP/a.json"
 tap $? "--resolve runs against the local server"
-check "answered PTRs named, NXDOMAIN / time-outs / non-addresses null" \
+check "answered PTRs named (IPv4, IPv6), NXDOMAIN / time-outs / non-addresses null" \
     pyjson "$TMP/a.json" '{c["client"]: c["host"] for c in d["clients"]} == {
         "10.1.0.1": "both1.example.test", "10.1.0.2": "both2.example.test",
         "10.1.0.3": "both3.example.test", "10.1.0.4": "ptr4.example.test",
         "10.1.0.5": "ptr5.example.test", "10.1.0.6": "ptr6.example.test",
         "10.1.0.7": None, "10.9.0.1": None, "10.9.0.2": None,
+        "2001:db8::5": "six.example.test",
         "client.example.org": None}'
 check "the time-outs reached the silent server" \
     test "$(wc -l <"$TMP/drop.count")" -ge 2
