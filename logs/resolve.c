@@ -308,13 +308,23 @@ static void ask(const lg_report *r, rjob *rj, lg_host *hosts, lg_rcache *cache,
     close(rj->fd);
 }
 
+/* Does the output show the clients panel?  Not a CSV of another one. */
+static int clients_written(const lg_config *cfg)
+{
+    if (cfg->output != LG_OUT_CSV)
+        return 1;
+    const char *t = cfg->csv_target ? cfg->csv_target : "paths";
+    int p = lg_panel_find(t);
+    return p < 0 || p == LG_PANEL_CLIENTS; /* a directory has them all */
+}
+
 int lg_resolve_report(lg_report *r)
 {
     const lg_config *cfg = r->job->cfg;
     int all = cfg->resolve == LG_RESOLVE_ALL;
     size_t want = all ? r->nclients : lg_report_shown(r, LG_TAB_CLIENTS);
     size_t seen[LG_RDNS_COUNT] = {0}, cached = 0;
-    if (!r->nclients)
+    if (!r->nclients || !clients_written(cfg))
         return 0;
     int64_t t0 = mono_ns();
     lg_host *hosts = calloc(r->nclients, sizeof *hosts);
