@@ -101,10 +101,14 @@ static void wait_for(lg_dns *d, query *q, int64_t deadline_ns)
     while (!q->done) {
         ares_socket_t socks[ARES_GETSOCK_MAXNUM];
         struct pollfd pfd[ARES_GETSOCK_MAXNUM];
-        int bits = ares_getsock(d->ch, socks, ARES_GETSOCK_MAXNUM), n = 0;
+        /* the bits by hand: ARES_GETSOCK_WRITABLE shifts an int by 31 */
+        unsigned bits =
+            (unsigned)ares_getsock(d->ch, socks, ARES_GETSOCK_MAXNUM);
+        int n = 0;
         for (int i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
-            short ev = (short)((ARES_GETSOCK_READABLE(bits, i) ? POLLIN : 0) |
-                               (ARES_GETSOCK_WRITABLE(bits, i) ? POLLOUT : 0));
+            short ev =
+                (short)((bits >> i & 1u ? POLLIN : 0) |
+                        (bits >> (i + ARES_GETSOCK_MAXNUM) & 1u ? POLLOUT : 0));
             if (ev) {
                 pfd[n].fd = socks[i];
                 pfd[n].events = ev;

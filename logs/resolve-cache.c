@@ -134,7 +134,8 @@ int lg_rcache_load(lg_rcache *c, const char *path, int64_t now)
         return rc;
     }
     /* sorted, one entry per address (the last line of one wins) */
-    qsort(c->v, c->n, sizeof *c->v, cmp_ent);
+    if (c->n) /* qsort's base must not be NULL, even for no entries */
+        qsort(c->v, c->n, sizeof *c->v, cmp_ent);
     size_t o = 0;
     for (size_t i = 0; i < c->n; i++) {
         if (o && strcmp(c->v[o - 1].addr, c->v[i].addr) == 0) {
@@ -234,7 +235,8 @@ int lg_rcache_save(lg_rcache *c, const char *path, int64_t now)
         close(dfd);
         return rc;
     }
-    qsort(c->v, c->n, sizeof *c->v, cmp_ent);
+    if (c->n)
+        qsort(c->v, c->n, sizeof *c->v, cmp_ent);
     c->nloaded = c->n;
     fputs(HEADER, o.f);
     for (size_t i = 0; i < c->n; i++) {
