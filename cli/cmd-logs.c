@@ -37,6 +37,8 @@ typedef struct logs_cmd {
     cli_fault fault;
     int verbose, quiet, outputs;
     char json_spec[4096]; /* "json:" + --json-fields (issue 24) */
+    const char *html;     /* --html FILE ("-": stdout) */
+    lg_outfile html_out;  /* FILE staged beside its name while cfg.out_fd */
     int merge;            /* `pipefan logs merge STATE...`; 2: diff OLD NEW */
     const char *status[MAX_LIST], *include[MAX_LIST], *exclude[MAX_LIST],
         *clients[MAX_LIST];
@@ -109,6 +111,8 @@ static void usage(FILE *f)
         "every\n"
         "                      panel into DIR/<panel>.csv (write DIR/ or "
         "--csv=DIR)\n"
+        "  --html FILE         one self-contained HTML page (- for stdout; "
+        "docs/HTML.md)\n"
         "  --csv-raw           no ' before a cell starting = + - @ TAB CR "
         "(the\n"
         "                      spreadsheet formula guard), for programs\n"
@@ -170,31 +174,6 @@ static int parse_tz(const char *s, int32_t *off)
     return 0;
 }
 
-/* Levenshtein distance of two short words (more than 31 bytes: far). */
-static int distance(const char *a, const char *b)
-{
-    size_t na = strlen(a), nb = strlen(b);
-    int row[32];
-    if (na > 31 || nb > 31)
-        return 99;
-    for (size_t j = 0; j <= nb; j++)
-        row[j] = (int)j;
-    for (size_t i = 1; i <= na; i++) {
-        int diag = row[0];
-        row[0] = (int)i;
-        for (size_t j = 1; j <= nb; j++) {
-            int up = row[j], best = diag + (a[i - 1] != b[j - 1]);
-            if (up + 1 < best)
-                best = up + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            diag = up;
-            row[j] = best;
-        }
-    }
-    return row[nb];
-}
-
 /* The --csv target: a panel name, or a directory - a name that ends in
  * '/', holds a '/' or is an existing directory (docs/LOGS.md).  Any
  * other word is a mistyped panel name: a usage error naming the closest
@@ -211,7 +190,7 @@ static int check_csv_target(const char *t)
     if (!is_dir && !strchr(t, '/')) {
         int best = -1, bd = 99;
         for (int p = 0; p < LG_PANEL_COUNT; p++) {
-            int d = distance(t, lg_panel_name(p));
+            int d = cli_distance(t, lg_panel_name(p));
             if (d < bd) {
                 bd = d;
                 best = p;
@@ -299,6 +278,7 @@ enum {
     OPT_SERIAL,
     OPT_JSON_FIELDS,
     OPT_STATE,
+    OPT_HTML,
 };
 
 static const struct option opts[] = {
@@ -319,6 +299,7 @@ static const struct option opts[] = {
     {"json", no_argument, 0, OPT_JSON},
     {"csv", optional_argument, 0, OPT_CSV},
     {"csv-raw", no_argument, 0, OPT_CSV_RAW},
+    {"html", required_argument, 0, OPT_HTML},
     {"strict", no_argument, 0, OPT_STRICT},
     {"chunk-size", required_argument, 0, OPT_CHUNK},
     {"no-progress", no_argument, 0, OPT_NOPROG},
@@ -401,7 +382,9 @@ static int opt_report(logs_cmd *lc, int c, char *arg, int argc, char **argv)
         cfg->geoip_db = arg;
         return 1;
     case OPT_JSON:
-        cfg->output = LG_OUT_JSON;
+    case OPT_HTML:
+        cfg->output = c == OPT_JSON ? LG_OUT_JSON : LG_OUT_HTML;
+        lc->html = c == OPT_HTML ? arg : lc->html;
         lc->outputs++;
         return 1;
     case OPT_CSV:
@@ -538,13 +521,23 @@ static int parse(logs_cmd *lc, int argc, char **argv)
     return -1;
 }
 
+/* Say what went wrong with the --html FILE; the exit code. */
+static int html_error(const logs_cmd *lc, int err)
+{
+    char t[512];
+    fprintf(stderr, "pipefan logs: --html %s: %s\n",
+            lg_esc_name(lc->html, t, sizeof t), strerror(-err));
+    return CLI_EXIT_FATAL;
+}
+
 /* Check what takes the whole command line; set the log level.  -1 to go
  * on, or an exit code. */
 static int plan(logs_cmd *lc, int nfiles)
 {
     const lg_config *cfg = &lc->cfg;
-    if (lc->outputs > 1)
-        return cli_usage_error(CMD, "choose one of --json and --csv");
+    if (lc->outputs > 1 || (lc->html && lc->merge == 2))
+        return cli_usage_error(CMD, "choose one of --json, --csv and --html "
+                                    "(diff: --json or text)");
     if (nfiles <= 0)
         return cli_usage_error(
             CMD, "no input: give FILE... or - for standard input");
@@ -571,6 +564,11 @@ static int plan(logs_cmd *lc, int nfiles)
             return CLI_EXIT_FATAL;
         }
         close(d);
+    }
+    if (lc->html && strcmp(lc->html, "-") != 0) { /* staged: outfile.h */
+        if ((rc = lg_outfile_open_path(&lc->html_out, lc->html)) < 0)
+            return html_error(lc, rc);
+        lc->cfg.out_fd = fileno(lc->html_out.f);
     }
     if (lc->quiet)
         pf_log_set_level(PF_LOG_ERROR);
@@ -640,7 +638,8 @@ static int outcome(const logs_cmd *lc, const lg_result *res)
 /* Run the job over the FILEs; the exit code. */
 static int execute(logs_cmd *lc, char *const *files, int nfiles)
 {
-    lg_result res;
+    lg_result res = {0};
+    int e;
     if (lc->merge == 2) {
         if (nfiles != 2)
             return cli_usage_error(CMD, "diff: expected OLD NEW (two states)");
@@ -662,6 +661,9 @@ static int execute(logs_cmd *lc, char *const *files, int nfiles)
     else
         fprintf(stderr, "pipefan logs: %s\n",
                 lc->err[0] ? lc->err : strerror(-rc));
+    if (lc->cfg.out_fd > 0 && /* the staged --html file */
+        (e = lg_outfile_end(&lc->html_out, rc >= 0 && res.report_written)) < 0)
+        rc = html_error(lc, e);
     cli_msg_end();
     if (rc >= 0)
         return rc;

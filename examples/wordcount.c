@@ -4,8 +4,11 @@
  *
  *   wordcount [-j N] [FILE]      (no FILE: a generated text)
  *
- * Each counter keeps a local table and emits it from its finish hook;
- * the sink merges the tables.  The result is the same for any -j.
+ * Each counter keeps a table of its own and emits it from its finish
+ * hook; the sink merges the tables.  The result is the same for any -j,
+ * and with PIPEFAN_SERIAL=1, where every stage runs in this one process:
+ * so the tables are worker data (pf_worker_set_data), never a global
+ * that two stages would share.
  */
 #include <ctype.h>
 #include <pipefan.h>
@@ -20,10 +23,8 @@ struct entry {
     unsigned long count;
 };
 
-static struct entry *table;
-
-/* Add n to word's count in the process-local table. */
-static void add(const char *w, size_t len, unsigned long n)
+/* Add n to word's count in table. */
+static void add(struct entry *table, const char *w, size_t len, unsigned long n)
 {
     if (len >= sizeof table[0].word)
         len = sizeof table[0].word - 1;
@@ -44,12 +45,14 @@ static void add(const char *w, size_t len, unsigned long n)
     }
 }
 
+/* Init hook of both stages: this worker's own table. */
 static int table_init(pf_ctx *ctx, void *arg)
 {
-    (void)ctx;
     (void)arg;
-    table = calloc(TABLE, sizeof *table);
-    return table == NULL ? -1 : 0;
+    struct entry *table = calloc(TABLE, sizeof *table);
+    if (table == NULL)
+        return -1;
+    return pf_worker_set_data(ctx, table);
 }
 
 /* Source: lines of FILE, or a generated text. */
@@ -88,8 +91,8 @@ static int read_lines(pf_ctx *ctx, void *arg)
 /* Counter: split a line into lower-case words. */
 static int count_words(pf_ctx *ctx, const void *rec, size_t len, void *arg)
 {
-    (void)ctx;
     (void)arg;
+    struct entry *table = pf_worker_data(ctx);
     const char *p = rec, *end = p + len;
     char w[32];
     while (p < end) {
@@ -102,7 +105,7 @@ static int count_words(pf_ctx *ctx, const void *rec, size_t len, void *arg)
             p++;
         }
         if (n > 0)
-            add(w, n, 1);
+            add(table, w, n, 1);
     }
     return 0;
 }
@@ -111,6 +114,7 @@ static int count_words(pf_ctx *ctx, const void *rec, size_t len, void *arg)
 static int emit_partials(pf_ctx *ctx, void *arg)
 {
     (void)arg;
+    const struct entry *table = pf_worker_data(ctx);
     for (unsigned i = 0; i < TABLE; i++) {
         if (table[i].count == 0)
             continue;
@@ -123,13 +127,12 @@ static int emit_partials(pf_ctx *ctx, void *arg)
 
 static int merge(pf_ctx *ctx, const void *rec, size_t len, void *arg)
 {
-    (void)ctx;
     (void)arg;
     struct entry e;
     if (len != sizeof e)
         return -1;
     memcpy(&e, rec, sizeof e);
-    add(e.word, strlen(e.word), e.count);
+    add(pf_worker_data(ctx), e.word, strlen(e.word), e.count);
     return 0;
 }
 
@@ -143,8 +146,8 @@ static int by_count(const void *a, const void *b)
 
 static int print_top(pf_ctx *ctx, void *arg)
 {
-    (void)ctx;
     (void)arg;
+    struct entry *table = pf_worker_data(ctx);
     qsort(table, TABLE, sizeof *table, by_count);
     for (int i = 0; i < 10 && table[i].count > 0; i++)
         printf("%8lu %s\n", table[i].count, table[i].word);
@@ -167,8 +170,10 @@ int main(int argc, char **argv)
     pf_stage *count = pf_stage_add(p, "count", count_words, NULL);
     pf_stage_workers(count, workers);
     pf_stage_hooks(count, table_init, emit_partials);
+    pf_stage_data_free(count, free); /* serial mode: freed by pf_run */
     pf_stage *report = pf_stage_add(p, "merge", merge, NULL);
     pf_stage_hooks(report, table_init, print_top);
+    pf_stage_data_free(report, free);
 
     int rc = pf_run(p);
     if (rc != 0)

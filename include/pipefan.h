@@ -70,7 +70,8 @@ typedef enum pf_errno {
 /* Message for an error code; never NULL, static storage ("unknown error"
  * for a code not in the table).  Never fails. */
 PF_EXTERN const char *pf_strerror(int err);
-/* Symbolic name of an error code ("PF_EWORKER"); never NULL, static
+/* Symbolic name of an error code ("PF_EWORKER"; "PF_OK" for 0,
+ * "PF_EUNKNOWN" for a code not in the table); never NULL, static
  * storage.  Never fails. */
 PF_EXTERN const char *pf_err_name(int err);
 
@@ -225,6 +226,10 @@ typedef struct pf_options {
     unsigned stall_ms;       /* kill a worker stuck this long in one call */
     const char *dead_letter; /* quarantine file, borrowed; NULL = none */
     int poison;              /* PF_POISON_SKIP or PF_POISON_FAIL */
+    /* After SIGINT/SIGTERM, kill the workers that have not drained after
+     * this long (a finish hook that never returns) and return PF_EINTR;
+     * default 30000, 0 = wait as long as it takes. */
+    unsigned drain_ms;
 } pf_options;
 
 /* What to do with a record that failed a worker more than retries times:
@@ -308,6 +313,18 @@ typedef struct pf_failure {
     int action;             /* enum pf_fail_action */
     char message[512];      /* the line pf_log wrote about it, without
                                time, level and newline */
+    int code;               /* PF_FAIL_STAGE: what the stage function or
+                               hook returned; else 0 */
+    int stream_worker;      /* the worker of the previous stage that
+                               emitted the failing record, -1 unknown */
+    uint64_t stream_record; /* 1-based index of the failing record among
+                               all records stream_worker emitted: the
+                               source's 3000th record is 3000, in every
+                               run, whichever worker took it.  0 when
+                               unknown: a crash, a hook, a source, a
+                               worker restarted on either side, or
+                               keyed routing that spread the records so
+                               thin the place was forgotten */
 } pf_failure;
 
 /* Number of failures recorded by the last pf_run (in order), 0 for a
@@ -388,7 +405,15 @@ PF_EXTERN int pf_stopping(const pf_ctx *ctx);
  * nor frees it, except through the stage's free function
  * (pf_stage_data_free).  It lives as long as the worker: in process mode
  * its process, in serial mode until pf_run returns; a restarted worker
- * starts with NULL.  Returns 0, or PF_EINVAL when ctx is NULL. */
+ * starts with NULL.  Returns 0, or PF_EINVAL when ctx is NULL.
+ *
+ * The serial-mode rule: with PIPEFAN_SERIAL=1 every stage runs in the
+ * calling process, so a global or static variable is one copy shared by
+ * all stages (two stages that each fill "their" static table fill the
+ * same one) and it outlives pf_run (a second run starts where the first
+ * left off), where each worker process has its own fresh copy.  State
+ * kept in worker data, allocated by the init hook, gives the same
+ * results in both modes (examples/wordcount.c). */
 PF_EXTERN int pf_worker_set_data(pf_ctx *ctx, void *data);
 /* The data set by pf_worker_set_data, or NULL (also when ctx is NULL). */
 PF_EXTERN void *pf_worker_data(const pf_ctx *ctx);
@@ -397,7 +422,9 @@ PF_EXTERN void *pf_worker_data(const pf_ctx *ctx);
 
 /* Log one line, from any process: ISO-8601 time with milliseconds, level,
  * stage[worker], pid, message.  ctx may be NULL (the caller's own process).
- * A line is written with one write(2) and is never interleaved. */
+ * A line is written with one write(2) and is never interleaved.  Lines
+ * are kept whole up to 4096 bytes (PIPE_BUF, the most a pipe takes in
+ * one piece); a longer one is cut and ends "[cut: N more bytes]". */
 PF_EXTERN void pf_log(pf_ctx *ctx, int level, const char *fmt, ...)
     PF_PRINTF(3, 4);
 /* The same with a va_list. */
@@ -467,6 +494,163 @@ PF_EXTERN int pf_pipeline_write_stats_json(const pf_pipeline *p, int fd);
 
 /* Library version, "0.1.0"; static storage.  Never fails. */
 PF_EXTERN const char *pf_version(void);
+
+/* ---- results, shared memory, pool map, ticks ----------------------------- */
+
+/* Hand a value back to pf_run's caller, from any worker (usually the
+ * sink, from its finish hook): the caller reads it with
+ * pf_pipeline_result once pf_run has returned.  data is copied.  One
+ * value per run: each call replaces the last one whole (the last write
+ * wins), so a worker that is replayed after a crash (pf_options.retries)
+ * and sets its value again does not add to it, and a writer killed
+ * half-way leaves the value before it in place.  Several workers calling
+ * it race: the last one wins; to combine, send the parts on to one sink.
+ * The same in serial mode.  Inside a pf_map function it sets that item's
+ * result instead.  Returns 0, PF_EINVAL for a NULL ctx or NULL data with
+ * len > 0, PF_ENOMEM, PF_EIO. */
+PF_EXTERN int pf_result_set(pf_ctx *ctx, const void *data, size_t len);
+/* The value the last run's workers set with pf_result_set: *data
+ * borrowed until the next pf_run or pf_pipeline_free (copy it to keep
+ * it); it is followed by a 0 byte not counted in *len, so text may be
+ * used as a string.  Set also after a run that failed, if a worker set it
+ * before.  Returns 0, PF_ENOENT when no worker set one, PF_EINVAL for
+ * NULL arguments, PF_EBUSY during a run. */
+PF_EXTERN int pf_pipeline_result(const pf_pipeline *p, const void **data,
+                                 size_t *len);
+
+/* Memory shared by the caller and every worker of p: size bytes,
+ * zero-filled, mapped MAP_SHARED|MAP_ANONYMOUS now, before any worker is
+ * forked, so that a store by one process is seen by all (the seeds'
+ * Manager().list() or shared Value).  Valid until pf_pipeline_free, which
+ * unmaps it; it keeps its contents from one run to the next.  Owned by
+ * the pipeline: do not free it.  Call it before pf_run; returns NULL
+ * during a run, for size 0 (PF_EINVAL) or when it cannot be mapped
+ * (PF_ENOMEM); those errors are remembered: pf_run returns them.
+ * Update it with C11 atomics (counters) or under a pf_mutex that lives
+ * inside it.  In serial mode it is plain memory of the one process.
+ * Retries: a restarted worker replays the records its predecessor had
+ * not committed, so its stores into shared memory happen again;
+ * exactly-once covers what flows through the pipeline (records,
+ * pf_result_set), not user memory.  Make such updates idempotent
+ * (store a value, not add to it) or keep them out of restartable stages
+ * (pf_stage_restartable(s, 0)). */
+PF_EXTERN void *pf_shared(pf_pipeline *p, size_t size);
+
+/* A lock for memory from pf_shared, usable by all its processes: a
+ * process-shared robust mutex.  Put it inside the shared memory. */
+typedef struct pf_mutex {
+    union {
+        unsigned char bytes[64];
+        long long align;
+    } u;
+} pf_mutex;
+/* Make m ready (once, before pf_run, in memory from pf_shared).
+ * Returns 0, PF_EINVAL for NULL, PF_ENOMEM, PF_ESYS. */
+PF_EXTERN int pf_mutex_init(pf_mutex *m);
+/* Take m, waiting for it.  Returns 0; 1 when the process that held it
+ * died holding it (killed, or a worker that crashed): m is now held by
+ * the caller and usable again, but what it guards may be half-updated -
+ * check or repair it before pf_shared_unlock.  PF_EINVAL for NULL or an
+ * m not made by pf_mutex_init, PF_ESYS.  Not recursive: do not hold it
+ * across pf_emit (in serial mode pf_emit calls the next stage, which
+ * would wait for the lock forever).  The progress callback, in the
+ * caller, may take it to read a consistent view. */
+PF_EXTERN int pf_shared_lock(pf_mutex *m);
+/* Release m.  Returns 0, PF_EINVAL for NULL, PF_ESTATE when the caller
+ * does not hold it. */
+PF_EXTERN int pf_shared_unlock(pf_mutex *m);
+
+/* An item for pf_map: in, data and len (index unused); out, the result
+ * of item index (data NULL and len 0 when its function set none or the
+ * item was quarantined). */
+typedef struct pf_item {
+    const void *data;
+    size_t len;
+    size_t index;
+} pf_item;
+
+/* How pf_map runs; start from pf_map_options_init. */
+typedef struct pf_map_options {
+    int workers;          /* 1..PF_MAX_WORKERS; 0 = one per online CPU */
+    int completion_order; /* 0: results in input order; 1: as they end */
+    pf_options run;       /* retries, stall_ms, serial, ... as for pf_run */
+} pf_map_options;
+/* Fill o with the defaults.  Safely does nothing on NULL. */
+PF_EXTERN void pf_map_options_init(pf_map_options *o);
+/* Python's Pool.map: call fn once per item (rec = the item's data, len
+ * its length), spread over o->workers worker processes, and return the
+ * results.  fn hands back an item's result with pf_result_set(ctx, ...)
+ * (copied; the last call wins; none leaves the item's result empty) and
+ * must not pf_emit.  Items are read where they are, in memory the workers
+ * inherit: they are borrowed for the call and not copied.  On success
+ * *out is an array of n pf_item, in input order (out[i] belongs to
+ * items[i]) or, with completion_order, in the order the items finished,
+ * each with its index; result data is 16-byte aligned; one allocation:
+ * the caller frees with free(*out).  Crashes are handled as in pf_run:
+ * fail fast, or with o->run.retries a crashed worker is restarted and
+ * each item's result still appears once.  o may be NULL (defaults).
+ * Returns 0 (*out NULL when n is 0); PF_EPOISON with *out set when items
+ * were quarantined (their results empty); otherwise pf_run's error with
+ * *out NULL; PF_EINVAL for a NULL fn or out, or NULL items with n > 0. */
+PF_EXTERN int pf_map(const pf_item *items, size_t n, pf_record_fn fn, void *arg,
+                     const pf_map_options *o, pf_item **out);
+
+/* Call fn in each worker of stage s at least every ms milliseconds,
+ * whether records arrive or not: to emit a partial result on time when
+ * input is idle, or to refresh shared memory.  It runs between batches
+ * (never inside a record's call: a record that takes longer delays it)
+ * and while the worker waits for input; it may pf_emit, as a batch hook
+ * may.  In serial mode it runs after a record of the stage when due.
+ * fn NULL removes it.  Returns 0, PF_EINVAL for a NULL stage, the source
+ * (which runs its own loop) or ms 0 with a fn (remembered), PF_EBUSY
+ * during a run. */
+PF_EXTERN int pf_stage_tick(pf_stage *s, unsigned ms, pf_hook_fn fn);
+
+/* Watching a run from the caller: the progress callback
+ * (pf_pipeline_on_progress) is the caller's one live hook during pf_run.
+ * It runs in the calling process, up to 5 times a second and once at the
+ * end with final=1, in process mode and in serial mode alike (there after
+ * a record, when due).  From it, read the live stats and pf_shared memory
+ * (under its pf_mutex for a consistent view) and draw a display; keep it
+ * short, as the workers are watched in between. */
+
+/* Mark a callback parameter the function does not use, so that -Wextra
+ * stays quiet without (void)arg lines:
+ *   static int add(pf_ctx *ctx PF_UNUSED, const void *rec, size_t len,
+ *                  void *arg PF_UNUSED) */
+#if defined(__GNUC__)
+#define PF_UNUSED __attribute__((unused))
+#else
+#define PF_UNUSED
+#endif
+
+/* ---- standard output from stage functions -------------------------------- */
+
+/*
+ * What a worker's stdout guarantees: it is the caller's stdout, inherited
+ * at fork, and each worker process buffers its stdio (printf, puts) on
+ * its own - in 4 KiB blocks when stdout is not a terminal - flushing at
+ * the worker's end.  Blocks of different workers reach the file in any
+ * order, so a line can be cut where a block ends and another worker's
+ * output lands inside it.  For output that stays whole, write lines with
+ * pf_print or pf_write_line (or let one stage - the sink - print).  They
+ * bypass stdio: each line is one write(2) on fd 1, which a pipe keeps
+ * whole up to 4096 bytes (PIPE_BUF) and a terminal or regular file at
+ * any size.  They flush this process's stdout first, so its earlier
+ * printf output stays before.  In serial mode they behave the same.
+ */
+
+/* Print one line (printf format; a newline is added when the text has
+ * none) to stdout with one write.  ctx may be NULL.  Returns 0, PF_EIO
+ * when the write failed, PF_ENOMEM, PF_EINVAL for a NULL fmt. */
+PF_EXTERN int pf_print(pf_ctx *ctx, const char *fmt, ...) PF_PRINTF(2, 3);
+/* The same with a va_list. */
+PF_EXTERN int pf_printv(pf_ctx *ctx, const char *fmt, va_list ap)
+    PF_PRINTF(2, 0);
+/* Write buf[0..len) as one line to stdout with one write (a newline is
+ * added when it does not end with one); buf is borrowed for the call.
+ * Returns 0, PF_EIO, PF_ENOMEM, PF_EINVAL for a NULL buf with len > 0. */
+PF_EXTERN int pf_write_line(pf_ctx *ctx, const void *buf, size_t len);
 
 #ifdef __cplusplus
 }

@@ -1,5 +1,5 @@
 /* esc.c - the one escaping path for outside strings (esc.h): pieces of a
- * string, their columns, and the JSON, terminal and CSV writers.
+ * string, their columns, and the JSON, terminal, CSV and HTML writers.
  */
 #include "esc.h"
 
@@ -415,4 +415,57 @@ void lg_esc_csv(FILE *f, const char *s, size_t n, int flags)
     }
     if (quote)
         putc('"', f);
+}
+
+/* ---- HTML ---------------------------------------------------------------- */
+
+size_t lg_esc_html(FILE *f, const char *s, size_t n, size_t max_in)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    piece pc;
+    while (p < end) {
+        term_piece(p, (size_t)(end - p), &pc);
+        if ((size_t)(p - (const unsigned char *)s) + pc.adv > max_in) {
+            fputs("\xe2\x80\xa6", f); /* U+2026: cut here */
+            break;
+        }
+        for (size_t i = 0; i < pc.outn; i++) {
+            char c = pc.out[i];
+            const char *e = c == '&'    ? "&amp;"
+                            : c == '<'  ? "&lt;"
+                            : c == '>'  ? "&gt;"
+                            : c == '"'  ? "&quot;"
+                            : c == '\'' ? "&#39;"
+                                        : NULL;
+            if (e)
+                fputs(e, f);
+            else
+                putc(c, f);
+        }
+        p += pc.adv;
+    }
+    return (size_t)(p - (const unsigned char *)s);
+}
+
+void lg_esc_json_script(FILE *f, const char *json, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)json, *end = p + n;
+    while (p < end) {
+        const unsigned char *q = p;
+        while (q < end && *q != '<' && *q != '>' && *q != '&' && *q != 0xe2)
+            q++;
+        fwrite(p, 1, (size_t)(q - p), f);
+        if (q == end)
+            break;
+        p = q;
+        if (*p == 0xe2 && end - p >= 3 && p[1] == 0x80 &&
+            (p[2] == 0xa8 || p[2] == 0xa9)) {
+            fprintf(f, "\\u%04x", p[2] == 0xa8 ? 0x2028u : 0x2029u);
+            p += 3;
+        } else if (*p == 0xe2) {
+            putc(*p++, f);
+        } else {
+            fprintf(f, "\\u%04x", (unsigned)*p++);
+        }
+    }
 }

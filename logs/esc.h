@@ -18,6 +18,10 @@
  * Columns are counted without the locale: East Asian Wide and Fullwidth
  * characters take two, combining marks none (lg_esc_cols).
  *
+ * HTML text (lg_esc_html) escapes like the terminal, then writes & < > " '
+ * as character references: the result is valid UTF-8 that no HTML parser
+ * reads as markup, in element text and in a quoted attribute alike.
+ *
  * JSON keeps the string (\u escapes, U+FFFD for invalid bytes) and CSV
  * escapes like the text outputs (but invalid UTF-8 as U+FFFD, a TAB as is),
  * plus the formula guard (LG_ESC_CSV_GUARD).
@@ -72,5 +76,19 @@ enum {
  * invisible characters escaped as for the terminal; TAB as is; invalid
  * UTF-8 as U+FFFD. */
 void lg_esc_csv(FILE *f, const char *s, size_t n, int flags);
+
+/* Write s as HTML text: each piece as lg_esc_term shows it (controls and
+ * bytes that are not UTF-8 as \xHH, bidi and invisible characters as
+ * \uXXXX), then & < > " ' as &amp; &lt; &gt; &quot; &#39;.  At most
+ * max_in bytes of s are written; a longer string is cut at a character and
+ * ends with "\u2026" (an ellipsis).  Returns the bytes of s written. */
+size_t lg_esc_html(FILE *f, const char *s, size_t n, size_t max_in);
+
+/* Copy the JSON text json[0..n) (as lg_esc_json and the JSON writer make
+ * it: valid UTF-8) for a <script type="application/json"> block: < > &
+ * become \u003c \u003e \u0026 and U+2028, U+2029 \u2028 \u2029, so
+ * no "</script>" or "<!--" can end or change the block.  Only valid inside
+ * JSON strings, where these characters can be. */
+void lg_esc_json_script(FILE *f, const char *json, size_t n);
 
 #endif

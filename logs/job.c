@@ -288,7 +288,7 @@ int lg_logs_run(const lg_config *cfg, char *const *files, int nfiles,
     if (!job)
         return -ENOMEM;
     job->cfg = cfg;
-    job->out_fd = 1;
+    job->out_fd = cfg->out_fd > 0 ? cfg->out_fd : 1;
     /* the tables' hash secret, drawn here so every worker forked from
      * this process shares it (hash.h) */
     if (lg_hash_seed_random() < 0)

@@ -24,7 +24,8 @@
 enum lg_output {
     LG_OUT_TEXT,
     LG_OUT_JSON,
-    LG_OUT_CSV
+    LG_OUT_CSV,
+    LG_OUT_HTML /* render-html.h */
 };
 
 /* What the user asked for; plain data, zero it then set fields. */
@@ -53,6 +54,7 @@ typedef struct lg_config {
     const char *dead_letter; /* quarantine file for poison chunks, or NULL */
     int poison;              /* PF_POISON_SKIP or PF_POISON_FAIL */
     const char *state;       /* --state FILE (state-run.h), or NULL */
+    int out_fd;              /* where the report goes; 0 = stdout (1) */
     /* --resolve (resolve.h): host names of the clients by reverse DNS;
      * 0 in the numbers means the default */
     int resolve;                 /* LG_RESOLVE_OFF, _TOP, _ALL */

@@ -23,6 +23,7 @@
 #include "job.h"
 #include "progress.h"
 #include "render-csv.h"
+#include "render-html.h"
 #include "render-json.h"
 #include "render-text.h"
 #include "state-run.h"
@@ -177,6 +178,9 @@ int lg_merge_write_report(const lg_job *job, lg_agg *a, char *err,
     switch (cfg->output) {
     case LG_OUT_JSON:
         rc = lg_render_json(&rep, f);
+        break;
+    case LG_OUT_HTML:
+        rc = lg_render_html(&rep, f);
         break;
     case LG_OUT_CSV:
         rc = lg_render_csv(&rep, f, cfg->csv_target ? cfg->csv_target : "paths",

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -71,4 +72,41 @@ void lg_outfile_abort(lg_outfile *o)
     fclose(o->f);
     o->f = NULL;
     unlinkat(o->dirfd, o->tmp, 0);
+}
+
+int lg_outfile_open_path(lg_outfile *o, const char *path)
+{
+    char dir[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    size_t dl = slash ? (size_t)(slash - path) : 0;
+    memset(o, 0, sizeof *o);
+    o->dirfd = -1;
+    if (slash && !slash[1])
+        return -EISDIR;
+    if (dl + 2 > sizeof dir)
+        return -ENAMETOOLONG;
+    memcpy(dir, path, dl);
+    strcpy(dir + dl, !slash ? "." : dl ? "" : "/");
+    int d = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (d < 0)
+        return -errno;
+    int rc = lg_outfile_open(o, d, slash ? slash + 1 : path);
+    if (rc < 0) {
+        close(d);
+        o->dirfd = -1;
+    }
+    return rc;
+}
+
+int lg_outfile_end(lg_outfile *o, int keep)
+{
+    int rc = 0;
+    if (keep)
+        rc = lg_outfile_commit(o);
+    else
+        lg_outfile_abort(o);
+    if (o->dirfd >= 0)
+        close(o->dirfd);
+    o->dirfd = -1;
+    return rc;
 }

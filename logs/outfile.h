@@ -44,4 +44,12 @@ int lg_outfile_commit(lg_outfile *o);
 /* Close and remove the temporary file (after an error elsewhere). */
 void lg_outfile_abort(lg_outfile *o);
 
+/* A file the user named by path (--html FILE), staged the same way: its
+ * directory (which must exist) is opened into o->dirfd, owned by o until
+ * lg_outfile_end.  0, or -errno (-EISDIR for a path ending in '/'). */
+int lg_outfile_open_path(lg_outfile *o, const char *path);
+/* Commit o when keep is non-zero, else abort it; then close o->dirfd.
+ * 0, or the commit's -errno. */
+int lg_outfile_end(lg_outfile *o, int keep);
+
 #endif

@@ -88,7 +88,7 @@ static int merge_job(lg_job *job, const lg_config *cfg, const lg_state *all,
                      const lg_format *user)
 {
     job->cfg = cfg;
-    job->out_fd = 1;
+    job->out_fd = cfg->out_fd > 0 ? cfg->out_fd : 1;
     job->panels = cfg->panels ? cfg->panels : LG_PANELS_ALL;
     job->tabs_on = all->tabs_on;
     job->fmts[LG_FMT_USER] = user;

@@ -91,6 +91,13 @@ struct pf_ctx {
     int turn;              /* the collector's turn */
     int restarts;
 
+    uint64_t tick_next; /* coarse time the stage's tick is due (tick.c) */
+    /* Where records stand in their producers' streams (seqmap.h). */
+    uint64_t *snext;     /* [nout]: index ring d's consumer gives its next
+                            record, 0 unknown */
+    uint64_t *sin;       /* [nin]: index of ring r's next record, 0 unknown */
+    uint64_t stream_cur; /* index of the record in progress, 0 unknown */
+
     /* Counters, mirrored into me by push_stats. */
     uint64_t rin, bin, rout, bout, wait_in, wait_out;
 };

@@ -11,6 +11,7 @@
 
 #include "clock.h"
 #include "futex.h"
+#include "seqmap.h"
 #include "serial.h"
 #include "transport.h"
 #include "txn.h"
@@ -119,6 +120,7 @@ static void block_out(pf_ctx *ctx, int (*ready)(pf_ctx *, int, size_t), int d,
         was_in_call = atomic_exchange_explicit(&ctx->me->in_call, 0,
                                                memory_order_relaxed);
     uint64_t t0 = pf__now_ns();
+    atomic_store_explicit(&ctx->me->wait_out_since, t0, memory_order_relaxed);
     for (;;) {
         int ok = 0;
         for (int i = 0; i < PF__SPIN_TRIES && !ok; i++) {
@@ -138,6 +140,9 @@ static void block_out(pf_ctx *ctx, int (*ready)(pf_ctx *, int, size_t), int d,
         atomic_store(&me->out_sleep, 0);
     }
     ctx->wait_out += pf__now_ns() - t0;
+    atomic_store_explicit(&ctx->me->wait_out_since, 0, memory_order_release);
+    atomic_store_explicit(&ctx->me->ns_wait_out, ctx->wait_out,
+                          memory_order_release);
     if (ctx->track)
         atomic_store_explicit(&ctx->me->in_call, was_in_call,
                               memory_order_relaxed);
@@ -335,11 +340,29 @@ static inline void source_done(pf_ctx *ctx)
         source_beat(ctx);
 }
 
+/* Publish the output counters (live stats), before the record can be
+ * published to the next stage: see pf__push_stats.  With a stall limit,
+ * a record out is progress too: a hook or a call that keeps emitting is
+ * not stuck (only this worker writes beats: no read-modify-write). */
+static inline void count_out(pf_ctx *ctx)
+{
+    struct pf__wctl *me = ctx->me;
+    atomic_store_explicit(&me->records_out, ctx->rout, memory_order_release);
+    atomic_store_explicit(&me->bytes_out, ctx->bout, memory_order_release);
+    if (ctx->track)
+        atomic_store_explicit(
+            &me->beats,
+            atomic_load_explicit(&me->beats, memory_order_relaxed) + 1,
+            memory_order_relaxed);
+}
+
 /* After a write to ring d: end a full batch, honour the flush deadline. */
 static inline void wrote(pf_ctx *ctx, int d, size_t len)
 {
+    pf__seq_wrote(ctx, d);
     ctx->rout++;
     ctx->bout += len;
+    count_out(ctx);
     if (ctx->source_rec) /* complete: later commits include it */
         source_done(ctx);
     pf__rw_done(&ctx->out[d]);
@@ -372,6 +395,8 @@ static void put_large(pf_ctx *ctx, int d, const unsigned char *rec, size_t len)
         txn_publish(ctx);
     int safe = !ctx->txn || pf__rw_published(w) == pf__rw_written(w);
     size_t off = 0;
+    if (pf__seq_due(ctx, d))
+        pf__seq_put(ctx, d, reserve_wait(ctx, d, 8, PF__F_SEQ));
     while (off < len) {
         size_t n = len - off < ctx->frag_max ? len - off : ctx->frag_max;
         uint32_t flags = off + n < len ? PF__F_MORE : PF__F_LAST;
@@ -389,8 +414,10 @@ static void put_large(pf_ctx *ctx, int d, const unsigned char *rec, size_t len)
         else if (off < len)
             unsafe_publish(ctx, d);
     }
+    pf__seq_wrote(ctx, d);
     ctx->rout++;
     ctx->bout += len;
+    count_out(ctx);
     if (ctx->source_rec)
         source_done(ctx);
     note_record_end(ctx, d);
@@ -417,7 +444,14 @@ static int put_record(pf_ctx *ctx, int d, const void *rec, size_t len,
     }
     for (;;) {
         note_write(ctx, d);
-        void *dst = pf__rw_reserve(&ctx->out[d], len, 0);
+        void *dst = NULL;
+        void *seq = pf__seq_due(ctx, d)
+                        ? pf__rw_reserve(&ctx->out[d], 8, PF__F_SEQ)
+                        : &dst; /* not due: go on */
+        if (seq != &dst && seq != NULL)
+            pf__seq_put(ctx, d, seq);
+        if (seq != NULL)
+            dst = pf__rw_reserve(&ctx->out[d], len, 0);
         if (dst != NULL) {
             memcpy(dst, rec, len);
             wrote(ctx, d, len);

@@ -23,7 +23,7 @@ const char *pf_err_name(int err)
 {
     switch (err) {
     case 0:
-        return "0";
+        return "PF_OK";
 #define PF__ERR_NAME(name, value, msg)                                         \
     case value:                                                                \
         return "PF_" #name;

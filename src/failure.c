@@ -26,6 +26,7 @@ void pf__failure_init(pf_failure *f, const pf_pipeline *p, int s, int w,
     f->stage = s;
     f->stage_name = s >= 0 && s < p->nstages ? p->stages[s]->name : "";
     f->worker = w;
+    f->stream_worker = -1;
     f->pid = pid;
     f->cause = PF_FAIL_NONE;
     f->action = PF_FAIL_STOPPED;
@@ -45,6 +46,15 @@ void pf__failure_cause(pf_failure *f, int status, int failed, int stalled)
         f->cause = PF_FAIL_SIGNALED;
     else
         f->cause = PF_FAIL_EXITED;
+}
+
+void pf__failure_detail(pf_failure *f, const struct pf__wctl *c)
+{
+    struct pf__wctl *w = (struct pf__wctl *)c; /* loads only */
+    f->record = atomic_load(&w->fail_record);
+    f->code = atomic_load(&w->fail_code);
+    f->stream_record = f->record ? atomic_load(&w->fail_stream) : 0;
+    f->stream_worker = f->stream_record ? atomic_load(&w->fail_from) : -1;
 }
 
 /* Keep a copy of f; drops it past the limit or without memory (the log

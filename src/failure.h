@@ -7,6 +7,7 @@
 #define PF_FAILURE_H
 
 #include "pipefan.h"
+#include "shm.h"
 
 /* Forget the failures of an earlier run. */
 void pf__failures_reset(pf_pipeline *p);
@@ -20,6 +21,11 @@ void pf__failure_init(pf_failure *f, const pf_pipeline *p, int s, int w,
  * wait status, its last state, whether the supervisor killed it for
  * stalling. */
 void pf__failure_cause(pf_failure *f, int status, int failed, int stalled);
+
+/* Fill what worker control block c says about the call that failed:
+ * the record, the code the function returned, its place in the stream
+ * (no stream index when the worker was not at a record). */
+void pf__failure_detail(pf_failure *f, const struct pf__wctl *c);
 
 /* Format f's message, log it at level and keep f (up to the limit). */
 void pf__failure_log(pf_pipeline *p, pf_failure *f, int level, const char *fmt,

@@ -111,7 +111,8 @@ void pf_logv(pf_ctx *ctx, int level, const char *fmt, va_list ap)
         return;
 
     int saved_errno = errno;
-    char line[1024];
+    /* PIPE_BUF bytes: the most one write(2) to a pipe keeps whole. */
+    char line[4096];
     struct timespec ts;
     struct tm tm;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -125,14 +126,19 @@ void pf_logv(pf_ctx *ctx, int level, const char *fmt, va_list ap)
         n = 0;
     size_t used = (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
     int m = vsnprintf(line + used, sizeof line - used, fmt, ap);
-    if (m > 0)
-        used +=
-            (size_t)m < sizeof line - used ? (size_t)m : sizeof line - used - 1;
-    /* Keep the line whole: truncate long messages, end with a newline. */
-    if (used > sizeof line - 2)
-        used = sizeof line - 2;
+    size_t want = used + (m > 0 ? (size_t)m : 0);
+    used = want < sizeof line - 1 ? want : sizeof line - 1;
     while (used > 0 && line[used - 1] == '\n')
         used--;
+    /* A line too long for one atomic write is cut and says so. */
+    if (want > sizeof line - 2) {
+        char mark[48];
+        int k = snprintf(mark, sizeof mark, " [cut: %zu more bytes]",
+                         want - (sizeof line - 2 - sizeof mark));
+        used = sizeof line - 2 - sizeof mark;
+        memcpy(line + used, mark, (size_t)k);
+        used += (size_t)k;
+    }
     line[used++] = '\n';
 
     if (log_sink != NULL)

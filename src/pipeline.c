@@ -5,10 +5,14 @@
 #include "pipeline.h"
 
 #include "failure.h"
+#include "result.h"
+#include "shared.h"
 #include "serial.h"
 #include "stats.h"
 #include "supervisor.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +29,7 @@ void pf_options_init(pf_options *o)
     o->progress = -1;
     o->summary = 0;
     o->stop_signals = 1;
+    o->drain_ms = 30000;
 }
 
 pf_pipeline *pf_pipeline_new(void)
@@ -49,6 +54,8 @@ void pf_pipeline_free(pf_pipeline *p)
     free(p->stats);
     free(p->stats_first);
     free(p->failures);
+    pf__result_free(p);
+    pf__shared_free(p);
     free(p);
 }
 
@@ -60,15 +67,29 @@ static int sticky(pf_pipeline *p, int err)
     return err;
 }
 
+/* Log why call got an invalid argument, remember PF_EINVAL (when p is
+ * known), return it. */
+static int PF_PRINTF(3, 4)
+    invalid(pf_pipeline *p, const char *call, const char *fmt, ...)
+{
+    char why[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    pf_log(NULL, PF_LOG_ERROR, "%s: %s", call, why);
+    return p != NULL ? sticky(p, PF_EINVAL) : PF_EINVAL;
+}
+
 /* Append a stage; NULL (and a sticky error) on failure. */
-static pf_stage *stage_new(pf_pipeline *p, const char *name)
+static pf_stage *stage_new(pf_pipeline *p, const char *call, const char *name)
 {
     if (p->running) {
         sticky(p, PF_EBUSY);
         return NULL;
     }
     if (name == NULL || *name == '\0') {
-        sticky(p, PF_EINVAL);
+        invalid(p, call, "the stage name is %s", name ? "empty" : "NULL");
         return NULL;
     }
     if (p->nstages == p->cap) {
@@ -105,10 +126,14 @@ pf_stage *pf_source(pf_pipeline *p, const char *name, pf_source_fn fn,
     if (p == NULL)
         return NULL;
     if (fn == NULL || p->nstages != 0) {
-        sticky(p, PF_EINVAL);
+        invalid(p, "pf_source",
+                fn == NULL ? "stage \"%s\": the function is NULL"
+                           : "stage \"%s\": the source must be the first "
+                             "stage, and the only one",
+                name ? name : "(null)");
         return NULL;
     }
-    pf_stage *s = stage_new(p, name);
+    pf_stage *s = stage_new(p, "pf_source", name);
     if (s != NULL) {
         s->src_fn = fn;
         s->arg = arg;
@@ -122,10 +147,14 @@ pf_stage *pf_stage_add(pf_pipeline *p, const char *name, pf_record_fn fn,
     if (p == NULL)
         return NULL;
     if (fn == NULL || p->nstages == 0) {
-        sticky(p, PF_EINVAL);
+        invalid(p, "pf_stage_add",
+                fn == NULL ? "stage \"%s\": the function is NULL"
+                           : "stage \"%s\": add the source (pf_source) "
+                             "first",
+                name ? name : "(null)");
         return NULL;
     }
-    pf_stage *s = stage_new(p, name);
+    pf_stage *s = stage_new(p, "pf_stage_add", name);
     if (s != NULL) {
         s->rec_fn = fn;
         s->arg = arg;
@@ -135,12 +164,16 @@ pf_stage *pf_stage_add(pf_pipeline *p, const char *name, pf_record_fn fn,
 
 /* 0 when stage s may be changed now: PF_EINVAL for NULL, PF_EBUSY while
  * its pipeline runs (the run uses the stage as it was). */
-static int stage_editable(const pf_stage *s)
+static int editable(const pf_stage *s, const char *call)
 {
     if (s == NULL)
-        return PF_EINVAL;
+        return invalid(NULL, call,
+                       "the stage is NULL (did pf_source or pf_stage_add "
+                       "fail?)");
     return s->p->running ? PF_EBUSY : 0;
 }
+
+#define stage_editable(s) editable((s), __func__)
 
 int pf_stage_workers(pf_stage *s, int n)
 {
@@ -148,7 +181,9 @@ int pf_stage_workers(pf_stage *s, int n)
     if (err != 0)
         return err;
     if (n < 1 || n > PF_MAX_WORKERS)
-        return sticky(s->p, PF_EINVAL);
+        return invalid(s->p, __func__,
+                       "stage \"%s\": n = %d workers, not in 1..%d", s->name, n,
+                       PF_MAX_WORKERS);
     s->workers = n;
     return 0;
 }
@@ -187,7 +222,10 @@ int pf_stage_batch_hook(pf_stage *s, pf_hook_fn fn)
     if (err != 0)
         return err;
     if (s->index == 0 && fn != NULL)
-        return sticky(s->p, PF_EINVAL); /* a source has no input batches */
+        return invalid(s->p, __func__,
+                       "stage \"%s\" is the source, which has no input "
+                       "batches",
+                       s->name);
     s->batch = fn;
     return 0;
 }
@@ -208,7 +246,10 @@ int pf_stage_ordered(pf_stage *s, int ordered)
     if (err != 0)
         return err;
     if (s->index == 0 && ordered)
-        return sticky(s->p, PF_EINVAL); /* a source has no input order */
+        return invalid(s->p, __func__,
+                       "stage \"%s\" is the source, which has no input "
+                       "order",
+                       s->name);
     s->ordered = ordered != 0;
     return 0;
 }
@@ -219,7 +260,8 @@ int pf_stage_distribution(pf_stage *s, int dist)
     if (err != 0)
         return err;
     if (dist != PF_DIST_ROUND_ROBIN && dist != PF_DIST_LEAST_LOADED)
-        return sticky(s->p, PF_EINVAL);
+        return invalid(s->p, __func__, "stage \"%s\": unknown dist %d", s->name,
+                       dist);
     s->dist = dist;
     return 0;
 }
@@ -229,8 +271,13 @@ int pf_stage_prefetch(pf_stage *s, int n)
     int err = stage_editable(s);
     if (err != 0)
         return err;
-    if (n < 0 || n > PF_PREFETCH_MAX || (n > 0 && s->index == 0))
-        return sticky(s->p, PF_EINVAL); /* a source has no input */
+    if (n < 0 || n > PF_PREFETCH_MAX)
+        return invalid(s->p, __func__, "stage \"%s\": n = %d, not in 0..%d",
+                       s->name, n, PF_PREFETCH_MAX);
+    if (n > 0 && s->index == 0)
+        return invalid(s->p, __func__,
+                       "stage \"%s\" is the source, which has no input",
+                       s->name);
     s->prefetch = n;
     return 0;
 }
@@ -247,18 +294,23 @@ int pf_stage_pin(pf_stage *s, int pin)
 int pf_pipeline_set_options(pf_pipeline *p, const pf_options *o)
 {
     if (p == NULL || o == NULL)
-        return PF_EINVAL;
+        return invalid(NULL, __func__, "the %s is NULL",
+                       p == NULL ? "pipeline" : "options");
     if (p->running)
         return PF_EBUSY;
     if (o->ring_bytes != 0 &&
         (o->ring_bytes < 4096 || o->ring_bytes > (1u << 30) ||
          (o->ring_bytes & (o->ring_bytes - 1)) != 0))
-        return sticky(p, PF_EINVAL);
+        return invalid(p, __func__,
+                       "ring_bytes = %zu, not a power of two in 4 KiB..1 GiB",
+                       o->ring_bytes);
     if (o->max_record == 0 || o->max_record > (1u << 30))
-        return sticky(p, PF_EINVAL);
-    if (o->retries < 0 ||
-        (o->poison != PF_POISON_SKIP && o->poison != PF_POISON_FAIL))
-        return sticky(p, PF_EINVAL);
+        return invalid(p, __func__, "max_record = %zu, not in 1..1 GiB",
+                       o->max_record);
+    if (o->retries < 0)
+        return invalid(p, __func__, "retries = %d is negative", o->retries);
+    if (o->poison != PF_POISON_SKIP && o->poison != PF_POISON_FAIL)
+        return invalid(p, __func__, "unknown poison policy %d", o->poison);
     p->opts = *o;
     return 0;
 }
@@ -361,8 +413,14 @@ int pf_run(pf_pipeline *p)
     p->bottleneck = -1;
     p->running = 1;
     p->serial_now = serial;
-    err = serial ? pf__run_serial(p) : pf__run_processes(p);
+    int rerr = pf__result_begin(p);
+    if (rerr == 0) {
+        err = serial ? pf__run_serial(p) : pf__run_processes(p);
+        rerr = pf__result_end(p);
+    }
     p->running = 0;
+    if (err == 0)
+        err = rerr;
     pf__stats_bottleneck(p);
     if (p->opts.summary)
         pf_pipeline_write_summary(p, 2);

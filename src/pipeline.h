@@ -27,6 +27,10 @@ struct pf_stage {
     int dist;     /* enum pf_dist of the edge leaving this stage */
     int prefetch; /* records that may wait per worker, 0 = no limit */
     int pin;      /* bind each worker to a CPU (pf_stage_pin) */
+
+    /* pf_stage_tick (tick.c): fn or NULL, and its period in ms. */
+    pf_hook_fn tick;
+    unsigned tick_ms;
 };
 
 /* A run in process mode: the shared region and where things are in it.
@@ -67,6 +71,11 @@ struct pf_pipeline {
     int serial_now;         /* the last run was serial */
     pf_failure *failures;   /* [nfailures] of the last run (failure.c) */
     int nfailures, failures_cap;
+    /* The calls of issue 23 (each in its own file). */
+    struct pf__shared_blk *shared; /* pf_shared blocks (shared.c) */
+    struct pf__result *result;     /* pf_pipeline_result (result.c) */
+    struct pf__map *map;           /* set by pf_map for its pipeline */
+    uint64_t serial_progress_ns;   /* serial mode's last progress call */
 };
 
 /* Worker id of the first worker of each stage; out has nstages+1 slots. */

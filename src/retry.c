@@ -56,7 +56,7 @@ int pf__try_restart(struct pf__watch *wa, int g, int status, int err)
     fr.restarts = atomic_load(&c->restarts);
     fr.error = err;
     if (state == PF__W_FAILED)
-        fr.record = atomic_load(&c->fail_record);
+        pf__failure_detail(&fr, c);
 
     if (!pf__stage_restartable(p, s)) {
         pf__failure_log(p, &fr, PF_LOG_ERROR,
@@ -154,7 +154,9 @@ void pf__check_stalls(struct pf__watch *wa)
         uint64_t beats = atomic_load(&c->beats);
         if (run->pids[g] <= 0 || f->stalled)
             continue;
-        if (!atomic_load(&c->in_call) || beats != f->beats) {
+        /* since is 0 until the first look at a worker (a worker forked
+         * before the first look must not count from time 0). */
+        if (f->since == 0 || !atomic_load(&c->in_call) || beats != f->beats) {
             f->beats = beats;
             f->since = now;
         } else if (now - f->since > limit) {

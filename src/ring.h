@@ -42,6 +42,9 @@
 #define PF__F_MARK (1u << 2)  /* end of a dealt batch (ordered stages) */
 #define PF__F_FIRST (1u << 3) /* the first fragment of a record */
 #define PF__F_LAST (1u << 4)  /* the last fragment of a record */
+#define PF__F_SEQ                                                              \
+    (1u << 5) /* 8 bytes: the producer's 1-based index of                      \
+                 the ring's next record, 0 unknown */
 #define PF__F_FRAG (PF__F_MORE | PF__F_FIRST | PF__F_LAST)
 
 struct pf__ring {

@@ -8,6 +8,7 @@
 
 #include "serial.h"
 #include "log.h"
+#include "tick.h"
 
 int pf__serial_emit(pf_ctx *ctx, const void *rec, size_t len)
 {
@@ -23,6 +24,8 @@ int pf__serial_emit(pf_ctx *ctx, const void *rec, size_t len)
     int rc = nx->st->rec_fn(nx, rec, len, nx->st->arg);
     if (rc == 0 && nx->st->batch != NULL) /* each record is a batch */
         rc = nx->st->batch(nx, nx->st->arg);
+    if (rc == 0)
+        rc = pf__tick_serial(nx);
     if (rc != 0) {
         if (rc != PF_ESTAGE) /* not already reported further down */
             pf_log(nx, PF_LOG_ERROR,
@@ -79,6 +82,7 @@ int pf__run_serial(pf_pipeline *p)
     for (int i = 0; i < n && err == 0; i++)
         err = serial_hook(&ctx[i], p->stages[i]->finish, "finish");
     pf__log_set_ident("main", -1);
+    pf__tick_serial_final(p);
     for (int i = 0; i < n; i++)
         if (ctx[i].data != NULL && p->stages[i]->data_free != NULL)
             p->stages[i]->data_free(ctx[i].data);

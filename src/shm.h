@@ -83,7 +83,10 @@ struct pf__wctl {
     /* Counters, written by the worker with relaxed stores. */
     _Atomic uint64_t records_in, bytes_in, records_out, bytes_out;
     _Atomic uint64_t ns_wait_in, ns_wait_out;
-    char pad4[16];
+    /* When the wait in progress began (monotonic ns), 0 when not
+     * waiting: the supervisor adds it to the live figures.  Cleared
+     * before the wait is added to ns_wait_*, both with release. */
+    _Atomic uint64_t wait_in_since, wait_out_since;
     /* Fault tolerance (used when retries > 0 or a stall limit is set). */
     _Atomic uint64_t txn_seq;  /* worker: commits made; slot seq & 1 */
     _Atomic uint64_t cur_pos;  /* worker: position of the record in a call */
@@ -98,7 +101,11 @@ struct pf__wctl {
     _Atomic uint64_t quarantined; /* supervisor */
     uint64_t txn_off;             /* set before fork: the two commit slots */
     _Atomic uint64_t fail_record; /* worker: input record whose call failed */
-    char pad6[48];
+    _Atomic uint64_t fail_stream; /* worker: its index in the producer's
+                                     output (seqmap.h), 0 unknown */
+    _Atomic int32_t fail_from;    /* worker: that producer, -1 unknown */
+    _Atomic int32_t fail_code;    /* worker: what the function returned */
+    char pad6[32];
 };
 _Static_assert(sizeof(struct pf__wctl) == 384, "wctl is six lines");
 _Static_assert(offsetof(struct pf__wctl, in_seq) == 64, "in_seq own line");

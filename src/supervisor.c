@@ -177,13 +177,13 @@ static void kill_all(struct pf__run *run)
 
 /* What the child does between fork and the worker: signals as a worker
  * wants them, die with the supervisor, drop the supervisor's fd. */
-static void child_setup(const struct pf__run *run, int sfd,
-                        const sigset_t *host_mask)
+static void child_setup(struct pf__watch *wa)
 {
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-    if (getppid() != run->supervisor)
+    if (getppid() != wa->run->supervisor)
         _exit(127); /* the supervisor died before we could watch it */
-    close(sfd);
+    close(wa->sfd);
+    pf__sigfwd_child(&wa->fwd);
     /* The supervisor handles SIGINT/SIGTERM for everyone: a terminal's
      * ^C reaches the whole process group, and workers must drain. */
     for (int sig = 1; sig < NSIG; sig++) {
@@ -196,7 +196,7 @@ static void child_setup(const struct pf__run *run, int sfd,
     signal(SIGINT, SIG_IGN);
     signal(SIGTERM, SIG_IGN);
     signal(SIGCHLD, SIG_DFL);
-    sigprocmask(SIG_SETMASK, host_mask, NULL);
+    sigprocmask(SIG_SETMASK, &wa->host_mask, NULL);
 }
 
 /* Describe how a worker ended, for the log line and the failure record;
@@ -226,14 +226,23 @@ static int judge_exit(struct pf__watch *wa, int g, int status, int quiet)
     if (state == PF__W_FAILED) {
         int err = (int)atomic_load(&c->error);
         f.error = err != 0 ? err : PF_ESTAGE;
-        f.record = atomic_load(&c->fail_record);
+        pf__failure_detail(&f, c);
+        char at[160] = "";
+        if (f.stream_record != 0)
+            snprintf(at, sizeof at, " on record %llu of %s[%d]",
+                     (unsigned long long)f.stream_record,
+                     p->stages[s - 1]->name, f.stream_worker);
+        else if (f.record != 0)
+            snprintf(at, sizeof at, " on its input record %llu",
+                     (unsigned long long)f.record);
         if (quiet)
             pf_log(NULL, level, "stage %s worker %d (pid %d) failed: %s", name,
                    w, (int)pid, pf_strerror(err));
         else
             pf__failure_log(p, &f, level,
-                            "stage %s worker %d (pid %d) failed: %s", name, w,
-                            (int)pid, pf_strerror(err));
+                            "stage %s worker %d (pid %d) failed: %s "
+                            "(returned %d%s)",
+                            name, w, (int)pid, pf_strerror(err), f.code, at);
         return f.error;
     }
     char how[96];
@@ -279,13 +288,18 @@ int pf__respawn(struct pf__watch *wa, int g, int s, int w)
     atomic_store(&c->in_sleep, 0);
     atomic_store(&c->out_sleep, 0);
     atomic_store(&c->in_call, 0);
+    atomic_store(&c->wait_in_since, 0);
+    atomic_store(&c->wait_out_since, 0);
+    atomic_store(&c->fail_record, 0); /* what the last one failed on */
+    atomic_store(&c->fail_stream, 0);
+    atomic_store(&c->fail_code, 0);
     atomic_fetch_add(&c->restarts, 1);
     fflush(NULL); /* or the child writes the host's buffered output again */
     pid_t pid = fork();
     if (pid == 0) {
         if (wa->dl_fd >= 0)
             close(wa->dl_fd);
-        child_setup(run, wa->sfd, &wa->host_mask);
+        child_setup(wa);
         pf__worker_main(wa->p, run, s, w, 1);
     }
     if (pid < 0) {
@@ -330,16 +344,22 @@ static void reap(struct pf__watch *wa)
     }
 }
 
-/* Handle the signals read from the signalfd. */
-static void on_signals(struct pf__watch *wa, int sfd)
+/* Handle the stop signals read from the signalfd and those forwarded
+ * from other threads (signals.c). */
+static void on_signals(struct pf__watch *wa)
 {
     struct signalfd_siginfo si;
-    while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
-        int sig = (int)si.ssi_signo;
+    for (;;) {
+        int sig;
+        if (read(wa->sfd, &si, sizeof si) == (ssize_t)sizeof si)
+            sig = (int)si.ssi_signo;
+        else if ((sig = pf__sigfwd_next(&wa->fwd)) == 0)
+            break;
         if (sig != SIGINT && sig != SIGTERM)
             continue;
         if (wa->nsignals++ == 0) {
             wa->p->last_signal = sig;
+            wa->t_drain = pf__now_ns();
             pf_log(NULL, PF_LOG_WARN,
                    "SIG%s: stopping sources and draining "
                    "(again to kill at once)",
@@ -352,6 +372,22 @@ static void on_signals(struct pf__watch *wa, int sfd)
             pf__fail_fast(wa, PF_EINTR);
         }
     }
+}
+
+/* Bound the drain after a stop signal: a worker that has not finished
+ * drain_ms after it (a finish hook that never returns, a source that
+ * ignores pf_stopping) is killed with the others. */
+static void check_drain(struct pf__watch *wa)
+{
+    unsigned ms = wa->p->opts.drain_ms;
+    if (wa->t_drain == 0 || ms == 0 || wa->aborted || wa->alive == 0 ||
+        pf__now_ns() - wa->t_drain < (uint64_t)ms * 1000000u)
+        return;
+    pf_log(NULL, PF_LOG_WARN,
+           "the drain did not end within %u ms (drain_ms): killing every "
+           "worker",
+           ms);
+    pf__fail_fast(wa, PF_EINTR);
 }
 
 static int want_progress(const pf_pipeline *p)
@@ -371,7 +407,7 @@ static void fork_all(struct pf__watch *wa)
         for (int w = 0; w < p->stages[s]->workers; w++) {
             pid_t pid = fork();
             if (pid == 0) {
-                child_setup(run, wa->sfd, &wa->host_mask);
+                child_setup(wa);
                 pf__worker_main(p, run, s, w, 0);
             }
             if (pid < 0) {
@@ -387,6 +423,8 @@ static void fork_all(struct pf__watch *wa)
             }
             run->pids[run->first[s] + w] = pid;
             atomic_store(&run->wctl[run->first[s] + w].pid, pid);
+            if (wa->fail != NULL) /* the stall watch counts from here */
+                wa->fail[run->first[s] + w].since = pf__now_ns();
             wa->alive++;
         }
     }
@@ -399,16 +437,21 @@ static void watch(struct pf__watch *wa, int progress, uint64_t t0)
     pf_pipeline *p = wa->p;
     uint64_t last_tick = 0;
     while (wa->alive > 0) {
-        struct pollfd pfd = {.fd = wa->sfd, .events = POLLIN};
+        struct pollfd pfd[2] = {{.fd = wa->sfd, .events = POLLIN},
+                                {.fd = wa->fwd.fd[0], .events = POLLIN}};
         int timeout = progress || p->progress ? TICK_MS : 1000;
         if (p->opts.stall_ms > 0)
             timeout = p->opts.stall_ms / 4 < (unsigned)timeout
                           ? (int)(p->opts.stall_ms / 4) + 1
                           : timeout;
-        if (poll(&pfd, 1, timeout) < 0 && errno != EINTR)
+        if (wa->t_drain != 0 && p->opts.drain_ms > 0 &&
+            (unsigned)timeout > p->opts.drain_ms / 4 + 1)
+            timeout = (int)(p->opts.drain_ms / 4) + 1;
+        if (poll(pfd, wa->fwd.active ? 2 : 1, timeout) < 0 && errno != EINTR)
             break;
-        on_signals(wa, wa->sfd);
+        on_signals(wa);
         reap(wa);
+        check_drain(wa);
         if (p->opts.stall_ms > 0 && !wa->aborted)
             pf__check_stalls(wa);
         uint64_t now = pf__now_ns();
@@ -458,10 +501,17 @@ int pf__run_processes(pf_pipeline *p)
 
     struct pf__watch wa = {
         .p = p, .run = &run, .sfd = sfd, .dl_fd = -1, .host_mask = host_mask};
+    if (p->opts.stop_signals && pf__sigfwd_start(&wa.fwd) != 0) {
+        err = f.error = PF_ESYS;
+        pf__failure_log(p, &f, PF_LOG_ERROR, "pipe: %s", strerror(errno));
+        close(sfd);
+        goto restore_signals;
+    }
     if (run.track) {
         wa.fail = calloc((size_t)run.nworkers, sizeof *wa.fail);
         if (wa.fail == NULL) {
             err = PF_ENOMEM;
+            pf__sigfwd_stop(&wa.fwd);
             close(sfd);
             goto restore_signals;
         }
@@ -499,6 +549,7 @@ int pf__run_processes(pf_pipeline *p)
     if (wa.dl_fd >= 0)
         close(wa.dl_fd);
     free(wa.fail);
+    pf__sigfwd_stop(&wa.fwd);
     close(sfd);
 restore_signals : {
     /* Drop the SIGCHLDs of our own workers before unblocking. */
@@ -515,31 +566,46 @@ restore_signals : {
     return err;
 }
 
+/* Read one counter of a worker, with acquire: see pf__push_stats. */
+static uint64_t counter(_Atomic uint64_t *c)
+{
+    return atomic_load_explicit(c, memory_order_acquire);
+}
+
+/* A wait total plus the wait in progress (see pf__wctl.wait_in_since):
+ * the total is read first, so a wait that just ended is never counted
+ * twice. */
+static uint64_t wait_now(_Atomic uint64_t *total, _Atomic uint64_t *since,
+                         uint64_t now)
+{
+    uint64_t t = counter(total);
+    uint64_t s = counter(since);
+    return t + (s != 0 && now > s ? now - s : 0);
+}
+
 void pf__stats_pull(pf_pipeline *p)
 {
     struct pf__run *run = p->run;
     if (run == NULL || p->stats == NULL)
         return;
     uint64_t now = pf__now_ns();
-    for (int g = 0; g < run->nworkers; g++) {
+    /* Downstream workers first: a record counted in by a stage was
+     * counted out by its upstream before it could be taken. */
+    for (int g = run->nworkers - 1; g >= 0; g--) {
         struct pf__wctl *c = &run->wctl[g];
         pf_worker_stats *st = &p->stats[g];
-        st->records_in =
-            atomic_load_explicit(&c->records_in, memory_order_relaxed);
-        st->bytes_in = atomic_load_explicit(&c->bytes_in, memory_order_relaxed);
-        st->records_out =
-            atomic_load_explicit(&c->records_out, memory_order_relaxed);
-        st->bytes_out =
-            atomic_load_explicit(&c->bytes_out, memory_order_relaxed);
-        st->ns_wait_in =
-            atomic_load_explicit(&c->ns_wait_in, memory_order_relaxed);
-        st->ns_wait_out =
-            atomic_load_explicit(&c->ns_wait_out, memory_order_relaxed);
-        uint64_t start = atomic_load(&c->t_start);
+        st->records_in = counter(&c->records_in);
+        st->bytes_in = counter(&c->bytes_in);
+        st->records_out = counter(&c->records_out);
+        st->bytes_out = counter(&c->bytes_out);
         uint64_t end = atomic_load(&c->t_end);
-        if (end == 0)
-            end = now;
-        uint64_t wall = start != 0 && end > start ? end - start : 0;
+        uint64_t at = end != 0 ? end : now;
+        /* A worker killed while it waited never ended its wait. */
+        uint64_t wat = run->pids[g] > 0 ? at : 0;
+        st->ns_wait_in = wait_now(&c->ns_wait_in, &c->wait_in_since, wat);
+        st->ns_wait_out = wait_now(&c->ns_wait_out, &c->wait_out_since, wat);
+        uint64_t start = atomic_load(&c->t_start);
+        uint64_t wall = start != 0 && at > start ? at - start : 0;
         uint64_t waits = st->ns_wait_in + st->ns_wait_out;
         st->ns_busy = wall > waits ? wall - waits : 0;
         st->pid = atomic_load(&c->pid);

@@ -12,6 +12,7 @@
 
 #include "ctx.h"
 #include "pipeline.h"
+#include "signals.h"
 
 /* What the supervisor remembers of each worker's failures. */
 struct pf__failure {
@@ -30,9 +31,11 @@ struct pf__watch {
     int alive;                /* forked, not yet reaped */
     int err;                  /* first failure */
     int nsignals;             /* SIGINT/SIGTERM seen */
+    uint64_t t_drain;         /* when the first of them came, or 0 */
     int aborted;              /* everyone was SIGKILLed */
     struct pf__failure *fail; /* [nworkers], with retries or a stall limit */
     int sfd;
+    struct pf__sigfwd fwd; /* stop signals that land on other threads */
     sigset_t host_mask;
     int dl_fd; /* dead-letter file, -1 until needed */
     uint64_t quarantined;

@@ -30,21 +30,30 @@
 #include "futex.h"
 #include "emit.h"
 #include "log.h"
+#include "seqmap.h"
+#include "tick.h"
 #include "transport.h"
 #include "txn.h"
 
 /* ---- stats and failure --------------------------------------------------- */
 
+/* The counters live in the worker's own cache lines of its control
+ * block, which only the supervisor reads (a few times a second): a
+ * release store there is a plain store on x86 and costs the data path
+ * nothing measurable, so records in and out are published as they
+ * change.  Release, so that the supervisor, reading downstream stages
+ * first with acquire, never sees a stage take more than its upstream
+ * had emitted. */
 void pf__push_stats(pf_ctx *ctx)
 {
     struct pf__wctl *me = ctx->me;
-    atomic_store_explicit(&me->records_in, ctx->rin, memory_order_relaxed);
-    atomic_store_explicit(&me->bytes_in, ctx->bin, memory_order_relaxed);
-    atomic_store_explicit(&me->records_out, ctx->rout, memory_order_relaxed);
-    atomic_store_explicit(&me->bytes_out, ctx->bout, memory_order_relaxed);
-    atomic_store_explicit(&me->ns_wait_in, ctx->wait_in, memory_order_relaxed);
+    atomic_store_explicit(&me->records_in, ctx->rin, memory_order_release);
+    atomic_store_explicit(&me->bytes_in, ctx->bin, memory_order_release);
+    atomic_store_explicit(&me->records_out, ctx->rout, memory_order_release);
+    atomic_store_explicit(&me->bytes_out, ctx->bout, memory_order_release);
+    atomic_store_explicit(&me->ns_wait_in, ctx->wait_in, memory_order_release);
     atomic_store_explicit(&me->ns_wait_out, ctx->wait_out,
-                          memory_order_relaxed);
+                          memory_order_release);
 }
 
 /* Leave the worker after a failure the supervisor will report. */
@@ -104,6 +113,7 @@ static void idle(pf_ctx *ctx, int only, const unsigned char *done)
 {
     pf__flush_all(ctx);
     uint64_t t0 = pf__now_ns();
+    atomic_store_explicit(&ctx->me->wait_in_since, t0, memory_order_relaxed);
     for (int i = 0; i < PF__SPIN_TRIES; i++) {
         if (input_live(ctx, only, done))
             goto done;
@@ -125,11 +135,14 @@ static void idle(pf_ctx *ctx, int only, const unsigned char *done)
         for (int i = 0; i < PF__SPIN_TRIES; i++)
             pf__cpu_relax();
     }
-    pf__futex_wait(&me->in_seq, seq, PF__SLEEP_NS);
+    pf__futex_wait(&me->in_seq, seq, pf__tick_sleep_ns(ctx, PF__SLEEP_NS));
 awake:
     atomic_store(&me->in_sleep, 0);
 done:
     ctx->wait_in += pf__now_ns() - t0;
+    atomic_store_explicit(&ctx->me->wait_in_since, 0, memory_order_release);
+    atomic_store_explicit(&ctx->me->ns_wait_in, ctx->wait_in,
+                          memory_order_release);
 }
 
 /* Call the stage function on one record; a failure ends the worker. */
@@ -137,6 +150,8 @@ static inline void call(pf_ctx *ctx, const void *rec, size_t len)
 {
     ctx->rin++;
     ctx->bin += len;
+    atomic_store_explicit(&ctx->me->records_in, ctx->rin, memory_order_release);
+    atomic_store_explicit(&ctx->me->bytes_in, ctx->bin, memory_order_release);
     ctx->epoch++;
     ctx->mid_record = 1;
     if (ctx->track) {
@@ -151,9 +166,19 @@ static inline void call(pf_ctx *ctx, const void *rec, size_t len)
     if (rc != 0) {
         /* in_call and cur_pos stay set: the supervisor counts failures
          * per record to find poison records. */
-        pf_log(ctx, PF_LOG_ERROR,
-               "stage function returned %d on input record %llu", rc,
-               (unsigned long long)ctx->rin);
+        uint64_t g = pf__seq_fail(ctx);
+        if (g != 0)
+            pf_log(ctx, PF_LOG_ERROR,
+                   "stage function returned %d on record %llu of %s[%d] "
+                   "(input record %llu of this worker)",
+                   rc, (unsigned long long)g,
+                   ctx->p->stages[ctx->st->index - 1]->name, ctx->in_cur,
+                   (unsigned long long)ctx->rin);
+        else
+            pf_log(ctx, PF_LOG_ERROR,
+                   "stage function returned %d on input record %llu", rc,
+                   (unsigned long long)ctx->rin);
+        atomic_store_explicit(&ctx->me->fail_code, rc, memory_order_relaxed);
         atomic_store_explicit(&ctx->me->fail_record, ctx->rin,
                               memory_order_relaxed);
         worker_fail(ctx, PF_ESTAGE);
@@ -246,7 +271,15 @@ static void take_large(pf_ctx *ctx, int r, pf__frame f)
         commit_ring(ctx, r);
         if (last)
             break;
-        while (!pf__rr_peek(rd, &f)) {
+        /* A restarted producer sends a SEQ before the record again. */
+        while (!pf__rr_peek(rd, &f) || (f.flags & PF__F_SEQ)) {
+            if (f.flags & PF__F_SEQ) {
+                pf__seq_read(ctx, r, f.data);
+                pf__seq_take(ctx, r); /* the record sent again */
+                pf__rr_next(rd, &f);
+                f.flags = 0;
+                continue;
+            }
             if (pf__rr_finished(rd)) {
                 pf_log(ctx, PF_LOG_ERROR, "input ended inside a record");
                 worker_fail(ctx, PF_EIO);
@@ -284,9 +317,19 @@ static void run_hook(pf_ctx *ctx, pf_hook_fn fn, const char *what)
 {
     if (fn == NULL)
         return;
+    struct pf__wctl *me = ctx->me;
+    if (ctx->track) { /* a hook that blocks is a stall (stall_ms) */
+        atomic_store_explicit(&me->cur_ring, PF__RING_HOOK,
+                              memory_order_relaxed);
+        atomic_fetch_add_explicit(&me->beats, 1, memory_order_relaxed);
+        atomic_store_explicit(&me->in_call, 1, memory_order_relaxed);
+    }
     int rc = fn(ctx, ctx->st->arg);
+    if (ctx->track)
+        atomic_store_explicit(&me->in_call, 0, memory_order_relaxed);
     if (rc != 0) {
         pf_log(ctx, PF_LOG_ERROR, "%s hook returned %d", what, rc);
+        atomic_store_explicit(&me->fail_code, rc, memory_order_relaxed);
         worker_fail(ctx, PF_ESTAGE);
     }
 }
@@ -305,6 +348,13 @@ static int consume(pf_ctx *ctx, int r, int at_mark, int *marked)
     while (pf__rr_pos(rd) - start < budget && pf__rr_peek(rd, &f)) {
         n++;
         ctx->rec_pos = pf__rr_pos(rd);
+        if (f.flags & PF__F_SEQ) {
+            pf__seq_read(ctx, r, f.data);
+            pf__rr_next(rd, &f);
+            continue;
+        }
+        if (!(f.flags & PF__F_MARK))
+            pf__seq_take(ctx, r);
         if (ctx->track && is_poison(ctx, r)) {
             pf__rr_next(rd, &f);
             continue;
@@ -332,6 +382,8 @@ static int consume(pf_ctx *ctx, int r, int at_mark, int *marked)
     }
     if (n > 0) {
         run_hook(ctx, ctx->st->batch, "batch");
+        if (pf__tick_due(ctx))
+            run_hook(ctx, ctx->st->tick, "tick");
         if (ctx->txn) {
             pf__commit_batch(ctx);
         } else {
@@ -341,6 +393,14 @@ static int consume(pf_ctx *ctx, int r, int at_mark, int *marked)
     }
     ctx->in_cur = PF__RING_NONE;
     return n;
+}
+
+/* Between batches, before waiting for input: the stage's tick when due;
+ * idle() then publishes what it emitted. */
+static void idle_tick(pf_ctx *ctx)
+{
+    if (pf__tick_due(ctx))
+        run_hook(ctx, ctx->st->tick, "tick");
 }
 
 /* Read every input ring until all are closed and drained. */
@@ -362,6 +422,7 @@ static void run_input(pf_ctx *ctx)
             } else if (pf__rr_finished(&ctx->in[ctx->turn])) {
                 drain = 1; /* no batch left: only finish-hook output */
             } else {
+                idle_tick(ctx);
                 idle(ctx, ctx->turn, NULL);
             }
             continue;
@@ -379,8 +440,10 @@ static void run_input(pf_ctx *ctx)
             }
         }
         start = (start + 1) % ctx->nin;
-        if (!progressed && ndone < ctx->nin)
+        if (!progressed && ndone < ctx->nin) {
+            idle_tick(ctx);
             idle(ctx, -1, done);
+        }
     }
     free(done);
 }
@@ -467,7 +530,7 @@ static int ctx_setup(pf_ctx *ctx, pf_pipeline *p, struct pf__run *run, int s,
                 ctx->turn = (int)(t->turn % (uint32_t)ctx->nin);
         }
     }
-    return 0;
+    return pf__seq_setup(ctx);
 }
 
 /* Bind worker w of stage s to its CPU when the pinned stages' workers are
@@ -554,6 +617,7 @@ _Noreturn void pf__worker_main(pf_pipeline *p, struct pf__run *run, int s,
          * whatever their error path returns: that is a clean stop. */
         if (rc != 0 && pf__stop_level(&ctx) == PF__RUN) {
             pf_log(&ctx, PF_LOG_ERROR, "source function returned %d", rc);
+            atomic_store(&me->fail_code, rc);
             worker_fail(&ctx, PF_ESTAGE);
         }
     } else {

@@ -14,7 +14,9 @@
 # test ran.
 #
 # Timeouts: RUNNER_TIMEOUT_SCALE (and meson's timeout multiplier) default to
-# 1, 4 in a sanitizer build, 20 under --valgrind.  Sanitizer builds run with
+# 1, 4 in a sanitizer build, 20 under --valgrind; meson's is also multiplied
+# by the load per CPU at the start (1 to 8), and the runner counts a test's
+# time at its share of a busy machine.  Sanitizer builds run with
 # UBSAN_OPTIONS=halt_on_error=1 so undefined behaviour fails the test.
 set -uo pipefail
 
@@ -173,9 +175,13 @@ for dir in "${dirs[@]}"; do
         sanitize=
     fi
     scale=${RUNNER_TIMEOUT_SCALE:-$scale}
-    args+=(--timeout-multiplier "$scale")
+    # meson's per-executable timeouts also stretch with the load at the
+    # start (load per CPU, rounded up, 1 to 8): a busy machine is slow,
+    # not hung.  The runner weighs the load per test itself.
+    lf=$(awk -v c="$(nproc)" '{ f = int($1 / c + 0.999); print (f < 1 ? 1 : (f > 8 ? 8 : f)) }' /proc/loadavg)
+    args+=(--timeout-multiplier "$((${scale%.*} * lf))")
 
-    echo "== meson test -C $dir (timeouts x$scale${sanitize:+, $sanitize}) =="
+    echo "== meson test -C $dir (timeouts x$scale, meson's x$((${scale%.*} * lf))${sanitize:+, $sanitize}) =="
     # meson names the log testlog.json, or testlog-WRAPPER.json.
     rm -f "$dir"/meson-logs/testlog*.json
     RUNNER_TIMEOUT_SCALE=$scale \

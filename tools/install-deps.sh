@@ -13,6 +13,7 @@ packages="
     libclang-rt-14-dev
     help2man man-db groff-base
     python3 procps binutils clang-format
+    chromium chromium-driver python3-selenium
 "
 
 if ! command -v dpkg-query >/dev/null 2>&1; then

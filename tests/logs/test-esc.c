@@ -25,7 +25,9 @@ enum {
     TERM_MID,
     JSON,
     CSV,
-    CSV_RAW
+    CSV_RAW,
+    HTML,
+    JSON_SCRIPT
 };
 
 static const char *w(int kind, const char *s, int max)
@@ -47,6 +49,13 @@ static const char *w(int kind, const char *s, int max)
         break;
     case CSV:
         lg_esc_csv(f, s, strlen(s), LG_ESC_CSV_GUARD);
+        break;
+    case HTML:
+        ret =
+            (int)lg_esc_html(f, s, strlen(s), max < 0 ? SIZE_MAX : (size_t)max);
+        break;
+    case JSON_SCRIPT:
+        lg_esc_json_script(f, s, strlen(s));
         break;
     default:
         lg_esc_csv(f, s, strlen(s), 0);
@@ -216,6 +225,42 @@ TEST(csv_formula_guard)
     ASSERT_STREQ(w(CSV_RAW, "=1+2", 0), "=1+2");
     ASSERT_STREQ(w(CSV_RAW, "-", 0), "-");
     ASSERT_STREQ(w(CSV_RAW, "-\033", 0), "-\\x1b");
+}
+
+TEST(html_text_is_never_markup)
+{
+    ASSERT_STREQ(w(HTML, "<script>alert(1)</script>", -1),
+                 "&lt;script&gt;alert(1)&lt;/script&gt;");
+    ASSERT_STREQ(w(HTML, "\"><img src=x onerror='a&b'>", -1),
+                 "&quot;&gt;&lt;img src=x onerror=&#39;a&amp;b&#39;&gt;");
+    ASSERT_STREQ(w(HTML, "javascript:alert(1)", -1), "javascript:alert(1)");
+    ASSERT_STREQ(w(HTML, "caf\xc3\xa9 " HAN, -1), "caf\xc3\xa9 " HAN);
+}
+
+TEST(html_text_is_valid_utf8_without_controls)
+{
+    ASSERT_STREQ(w(HTML, "a\033[2J\x07" CSI, -1), "a\\x1b[2J\\x07\\xc2\\x9b");
+    ASSERT_STREQ(w(HTML, "bad\xff\xc3(", -1), "bad\\xff\\xc3(");
+    ASSERT_STREQ(w(HTML, "ls\xe2\x80\xa8ps\xe2\x80\xa9" RLO, -1),
+                 "ls\\u2028ps\\u2029\\u202e");
+}
+
+TEST(html_text_is_cut_at_a_character)
+{
+    ASSERT_STREQ(w(HTML, "abcdef", 3), "abc\xe2\x80\xa6");
+    ASSERT_EQ(ret, 3);
+    /* a 3-byte character that does not fit is left out whole */
+    ASSERT_STREQ(w(HTML, "ab" HAN, 4), "ab\xe2\x80\xa6");
+    ASSERT_STREQ(w(HTML, "ab" HAN, 5), "ab" HAN);
+    ASSERT_EQ(ret, 5);
+}
+
+TEST(json_for_a_script_block_cannot_end_it)
+{
+    ASSERT_STREQ(w(JSON_SCRIPT, "{\"p\": \"</script><!--&\"}", 0),
+                 "{\"p\": \"\\u003c/script\\u003e\\u003c!--\\u0026\"}");
+    ASSERT_STREQ(w(JSON_SCRIPT, "[\"\xe2\x80\xa8\xe2\x80\xa9" HAN "\"]", 0),
+                 "[\"\\u2028\\u2029" HAN "\"]");
 }
 
 /* ---- outfile ------------------------------------------------------------- */

@@ -102,6 +102,18 @@ const char *runner_test_name(void)
     return current_name;
 }
 
+/* The share of the machine a process gets now: 1 while the load is at
+ * most the CPUs online, else CPUs / load, at least 1/8. */
+static double machine_share(void)
+{
+    double load;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    if (getloadavg(&load, 1) != 1 || cpus < 1 || load <= (double)cpus)
+        return 1.0;
+    double share = (double)cpus / load;
+    return share < 0.125 ? 0.125 : share;
+}
+
 double runner_timeout_scale(void)
 {
     return timeout_scale;
@@ -517,8 +529,11 @@ static enum verdict run_one(const struct runner_test *t, struct runner_sb *diag,
     fcntl(rfd, F_SETFL, O_NONBLOCK);
     int pidfd = open_pidfd(pid);
 
-    double secs = t->timeout * timeout_scale;
-    int64_t deadline = now_ms() + (int64_t)(secs * 1000);
+    /* The timeout is in the test's share of the machine: on a machine
+     * busier than its CPUs, time counts at their share of the load (at
+     * least 1/8), so a test slowed by other work is not taken for hung. */
+    double budget = t->timeout * timeout_scale * 1000, used = 0;
+    int64_t start = now_ms(), last = start, deadline = last + (int64_t)budget;
     for (;;) {
         if (got_signal)
             interrupted(pid);
@@ -531,6 +546,8 @@ static enum verdict run_one(const struct runner_test *t, struct runner_sb *diag,
         int64_t left = deadline - now_ms();
         if (left < 0)
             left = 0;
+        if (left > 1000)
+            left = 1000; /* weigh the load at least once a second */
         if (pidfd < 0 && left > 10)
             left = 10; /* no pidfd: poll for the child's exit */
         struct timespec ts = {left / 1000, (left % 1000) * 1000000};
@@ -542,7 +559,11 @@ static enum verdict run_one(const struct runner_test *t, struct runner_sb *diag,
         pid_t w = waitpid(pid, &st, WNOHANG);
         if (w == pid)
             break;
-        if (now_ms() >= deadline) {
+        int64_t t1 = now_ms();
+        used += (double)(t1 - last) * machine_share();
+        last = t1;
+        deadline = t1 + (int64_t)(budget - used);
+        if (used >= budget) {
             timed_out = 1;
             kill_test(pid);
             while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
@@ -583,9 +604,14 @@ static enum verdict run_one(const struct runner_test *t, struct runner_sb *diag,
     }
     runner__sb_free(&msgs);
 
+    double wall = (double)(now_ms() - start);
     if (timed_out) {
         failed = 1;
-        runner__sb_addf(diag, "timed out after %g s\n", secs);
+        runner__sb_addf(diag, "timed out after %g s\n", budget / 1000);
+        if (wall > 1.5 * budget) /* what the load stretched it to */
+            runner__sb_addf(diag,
+                            "(%.0f s of wall time: the machine was busy)\n",
+                            wall / 1000);
     } else if (WIFEXITED(st) && WEXITSTATUS(st) == 0 && done) {
         /* passed, unless something below leaked */
     } else if (WIFEXITED(st) && WEXITSTATUS(st) == RUNNER_EXIT_SKIP &&
