@@ -22,6 +22,7 @@
 #include "job.h"
 #include "msg.h"
 #include "opt.h"
+#include "opt-resolve.h"
 #include "state-diff.h"
 #include "state-merge.h"
 
@@ -94,6 +95,17 @@ static void usage(FILE *f)
         "                      not_found vhosts bad files (default all)\n"
         "  --geoip-db FILE     MaxMind .mmdb for countries (default: Debian "
         "paths)\n"
+        "  --resolve[=all]     host names of the shown clients (all: of every "
+        "client)\n"
+        "                      by reverse DNS; --resolve-jobs N lookup workers "
+        "(32),\n"
+        "                      --resolve-timeout SEC per query (2), "
+        "--resolve-total SEC\n"
+        "                      in all (30), --resolve-cache FILE, "
+        "--resolve-confirm\n"
+        "                      (forward-confirmed names only), "
+        "--resolve-server\n"
+        "                      ADDR[:PORT] (default: resolv.conf's)\n"
         "  --json              JSON on stdout (schema: docs/JSON.md)\n"
         "  --csv [PANEL|DIR]   CSV of one panel on stdout (default paths), or "
         "every\n"
@@ -167,31 +179,6 @@ static int parse_tz(const char *s, int32_t *off)
     return 0;
 }
 
-/* Levenshtein distance of two short words (more than 31 bytes: far). */
-static int distance(const char *a, const char *b)
-{
-    size_t na = strlen(a), nb = strlen(b);
-    int row[32];
-    if (na > 31 || nb > 31)
-        return 99;
-    for (size_t j = 0; j <= nb; j++)
-        row[j] = (int)j;
-    for (size_t i = 1; i <= na; i++) {
-        int diag = row[0];
-        row[0] = (int)i;
-        for (size_t j = 1; j <= nb; j++) {
-            int up = row[j], best = diag + (a[i - 1] != b[j - 1]);
-            if (up + 1 < best)
-                best = up + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            diag = up;
-            row[j] = best;
-        }
-    }
-    return row[nb];
-}
-
 /* The --csv target: a panel name, or a directory - a name that ends in
  * '/', holds a '/' or is an existing directory (docs/LOGS.md).  Any
  * other word is a mistyped panel name: a usage error naming the closest
@@ -208,7 +195,7 @@ static int check_csv_target(const char *t)
     if (!is_dir && !strchr(t, '/')) {
         int best = -1, bd = 99;
         for (int p = 0; p < LG_PANEL_COUNT; p++) {
-            int d = distance(t, lg_panel_name(p));
+            int d = cli_distance(t, lg_panel_name(p));
             if (d < bd) {
                 bd = d;
                 best = p;
@@ -331,6 +318,7 @@ static const struct option opts[] = {
     {"serial", no_argument, 0, OPT_SERIAL},
     {"state", required_argument, 0, OPT_STATE},
     CLI_FAULT_OPTIONS,
+    CLI_RESOLVE_OPTIONS,
     {"json-fields", required_argument, 0, OPT_JSON_FIELDS},
     {"quiet", no_argument, 0, 'q'},
     {"verbose", no_argument, 0, 'v'},
@@ -518,7 +506,8 @@ static int parse(logs_cmd *lc, int argc, char **argv)
         }
         if ((r = cli_fault_opt(CMD, c, optarg, &lc->fault)) == 0 &&
             (r = opt_filter(lc, c, optarg)) == 0 &&
-            (r = opt_report(lc, c, optarg, argc, argv)) == 0)
+            (r = opt_report(lc, c, optarg, argc, argv)) == 0 &&
+            (r = cli_resolve_opt(cfg, c, optarg, argc, argv)) == 0)
             r = opt_run(lc, c, optarg);
         if (r < 0)
             return CLI_EXIT_USAGE;
@@ -570,6 +559,8 @@ static int plan(logs_cmd *lc, int nfiles)
         return cli_usage_error(CMD, "--csv %s: that panel is not in --panels",
                                cfg->csv_target);
     int rc;
+    if ((rc = cli_resolve_plan(cfg)) >= 0)
+        return rc;
     if (cfg->output == LG_OUT_CSV && cfg->csv_target &&
         (rc = check_csv_target(cfg->csv_target)) >= 0)
         return rc;

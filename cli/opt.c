@@ -130,3 +130,27 @@ void cli_fault_options(const cli_fault *f, pf_options *o)
     o->poison = f->poison;
     o->dead_letter = f->dead_letter;
 }
+
+int cli_distance(const char *a, const char *b)
+{
+    size_t na = strlen(a), nb = strlen(b);
+    int row[32];
+    if (na > 31 || nb > 31)
+        return 99;
+    for (size_t j = 0; j <= nb; j++)
+        row[j] = (int)j;
+    for (size_t i = 1; i <= na; i++) {
+        int diag = row[0];
+        row[0] = (int)i;
+        for (size_t j = 1; j <= nb; j++) {
+            int up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            diag = up;
+            row[j] = best;
+        }
+    }
+    return row[nb];
+}

@@ -19,6 +19,10 @@ int cli_parse_size(const char *s, size_t *out);
 /* A decimal integer in [lo, hi] in *out; 0, or -1 for anything else. */
 int cli_parse_int(const char *s, int lo, int hi, int *out);
 
+/* Levenshtein distance of two short words (more than 31 bytes: far, 99),
+ * for "did you mean" in usage errors. */
+int cli_distance(const char *a, const char *b);
+
 /* Print "pipefan CMD: <message>" and "Try 'pipefan CMD --help'." on
  * stderr; returns CLI_EXIT_USAGE (cli.h). */
 __attribute__((format(printf, 2, 3))) int cli_usage_error(const char *cmd,

@@ -57,6 +57,15 @@ typedef struct lg_config {
     const char *state;       /* --state FILE (state-run.h), or NULL */
     int out_fd;              /* where the report goes; 0 = stdout (1) */
     size_t max_memory;       /* --max-memory: the tables' bytes, 0 = no cap */
+    /* --resolve (resolve.h): host names of the clients by reverse DNS;
+     * 0 in the numbers means the default */
+    int resolve;                 /* LG_RESOLVE_OFF, _TOP, _ALL */
+    int resolve_jobs;            /* lookup workers */
+    unsigned resolve_timeout_ms; /* per query */
+    unsigned resolve_total_ms;   /* the whole lookup stage */
+    const char *resolve_cache;   /* --resolve-cache FILE, or NULL */
+    const char *resolve_server;  /* ADDR[:PORT], or NULL: resolv.conf */
+    int resolve_confirm;         /* keep only forward-confirmed names */
 } lg_config;
 
 /* Shared between the caller and every worker (MAP_SHARED, made before

@@ -36,8 +36,10 @@ static void write_rows(const lg_report *r, const lg_panel_info *pi, FILE *f,
     int id = pi->table;
     size_t n = lg_report_shown(r, id);
     int clients = id == LG_TAB_PATHS && r->path_clients;
-    fprintf(f, "%s,hits,bytes%s%s" EOL, pi->row_key, clients ? ",clients" : "",
-            id == LG_TAB_CLIENTS ? ",country" : "");
+    int hosts = id == LG_TAB_CLIENTS && r->hosts; /* --resolve */
+    fprintf(f, "%s,hits,bytes%s%s%s" EOL, pi->row_key,
+            clients ? ",clients" : "", id == LG_TAB_CLIENTS ? ",country" : "",
+            hosts ? ",host" : "");
     for (size_t i = 0; i < n; i++) {
         const lg_ent *e = r->rows[id][i];
         if (pi->kind == LG_PANEL_KIND_BUCKETS) {
@@ -52,6 +54,13 @@ static void write_rows(const lg_report *r, const lg_panel_info *pi, FILE *f,
             fprintf(f, ",%" PRIu32, e->aux);
         if (id == LG_TAB_CLIENTS)
             fprintf(f, ",%s", lg_report_country(r, e));
+        const char *h;
+        size_t hn;
+        if (hosts) {
+            fputc(',', f);
+            if (lg_report_host(r, e, &h, &hn))
+                lg_esc_csv(f, h, hn, esc);
+        }
         fputs(EOL, f);
     }
 }

@@ -52,6 +52,15 @@ static void ranked(FILE *f, const lg_report *r, int id, const char *name)
                 fprintf(f, "\"%s\"", cc);
             else
                 fputs("null", f);
+            const char *h;
+            size_t hn;
+            if (r->hosts) { /* --resolve */
+                fputs(", \"host\": ", f);
+                if (lg_report_host(r, e, &h, &hn))
+                    lg_esc_json(f, h, hn);
+                else
+                    fputs("null", f);
+            }
         }
         fputc('}', f);
     }

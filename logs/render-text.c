@@ -98,7 +98,25 @@ typedef struct table {
     size_t nrows;
     char (*cells)[MAXCOLS][32];
     int w[MAXCOLS];
+    /* a second text column after the first (--resolve's host), or NULL */
+    const char *text2_head;
+    const char *const *text2;
+    const size_t *tlen2;
 } table;
+
+/* Width of the first of two text columns: its widest cell, leaving the
+ * second at least half of rest. */
+static int first_width(const table *tb, const char *const *text,
+                       const size_t *tlen, int rest)
+{
+    int w = (int)strlen(tb->text_head);
+    for (size_t r = 0; r < tb->nrows; r++) {
+        int l = lg_esc_term_width(text[r], tlen[r]);
+        if (l > w)
+            w = l;
+    }
+    return w > rest / 2 ? rest / 2 : w;
+}
 
 static void table_print(const tctx *t, table *tb, const char *const *text,
                         const size_t *tlen)
@@ -116,16 +134,28 @@ static void table_print(const tctx *t, table *tb, const char *const *text,
     int rest = t->width - used;
     if (rest < 10)
         rest = 10;
+    int w1 = tb->text2 ? first_width(tb, text, tlen, rest) : rest;
     fprintf(t->f, "%s ", c_dim(t));
     for (int c = 0; c < tb->ncols; c++)
         fprintf(t->f, " %*s ", tb->w[c], tb->head[c]);
-    fprintf(t->f, " %s%s\n", tb->text_head, c_off(t));
+    if (tb->text2)
+        fprintf(t->f, " %-*s  %s%s\n", w1, tb->text_head, tb->text2_head,
+                c_off(t));
+    else
+        fprintf(t->f, " %s%s\n", tb->text_head, c_off(t));
     for (size_t r = 0; r < tb->nrows; r++) {
         fputc(' ', t->f);
         for (int c = 0; c < tb->ncols; c++)
             fprintf(t->f, " %*s ", tb->w[c], tb->cells[r][c]);
         fputc(' ', t->f);
-        lg_esc_term(t->f, text[r], tlen[r], rest);
+        int used1 = lg_esc_term(t->f, text[r], tlen[r], w1);
+        if (tb->text2) {
+            fprintf(t->f, "%*s  ", w1 - used1, "");
+            if (tb->text2[r])
+                lg_esc_term(t->f, tb->text2[r], tb->tlen2[r], rest - w1 - 2);
+            else
+                fputc('-', t->f);
+        }
         fputc('\n', t->f);
     }
 }
@@ -176,7 +206,23 @@ static void ranked(const tctx *t, const lg_report *r, int id, const char *name,
     }
     if (extra == 2)
         tb.head[tb.ncols++] = "cc";
+    const char **host = NULL;
+    size_t *hlen = NULL;
+    if (id == LG_TAB_CLIENTS && r->hosts) { /* --resolve */
+        host = calloc(n, sizeof *host);
+        hlen = calloc(n, sizeof *hlen);
+        if (host && hlen) {
+            for (size_t i = 0; i < n; i++)
+                if (!lg_report_host(r, r->rows[id][i], &host[i], &hlen[i]))
+                    host[i] = NULL;
+            tb.text2_head = "host";
+            tb.text2 = host;
+            tb.tlen2 = hlen;
+        }
+    }
     table_print(t, &tb, text, tlen);
+    free(host);
+    free(hlen);
     free(tb.cells);
     free(text);
     free(tlen);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "rank.h"
+#include "resolve.h"
 
 int lg_report_has(const lg_report *r, int panel)
 {
@@ -96,6 +97,9 @@ int lg_report_build(lg_report *r, const lg_job *job, lg_agg *agg)
          lg_report_has(r, LG_PANEL_CLIENTS)) &&
         build_countries(r) < 0)
         goto nomem;
+    if (job->cfg->resolve && lg_report_has(r, LG_PANEL_CLIENTS) &&
+        lg_resolve_report(r) < 0)
+        goto nomem;
     r->format_desc = NULL;
     for (size_t i = 0; i < job->in.n; i++) {
         const lg_format *f = job->fmts[job->file_fmt[i]];
@@ -119,6 +123,7 @@ void lg_report_destroy(lg_report *r)
         free(r->rows[id]);
     free(r->client_cc);
     free(r->countries);
+    lg_hosts_free(r->hosts, r->nclients);
     memset(r, 0, sizeof *r);
 }
 
@@ -145,4 +150,17 @@ uint64_t lg_report_file_errors(const lg_report *r)
     for (size_t i = 0; i < r->nfiles; i++)
         n += r->files[i].err != 0;
     return n;
+}
+
+int lg_report_host(const lg_report *r, const lg_ent *client, const char **name,
+                   size_t *len)
+{
+    if (!r->hosts || client < r->clients || client >= r->clients + r->nclients)
+        return 0;
+    const lg_host *h = &r->hosts[client - r->clients];
+    if (!h->name)
+        return 0;
+    *name = h->name;
+    *len = h->len;
+    return 1;
 }

@@ -43,6 +43,7 @@ typedef struct lg_report {
     lg_country *countries; /* sorted by hits, or NULL */
     size_t ncountries;
     const char *format_desc; /* "combined", "mixed"... */
+    struct lg_host *hosts;   /* --resolve: per CLIENTS entry, else NULL */
 } lg_report;
 
 /* Build the report from a finalised aggregate (rank.h's
@@ -56,6 +57,11 @@ void lg_report_destroy(lg_report *r);
 size_t lg_report_shown(const lg_report *r, int id);
 /* Country of a CLIENTS entry, "" when unknown or no database. */
 const char *lg_report_country(const lg_report *r, const lg_ent *client);
+/* --resolve: 1 and the host name of a CLIENTS entry in *name, *len
+ * (raw bytes from the DNS: escape them for the output), or 0 when it has
+ * none (unresolved, or --resolve not given: see r->hosts). */
+int lg_report_host(const lg_report *r, const lg_ent *client, const char **name,
+                   size_t *len);
 /* Non-zero when panel p is shown. */
 int lg_report_has(const lg_report *r, int panel);
 /* Input files with an error. */
