@@ -44,8 +44,7 @@ static int is_cascade(const char *m, size_t n)
     const char *failed = pf_strerror(PF_ESTAGE);
     size_t k = strlen(failed);
     return memmem(m, n, "function returned -", 19) ||
-           memmem(m, n, "hook returned -", 15) ||
-           (n >= k + 1 && memcmp(m + n - 1 - k, failed, k) == 0);
+           memmem(m, n, "hook returned -", 15) || memmem(m, n, failed, k);
 }
 
 static void write_all(const char *p, size_t n)
