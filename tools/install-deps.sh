@@ -9,6 +9,7 @@ packages="
     meson ninja-build pkg-config gcc clang make
     zlib1g-dev libisal-dev libzstd-dev libpcre2-dev
     libmaxminddb-dev mmdb-bin zstd gzip util-linux
+    openmpi-bin libopenmpi-dev
     libclang-rt-14-dev
     help2man man-db groff-base
     python3 procps binutils clang-format
