@@ -18,6 +18,10 @@
 
 #include "cli.h"
 #include "esc.h"
+#include "pf-config.h"
+#if HAVE_MPI
+#include "mpi-logs.h"
+#endif
 #include "outfile.h"
 #include "job.h"
 #include "msg.h"
@@ -37,6 +41,7 @@ typedef struct logs_cmd {
     int verbose, quiet, outputs;
     char json_spec[4096]; /* "json:" + --json-fields (issue 24) */
     int merge;            /* `pipefan logs merge STATE...`; 2: diff OLD NEW */
+    int local_inputs;     /* --inputs local (docs/SCALE-OUT.md) */
     const char *status[MAX_LIST], *include[MAX_LIST], *exclude[MAX_LIST],
         *clients[MAX_LIST];
     char err[1024];
@@ -114,6 +119,11 @@ static void usage(FILE *f)
         "it was\n"
         "                      saved, report on everything, save it back "
         "(docs/STATE.md)\n"
+        "  --inputs shared|local  under mpirun: ranks split the FILEs "
+        "(shared, the\n"
+        "                      default) or each reads them on its own host, "
+        "%r the\n"
+        "                      rank, %h the host (docs/SCALE-OUT.md)\n"
         "fault tolerance:\n"
         "  --retries N         restart a crashed parse worker up to N times "
         "per\n"
@@ -287,6 +297,7 @@ enum {
     OPT_SERIAL,
     OPT_JSON_FIELDS,
     OPT_STATE,
+    OPT_INPUTS,
 };
 
 static const struct option opts[] = {
@@ -317,6 +328,7 @@ static const struct option opts[] = {
     {"width", required_argument, 0, OPT_WIDTH},
     {"serial", no_argument, 0, OPT_SERIAL},
     {"state", required_argument, 0, OPT_STATE},
+    {"inputs", required_argument, 0, OPT_INPUTS},
     CLI_FAULT_OPTIONS,
     {"json-fields", required_argument, 0, OPT_JSON_FIELDS},
     {"quiet", no_argument, 0, 'q'},
@@ -459,6 +471,11 @@ static int opt_run(logs_cmd *lc, int c, const char *arg)
         return 1;
     case OPT_STATE:
         cfg->state = arg;
+        return 1;
+    case OPT_INPUTS: /* under mpirun: who reads what (docs/SCALE-OUT.md) */
+        if (strcmp(arg, "shared") != 0 && strcmp(arg, "local") != 0)
+            return BAD("--inputs: expected shared or local, got '%s'", arg);
+        lc->local_inputs = strcmp(arg, "local") == 0;
         return 1;
     case 'q':
         lc->quiet = 1;
@@ -621,6 +638,29 @@ static int outcome(const logs_cmd *lc, const lg_result *res)
     return CLI_EXIT_OK;
 }
 
+#if HAVE_MPI
+/* Under mpirun: this process is one rank of the job (docs/SCALE-OUT.md);
+ * rank 0 says the outcome, and every rank exits with its code. */
+static int execute_mpi(logs_cmd *lc, char *const *files, int nfiles)
+{
+    lg_result res;
+    int rank = 0;
+    int rc = lg_mpi_logs_run(&lc->cfg, lc->local_inputs, files, nfiles, &res,
+                             &rank, lc->err, sizeof lc->err);
+    if (rc >= 0)
+        rc = rank == 0 ? outcome(lc, &res) : CLI_EXIT_OK;
+    else if (cli_msg_out_of_memory() || rc == -ENOMEM)
+        fprintf(stderr, "pipefan logs: out of memory\n");
+    else if (rank == 0 || rc != -ECANCELED)
+        fprintf(stderr, "pipefan logs: %s\n",
+                lc->err[0] ? lc->err : strerror(-rc));
+    cli_msg_end();
+    if (rc < 0)
+        rc = rc == -EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_FATAL;
+    return lg_mpi_logs_end(rc);
+}
+#endif
+
 /* Run the job over the FILEs; the exit code. */
 static int execute(logs_cmd *lc, char *const *files, int nfiles)
 {
@@ -635,6 +675,10 @@ static int execute(logs_cmd *lc, char *const *files, int nfiles)
         return r == -EINVAL ? CLI_EXIT_USAGE : r < 0 ? CLI_EXIT_FATAL : 0;
     }
     cli_msg_start(CMD, lc->verbose);
+#if HAVE_MPI
+    if (!lc->merge && lg_mpi_launched())
+        return execute_mpi(lc, files, nfiles);
+#endif
     int rc = lc->merge ? lg_logs_merge(&lc->cfg, files, nfiles, &res, lc->err,
                                        sizeof lc->err)
                        : lg_logs_run(&lc->cfg, files, nfiles, &res, lc->err,

@@ -289,6 +289,7 @@ int lg_logs_run(const lg_config *cfg, char *const *files, int nfiles,
         return -ENOMEM;
     job->cfg = cfg;
     job->out_fd = 1;
+    job->export_fd = -1;
     /* the tables' hash secret, drawn here so every worker forked from
      * this process shares it (hash.h) */
     if (lg_hash_seed_random() < 0)
@@ -324,6 +325,16 @@ int lg_logs_run(const lg_config *cfg, char *const *files, int nfiles,
         goto out;
     if ((rc = setup_formats(job, err, errlen)) < 0)
         goto out;
+    if (cfg->scale) { /* this rank's share; the sink exports */
+        job->export_nout = job->in.n;
+        if ((rc = cfg->scale->prepare(job, cfg->scale->arg, err, errlen)) < 0)
+            goto out;
+        job->export_fd = memfd_create("pipefan-agg", MFD_CLOEXEC);
+        if (job->export_fd < 0) {
+            rc = -errno;
+            goto out;
+        }
+    }
     if ((rc = lg_state_run_prepare(job, err, errlen)) < 0)
         goto out;
     job->chunk_size = cfg->chunk_size ? cfg->chunk_size : auto_chunk(job);
@@ -376,7 +387,10 @@ int lg_logs_run(const lg_config *cfg, char *const *files, int nfiles,
 
     res->rc = pf_run(p);
     collect_result(job, p, res);
-    save_state(job, res);
+    if (cfg->scale)
+        cfg->scale->finish(job, res, cfg->scale->arg);
+    else
+        save_state(job, res);
     if (res->quarantined && cfg->dead_letter)
         describe_dead_letters(job, cfg->dead_letter, dl_from);
     if (cfg->stats)
@@ -384,6 +398,8 @@ int lg_logs_run(const lg_config *cfg, char *const *files, int nfiles,
     rc = 0;
 out:
     pf_pipeline_free(p);
+    if (job->export_fd >= 0)
+        close(job->export_fd);
     lg_state_run_free(job);
     if (job->sh)
         munmap(job->sh, sizeof *job->sh);

@@ -53,6 +53,8 @@ typedef struct lg_config {
     const char *dead_letter; /* quarantine file for poison chunks, or NULL */
     int poison;              /* PF_POISON_SKIP or PF_POISON_FAIL */
     const char *state;       /* --state FILE (state-run.h), or NULL */
+    /* one rank of a scale-out job (docs/SCALE-OUT.md), or NULL */
+    const struct lg_scale *scale;
 } lg_config;
 
 /* Shared between the caller and every worker (MAP_SHARED, made before
@@ -79,6 +81,21 @@ typedef struct lg_shared {
 
 struct lg_worker;
 struct lg_sink;
+struct lg_job;
+struct lg_result;
+
+/* A run that is one rank of several (logs/mpi-logs.c): the hooks the
+ * job calls in the calling process, never in a worker.  prepare, after
+ * the inputs were expanded and their formats found, takes this rank's
+ * share of job->in and may set job->export_fmap/export_nout; with a
+ * scale set the sink writes its aggregate (lg_agg_save) to
+ * job->export_fd instead of a report, and finish, after pf_run, gets
+ * it there.  Both return 0 or a negative errno (err set by prepare). */
+typedef struct lg_scale {
+    int (*prepare)(struct lg_job *job, void *arg, char *err, size_t errlen);
+    void (*finish)(struct lg_job *job, struct lg_result *res, void *arg);
+    void *arg;
+} lg_scale;
 struct lg_state_run;
 
 typedef struct lg_job {
@@ -97,6 +114,12 @@ typedef struct lg_job {
     int progress;            /* the supervisor draws a progress line */
     struct lg_sink *sink;    /* this process's */
     struct lg_state_run *st; /* --state: the state and the inputs' match */
+    /* scale-out (cfg->scale): the sink's aggregate goes to export_fd (a
+     * memfd) as one partial of export_nout inputs, input i as
+     * export_fmap[i] (NULL: as it is, export_nout = in.n) */
+    int export_fd;
+    const uint32_t *export_fmap;
+    size_t export_nout;
 } lg_job;
 
 /* Slot of a built-in or user format of the job (LG_FMT_USER for a user
