@@ -23,6 +23,8 @@
 
 #include <errno.h>
 #include <mpi.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -411,7 +413,20 @@ int lg_mpi_logs_run(const lg_config *cfg, int local, char *const *files,
 {
     int len = 0, rc;
     char name[MPI_MAX_PROCESSOR_NAME];
+    /* Open MPI's threads must not take the signals the supervisor waits
+     * for with a signalfd (SIGCHLD of its workers, SIGINT, SIGTERM): they
+     * inherit this mask, made before they start, and only this thread
+     * takes the signals again */
+    sigset_t sigs, old;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGCHLD);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGHUP);
+    sigaddset(&sigs, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &sigs, &old);
     MPI_Init(NULL, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     MPI_Comm_rank(MPI_COMM_WORLD, &M.rank);
     MPI_Comm_size(MPI_COMM_WORLD, &M.ranks);
     MPI_Get_processor_name(name, &len);
@@ -423,8 +438,15 @@ int lg_mpi_logs_run(const lg_config *cfg, int local, char *const *files,
     lg_scale scale = {.prepare = prepare, .finish = finish};
     lg_config c = *cfg;
     c.scale = &scale;
-    if (M.rank != 0)
-        c.progress = 0; /* rank 0's terminal only */
+    /* mpirun hands a rank a pseudo-terminal for its stdout and stderr
+     * whether its own are terminals or files: no colour, no terminal
+     * width and no progress line unless asked for */
+    if (c.color < 0)
+        c.color = 0;
+    if (c.width == 0)
+        c.width = 100;
+    if (c.progress < 0 || M.rank != 0)
+        c.progress = M.rank == 0 && c.progress > 0;
     char **args = calloc((size_t)nfiles + 1, sizeof *args);
     for (int i = 0; args && i < nfiles; i++)
         if (!(args[i] = local ? lg_share_expand_arg(files[i], M.rank, M.host)
@@ -460,5 +482,8 @@ int lg_mpi_logs_end(int code)
     free(M.info);
     M.info = NULL;
     MPI_Finalize();
-    return code;
+    /* mpirun exits with the first non-zero code of a rank: rank 0's is
+     * the job's, and others that also returned it would only make mpirun
+     * tear the job down as failed, a second later */
+    return M.rank == 0 ? code : 0;
 }

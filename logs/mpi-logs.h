@@ -35,8 +35,9 @@ int lg_mpi_logs_run(const lg_config *cfg, int local, char *const *files,
                     int nfiles, lg_result *res, int *rank, char *err,
                     size_t errlen);
 
-/* Every rank exits with rank 0's exit code: returns it (code is this
- * rank's; only rank 0's counts), after MPI_Finalize. */
+/* After MPI_Finalize, the code this process exits with: rank 0's code
+ * (code) on rank 0, 0 on the others, which have sent their outcome to
+ * rank 0: mpirun then exits with rank 0's code. */
 int lg_mpi_logs_end(int code);
 
 #endif
