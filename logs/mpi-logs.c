@@ -250,7 +250,9 @@ static void fold(lg_result *res, int r, const rank_result *h)
         res->strict_failed = 1;
     if (h->signal && !res->signal)
         res->signal = h->signal;
-    if (h->status < 0 || (h->rc != 0 && h->rc != PF_EPOISON)) {
+    if (h->strict_failed && h->status == 0) {
+        /* said on that rank's stderr: --strict, no report */
+    } else if (h->status < 0 || (h->rc != 0 && h->rc != PF_EPOISON)) {
         fprintf(stderr, "pipefan logs: %s: %s\n", rank_name(r, n, sizeof n),
                 h->msg[0] ? h->msg : pf_strerror(h->status ? h->status : h->rc));
         if (res->rc == 0 || res->rc == PF_EPOISON)
