@@ -324,6 +324,7 @@ static void gather_results(lg_job *job, lg_result *res)
         nout, job->tabs_on, (job->panels & (1u << LG_PANEL_PATHS)) != 0,
         job->cfg->top > 0 ? (size_t)job->cfg->top : 0);
     void *mine = map_blob(job, &len);
+    pf_log(NULL, PF_LOG_INFO, "rank 0: aggregate of %zu bytes", len);
     int rc = !a ? -ENOMEM : ok && mine ? lg_agg_merge(a, mine, len) : 0;
     if (mine)
         munmap(mine, len);
@@ -374,6 +375,8 @@ static void finish(lg_job *job, lg_result *res, void *arg)
         h.status = -ENOMEM;
         snprintf(h.msg, sizeof h.msg, "its aggregate could not be read");
     }
+    pf_log(NULL, PF_LOG_INFO, "rank %d: aggregate of %zu bytes to rank 0",
+           M.rank, blob ? len : 0);
     send_result(&h, blob, len);
     if (blob)
         munmap(blob, len);
