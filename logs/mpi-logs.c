@@ -64,7 +64,11 @@ typedef struct rank_result {
     char msg[MSG_LEN];
 } rank_result;
 
-enum phase { BEFORE, PREPARED, DONE };
+enum phase {
+    BEFORE,
+    PREPARED,
+    DONE
+};
 
 static struct {
     int rank, ranks, local, phase;
@@ -113,8 +117,8 @@ static int gather_lists(const lg_buf *mine)
             displs[r] = r ? displs[r - 1] + counts[r - 1] : 0;
         }
     }
-    MPI_Gatherv(mine->p, (int)mine->n, MPI_BYTE, all, counts, displs,
-                MPI_BYTE, 0, MPI_COMM_WORLD);
+    MPI_Gatherv(mine->p, (int)mine->n, MPI_BYTE, all, counts, displs, MPI_BYTE,
+                0, MPI_COMM_WORLD);
     for (int r = 0; rc == 0 && M.rank == 0 && r < M.ranks; r++)
         rc = lg_share_list_decode(all + displs[r], (size_t)counts[r], &M.all,
                                   &M.all_fmt);
@@ -201,8 +205,7 @@ static void *map_blob(const lg_job *job, size_t *len)
 {
     struct stat st;
     *len = 0;
-    if (job->export_fd < 0 || fstat(job->export_fd, &st) < 0 ||
-        st.st_size <= 0)
+    if (job->export_fd < 0 || fstat(job->export_fd, &st) < 0 || st.st_size <= 0)
         return NULL;
     void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED,
                    job->export_fd, 0);
@@ -254,7 +257,8 @@ static void fold(lg_result *res, int r, const rank_result *h)
         /* said on that rank's stderr: --strict, no report */
     } else if (h->status < 0 || (h->rc != 0 && h->rc != PF_EPOISON)) {
         fprintf(stderr, "pipefan logs: %s: %s\n", rank_name(r, n, sizeof n),
-                h->msg[0] ? h->msg : pf_strerror(h->status ? h->status : h->rc));
+                h->msg[0] ? h->msg
+                          : pf_strerror(h->status ? h->status : h->rc));
         if (res->rc == 0 || res->rc == PF_EPOISON)
             res->rc = h->status ? h->status : h->rc;
     } else if (h->rc == PF_EPOISON && res->rc == 0) {
@@ -263,8 +267,7 @@ static void fold(lg_result *res, int r, const rank_result *h)
 }
 
 /* This rank's own header. */
-static void own_header(const lg_job *job, const lg_result *res,
-                       rank_result *h)
+static void own_header(const lg_job *job, const lg_result *res, rank_result *h)
 {
     memset(h, 0, sizeof *h);
     h->rc = res->rc;
@@ -320,9 +323,9 @@ static void gather_results(lg_job *job, lg_result *res)
 {
     size_t nout = job->export_nout, len;
     int ok = atomic_load(&job->sh->sink_done);
-    lg_agg *a = lg_agg_new_sink(
-        nout, job->tabs_on, (job->panels & (1u << LG_PANEL_PATHS)) != 0,
-        job->cfg->top > 0 ? (size_t)job->cfg->top : 0);
+    lg_agg *a = lg_agg_new_sink(nout, job->tabs_on,
+                                (job->panels & (1u << LG_PANEL_PATHS)) != 0,
+                                job->cfg->top > 0 ? (size_t)job->cfg->top : 0);
     void *mine = map_blob(job, &len);
     pf_log(NULL, PF_LOG_INFO, "rank 0: aggregate of %zu bytes", len);
     int rc = !a ? -ENOMEM : ok && mine ? lg_agg_merge(a, mine, len) : 0;
@@ -462,8 +465,9 @@ int lg_mpi_logs_run(const lg_config *cfg, int local, char *const *files,
     if (!args) {
         rc = -ENOMEM;
     } else if (cfg->state) {
-        snprintf(err, errlen, "--state does not go with mpirun: save a "
-                              "state per run without it (docs/SCALE-OUT.md)");
+        snprintf(err, errlen,
+                 "--state does not go with mpirun: save a "
+                 "state per run without it (docs/SCALE-OUT.md)");
         rc = -EINVAL;
     } else {
         rc = lg_logs_run(&c, args, nfiles, res, err, errlen);

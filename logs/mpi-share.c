@@ -93,10 +93,10 @@ static void share_plain(lg_job *job, int rank, int ranks)
             total += in->size;
     }
     /* cuts as 128-bit products: no overflow for any size */
-    uint64_t lo_g = (uint64_t)((unsigned __int128)total * (unsigned)rank /
+    uint64_t lo_g =
+        (uint64_t)((unsigned __int128)total * (unsigned)rank / (unsigned)ranks);
+    uint64_t hi_g = (uint64_t)((unsigned __int128)total * (unsigned)(rank + 1) /
                                (unsigned)ranks);
-    uint64_t hi_g = (uint64_t)((unsigned __int128)total *
-                               (unsigned)(rank + 1) / (unsigned)ranks);
     for (size_t i = 0; i < job->in.n; i++) {
         lg_input *in = &job->in.v[i];
         if (in->is_stream || in->err || in->comp != LG_COMP_NONE)
