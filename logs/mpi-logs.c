@@ -31,6 +31,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <pipefan.h>
@@ -94,6 +95,22 @@ static const char *rank_name(int r, char *buf, size_t len)
     return buf;
 }
 
+/* Wait for r without spinning: Open MPI's blocking calls poll at full
+ * speed, and a rank waiting for another would take a core from the
+ * other's workers (ranks of one host, or a busy host).  A few hundred
+ * microseconds of latency per message is nothing next to an aggregate. */
+static void wait_idle(MPI_Request *r)
+{
+    int done = 0;
+    struct timespec nap = {0, 200 * 1000};
+    for (;;) {
+        MPI_Test(r, &done, MPI_STATUS_IGNORE);
+        if (done)
+            return;
+        nanosleep(&nap, NULL);
+    }
+}
+
 /* ---- step 1 ------------------------------------------------------------ */
 
 /* Gather the input lists (mine: this rank's, encoded) at rank 0 and
@@ -117,8 +134,10 @@ static int gather_lists(const lg_buf *mine)
             displs[r] = r ? displs[r - 1] + counts[r - 1] : 0;
         }
     }
-    MPI_Gatherv(mine->p, (int)mine->n, MPI_BYTE, all, counts, displs, MPI_BYTE,
-                0, MPI_COMM_WORLD);
+    MPI_Request rq;
+    MPI_Igatherv(mine->p, (int)mine->n, MPI_BYTE, all, counts, displs, MPI_BYTE,
+                 0, MPI_COMM_WORLD, &rq);
+    wait_idle(&rq);
     for (int r = 0; rc == 0 && M.rank == 0 && r < M.ranks; r++)
         rc = lg_share_list_decode(all + displs[r], (size_t)counts[r], &M.all,
                                   &M.all_fmt);
@@ -161,8 +180,10 @@ static int exchange_info(int status, uint32_t ninputs, uint64_t list_len,
     M.info = calloc((size_t)M.ranks, sizeof *M.info);
     if (!M.info)
         MPI_Abort(MPI_COMM_WORLD, 1); /* no way to agree on anything */
-    MPI_Allgather(&me, sizeof me, MPI_BYTE, M.info, sizeof me, MPI_BYTE,
-                  MPI_COMM_WORLD);
+    MPI_Request rq;
+    MPI_Iallgather(&me, sizeof me, MPI_BYTE, M.info, sizeof me, MPI_BYTE,
+                   MPI_COMM_WORLD, &rq);
+    wait_idle(&rq);
     M.phase = DONE; /* a failure now stops every rank: nothing more */
     for (int r = 0; r < M.ranks; r++)
         if (M.info[r].status < 0) {
@@ -219,11 +240,15 @@ static void *map_blob(const lg_job *job, size_t *len)
 static void send_result(rank_result *h, const unsigned char *blob, size_t len)
 {
     h->blob_len = blob ? len : 0;
-    MPI_Send(h, sizeof *h, MPI_BYTE, 0, TAG_RESULT, MPI_COMM_WORLD);
+    MPI_Request rq;
+    MPI_Isend(h, sizeof *h, MPI_BYTE, 0, TAG_RESULT, MPI_COMM_WORLD, &rq);
+    wait_idle(&rq);
     for (size_t at = 0; at < h->blob_len; at += LG_MPI_CHUNK) {
         size_t n = h->blob_len - at;
         n = n < LG_MPI_CHUNK ? n : LG_MPI_CHUNK;
-        MPI_Send(blob + at, (int)n, MPI_BYTE, 0, TAG_BYTES, MPI_COMM_WORLD);
+        MPI_Isend(blob + at, (int)n, MPI_BYTE, 0, TAG_BYTES, MPI_COMM_WORLD,
+                  &rq);
+        wait_idle(&rq);
     }
 }
 
@@ -232,14 +257,16 @@ static void send_result(rank_result *h, const unsigned char *blob, size_t len)
 static void recv_result(int r, rank_result *h, unsigned char **blob)
 {
     static unsigned char spill[LG_MPI_CHUNK];
-    MPI_Recv(h, sizeof *h, MPI_BYTE, r, TAG_RESULT, MPI_COMM_WORLD,
-             MPI_STATUS_IGNORE);
+    MPI_Request rq;
+    MPI_Irecv(h, sizeof *h, MPI_BYTE, r, TAG_RESULT, MPI_COMM_WORLD, &rq);
+    wait_idle(&rq);
     *blob = h->blob_len ? malloc(h->blob_len) : NULL;
     for (uint64_t at = 0; at < h->blob_len; at += LG_MPI_CHUNK) {
         uint64_t n = h->blob_len - at;
         n = n < LG_MPI_CHUNK ? n : LG_MPI_CHUNK;
-        MPI_Recv(*blob ? *blob + at : spill, (int)n, MPI_BYTE, r, TAG_BYTES,
-                 MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        MPI_Irecv(*blob ? *blob + at : spill, (int)n, MPI_BYTE, r, TAG_BYTES,
+                  MPI_COMM_WORLD, &rq);
+        wait_idle(&rq);
     }
 }
 
@@ -487,7 +514,9 @@ out:
 
 int lg_mpi_logs_end(int code)
 {
-    MPI_Bcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    MPI_Request rq;
+    MPI_Ibcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD, &rq);
+    wait_idle(&rq);
     free(M.info);
     M.info = NULL;
     MPI_Finalize();
