@@ -5,7 +5,8 @@
 #    generous for a loaded machine: Open MPI notices at once), exits
 #    non-zero, names the lost rank, and leaves no pipefan or orted
 #    process and no /dev/shm segment behind;
-#  - kill -9 of a parse worker inside a rank, with --retries: restarted
+#  - kill -9 of a parse worker inside a rank: without --retries the job
+#    fails with that rank named; with --retries the worker is restarted
 #    there, and the report is exact.
 # Rank 1 reads a FIFO (--inputs local: its loc/r1/access.log) that this
 # script feeds, so the run is at a known point when a kill comes, without
@@ -104,7 +105,28 @@ shm_after=$(shm_list)
 new=$(comm -13 <(echo "$shm_before") <(echo "$shm_after"))
 tap $([ -z "$new" ] && echo 0 || echo 1) "... no /dev/shm segment left" "$new"
 
-# ---- 2. a parse worker of rank 1 crashes, --retries restarts it -------------
+# ---- 2. a parse worker of rank 1 crashes, no --retries: the job fails ----
+rm -f loc/r1/access.log && mkfifo loc/r1/access.log
+mpi 2 logs --json -j1 --inputs local 'loc/r%r/access.log' >nore.out 2>nore.err &
+MPI_PID=$!
+watch "$MPI_PID" 120
+exec 3<>loc/r1/access.log
+cat feed/part.00 >&3
+r1=
+wait_for 30 eval 'r1=$(rank_pid $MPI_PID 1)'
+w=
+wait_for 30 eval 'w=$(children_of "$r1" pf:parse/)'
+[ -n "$w" ] && kill -9 $w
+exec 3>&-
+wait "$MPI_PID"
+rc=$?
+unwatch
+tap $([ -n "$w" ] && [ $rc -eq 1 ] && [ ! -s nore.out ] &&
+    grep -q "rank 1 on .*: the run failed: a worker process died" nore.err && echo 0 || echo 1) \
+    "a parse worker of rank 1 killed without --retries: rank 1 named, no report, exit 1 (exit $rc)" \
+    "$(head -c 800 nore.err)"
+
+# ---- 3. a parse worker of rank 1 crashes, --retries restarts it -------------
 rm -f loc/r1/access.log && mkfifo loc/r1/access.log
 mpi 2 logs --json -j1 --retries 3 --inputs local 'loc/r%r/access.log' \
     >retry.out 2>retry.err &
