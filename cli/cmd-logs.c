@@ -18,10 +18,8 @@
 
 #include "cli.h"
 #include "esc.h"
+#include "mpi-logs.h" /* declarations only: the code is in with HAVE_MPI */
 #include "pf-config.h"
-#if HAVE_MPI
-#include "mpi-logs.h"
-#endif
 #include "outfile.h"
 #include "job.h"
 #include "msg.h"
@@ -119,11 +117,9 @@ static void usage(FILE *f)
         "it was\n"
         "                      saved, report on everything, save it back "
         "(docs/STATE.md)\n"
-        "  --inputs shared|local  under mpirun: ranks split the FILEs "
-        "(shared, the\n"
-        "                      default) or each reads them on its own host, "
-        "%r the\n"
-        "                      rank, %h the host (docs/SCALE-OUT.md)\n"
+        "  --inputs shared|local  mpirun: ranks split the FILEs, or each "
+        "reads its own\n                      (%r: rank, %h: host; "
+        "docs/SCALE-OUT.md)\n"
         "fault tolerance:\n"
         "  --retries N         restart a crashed parse worker up to N times "
         "per\n"
@@ -638,28 +634,7 @@ static int outcome(const logs_cmd *lc, const lg_result *res)
     return CLI_EXIT_OK;
 }
 
-#if HAVE_MPI
-/* Under mpirun: this process is one rank of the job (docs/SCALE-OUT.md);
- * rank 0 says the outcome, and every rank exits with its code. */
-static int execute_mpi(logs_cmd *lc, char *const *files, int nfiles)
-{
-    lg_result res;
-    int rank = 0;
-    int rc = lg_mpi_logs_run(&lc->cfg, lc->local_inputs, files, nfiles, &res,
-                             &rank, lc->err, sizeof lc->err);
-    if (rc >= 0)
-        rc = rank == 0 ? outcome(lc, &res) : CLI_EXIT_OK;
-    else if (cli_msg_out_of_memory() || rc == -ENOMEM)
-        fprintf(stderr, "pipefan logs: out of memory\n");
-    else if (rank == 0 || rc != -ECANCELED)
-        fprintf(stderr, "pipefan logs: %s\n",
-                lc->err[0] ? lc->err : strerror(-rc));
-    cli_msg_end();
-    if (rc < 0)
-        rc = rc == -EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_FATAL;
-    return lg_mpi_logs_end(rc);
-}
-#endif
+static int exit_code(int rc, const lg_result *res, void *arg);
 
 /* Run the job over the FILEs; the exit code. */
 static int execute(logs_cmd *lc, char *const *files, int nfiles)
@@ -676,15 +651,23 @@ static int execute(logs_cmd *lc, char *const *files, int nfiles)
     }
     cli_msg_start(CMD, lc->verbose);
 #if HAVE_MPI
-    if (!lc->merge && lg_mpi_launched())
-        return execute_mpi(lc, files, nfiles);
+    if (!lc->merge && lg_mpi_launched()) /* a rank (docs/SCALE-OUT.md) */
+        return lg_mpi_logs_main(&lc->cfg, lc->local_inputs, files, nfiles,
+                                exit_code, lc, lc->err, sizeof lc->err);
 #endif
     int rc = lc->merge ? lg_logs_merge(&lc->cfg, files, nfiles, &res, lc->err,
                                        sizeof lc->err)
                        : lg_logs_run(&lc->cfg, files, nfiles, &res, lc->err,
                                      sizeof lc->err);
+    return exit_code(rc, &res, lc);
+}
+
+/* The exit code of a run that returned rc with res, said on stderr. */
+static int exit_code(int rc, const lg_result *res, void *arg)
+{
+    logs_cmd *lc = arg;
     if (rc >= 0)
-        rc = outcome(lc, &res);
+        rc = outcome(lc, res);
     else if (cli_msg_out_of_memory() || rc == -ENOMEM)
         fprintf(stderr, "pipefan logs: out of memory\n");
     else

@@ -234,10 +234,15 @@ static void collect_result(lg_job *job, pf_pipeline *p, lg_result *res)
 }
 
 /* --state: keep the state the sink staged only when every chunk was
- * counted and the report written. */
+ * counted and the report written.  A rank of a scale-out job hands its
+ * aggregate on instead. */
 static void save_state(lg_job *job, lg_result *res)
 {
     char e[1024];
+    if (job->cfg->scale) { /* a rank of several: no state (SCALE-OUT.md) */
+        job->cfg->scale->finish(job, res, job->cfg->scale->arg);
+        return;
+    }
     int keep = res->rc == 0 && !res->signal && !res->strict_failed &&
                res->report_written && !res->quarantined;
     if (lg_state_run_commit(job, keep, e, sizeof e) < 0) {
@@ -289,7 +294,6 @@ int lg_logs_run(const lg_config *cfg, char *const *files, int nfiles,
         return -ENOMEM;
     job->cfg = cfg;
     job->out_fd = 1;
-    job->export_fd = -1;
     /* the tables' hash secret, drawn here so every worker forked from
      * this process shares it (hash.h) */
     if (lg_hash_seed_random() < 0)
@@ -325,16 +329,9 @@ int lg_logs_run(const lg_config *cfg, char *const *files, int nfiles,
         goto out;
     if ((rc = setup_formats(job, err, errlen)) < 0)
         goto out;
-    if (cfg->scale) { /* this rank's share; the sink exports */
-        job->export_nout = job->in.n;
-        if ((rc = cfg->scale->prepare(job, cfg->scale->arg, err, errlen)) < 0)
-            goto out;
-        job->export_fd = memfd_create("pipefan-agg", MFD_CLOEXEC);
-        if (job->export_fd < 0) {
-            rc = -errno;
-            goto out;
-        }
-    }
+    if (cfg->scale && /* a rank of several: its share (job.h) */
+        (rc = cfg->scale->prepare(job, cfg->scale->arg, err, errlen)) < 0)
+        goto out;
     if ((rc = lg_state_run_prepare(job, err, errlen)) < 0)
         goto out;
     job->chunk_size = cfg->chunk_size ? cfg->chunk_size : auto_chunk(job);
@@ -387,10 +384,7 @@ int lg_logs_run(const lg_config *cfg, char *const *files, int nfiles,
 
     res->rc = pf_run(p);
     collect_result(job, p, res);
-    if (cfg->scale)
-        cfg->scale->finish(job, res, cfg->scale->arg);
-    else
-        save_state(job, res);
+    save_state(job, res);
     if (res->quarantined && cfg->dead_letter)
         describe_dead_letters(job, cfg->dead_letter, dl_from);
     if (cfg->stats)
@@ -398,8 +392,6 @@ int lg_logs_run(const lg_config *cfg, char *const *files, int nfiles,
     rc = 0;
 out:
     pf_pipeline_free(p);
-    if (job->export_fd >= 0)
-        close(job->export_fd);
     lg_state_run_free(job);
     if (job->sh)
         munmap(job->sh, sizeof *job->sh);

@@ -87,10 +87,11 @@ struct lg_result;
 /* A run that is one rank of several (logs/mpi-logs.c): the hooks the
  * job calls in the calling process, never in a worker.  prepare, after
  * the inputs were expanded and their formats found, takes this rank's
- * share of job->in and may set job->export_fmap/export_nout; with a
- * scale set the sink writes its aggregate (lg_agg_save) to
- * job->export_fd instead of a report, and finish, after pf_run, gets
- * it there.  Both return 0 or a negative errno (err set by prepare). */
+ * share of job->in and sets job->export_fd (a file it owns),
+ * export_nout and export_fmap; the sink then writes its aggregate
+ * (lg_agg_save) to export_fd instead of a report, and finish, after
+ * pf_run, reads it there.  prepare returns 0 or a negative errno with
+ * err set. */
 typedef struct lg_scale {
     int (*prepare)(struct lg_job *job, void *arg, char *err, size_t errlen);
     void (*finish)(struct lg_job *job, struct lg_result *res, void *arg);
@@ -114,9 +115,9 @@ typedef struct lg_job {
     int progress;            /* the supervisor draws a progress line */
     struct lg_sink *sink;    /* this process's */
     struct lg_state_run *st; /* --state: the state and the inputs' match */
-    /* scale-out (cfg->scale): the sink's aggregate goes to export_fd (a
-     * memfd) as one partial of export_nout inputs, input i as
-     * export_fmap[i] (NULL: as it is, export_nout = in.n) */
+    /* scale-out (only with cfg->scale, set by its prepare): the sink's
+     * aggregate goes to export_fd as one partial of export_nout inputs, input i
+     * as export_fmap[i] (NULL: as it is, export_nout = in.n) */
     int export_fd;
     const uint32_t *export_fmap;
     size_t export_nout;

@@ -229,7 +229,7 @@ int lg_merge_finish(pf_ctx *ctx, void *arg)
     if (atomic_load(&job->sh->strict_hit))
         goto out; /* --strict: no report */
     resolve_lines(job, a);
-    if (job->export_fd >= 0) { /* a rank of a scale-out job */
+    if (job->cfg->scale) { /* a rank of a scale-out job */
         if ((rc = export_agg(job, a)) < 0)
             goto fail;
         atomic_store(&job->sh->sink_done, 1);

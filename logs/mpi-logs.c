@@ -73,6 +73,7 @@ enum phase {
 
 static struct {
     int rank, ranks, local, phase;
+    int agg_fd; /* the sink's aggregate (a memfd) */
     char host[HOST_LEN];
     rank_info *info; /* ranks entries, after step 1 */
     uint32_t *fmap;  /* local: input i of this rank -> the joined list */
@@ -203,6 +204,8 @@ static int prepare(lg_job *job, void *arg, char *err, size_t errlen)
     (void)arg;
     lg_buf list = {0};
     int rc;
+    job->export_fd = M.agg_fd; /* the sink writes the aggregate there */
+    job->export_nout = job->in.n;
     if (M.local && lg_share_list_encode(job, &list) < 0) {
         lg_buf_free(&list);
         return exchange_info(-ENOMEM, 0, 0, "out of memory", err, errlen);
@@ -442,9 +445,9 @@ static void late_error(int rc, const char *msg)
     }
 }
 
-int lg_mpi_logs_run(const lg_config *cfg, int local, char *const *files,
-                    int nfiles, lg_result *res, int *rank, char *err,
-                    size_t errlen)
+/* MPI_Init, then this rank's part of the job; res as mpi-logs.h says. */
+static int logs_run(const lg_config *cfg, int local, char *const *files,
+                    int nfiles, lg_result *res, char *err, size_t errlen)
 {
     int len = 0, rc;
     char name[MPI_MAX_PROCESSOR_NAME];
@@ -467,10 +470,10 @@ int lg_mpi_logs_run(const lg_config *cfg, int local, char *const *files,
     MPI_Get_processor_name(name, &len);
     snprintf(M.host, sizeof M.host, "%.*s", len, name);
     M.local = local;
-    *rank = M.rank;
     memset(res, 0, sizeof *res);
 
     lg_scale scale = {.prepare = prepare, .finish = finish};
+    M.agg_fd = memfd_create("pipefan-agg", MFD_CLOEXEC);
     lg_config c = *cfg;
     c.scale = &scale;
     /* mpirun hands a rank a pseudo-terminal for its stdout and stderr
@@ -489,8 +492,8 @@ int lg_mpi_logs_run(const lg_config *cfg, int local, char *const *files,
             rc = -ENOMEM;
             goto out;
         }
-    if (!args) {
-        rc = -ENOMEM;
+    if (!args || M.agg_fd < 0) {
+        rc = !args ? -ENOMEM : -errno;
     } else if (cfg->state) {
         snprintf(err, errlen,
                  "--state does not go with mpirun: save a "
@@ -509,11 +512,22 @@ out:
     lg_inputs_free(&M.all);
     free(M.all_fmt);
     lg_share_undo_free(&M.undo);
+    if (M.agg_fd >= 0)
+        close(M.agg_fd);
     return rc;
 }
 
-int lg_mpi_logs_end(int code)
+int lg_mpi_logs_main(const lg_config *cfg, int local, char *const *files,
+                     int nfiles, lg_exit_code_fn exit_code, void *arg,
+                     char *err, size_t errlen)
 {
+    lg_result res;
+    int rc = logs_run(cfg, local, files, nfiles, &res, err, errlen), code = 0;
+    if (M.rank == 0)
+        code = exit_code(rc, &res, arg);
+    else if (rc < 0 && rc != -ECANCELED) /* else rank 0 says it */
+        fprintf(stderr, "pipefan logs: %s\n", err[0] ? err : strerror(-rc));
+    /* every rank waits for rank 0's code, then leaves MPI together */
     MPI_Request rq;
     MPI_Ibcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD, &rq);
     wait_idle(&rq);

@@ -25,19 +25,18 @@
  * process, else 0. */
 int lg_mpi_launched(void);
 
-/* MPI_Init; then run cfg over files as this rank's part (local: the
- * paths as on this host, %r and %h in them replaced by the rank and the
- * host name).  *rank is set to this process's rank.  On rank 0 res is
- * the whole job's; on the others their own (their report went to rank
- * 0).  Returns as lg_logs_run.  Call lg_mpi_logs_end after, whatever it
- * returned. */
-int lg_mpi_logs_run(const lg_config *cfg, int local, char *const *files,
-                    int nfiles, lg_result *res, int *rank, char *err,
-                    size_t errlen);
+/* The caller's exit code of a run that returned rc (lg_logs_run's
+ * result) with res; it says what went wrong on stderr. */
+typedef int (*lg_exit_code_fn)(int rc, const lg_result *res, void *arg);
 
-/* After MPI_Finalize, the code this process exits with: rank 0's code
- * (code) on rank 0, 0 on the others, which have sent their outcome to
- * rank 0: mpirun then exits with rank 0's code. */
-int lg_mpi_logs_end(int code);
+/* Run cfg over files as this process's rank of the job: MPI_Init, the
+ * run (local: the paths as on this host, %r and %h in them replaced by
+ * the rank and the host name), then on rank 0 exit_code(rc, res, arg)
+ * with the whole job's result, MPI_Finalize.  Returns the code to exit
+ * with: rank 0's exit_code, 0 on the other ranks (their outcome went to
+ * rank 0, and mpirun exits with rank 0's code). */
+int lg_mpi_logs_main(const lg_config *cfg, int local, char *const *files,
+                     int nfiles, lg_exit_code_fn exit_code, void *arg,
+                     char *err, size_t errlen);
 
 #endif
