@@ -18,6 +18,8 @@
 
 #include "cli.h"
 #include "esc.h"
+#include "mpi-logs.h" /* declarations only: the code is in with HAVE_MPI */
+#include "pf-config.h"
 #include "outfile.h"
 #include "job.h"
 #include "msg.h"
@@ -40,6 +42,7 @@ typedef struct logs_cmd {
     const char *html;     /* --html FILE ("-": stdout) */
     lg_outfile html_out;  /* FILE staged beside its name while cfg.out_fd */
     int merge;            /* `pipefan logs merge STATE...`; 2: diff OLD NEW */
+    int local_inputs;     /* --inputs local (docs/SCALE-OUT.md) */
     const char *status[MAX_LIST], *include[MAX_LIST], *exclude[MAX_LIST],
         *clients[MAX_LIST];
     char err[1024];
@@ -134,6 +137,9 @@ static void usage(FILE *f)
         "it was\n"
         "                      saved, report on everything, save it back "
         "(docs/STATE.md)\n"
+        "  --inputs shared|local  mpirun: ranks split the FILEs, or each "
+        "reads its own\n                      (%r: rank, %h: host; "
+        "docs/SCALE-OUT.md)\n"
         "fault tolerance:\n"
         "  --retries N         restart a crashed parse worker up to N times "
         "per\n"
@@ -285,6 +291,7 @@ enum {
     OPT_STATE,
     OPT_HTML,
     OPT_MAXMEM,
+    OPT_INPUTS,
 };
 
 static const struct option opts[] = {
@@ -317,6 +324,7 @@ static const struct option opts[] = {
     {"width", required_argument, 0, OPT_WIDTH},
     {"serial", no_argument, 0, OPT_SERIAL},
     {"state", required_argument, 0, OPT_STATE},
+    {"inputs", required_argument, 0, OPT_INPUTS},
     CLI_FAULT_OPTIONS,
     CLI_RESOLVE_OPTIONS,
     {"json-fields", required_argument, 0, OPT_JSON_FIELDS},
@@ -467,6 +475,11 @@ static int opt_run(logs_cmd *lc, int c, const char *arg)
         return 1;
     case OPT_STATE:
         cfg->state = arg;
+        return 1;
+    case OPT_INPUTS: /* under mpirun: who reads what (docs/SCALE-OUT.md) */
+        if (strcmp(arg, "shared") != 0 && strcmp(arg, "local") != 0)
+            return BAD("--inputs: expected shared or local, got '%s'", arg);
+        lc->local_inputs = strcmp(arg, "local") == 0;
         return 1;
     case 'q':
         lc->quiet = 1;
@@ -660,11 +673,12 @@ static int outcome(const logs_cmd *lc, const lg_result *res)
     return CLI_EXIT_OK;
 }
 
+static int exit_code(int rc, const lg_result *res, void *arg);
+
 /* Run the job over the FILEs; the exit code. */
 static int execute(logs_cmd *lc, char *const *files, int nfiles)
 {
     lg_result res = {0};
-    int e;
     if (lc->merge == 2) {
         if (nfiles != 2)
             return cli_usage_error(CMD, "diff: expected OLD NEW (two states)");
@@ -675,19 +689,32 @@ static int execute(logs_cmd *lc, char *const *files, int nfiles)
         return r == -EINVAL ? CLI_EXIT_USAGE : r < 0 ? CLI_EXIT_FATAL : 0;
     }
     cli_msg_start(CMD, lc->verbose);
+#if HAVE_MPI
+    if (!lc->merge && lg_mpi_launched()) /* a rank (docs/SCALE-OUT.md) */
+        return lg_mpi_logs_main(&lc->cfg, lc->local_inputs, files, nfiles,
+                                exit_code, lc, lc->err, sizeof lc->err);
+#endif
     int rc = lc->merge ? lg_logs_merge(&lc->cfg, files, nfiles, &res, lc->err,
                                        sizeof lc->err)
                        : lg_logs_run(&lc->cfg, files, nfiles, &res, lc->err,
                                      sizeof lc->err);
+    return exit_code(rc, &res, lc);
+}
+
+/* The exit code of a run that returned rc with res, said on stderr. */
+static int exit_code(int rc, const lg_result *res, void *arg)
+{
+    logs_cmd *lc = arg;
+    int e;
     if (rc >= 0)
-        rc = outcome(lc, &res);
+        rc = outcome(lc, res);
     else if (cli_msg_out_of_memory() || rc == -ENOMEM)
         fprintf(stderr, "pipefan logs: out of memory\n");
     else
         fprintf(stderr, "pipefan logs: %s\n",
                 lc->err[0] ? lc->err : strerror(-rc));
     if (lc->cfg.out_fd > 0 && /* the staged --html file */
-        (e = lg_outfile_end(&lc->html_out, rc >= 0 && res.report_written)) < 0)
+        (e = lg_outfile_end(&lc->html_out, rc >= 0 && res->report_written)) < 0)
         rc = html_error(lc, e);
     cli_msg_end();
     if (rc >= 0)

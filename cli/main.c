@@ -41,10 +41,10 @@ static void usage(FILE *f)
 static void version(void)
 {
     printf("pipefan %s (libpipefan %s)\n", PF_VERSION_STRING, pf_version());
-    printf("features: gzip=%s zstd=%s pcre2=%s geoip=%s rdns=%s\n",
+    printf("features: gzip=%s zstd=%s pcre2=%s geoip=%s rdns=%s mpi=%s\n",
            lg_gzip_backend(), lg_have_zstd() ? "yes" : "no",
            HAVE_PCRE2 ? "yes" : "no", HAVE_MAXMINDDB ? "yes" : "no",
-           HAVE_CARES ? "c-ares" : "no");
+           HAVE_CARES ? "c-ares" : "no", HAVE_MPI ? "yes" : "no");
 }
 
 int main(int argc, char **argv)

@@ -261,10 +261,15 @@ static void collect_result(lg_job *job, pf_pipeline *p, lg_result *res)
 }
 
 /* --state: keep the state the sink staged only when every chunk was
- * counted and the report written. */
+ * counted and the report written.  A rank of a scale-out job hands its
+ * aggregate on instead. */
 static void save_state(lg_job *job, lg_result *res)
 {
     char e[1024];
+    if (job->cfg->scale) { /* a rank of several: no state (SCALE-OUT.md) */
+        job->cfg->scale->finish(job, res, job->cfg->scale->arg);
+        return;
+    }
     int keep = res->rc == 0 && !res->signal && !res->strict_failed &&
                res->report_written && !res->quarantined;
     if (lg_state_run_commit(job, keep, e, sizeof e) < 0) {
@@ -351,6 +356,9 @@ int lg_logs_run(const lg_config *cfg, char *const *files, int nfiles,
     if ((rc = expand_inputs(job, files, nfiles, err, errlen)) < 0)
         goto out;
     if ((rc = setup_formats(job, err, errlen)) < 0)
+        goto out;
+    if (cfg->scale && /* a rank of several: its share (job.h) */
+        (rc = cfg->scale->prepare(job, cfg->scale->arg, err, errlen)) < 0)
         goto out;
     if ((rc = lg_state_run_prepare(job, err, errlen)) < 0)
         goto out;

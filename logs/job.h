@@ -66,6 +66,8 @@ typedef struct lg_config {
     const char *resolve_cache;   /* --resolve-cache FILE, or NULL */
     const char *resolve_server;  /* ADDR[:PORT], or NULL: resolv.conf */
     int resolve_confirm;         /* keep only forward-confirmed names */
+    /* one rank of a scale-out job (docs/SCALE-OUT.md), or NULL */
+    const struct lg_scale *scale;
 } lg_config;
 
 /* Shared between the caller and every worker (MAP_SHARED, made before
@@ -94,6 +96,22 @@ typedef struct lg_shared {
 
 struct lg_worker;
 struct lg_sink;
+struct lg_job;
+struct lg_result;
+
+/* A run that is one rank of several (logs/mpi-logs.c): the hooks the
+ * job calls in the calling process, never in a worker.  prepare, after
+ * the inputs were expanded and their formats found, takes this rank's
+ * share of job->in and sets job->export_fd (a file it owns),
+ * export_nout and export_fmap; the sink then writes its aggregate
+ * (lg_agg_save) to export_fd instead of a report, and finish, after
+ * pf_run, reads it there.  prepare returns 0 or a negative errno with
+ * err set. */
+typedef struct lg_scale {
+    int (*prepare)(struct lg_job *job, void *arg, char *err, size_t errlen);
+    void (*finish)(struct lg_job *job, struct lg_result *res, void *arg);
+    void *arg;
+} lg_scale;
 struct lg_state_run;
 
 typedef struct lg_job {
@@ -113,6 +131,12 @@ typedef struct lg_job {
     struct lg_sink *sink;    /* this process's */
     struct lg_state_run *st; /* --state: the state and the inputs' match */
     int caller_pid;          /* the process that made the job */
+    /* scale-out (only with cfg->scale, set by its prepare): the sink's
+     * aggregate goes to export_fd as one partial of export_nout inputs, input i
+     * as export_fmap[i] (NULL: as it is, export_nout = in.n) */
+    int export_fd;
+    const uint32_t *export_fmap;
+    size_t export_nout;
 } lg_job;
 
 /* Slot of a built-in or user format of the job (LG_FMT_USER for a user

@@ -17,6 +17,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "agg-save.h"
 #include "agg-wire.h"
 #include "agg.h"
 #include "rank.h"
@@ -146,6 +147,23 @@ static void resolve_lines(const lg_job *job, lg_agg *a)
     }
 }
 
+/* Scale-out: the whole aggregate as one partial into job->export_fd,
+ * for the rank process to send on (job.h). */
+static int export_agg(const lg_job *job, lg_agg *a)
+{
+    lg_buf b = {0};
+    int rc = lg_agg_save(a, job->export_fmap, job->export_nout, &b);
+    for (size_t at = 0; rc == 0 && at < b.n;) {
+        ssize_t w = pwrite(job->export_fd, b.p + at, b.n - at, (off_t)at);
+        if (w < 0 && errno != EINTR)
+            rc = -errno;
+        else if (w > 0)
+            at += (size_t)w;
+    }
+    lg_buf_free(&b);
+    return rc;
+}
+
 static int term_width(int fd)
 {
     const char *c = getenv("COLUMNS");
@@ -217,6 +235,12 @@ int lg_merge_finish(pf_ctx *ctx, void *arg)
     if (atomic_load(&job->sh->strict_hit))
         goto out; /* --strict: no report */
     resolve_lines(job, a);
+    if (job->cfg->scale) { /* a rank of a scale-out job */
+        if ((rc = export_agg(job, a)) < 0)
+            goto fail;
+        atomic_store(&job->sh->sink_done, 1);
+        goto out;
+    }
     if (job->st && (rc = lg_state_run_finish(ctx, job, &sk->agg, &rjob)) < 0)
         goto fail_said;
     a = sk->agg; /* --state: every input counted so far */

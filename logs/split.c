@@ -399,6 +399,8 @@ int lg_split_source(pf_ctx *ctx, void *arg)
     }
     for (uint32_t i = 0; i < n && rc > 0; i++) {
         const lg_input *in = &job->in.v[i];
+        if (in->skip) /* --state, or another rank's share */
+            continue;
         if (in->is_stream)
             rc = split_stream(ctx, job, i);
         else if (in->comp == LG_COMP_NONE)

@@ -10,6 +10,7 @@ packages="
     zlib1g-dev libisal-dev libzstd-dev libpcre2-dev
     libmaxminddb-dev mmdb-bin zstd gzip util-linux
     libc-ares-dev dnsmasq-base
+    openmpi-bin libopenmpi-dev
     libclang-rt-14-dev
     help2man man-db groff-base
     python3 procps binutils clang-format
