@@ -564,10 +564,15 @@ static int execute(logs_cmd *lc, char *const *files, int nfiles)
 {
     lg_result res = {0};
     if (lc->merge == 2) {
-        if (nfiles != 2)
-            return cli_usage_error(CMD, "diff: expected OLD NEW (two states)");
-        int r =
-            lg_logs_diff(&lc->cfg, files[0], files[1], lc->err, sizeof lc->err);
+        if (nfiles < 2)
+            return cli_usage_error(
+                CMD, "diff: expected OLD.state NEW.state, or OLD.state LOG...");
+        /* a state against a state, or against live inputs */
+        int r = nfiles == 2 && lg_state_is_file(files[1])
+                    ? lg_logs_diff(&lc->cfg, files[0], files[1], lc->err,
+                                   sizeof lc->err)
+                    : lg_logs_diff_live(&lc->cfg, files[0], files + 1,
+                                        nfiles - 1, lc->err, sizeof lc->err);
         if (r < 0)
             fprintf(stderr, "pipefan logs: %s\n", lc->err);
         return r == -EINVAL ? CLI_EXIT_USAGE : r < 0 ? CLI_EXIT_FATAL : 0;

@@ -12,6 +12,8 @@ void cli_logs_usage(FILE *f)
         "usage: pipefan logs [OPTIONS] FILE...\n"
         "       pipefan logs merge [--state OUT] [OPTIONS] STATE...\n"
         "       pipefan logs diff [--json] [--top N] OLD.state NEW.state\n"
+        "       pipefan logs diff [--json] [--top N] [OPTIONS] OLD.state "
+        "LOG...\n"
         "\n"
         "Analyse web access logs in parallel: totals, status codes, top "
         "paths,\n"

@@ -12,10 +12,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "agg-int.h"
 #include "agg-wire.h"
+#include "crc.h"
 #include "wire-prim.h"
 
 #define HDR_BYTES 16
@@ -66,9 +66,8 @@ static void sec_end(lg_buf *out, size_t at)
 {
     uint64_t len = out->n - at - SEC_BYTES, le = htole64(len);
     memcpy(out->p + at + 8, &le, 8);
-    uint32_t c = (uint32_t)crc32(0, out->p + at, 4);
-    c = (uint32_t)crc32_z(c, out->p + at + 8, (size_t)(8 + len));
-    wr32(out->p + at + 4, c);
+    uint32_t c = lg_crc32(0, out->p + at, 4);
+    wr32(out->p + at + 4, lg_crc32(c, out->p + at + 8, 8 + len));
 }
 
 /* Totals, bad lines, samples, statuses and the files, remapped. */
@@ -197,7 +196,7 @@ int lg_agg_save(lg_agg *a, const uint32_t *fmap, size_t nout, lg_buf *out)
     memcpy(out->p + start, "LGAW", 4);
     wr32(out->p + start + 4, LG_WIRE_VERSION);
     wr32(out->p + start + 8, (uint32_t)(ntabs + 2));
-    wr32(out->p + start + 12, (uint32_t)crc32(0, out->p + start, 12));
+    wr32(out->p + start + 12, lg_crc32(0, out->p + start, 12));
     out->n += HDR_BYTES;
     if (save_head(a, fmap, nout, out) < 0)
         return -ENOMEM;
@@ -222,14 +221,68 @@ int lg_agg_save(lg_agg *a, const uint32_t *fmap, size_t nout, lg_buf *out)
     return 0;
 }
 
-int lg_agg_load(const void *blob, size_t len, size_t nfiles, unsigned tabs_on,
-                size_t clients_top, lg_agg **out)
+/* blob[0..len) with its HEAD section saying nfiles inputs instead of
+ * nblob, to o (empty; caller frees).  0, -ENOMEM, LG_WIRE_ECORRUPT
+ * (no HEAD section whose checksum holds) or LG_WIRE_EMISMATCH (the blob
+ * is not of nblob inputs).  The other sections are copied as they are:
+ * lg_agg_merge checks them. */
+static int widen(const unsigned char *b, size_t len, size_t nblob,
+                 size_t nfiles, lg_buf *o)
+{
+    uint64_t hl;
+    if (len < HDR_BYTES + SEC_BYTES)
+        return LG_WIRE_ECORRUPT;
+    const unsigned char *s = b + HDR_BYTES;
+    memcpy(&hl, s + 8, 8);
+    hl = le64toh(hl);
+    uint32_t crc;
+    memcpy(&crc, s + 4, 4);
+    if (hl > len - HDR_BYTES - SEC_BYTES ||
+        le32toh(crc) != lg_crc32(lg_crc32(0, s, 4), s + 8, 8 + hl))
+        return LG_WIRE_ECORRUPT;
+    rd r = {s + SEC_BYTES, s + SEC_BYTES + hl, 0};
+    uint64_t feed = get_var(&r), seq = get_var(&r), nf = get_var(&r);
+    if (r.bad)
+        return LG_WIRE_ECORRUPT;
+    if (nf != nblob)
+        return LG_WIRE_EMISMATCH;
+    if (lg_buf_reserve(o, len + 32) < 0)
+        return -ENOMEM;
+    memcpy(o->p, b, HDR_BYTES);
+    o->n = HDR_BYTES;
+    size_t at = sec_begin(o, 1);
+    put_var(o, feed);
+    put_var(o, seq);
+    put_var(o, nfiles);
+    size_t rest = (size_t)(r.end - r.p);
+    memcpy(o->p + o->n, r.p, rest);
+    o->n += rest;
+    sec_end(o, at);
+    size_t tail = len - HDR_BYTES - SEC_BYTES - (size_t)hl;
+    memcpy(o->p + o->n, r.end, tail);
+    o->n += tail;
+    return 0;
+}
+
+int lg_agg_load(const void *blob, size_t len, size_t nblob, size_t nfiles,
+                unsigned tabs_on, size_t clients_top, lg_agg **out)
 {
     *out = NULL;
+    lg_buf wide = {0};
+    if (nfiles < nblob)
+        return -EINVAL;
+    if (nfiles > nblob) {
+        int rc = widen(blob, len, nblob, nfiles, &wide);
+        if (rc < 0) {
+            lg_buf_free(&wide);
+            return rc;
+        }
+        blob = wide.p;
+        len = wide.n;
+    }
     lg_agg *a = lg_agg_new_sink(nfiles, tabs_on, 1, clients_top);
-    if (!a)
-        return -ENOMEM;
-    int rc = lg_agg_merge(a, blob, len);
+    int rc = a ? lg_agg_merge(a, blob, len) : -ENOMEM;
+    lg_buf_free(&wide);
     if (rc < 0) {
         lg_agg_free(a);
         return rc;

@@ -26,12 +26,14 @@
  * input that counted something mapped >= nout). */
 int lg_agg_save(lg_agg *a, const uint32_t *fmap, size_t nout, lg_buf *out);
 
-/* Decode blob[0..len) into a new sink aggregate of nfiles inputs (tables
- * tabs_on, pairs kept, clients_top as lg_agg_new_sink), to *out (caller
- * frees) only on success.  Returns 0, -ENOMEM or an LG_WIRE_E* code;
- * *out is NULL on failure. */
-int lg_agg_load(const void *blob, size_t len, size_t nfiles, unsigned tabs_on,
-                size_t clients_top, lg_agg **out);
+/* Decode blob[0..len), a partial of nblob inputs, into a new sink
+ * aggregate of nfiles >= nblob inputs (the blob's input i is input i;
+ * inputs nblob.. start empty), tables tabs_on, pairs kept, clients_top as
+ * lg_agg_new_sink, to *out (caller frees) only on success.  Returns 0,
+ * -ENOMEM, -EINVAL (nfiles < nblob) or an LG_WIRE_E* code (EMISMATCH: the
+ * blob is not of nblob inputs); *out is NULL on failure. */
+int lg_agg_load(const void *blob, size_t len, size_t nblob, size_t nfiles,
+                unsigned tabs_on, size_t clients_top, lg_agg **out);
 
 /* Add every count of sink src to sink dst, src's input i as dst's input
  * fmap[i] (NULL: the same).  src is left as it was apart from its pending

@@ -1,16 +1,19 @@
 /* state-diff.c - `pipefan logs diff OLD NEW`: what changed between two
- * saved states, panel by panel (state-diff.h). */
+ * saved states, or a saved state and live inputs, panel by panel
+ * (state-diff.h). */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
 #include "state-diff.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "rank.h"
 #include "esc.h"
@@ -265,8 +268,9 @@ static void write_totals(FILE *f, int json, lg_agg *ao, lg_agg *an)
     }
 }
 
-int lg_logs_diff(const lg_config *cfg, const char *oldp, const char *newp,
-                 char *err, size_t errlen)
+/* lg_logs_diff, with newname naming newp in messages. */
+static int diff_states(const lg_config *cfg, const char *oldp, const char *newp,
+                       const char *newname, char *err, size_t errlen)
 {
     lg_state so = {0}, sn = {0};
     static const int tabs[] = {LG_TAB_PATHS, LG_TAB_CLIENTS, LG_TAB_NOT_FOUND,
@@ -278,14 +282,14 @@ int lg_logs_diff(const lg_config *cfg, const char *oldp, const char *newp,
         return -ENOENT;
     }
     if (rc > 0 && (rc = lg_state_read(newp, &sn, 0, err, errlen)) == 0) {
-        snprintf(err, errlen, "%s: no such state file", newp);
+        snprintf(err, errlen, "%s: no such state file", newname);
         rc = -ENOENT;
     }
     if (rc > 0 && strcmp(so.options, sn.options) != 0) {
         snprintf(
             err, errlen,
             "%s and %s were counted with different options; %s:\n%s%s:\n%s",
-            oldp, newp, oldp, so.options, newp, sn.options);
+            oldp, newname, oldp, so.options, newname, sn.options);
         rc = -EINVAL;
     }
     if (rc > 0 && ((rc = lg_agg_finalize(so.agg)) < 0 ||
@@ -316,4 +320,88 @@ int lg_logs_diff(const lg_config *cfg, const char *oldp, const char *newp,
     lg_state_free(&so);
     lg_state_free(&sn);
     return rc < 0 ? rc : 0;
+}
+
+int lg_logs_diff(const lg_config *cfg, const char *oldp, const char *newp,
+                 char *err, size_t errlen)
+{
+    return diff_states(cfg, oldp, newp, newp, err, errlen);
+}
+
+int lg_state_is_file(const char *path)
+{
+    char m[4];
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return 0;
+    ssize_t r = read(fd, m, 4);
+    close(fd);
+    return r == 4 && memcmp(m, "LGST", 4) == 0;
+}
+
+/* Run cfg over the live inputs into a fresh state at path, its report
+ * thrown away (standard output is /dev/null for the run).  0 or a
+ * negative errno with err set. */
+static int live_state(const lg_config *cfg, const char *path,
+                      char *const *files, int nfiles, char *err, size_t errlen)
+{
+    lg_config c = *cfg;
+    lg_result res;
+    c.state = path;
+    c.output = LG_OUT_JSON;
+    c.stats = 0;
+    fflush(stdout);
+    int saved = dup(1), null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (saved < 0 || null < 0 || dup2(null, 1) < 0) {
+        int e = -errno;
+        snprintf(err, errlen, "diff: redirecting the live run: %s",
+                 strerror(-e));
+        if (saved >= 0)
+            close(saved);
+        if (null >= 0)
+            close(null);
+        return e;
+    }
+    close(null);
+    int rc = lg_logs_run(&c, files, nfiles, &res, err, errlen);
+    dup2(saved, 1);
+    close(saved);
+    if (rc == 0 && (res.rc != 0 || res.signal || res.strict_failed ||
+                    !res.report_written || res.state_err || res.quarantined)) {
+        snprintf(err, errlen, "diff: the live run over the inputs failed");
+        rc = -EIO;
+    }
+    return rc;
+}
+
+int lg_logs_diff_live(const lg_config *cfg, const char *oldp,
+                      char *const *files, int nfiles, char *err, size_t errlen)
+{
+    const char *td = getenv("TMPDIR");
+    char dir[4096], path[4200];
+    snprintf(dir, sizeof dir, "%s/pipefan-diff.XXXXXX",
+             td && *td ? td : "/tmp");
+    if (!mkdtemp(dir)) {
+        int e = -errno;
+        snprintf(err, errlen, "diff: a temporary directory in %s: %s",
+                 td && *td ? td : "/tmp", strerror(-e));
+        return e;
+    }
+    snprintf(path, sizeof path, "%s/live.state", dir);
+    /* the old state first: a missing or corrupt one is said before any
+     * input is read */
+    lg_state so = {0};
+    int rc = lg_state_read_head(oldp, &so, err, errlen);
+    lg_state_free(&so);
+    if (rc == 0) {
+        snprintf(err, errlen, "%s: no such state file", oldp);
+        rc = -ENOENT;
+    }
+    if (rc > 0)
+        rc = live_state(cfg, path, files, nfiles, err, errlen);
+    if (rc == 0)
+        rc = diff_states(cfg, oldp, path, "the live inputs", err, errlen);
+    unlink(path);
+    rmdir(dir);
+    return rc;
 }

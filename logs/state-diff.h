@@ -19,4 +19,14 @@
 int lg_logs_diff(const lg_config *cfg, const char *oldp, const char *newp,
                  char *err, size_t errlen);
 
+/* Compare the state oldp with the live inputs files[0..nfiles): one run
+ * of cfg over them (every line, as a run without a state would count
+ * them) into a temporary state under $TMPDIR, removed after.  Returns as
+ * lg_logs_diff; the live run's setup errors too. */
+int lg_logs_diff_live(const lg_config *cfg, const char *oldp,
+                      char *const *files, int nfiles, char *err, size_t errlen);
+
+/* Whether path is a state file (begins with the LGST magic). */
+int lg_state_is_file(const char *path);
+
 #endif

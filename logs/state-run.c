@@ -221,9 +221,10 @@ int lg_state_run_prepare(lg_job *job, char *err, size_t errlen)
     if (lg_state_clean_stale(cfg->state) > 0)
         pf_log(NULL, PF_LOG_INFO, "%s: removed what a killed run left",
                cfg->state);
-    int rc = lg_state_read(cfg->state, &sr->st, 0, err, errlen);
+    int rc = lg_state_read_head(cfg->state, &sr->st, err, errlen);
     if (rc < 0)
         return rc;
+    int loaded = rc;
     sr->options = lg_state_options(cfg);
     if (!sr->options)
         return -ENOMEM;
@@ -250,7 +251,21 @@ int lg_state_run_prepare(lg_job *job, char *err, size_t errlen)
     for (size_t i = 0; i < job->in.n && rc >= 0; i++)
         rc = match_input(job, sr, i, claimed);
     free(claimed);
-    return rc < 0 ? rc : 0;
+    if (rc < 0)
+        return rc;
+    if (loaded) {
+        /* decoded once, straight into an aggregate of every input this
+         * run will have counted: the run's counts are added to it at the
+         * end (lg_state_run_finish) */
+        char e[256];
+        rc = lg_state_load_agg(&sr->st, sr->st.n, 0, e, sizeof e);
+        if (rc < 0) {
+            snprintf(err, errlen, "%s: %s",
+                     lg_esc_name(cfg->state, (char[512]){0}, 512), e);
+            return rc;
+        }
+    }
+    return 0;
 }
 
 /* ---- after the run ------------------------------------------------------- */
@@ -323,6 +338,18 @@ static void say_stats(const lg_job *job, lg_agg *all, int bytes)
     fputc('\n', stderr);
 }
 
+/* Whether the run's inputs are the state's, one to one in order (a run
+ * without a state whose every input is recorded as itself). */
+static int same_inputs(const lg_job *job, const struct lg_state_run *sr)
+{
+    if (sr->nold != 0 || sr->st.n != job->in.n)
+        return 0;
+    for (size_t i = 0; i < job->in.n; i++)
+        if (sr->fmap[i] != i)
+            return 0;
+    return 1;
+}
+
 int lg_state_run_finish(pf_ctx *ctx, lg_job *job, lg_agg **a,
                         const lg_job **rjob)
 {
@@ -330,29 +357,31 @@ int lg_state_run_finish(pf_ctx *ctx, lg_job *job, lg_agg **a,
     size_t nf, nn = sr->st.n;
     const lg_file_stat *fs = lg_agg_files(*a, &nf);
     char err[1024];
-    lg_agg *all = lg_agg_new_sink(
-        nn, job->tabs_on, 1, job->cfg->top > 0 ? (size_t)job->cfg->top : 0);
-    uint32_t *idmap = calloc(sr->nold ? sr->nold : 1, sizeof *idmap);
-    int rc = all && idmap ? 0 : -ENOMEM;
-    for (size_t e = 0; e < sr->nold; e++)
-        idmap[e] = (uint32_t)e;
-    if (rc == 0 && sr->st.agg)
-        rc = lg_agg_absorb(all, sr->st.agg, idmap);
-    if (rc == 0)
-        rc = lg_agg_absorb(all, *a, sr->fmap);
-    free(idmap);
-    if (rc < 0) {
-        lg_agg_free(all);
-        pf_log(ctx, PF_LOG_ERROR, "--state: combining the counts: %s",
-               rc == -ENOMEM ? "out of memory" : "internal error");
-        return rc;
+    lg_agg *all = *a;
+    int rc = 0;
+    if (sr->st.agg || !same_inputs(job, sr)) {
+        /* add the run's counts to the state's (decoded in prepare);
+         * without a state the run's aggregate is the state unless some
+         * inputs are not recorded or are one */
+        all = sr->st.agg;
+        if (!all)
+            all = lg_agg_new_sink(nn, job->tabs_on, 1, 0);
+        sr->st.agg = NULL;
+        rc = all ? lg_agg_absorb(all, *a, sr->fmap) : -ENOMEM;
+        if (rc < 0) {
+            lg_agg_free(all);
+            pf_log(ctx, PF_LOG_ERROR, "--state: combining the counts: %s",
+                   rc == -ENOMEM ? "out of memory" : "internal error");
+            return rc;
+        }
     }
     for (size_t i = 0; i < job->in.n && i < nf; i++)
         if (sr->fmap[i] != UINT32_MAX)
             advance(job, sr, i, &fs[i]);
-    lg_agg_free(*a);
-    *a = all;
-    lg_agg_free(sr->st.agg);
+    if (all != *a) {
+        lg_agg_free(*a);
+        *a = all;
+    }
     sr->st.agg = all; /* borrowed for the save below */
     free(sr->st.version);
     sr->st.version = NULL;

@@ -25,13 +25,13 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <pipefan.h>
 
 #include "agg-save.h"
 #include "agg-wire.h"
 #include "buf.h"
+#include "crc.h"
 #include "esc.h"
 #include "stream.h"
 #include "wire-prim.h"
@@ -85,6 +85,7 @@ void lg_state_free(lg_state *s)
     free(s->version);
     free(s->options);
     lg_agg_free(s->agg);
+    free(s->raw);
     memset(s, 0, sizeof *s);
 }
 
@@ -106,8 +107,7 @@ static uint64_t rd64(const unsigned char *p)
 
 static uint32_t sec_crc(const unsigned char *s, uint64_t len)
 {
-    uint32_t c = (uint32_t)crc32(0, s, 4);
-    return (uint32_t)crc32_z(c, s + 8, (size_t)(8 + len));
+    return lg_crc32(lg_crc32(0, s, 4), s + 8, 8 + len);
 }
 
 static void put_var(lg_buf *b, uint64_t v)
@@ -158,7 +158,7 @@ int lg_state_encode(lg_state *s, lg_buf *out)
     memcpy(out->p + start, ST_MAGIC, 4);
     wr32(out->p + start + 4, LG_STATE_VERSION);
     wr32(out->p + start + 8, NSECTIONS);
-    wr32(out->p + start + 12, (uint32_t)crc32(0, out->p + start, 12));
+    wr32(out->p + start + 12, lg_crc32(0, out->p + start, 12));
     out->n += HDR_BYTES;
     size_t at = sec_begin(out, SEC_META);
     put_str(out, s->version ? s->version : PF_VERSION_STRING);
@@ -233,7 +233,7 @@ static int check_frame(const unsigned char *b, size_t len,
     int rc;
     if (len < HDR_BYTES || memcmp(b, ST_MAGIC, 4) != 0)
         FAIL(LG_STATE_ECORRUPT, "not a pipefan state file (no LGST magic)");
-    if (rd32(b + 12) != (uint32_t)crc32(0, b, 12))
+    if (rd32(b + 12) != lg_crc32(0, b, 12))
         FAIL(LG_STATE_ECORRUPT, "header checksum does not match");
     if (rd32(b + 4) != LG_STATE_VERSION)
         FAIL(LG_STATE_EVERSION,
@@ -309,8 +309,11 @@ fail:
     return rc;
 }
 
-int lg_state_decode(lg_state *s, const void *bv, size_t len, size_t clients_top,
-                    char *err, size_t errlen)
+/* Decode the frame, META and INPUTS; the AGG section's bytes to
+ * s->agg_p, s->agg_len (in bv, not copied) and its input count to
+ * s->agg_n. */
+static int decode_head(lg_state *s, const void *bv, size_t len, char *err,
+                       size_t errlen)
 {
     const unsigned char *sp[NSECTIONS];
     size_t sn[NSECTIONS];
@@ -333,22 +336,52 @@ int lg_state_decode(lg_state *s, const void *bv, size_t len, size_t clients_top,
     rd in = {sp[1], sp[1] + sn[1], 0};
     if ((rc = decode_inputs(s, &in, nin, err, errlen)) < 0)
         goto fail;
-    rc = lg_agg_load(sp[2], sn[2], s->n, s->tabs_on, clients_top, &s->agg);
-    if (rc == -ENOMEM)
-        FAIL(rc, "out of memory");
-    if (rc < 0)
-        FAIL(rc == LG_WIRE_EVERSION ? LG_STATE_EVERSION : LG_STATE_ECORRUPT,
-             "the aggregate does not decode: %s", lg_wire_strerror(rc));
+    s->agg_p = sp[2];
+    s->agg_len = sn[2];
+    s->agg_n = s->n;
     return 0;
 fail:
     lg_state_free(s);
     return rc;
 }
 
+int lg_state_load_agg(lg_state *s, size_t nfiles, size_t clients_top, char *err,
+                      size_t errlen)
+{
+    int rc = -EINVAL;
+    if (s->agg || !s->agg_p || nfiles < s->agg_n)
+        FAIL(rc, "internal error: no aggregate to load");
+    rc = lg_agg_load(s->agg_p, s->agg_len, s->agg_n, nfiles, s->tabs_on,
+                     clients_top, &s->agg);
+    if (rc == -ENOMEM)
+        FAIL(rc, "out of memory");
+    if (rc < 0)
+        FAIL(rc == LG_WIRE_EVERSION ? LG_STATE_EVERSION : LG_STATE_ECORRUPT,
+             "the aggregate does not decode: %s", lg_wire_strerror(rc));
+    rc = 0;
+fail:
+    free(s->raw);
+    s->raw = NULL;
+    s->agg_p = NULL;
+    s->agg_len = 0;
+    return rc;
+}
+
+int lg_state_decode(lg_state *s, const void *bv, size_t len, size_t clients_top,
+                    char *err, size_t errlen)
+{
+    int rc = decode_head(s, bv, len, err, errlen);
+    if (rc == 0 &&
+        (rc = lg_state_load_agg(s, s->n, clients_top, err, errlen)) < 0)
+        lg_state_free(s);
+    return rc;
+}
+
 /* ---- files --------------------------------------------------------------- */
 
-int lg_state_read(const char *path, lg_state *s, size_t clients_top, char *err,
-                  size_t errlen)
+/* lg_state_read, and lg_state_read_head when lazy. */
+static int read_state(const char *path, lg_state *s, int lazy,
+                      size_t clients_top, char *err, size_t errlen)
 {
     char e[256] = "";
     struct stat st;
@@ -387,7 +420,12 @@ int lg_state_read(const char *path, lg_state *s, size_t clients_top, char *err,
             break;
         got += (size_t)k;
     }
-    rc = lg_state_decode(s, b, got, clients_top, e, sizeof e);
+    rc = lazy ? decode_head(s, b, got, e, sizeof e)
+              : lg_state_decode(s, b, got, clients_top, e, sizeof e);
+    if (rc == 0 && lazy) {
+        s->raw = b; /* s->agg_p points into it */
+        b = NULL;
+    }
     if (rc < 0)
         snprintf(err, errlen, "%s: %s", lg_esc_name(path, (char[512]){0}, 512),
                  e);
@@ -397,6 +435,17 @@ out:
     free(b);
     close(fd);
     return rc;
+}
+
+int lg_state_read(const char *path, lg_state *s, size_t clients_top, char *err,
+                  size_t errlen)
+{
+    return read_state(path, s, 0, clients_top, err, errlen);
+}
+
+int lg_state_read_head(const char *path, lg_state *s, char *err, size_t errlen)
+{
+    return read_state(path, s, 1, 0, err, errlen);
 }
 
 static int write_all(int fd, const unsigned char *p, size_t n)

@@ -58,6 +58,11 @@ typedef struct lg_state {
     lg_state_input *in;
     size_t n, cap;
     lg_agg *agg; /* n inputs; NULL until loaded or set */
+    /* lg_state_read_head: the file's bytes (owned) and in them the AGG
+     * section, a partial of agg_n inputs, until lg_state_load_agg */
+    unsigned char *raw;
+    const unsigned char *agg_p;
+    size_t agg_len, agg_n;
 } lg_state;
 
 /* FNV-1a 64 of p[0..n). */
@@ -83,6 +88,20 @@ int lg_state_encode(lg_state *s, lg_buf *out);
  * not exist (s empty), or a negative error with "PATH: reason" in err. */
 int lg_state_read(const char *path, lg_state *s, size_t clients_top, char *err,
                   size_t errlen);
+
+/* lg_state_read without decoding the aggregate: s->agg stays NULL and
+ * the AGG section is kept (checksum verified) for lg_state_load_agg, so
+ * that the aggregate can be decoded once, straight into one of more
+ * inputs.  Same returns. */
+int lg_state_read_head(const char *path, lg_state *s, char *err, size_t errlen);
+
+/* Decode the AGG section kept by lg_state_read_head into s->agg, a sink
+ * of nfiles >= s->agg_n inputs (the state's inputs first, then empty
+ * ones), clients_top as lg_agg_new_sink; the kept bytes are freed either
+ * way.  0, -ENOMEM, LG_STATE_ECORRUPT or LG_STATE_EVERSION with the
+ * reason in err. */
+int lg_state_load_agg(lg_state *s, size_t nfiles, size_t clients_top, char *err,
+                      size_t errlen);
 
 /* Write s to path atomically: a temporary file in the same directory
  * (O_EXCL|O_NOFOLLOW, relative to the opened directory), fsync, renameat

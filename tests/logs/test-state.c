@@ -142,6 +142,62 @@ TEST(a_saved_state_loads_back_with_every_count)
     lg_buf_free(&b);
 }
 
+TEST(a_state_read_lazily_widens_to_more_inputs)
+{
+    /* lg_state_read_head keeps the aggregate's bytes; lg_state_load_agg
+     * decodes them once into a sink of more inputs: the state's counts,
+     * the extra inputs empty, and then absorbing the run's counts there
+     * equals absorbing both into a fresh sink */
+    lg_buf b = state_bytes(300);
+    char path[] = "/tmp/test-state-lazy.XXXXXX", err[256] = "";
+    int fd = mkstemp(path);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(write(fd, b.p, b.n), (ssize_t)b.n);
+    close(fd);
+    lg_state s;
+    ASSERT_EQ(lg_state_read_head(path, &s, err, sizeof err), 1);
+    ASSERT_NULL(s.agg);
+    ASSERT_UEQ(s.agg_n, NFILES);
+    ASSERT_EQ(lg_state_load_agg(&s, 2 * NFILES, 0, err, sizeof err), 0);
+    ASSERT_NULL(s.raw);
+    size_t nf;
+    const lg_file_stat *f = lg_agg_files(s.agg, &nf);
+    ASSERT_UEQ(nf, 2 * NFILES);
+    ASSERT_UEQ(f[NFILES].lines, 0);
+    lg_agg *run = sink_of(150, 2),
+           *ref = lg_agg_new_sink(2 * NFILES, ALL_TABS, 1, 0);
+    lg_agg *old = sink_of(300, 1);
+    uint32_t fx[NFILES] = {0, 1, 2}, fy[NFILES] = {3, 4, 5};
+    ASSERT_EQ(lg_agg_absorb(s.agg, run, fy), 0);
+    ASSERT_EQ(lg_agg_absorb(ref, old, fx), 0);
+    ASSERT_EQ(lg_agg_absorb(ref, run, fy), 0);
+    char *want = describe(ref), *got = describe(s.agg);
+    ASSERT_STREQ(got, want);
+    free(want);
+    free(got);
+    /* a blob of another input count is refused, not widened; so is one
+     * cut short, and a sink of fewer inputs than the blob */
+    lg_state s2;
+    lg_agg *w = NULL;
+    ASSERT_EQ(lg_state_read_head(path, &s2, err, sizeof err), 1);
+    ASSERT_EQ(lg_agg_load(s2.agg_p, s2.agg_len, NFILES + 1, 2 * NFILES,
+                          ALL_TABS, 0, &w),
+              LG_WIRE_EMISMATCH);
+    ASSERT_EQ(lg_agg_load(s2.agg_p, 20, NFILES, 2 * NFILES, ALL_TABS, 0, &w),
+              LG_WIRE_ECORRUPT);
+    ASSERT_EQ(
+        lg_agg_load(s2.agg_p, s2.agg_len, NFILES, NFILES - 1, ALL_TABS, 0, &w),
+        -EINVAL);
+    ASSERT_NULL(w);
+    lg_state_free(&s2);
+    lg_agg_free(run);
+    lg_agg_free(ref);
+    lg_agg_free(old);
+    lg_state_free(&s);
+    unlink(path);
+    lg_buf_free(&b);
+}
+
 TEST(absorbing_two_sinks_adds_them_exactly)
 {
     lg_agg *x = sink_of(200, 1), *y = sink_of(150, 2);
