@@ -307,6 +307,39 @@ static void set_options(const lg_config *cfg, pf_pipeline *p)
 _Static_assert(LG_DATA_CHUNK + 4096 <= LG_RING_BYTES / 2,
                "a stdin chunk goes whole through a queue");
 
+/* The pipeline of a job: split -> parse x jobs -> merge; NULL when out of
+ * memory. */
+static pf_pipeline *build_pipeline(lg_job *job)
+{
+    const lg_config *cfg = job->cfg;
+    pf_pipeline *p = pf_pipeline_new();
+    if (!p)
+        return NULL;
+    pf_stage *src = pf_source(p, "split", lg_split_source, job);
+    pf_stage *parse = pf_stage_add(p, "parse", lg_scan_chunk, job);
+    pf_stage *sink = pf_stage_add(p, "merge", lg_merge_partial, job);
+    pf_stage_distribution(src, PF_DIST_LEAST_LOADED);
+    pf_stage_workers(parse, cfg->jobs > 0 ? cfg->jobs : 1);
+    /* a worker holds the chunk it counts and the next one, no more, so
+     * the workers finish within a chunk of each other whatever each
+     * chunk costs (the source deals descriptors by the hundred else) */
+    pf_stage_prefetch(parse, 2);
+    /* with a worker per CPU, bind each to its own: left to the scheduler,
+     * two workers were seen sharing one CPU for milliseconds while the
+     * other idled or ran the sink (docs/BENCHMARKS-logs.md) */
+    pf_stage_pin(parse, 1);
+    /* parse workers keep nothing across batches: restartable */
+    pf_stage_hooks(parse, lg_scan_init, NULL);
+    pf_stage_batch_hook(parse, lg_scan_batch);
+    pf_stage_data_free(parse, lg_scan_free);
+    pf_stage_hooks(sink, lg_merge_init, lg_merge_finish);
+    for (size_t i = 0; i < job->in.n; i++)
+        if (job->in.v[i].is_stream)
+            pf_stage_restartable(src, 0); /* a stream cannot be read twice */
+    set_options(cfg, p);
+    return p;
+}
+
 int lg_logs_run(const lg_config *cfg, char *const *files, int nfiles,
                 lg_result *res, char *err, size_t errlen)
 {
@@ -371,33 +404,11 @@ int lg_logs_run(const lg_config *cfg, char *const *files, int nfiles,
         goto out;
     }
 
-    p = pf_pipeline_new();
+    p = build_pipeline(job);
     if (!p) {
         rc = -ENOMEM;
         goto out;
     }
-    pf_stage *src = pf_source(p, "split", lg_split_source, job);
-    pf_stage *parse = pf_stage_add(p, "parse", lg_scan_chunk, job);
-    pf_stage *sink = pf_stage_add(p, "merge", lg_merge_partial, job);
-    pf_stage_distribution(src, PF_DIST_LEAST_LOADED);
-    pf_stage_workers(parse, cfg->jobs > 0 ? cfg->jobs : 1);
-    /* a worker holds the chunk it counts and the next one, no more, so
-     * the workers finish within a chunk of each other whatever each
-     * chunk costs (the source deals descriptors by the hundred else) */
-    pf_stage_prefetch(parse, 2);
-    /* with a worker per CPU, bind each to its own: left to the scheduler,
-     * two workers were seen sharing one CPU for milliseconds while the
-     * other idled or ran the sink (docs/BENCHMARKS-logs.md) */
-    pf_stage_pin(parse, 1);
-    /* parse workers keep nothing across batches: restartable */
-    pf_stage_hooks(parse, lg_scan_init, NULL);
-    pf_stage_batch_hook(parse, lg_scan_batch);
-    pf_stage_data_free(parse, lg_scan_free);
-    pf_stage_hooks(sink, lg_merge_init, lg_merge_finish);
-    for (size_t i = 0; i < job->in.n; i++)
-        if (job->in.v[i].is_stream)
-            pf_stage_restartable(src, 0); /* a stream cannot be read twice */
-    set_options(cfg, p);
     int want_prog = cfg->progress < 0 ? isatty(2) : cfg->progress;
     if (want_prog) {
         job->progress = 1;
