@@ -42,38 +42,13 @@ static void escz(FILE *f, const char *s)
     esc(f, s, strlen(s));
 }
 
-/* "1,234,567" */
-static void fmt_count(uint64_t v, char *buf, size_t cap)
-{
-    char d[32];
-    int n = snprintf(d, sizeof d, "%" PRIu64, v), o = 0;
-    for (int i = 0; i < n && (size_t)o + 2 < cap; i++) {
-        if (i && (n - i) % 3 == 0)
-            buf[o++] = ',';
-        buf[o++] = d[i];
-    }
-    buf[o] = 0;
-}
-
-/* "2.6 GiB" */
+/* lg_fmt_bytes as HTML text: its ">=" escaped. */
 static void fmt_bytes(uint64_t v, char *buf, size_t cap)
 {
-    static const char *const unit[] = {"KiB", "MiB", "GiB",
-                                       "TiB", "PiB", "EiB"};
-    double d = (double)v;
-    int u = -1;
-    if (v == LG_BYTES_SATURATED) {
+    if (v == LG_BYTES_SATURATED)
         snprintf(buf, cap, "&gt;= 16 EiB");
-        return;
-    }
-    while (d >= 1024 && u < 5) {
-        d /= 1024;
-        u++;
-    }
-    if (u < 0)
-        snprintf(buf, cap, "%" PRIu64 " B", v);
     else
-        snprintf(buf, cap, "%.1f %s", d, unit[u]);
+        lg_fmt_bytes(v, buf, cap);
 }
 
 /* Number cells: the exact value in data-v (sorting, tests), shown
@@ -81,7 +56,7 @@ static void fmt_bytes(uint64_t v, char *buf, size_t cap)
 static void td_count(FILE *f, uint64_t v)
 {
     char b[40];
-    fmt_count(v, b, sizeof b);
+    lg_fmt_count(v, b, sizeof b);
     fprintf(f, "<td class=\"n\" data-v=\"%" PRIu64 "\">%s</td>", v, b);
 }
 
@@ -108,8 +83,8 @@ static void open_panel(const hctx *h, int p, size_t shown, size_t total,
             pi->name, wide ? " class=\"wide\"" : "");
     escz(h->f, pi->title);
     if (total > shown) {
-        fmt_count(shown, a, sizeof a);
-        fmt_count(total, b, sizeof b);
+        lg_fmt_count(shown, a, sizeof a);
+        lg_fmt_count(total, b, sizeof b);
         fprintf(h->f, " <small>%s of %s</small>", a, b);
     }
     fputs("</h2>\n", h->f);
@@ -250,7 +225,7 @@ static void totals(const hctx *h)
     open_panel(h, LG_PANEL_TOTALS, 0, 0, 1);
     fputs("<dl class=\"tot\">", h->f);
 #define COUNT(k, label, v)                                                     \
-    (fmt_count(v, b, sizeof b), card(h->f, k, label, v, b))
+    (lg_fmt_count(v, b, sizeof b), card(h->f, k, label, v, b))
     COUNT("requests", "requests", a->requests);
     COUNT("unique_clients", "unique clients", r->unique_clients);
     fmt_bytes(a->bytes, b, sizeof b);

@@ -42,39 +42,6 @@ static const char *c_off(const tctx *t)
     return t->color ? "\033[0m" : "";
 }
 
-/* "1,234,567" */
-static void fmt_count(uint64_t v, char *buf, size_t cap)
-{
-    char tmp[32];
-    int n = snprintf(tmp, sizeof tmp, "%" PRIu64, v), o = 0;
-    for (int i = 0; i < n && (size_t)o + 2 < cap; i++) {
-        if (i && (n - i) % 3 == 0)
-            buf[o++] = ',';
-        buf[o++] = tmp[i];
-    }
-    buf[o] = 0;
-}
-
-/* "2.6 GiB" */
-static void fmt_bytes(uint64_t v, char *buf, size_t cap)
-{
-    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
-    double d = (double)v;
-    int u = 0;
-    if (v == LG_BYTES_SATURATED) { /* the sum saturated (agg.h) */
-        snprintf(buf, cap, ">= 16 EiB");
-        return;
-    }
-    while (d >= 1024 && u < 5) {
-        d /= 1024;
-        u++;
-    }
-    if (u == 0)
-        snprintf(buf, cap, "%" PRIu64 " B", v);
-    else
-        snprintf(buf, cap, "%.1f %s", d, units[u]);
-}
-
 static void fmt_pct(uint64_t part, uint64_t whole, char *buf, size_t cap)
 {
     snprintf(buf, cap, "%.1f%%",
@@ -192,11 +159,11 @@ static void ranked(const tctx *t, const lg_report *r, int id, const char *name,
         tb.head[tb.ncols++] = "clients";
     for (size_t i = 0; i < n; i++) {
         const lg_ent *e = r->rows[id][i];
-        fmt_count(e->hits, tb.cells[i][0], 32);
+        lg_fmt_count(e->hits, tb.cells[i][0], 32);
         fmt_pct(e->hits, r->tot->requests, tb.cells[i][1], 32);
-        fmt_bytes(e->bytes, tb.cells[i][2], 32);
+        lg_fmt_bytes(e->bytes, tb.cells[i][2], 32);
         if (extra == 1)
-            fmt_count(e->aux, tb.cells[i][3], 32);
+            lg_fmt_count(e->aux, tb.cells[i][3], 32);
         text[i] = e->key;
         tlen[i] = e->klen;
         if (extra == 2) {
@@ -237,17 +204,17 @@ static void totals(const tctx *t, const lg_report *r)
         lg_time_format_iso(a->first_ts, a->first_off, 0, first);
         lg_time_format_iso(a->last_ts, a->last_off, 0, last);
     }
-    fmt_count(a->requests, v[0], 48);
-    fmt_count(r->unique_clients, v[1], 48);
-    fmt_bytes(a->bytes, v[2], 48);
+    lg_fmt_count(a->requests, v[0], 48);
+    lg_fmt_count(r->unique_clients, v[1], 48);
+    lg_fmt_bytes(a->bytes, v[2], 48);
     if (r->has_paths)
-        fmt_count(r->unique_paths, v[3], 48);
+        lg_fmt_count(r->unique_paths, v[3], 48);
     else
         snprintf(v[3], 48, "-");
-    fmt_count(a->bad_lines, v[4], 48);
-    fmt_count(a->lines, v[5], 48);
-    fmt_count(a->ignored, v[6], 48);
-    fmt_count(a->filtered, v[7], 48);
+    lg_fmt_count(a->bad_lines, v[4], 48);
+    lg_fmt_count(a->lines, v[5], 48);
+    lg_fmt_count(a->ignored, v[6], 48);
+    lg_fmt_count(a->filtered, v[7], 48);
     title(t, lg_panel_table[LG_PANEL_TOTALS].title, 0, 0);
     fprintf(t->f, "  %-15s %14s    %-15s %14s\n", "requests", v[0],
             "unique clients", v[1]);
@@ -275,9 +242,9 @@ static void status(const tctx *t, const lg_report *r)
         if (!st[c].hits)
             continue;
         cls[c / 100] += st[c].hits;
-        fmt_count(st[c].hits, h, sizeof h);
+        lg_fmt_count(st[c].hits, h, sizeof h);
         fmt_pct(st[c].hits, r->tot->requests, p, sizeof p);
-        fmt_bytes(st[c].bytes, b, sizeof b);
+        lg_fmt_bytes(st[c].bytes, b, sizeof b);
         const char *col = !t->color  ? ""
                           : c >= 500 ? "\033[31m"
                           : c >= 400 ? "\033[33m"
@@ -289,7 +256,7 @@ static void status(const tctx *t, const lg_report *r)
     for (int c = 1; c < 10; c++)
         if (cls[c]) {
             char h[32];
-            fmt_count(cls[c], h, sizeof h);
+            lg_fmt_count(cls[c], h, sizeof h);
             fprintf(t->f, "  %dxx %s", c, h);
         }
     fputc('\n', t->f);
@@ -333,8 +300,8 @@ static void hours(const tctx *t, const lg_report *r, int id, const char *name)
             hits = r->rows[id][i]->hits;
             bytes = r->rows[id][i]->bytes;
         }
-        fmt_count(hits, h, sizeof h);
-        fmt_bytes(bytes, b, sizeof b);
+        lg_fmt_count(hits, h, sizeof h);
+        lg_fmt_bytes(bytes, b, sizeof b);
         fprintf(t->f, "  %-14s %12s %12s  ", label, h, b);
         int k = max ? (int)((double)hits * bar / (double)max + 0.5) : 0;
         for (int j = 0; j < k; j++)
@@ -359,10 +326,10 @@ static void countries(const tctx *t, const lg_report *r)
     for (size_t i = 0; i < n; i++) {
         const lg_country *c = &r->countries[i];
         char h[32], p[32], b[32], cl[32];
-        fmt_count(c->hits, h, sizeof h);
+        lg_fmt_count(c->hits, h, sizeof h);
         fmt_pct(c->hits, r->tot->requests, p, sizeof p);
-        fmt_bytes(c->bytes, b, sizeof b);
-        fmt_count(c->clients, cl, sizeof cl);
+        lg_fmt_bytes(c->bytes, b, sizeof b);
+        lg_fmt_count(c->clients, cl, sizeof cl);
         fprintf(t->f, "  %-8s %12s %7s %12s %10s\n",
                 c->code[0] ? c->code : "--", h, p, b, cl);
     }
@@ -379,7 +346,7 @@ static void bad(const tctx *t, const lg_report *r)
         char h[32];
         if (!a->bad[b])
             continue;
-        fmt_count(a->bad[b], h, sizeof h);
+        lg_fmt_count(a->bad[b], h, sizeof h);
         fprintf(t->f, "  %-10s %12s  %s%s%s\n", lg_bad_name(b), h, c_dim(t),
                 lg_bad_describe(b), c_off(t));
         for (int k = 0; k < r->nsamples[b]; k++) {
@@ -417,9 +384,9 @@ static void files(const tctx *t, const lg_report *r)
     for (size_t i = 0; i < n; i++) {
         const lg_file_stat *fs = &r->files[i];
         const lg_format *fm = r->job->fmts[r->job->file_fmt[i]];
-        fmt_count(fs->lines, c[i][0], 32);
-        fmt_count(fs->requests, c[i][1], 32);
-        fmt_count(fs->bad, c[i][2], 32);
+        lg_fmt_count(fs->lines, c[i][0], 32);
+        lg_fmt_count(fs->requests, c[i][1], 32);
+        lg_fmt_count(fs->bad, c[i][2], 32);
         int l[5] = {(int)strlen(c[i][0]), (int)strlen(c[i][1]),
                     (int)strlen(c[i][2]),
                     (int)strlen(fm ? lg_format_name(fm) : "?"),
@@ -450,7 +417,7 @@ int lg_render_text(const lg_report *r, FILE *f, int color, int width)
 {
     tctx t = {f, color, width > 40 ? width : 40};
     char sz[32];
-    fmt_bytes(r->job->in.total_bytes, sz, sizeof sz);
+    lg_fmt_bytes(r->job->in.total_bytes, sz, sizeof sz);
     fprintf(f, "%spipefan logs%s  %zu input%s, %s, format %s\n", c_head(&t),
             c_off(&t), r->job->in.n, r->job->in.n == 1 ? "" : "s", sz,
             r->format_desc);
@@ -495,8 +462,8 @@ int lg_render_stats(const pf_pipeline *p, FILE *f)
         const pf_worker_stats *w = &st.total;
         uint64_t all = w->ns_busy + w->ns_wait_in + w->ns_wait_out;
         double d = all ? (double)all / 100.0 : 1.0;
-        fmt_bytes(w->bytes_in, bi, sizeof bi);
-        fmt_bytes(w->bytes_out, bo, sizeof bo);
+        lg_fmt_bytes(w->bytes_in, bi, sizeof bi);
+        lg_fmt_bytes(w->bytes_out, bo, sizeof bo);
         fprintf(f,
                 "%-16.16s %7d %12" PRIu64 " %12" PRIu64
                 " %10s %10s %5.1f%% %5.1f%% %5.1f%%%s\n",
