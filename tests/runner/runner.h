@@ -4,7 +4,8 @@
  * Link runner_dep into a test executable and write tests with TEST(); the
  * runner provides main().  Each test runs in its own forked child, in its
  * own process group, under a timeout, and ends by proving it leaked no
- * process, file descriptor, pipefan shared-memory mapping or /dev/shm file.
+ * process, file descriptor, pipefan shared-memory mapping or /dev/shm file
+ * of its own (named runner-* or *pipefan*: others are left alone).
  * Results are printed as TAP 13 on stdout; a test's own stdout and stderr
  * both go to stderr.
  *
