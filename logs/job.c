@@ -434,6 +434,7 @@ int lg_logs_run(const lg_config *cfg, char *const *files, int nfiles,
     rc = 0;
 out:
     pf_pipeline_free(p);
+    lg_merge_discard(job); /* a failed serial run's sink */
     lg_state_run_free(job);
     if (job->sh)
         munmap(job->sh, sizeof *job->sh);

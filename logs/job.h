@@ -188,6 +188,9 @@ void lg_scan_free(void *data);
 int lg_merge_init(pf_ctx *ctx, void *arg);
 int lg_merge_partial(pf_ctx *ctx, const void *rec, size_t len, void *arg);
 int lg_merge_finish(pf_ctx *ctx, void *arg);
+/* Free the sink's state when its finish hook never ran: a serial run
+ * (the sink lived in this process) that failed.  Safe when there is none. */
+void lg_merge_discard(lg_job *job);
 /* Rank the aggregate a (finalised) and write the report of job to
  * job->out_fd in job->cfg's output.  0 or a negative errno (a CSV
  * target's problem said in err). */

@@ -53,6 +53,15 @@ int lg_merge_init(pf_ctx *ctx, void *arg)
     return 0;
 }
 
+void lg_merge_discard(lg_job *job)
+{
+    if (!job->sink)
+        return;
+    lg_agg_free(job->sink->agg);
+    free(job->sink);
+    job->sink = NULL;
+}
+
 int lg_merge_partial(pf_ctx *ctx, const void *rec, size_t len, void *arg)
 {
     lg_job *job = arg;
